@@ -1,0 +1,69 @@
+// Composite functions: built from the primitives, with no backward rule of their own, so every derivative order
+// comes for free. Written in numerically stable forms (no exp of a large positive number).
+
+/// max(x, 0). The comparison mask is a constant, so the gradient is 1 where x > 0 and 0 elsewhere.
+public func relu(_ x: Tensor) -> Tensor { x * x.isGreater(0) }
+
+/// x where x > 0, slope * x elsewhere (DCGAN's discriminators use slope 0.2).
+public func leakyReLU(_ x: Tensor, slope: Float = 0.2) -> Tensor {
+  x * Tensor(shape: x.shape, scalars: Kernels.map(x.scalars) { $0 > 0 ? 1 : slope })
+}
+
+/// log(1 + e^x), computed as max(x, 0) + log(1 + e^-|x|).
+public func softplus(_ x: Tensor) -> Tensor { relu(x) + log(1 + exp(-abs(x))) }
+
+/// 1 / (1 + e^-x), computed as e^-softplus(-x) so that no exponential overflows.
+public func sigmoid(_ x: Tensor) -> Tensor { exp(-softplus(-x)) }
+
+/// log σ(x) = -softplus(-x).
+public func logSigmoid(_ x: Tensor) -> Tensor { -softplus(-x) }
+
+/// tanh x = 2σ(2x) - 1.
+public func tanh(_ x: Tensor) -> Tensor { 2 * sigmoid(2 * x) - 1 }
+
+/// log softmax along `axis`: x - max - log Σ e^(x - max). The max is a constant shift (it cancels in the value).
+public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
+  let shifted = x - x.max(alongAxes: axis).detached()
+  return shifted - log(exp(shifted).sum(alongAxes: axis))
+}
+
+/// softmax along `axis`.
+public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor { exp(logSoftmax(x, axis: axis)) }
+
+/// Mean binary cross-entropy of σ(logits) against targets in [0, 1]:
+/// -[t log σ(x) + (1 - t) log(1 - σ(x))] = softplus(x) - t x.
+public func binaryCrossEntropy(logits: Tensor, targets: Tensor) -> Tensor {
+  (softplus(logits) - logits * targets).mean()
+}
+
+/// Mean binary cross-entropy against one target value for the whole batch (1 = real, 0 = fake).
+public func binaryCrossEntropy(logits: Tensor, target: Float) -> Tensor {
+  target == 0 ? softplus(logits).mean() : (softplus(logits) - target * logits).mean()
+}
+
+/// Mean cross-entropy of logits [N, classes] against integer labels.
+public func crossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
+  precondition(logits.rank == 2 && logits.shape[0] == labels.count,
+               "crossEntropy: logits \(logits.shape) do not match \(labels.count) labels")
+  let classes = logits.shape[1]
+  var oneHot = [Float](repeating: 0, count: logits.count)
+  for (i, label) in labels.enumerated() {
+    precondition(label >= 0 && label < classes, "crossEntropy: label \(label) is outside 0..<\(classes)")
+    oneHot[i * classes + label] = 1
+  }
+  return -(logSoftmax(logits) * Tensor(shape: logits.shape, scalars: oneHot)).sum() / Float(labels.count)
+}
+
+/// Mean squared error.
+public func meanSquaredError(_ prediction: Tensor, _ target: Tensor) -> Tensor { pow(prediction - target, 2).mean() }
+
+/// Mean absolute error (L1).
+public func meanAbsoluteError(_ prediction: Tensor, _ target: Tensor) -> Tensor { abs(prediction - target).mean() }
+
+extension Tensor {
+  /// The Euclidean norm of each row of a batch ([N, ...] -> [N]), with a small epsilon inside the root so the
+  /// gradient stays finite at zero.
+  public func rowNorms(epsilon: Float = 1e-12) -> Tensor {
+    sqrt(pow(self.flattened(), 2).sum(squeezingAxes: 1) + epsilon)
+  }
+}

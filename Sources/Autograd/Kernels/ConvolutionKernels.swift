@@ -1,0 +1,226 @@
+/// The sizes of one 2D convolution from x [batch, inChannels, height, width] to
+/// y [batch, outChannels, outHeight, outWidth] with weight [outChannels, inChannels / groups, kernelH, kernelW].
+public struct ConvGeometry: Equatable, Sendable {
+  public var batch, inChannels, height, width: Int
+  public var outChannels, kernelH, kernelW, stride, padding, groups: Int
+  public var outHeight: Int { (height + 2 * padding - kernelH) / stride + 1 }
+  public var outWidth: Int { (width + 2 * padding - kernelW) / stride + 1 }
+  var inputShape: [Int] { [batch, inChannels, height, width] }
+  var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
+  var weightShape: [Int] { [outChannels, inChannels / groups, kernelH, kernelW] }
+  /// Rows of the im2col matrix: one per (input channel, kernel row, kernel column).
+  var columnRows: Int { inChannels * kernelH * kernelW }
+  var flops: Int { 2 * batch * outChannels * outHeight * outWidth * (inChannels / groups) * kernelH * kernelW }
+}
+
+/// Convolutions as GEMM on im2col matrices. The batch is cut into one chunk per core; each chunk unfolds its images
+/// side by side into one column matrix [inChannels * kH * kW, images * outPixels], so each group is a single large
+/// product rather than one small product per image.
+extension Kernels {
+  /// Unfolds images [i0, i0 + count) of x into `col` (columnRows x count*P, P = output pixels).
+  static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int, _ col: UnsafeMutablePointer<Float>) {
+    let (h, w, ho, wo, s, p) = (g.height, g.width, g.outHeight, g.outWidth, g.stride, g.padding)
+    let plane = h * w, pixels = ho * wo, width = count * pixels
+    for c in 0..<g.inChannels {
+      for ky in 0..<g.kernelH {
+        for kx in 0..<g.kernelW {
+          let row = col + ((c * g.kernelH + ky) * g.kernelW + kx) * width
+          for j in 0..<count {
+            let src = x + ((i0 + j) * g.inChannels + c) * plane
+            let dst = row + j * pixels
+            // Output columns whose input column is inside the image: ox in [lo, hi).
+            let lo = Swift.max(0, (p - kx + s - 1) / s)
+            let hi = w - 1 + p - kx < 0 ? 0 : Swift.min(wo, (w - 1 + p - kx) / s + 1)
+            for oy in 0..<ho {
+              let iy = oy * s - p + ky
+              let out = dst + oy * wo
+              if iy < 0 || iy >= h || lo >= hi {
+                out.update(repeating: 0, count: wo)
+                continue
+              }
+              if lo > 0 { out.update(repeating: 0, count: lo) }
+              if hi < wo { (out + hi).update(repeating: 0, count: wo - hi) }
+              let line = src + iy * w - p + kx
+              if s == 1 {
+                (out + lo).update(from: line + lo, count: hi - lo)
+              } else {
+                for ox in lo..<hi { out[ox] = line[ox * s] }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The adjoint of im2col: adds each column entry back onto the input pixel it came from.
+  static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int, _ x: UnsafeMutablePointer<Float>) {
+    let (h, w, ho, wo, s, p) = (g.height, g.width, g.outHeight, g.outWidth, g.stride, g.padding)
+    let plane = h * w, pixels = ho * wo, width = count * pixels
+    for c in 0..<g.inChannels {
+      for ky in 0..<g.kernelH {
+        for kx in 0..<g.kernelW {
+          let row = col + ((c * g.kernelH + ky) * g.kernelW + kx) * width
+          let lo = Swift.max(0, (p - kx + s - 1) / s)
+          let hi = w - 1 + p - kx < 0 ? 0 : Swift.min(wo, (w - 1 + p - kx) / s + 1)
+          if lo >= hi { continue }
+          for j in 0..<count {
+            let dst = x + ((i0 + j) * g.inChannels + c) * plane
+            let src = row + j * pixels
+            for oy in 0..<ho {
+              let iy = oy * s - p + ky
+              if iy < 0 || iy >= h { continue }
+              let line = dst + iy * w - p + kx
+              let values = src + oy * wo
+              if s == 1 {
+                for ox in lo..<hi { line[ox] += values[ox] }
+              } else {
+                for ox in lo..<hi { line[ox * s] += values[ox] }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// y[i, o, q] -> t[o, j * P + q] for the chunk's images (j = i - i0), and back.
+  static func gatherChannelsFirst(_ y: UnsafePointer<Float>, channels: Int, pixels: Int, first i0: Int, count: Int,
+                                  _ t: UnsafeMutablePointer<Float>) {
+    for j in 0..<count {
+      for o in 0..<channels {
+        (t + o * count * pixels + j * pixels).update(from: y + ((i0 + j) * channels + o) * pixels, count: pixels)
+      }
+    }
+  }
+
+  static func scatterChannelsFirst(_ t: UnsafePointer<Float>, channels: Int, pixels: Int, first i0: Int, count: Int,
+                                   _ y: UnsafeMutablePointer<Float>) {
+    for j in 0..<count {
+      for o in 0..<channels {
+        (y + ((i0 + j) * channels + o) * pixels).update(from: t + o * count * pixels + j * pixels, count: pixels)
+      }
+    }
+  }
+
+  /// y = conv(x, w).
+  static func conv2d(_ x: [Float], _ w: [Float], _ g: ConvGeometry) -> [Float] {
+    let pixels = g.outHeight * g.outWidth
+    var y = [Float](repeating: 0, count: g.batch * g.outChannels * pixels)
+    let chunks = chunkCount(cost: g.flops, items: g.batch)
+    let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
+    x.withUnsafeBufferPointer { px in
+      w.withUnsafeBufferPointer { pw in
+        y.withUnsafeMutableBufferPointer { py in
+          let X = UncheckedBox(px.baseAddress!), W = UncheckedBox(pw.baseAddress!), Y = SharedPointer(base: py.baseAddress!)
+          parallelFor(chunks) { chunk in
+            let images = chunkRange(chunk, of: chunks, total: g.batch)
+            let n = images.count * pixels
+            var col = [Float](repeating: 0, count: g.columnRows * n)
+            var t = [Float](repeating: 0, count: images.count == 1 ? 0 : g.outChannels * n)
+            col.withUnsafeMutableBufferPointer { pc in
+              t.withUnsafeMutableBufferPointer { pt in
+                im2col(X.value, g, first: images.lowerBound, count: images.count, pc.baseAddress!)
+                let out = images.count == 1 ? Y.base + images.lowerBound * g.outChannels * pixels : pt.baseAddress!
+                for group in 0..<g.groups {
+                  gemm(transA: false, transB: false, m: go, n: n, k: gi, W.value + group * go * gi, lda: gi,
+                       pc.baseAddress! + group * gi * n, ldb: n, out + group * go * n, ldc: n, parallel: chunks == 1)
+                }
+                if images.count > 1 {
+                  scatterChannelsFirst(pt.baseAddress!, channels: g.outChannels, pixels: pixels,
+                                       first: images.lowerBound, count: images.count, Y.base)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return y
+  }
+
+  /// The gradient with respect to x of <gy, conv(x, w)>: also the transposed convolution of gy by w.
+  static func conv2dInputGrad(_ gy: [Float], _ w: [Float], _ g: ConvGeometry) -> [Float] {
+    let pixels = g.outHeight * g.outWidth
+    var x = [Float](repeating: 0, count: g.batch * g.inChannels * g.height * g.width)
+    let chunks = chunkCount(cost: g.flops, items: g.batch)
+    let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
+    gy.withUnsafeBufferPointer { pg in
+      w.withUnsafeBufferPointer { pw in
+        x.withUnsafeMutableBufferPointer { px in
+          let GY = UncheckedBox(pg.baseAddress!), W = UncheckedBox(pw.baseAddress!), X = SharedPointer(base: px.baseAddress!)
+          parallelFor(chunks) { chunk in
+            let images = chunkRange(chunk, of: chunks, total: g.batch)
+            let n = images.count * pixels
+            var col = [Float](repeating: 0, count: g.columnRows * n)
+            var t = [Float](repeating: 0, count: images.count == 1 ? 0 : g.outChannels * n)
+            col.withUnsafeMutableBufferPointer { pc in
+              t.withUnsafeMutableBufferPointer { pt in
+                let source: UnsafePointer<Float>
+                if images.count == 1 {
+                  source = GY.value + images.lowerBound * g.outChannels * pixels
+                } else {
+                  gatherChannelsFirst(GY.value, channels: g.outChannels, pixels: pixels, first: images.lowerBound,
+                                      count: images.count, pt.baseAddress!)
+                  source = UnsafePointer(pt.baseAddress!)
+                }
+                for group in 0..<g.groups {
+                  gemm(transA: true, transB: false, m: gi, n: n, k: go, W.value + group * go * gi, lda: gi,
+                       source + group * go * n, ldb: n, pc.baseAddress! + group * gi * n, ldc: n, parallel: chunks == 1)
+                }
+                col2im(pc.baseAddress!, g, first: images.lowerBound, count: images.count, X.base)
+              }
+            }
+          }
+        }
+      }
+    }
+    return x
+  }
+
+  /// The gradient with respect to w of <gy, conv(x, w)>, summed over the batch.
+  static func conv2dWeightGrad(_ x: [Float], _ gy: [Float], _ g: ConvGeometry) -> [Float] {
+    let pixels = g.outHeight * g.outWidth
+    let chunks = chunkCount(cost: g.flops, items: g.batch)
+    let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
+    let size = g.outChannels * gi
+    var partial = [Float](repeating: 0, count: size * chunks)
+    x.withUnsafeBufferPointer { px in
+      gy.withUnsafeBufferPointer { pg in
+        partial.withUnsafeMutableBufferPointer { pp in
+          let X = UncheckedBox(px.baseAddress!), GY = UncheckedBox(pg.baseAddress!), P = SharedPointer(base: pp.baseAddress!)
+          parallelFor(chunks) { chunk in
+            let images = chunkRange(chunk, of: chunks, total: g.batch)
+            let n = images.count * pixels
+            var col = [Float](repeating: 0, count: g.columnRows * n)
+            var t = [Float](repeating: 0, count: images.count == 1 ? 0 : g.outChannels * n)
+            col.withUnsafeMutableBufferPointer { pc in
+              t.withUnsafeMutableBufferPointer { pt in
+                im2col(X.value, g, first: images.lowerBound, count: images.count, pc.baseAddress!)
+                let source: UnsafePointer<Float>
+                if images.count == 1 {
+                  source = GY.value + images.lowerBound * g.outChannels * pixels
+                } else {
+                  gatherChannelsFirst(GY.value, channels: g.outChannels, pixels: pixels, first: images.lowerBound,
+                                      count: images.count, pt.baseAddress!)
+                  source = UnsafePointer(pt.baseAddress!)
+                }
+                for group in 0..<g.groups {
+                  gemm(transA: false, transB: true, m: go, n: gi, k: n, source + group * go * n, lda: n,
+                       pc.baseAddress! + group * gi * n, ldb: n, P.base + chunk * size + group * go * gi, ldc: gi,
+                       parallel: chunks == 1)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    if chunks == 1 { return partial }
+    var out = [Float](partial[0..<size])
+    for c in 1..<chunks {
+      for i in 0..<size { out[i] += partial[c * size + i] }
+    }
+    return out
+  }
+}

@@ -1,0 +1,52 @@
+import CBLAS
+
+extension Kernels {
+  /// Which BLAS is in use and with which core (loaded on first use).
+  public static var blasDescription: String { String(cString: gc_blas_description()) }
+
+  /// Row-major C = op(A) op(B) + beta C through the BLAS, where op(A) is M x K and op(B) is K x N.
+  /// Large products are split across the cores by rows of C (or by columns when C has few rows), since the BLAS
+  /// itself runs single-threaded.
+  static func gemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    _ c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0, parallel: Bool = true
+  ) {
+    if m == 0 || n == 0 { return }
+    let chunks = parallel ? chunkCount(cost: 2 * m * n * k, items: Swift.max(m, n) / 16) : 1
+    if chunks <= 1 {
+      gc_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c,
+               Int32(ldc))
+      return
+    }
+    let shared = SharedPointer(base: c)
+    let pa = UncheckedBox(a), pb = UncheckedBox(b)
+    if m >= n {
+      parallelFor(chunks) { chunk in
+        let rows = chunkRange(chunk, of: chunks, total: m)
+        let aOffset = transA ? rows.lowerBound : rows.lowerBound * lda
+        gc_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(rows.count), Int32(n), Int32(k), 1, pa.value + aOffset,
+                 Int32(lda), pb.value, Int32(ldb), beta, shared.base + rows.lowerBound * ldc, Int32(ldc))
+      }
+    } else {
+      parallelFor(chunks) { chunk in
+        let cols = chunkRange(chunk, of: chunks, total: n)
+        let bOffset = transB ? cols.lowerBound * ldb : cols.lowerBound
+        gc_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(cols.count), Int32(k), 1, pa.value, Int32(lda),
+                 pb.value + bOffset, Int32(ldb), beta, shared.base + cols.lowerBound, Int32(ldc))
+      }
+    }
+  }
+
+  /// Public entry for benchmarks: C = A B for row-major square or rectangular arrays, using the engine's split.
+  public static func benchmarkGEMM(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float], parallel: Bool) {
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          gemm(transA: false, transB: false, m: m, n: n, k: k, pa.baseAddress!, lda: k, pb.baseAddress!, ldb: n,
+               pc.baseAddress!, ldc: n, parallel: parallel)
+        }
+      }
+    }
+  }
+}

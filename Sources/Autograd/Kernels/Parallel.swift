@@ -1,0 +1,68 @@
+import Dispatch
+
+/// Work is split across the cores at the level of batches, channels or matrix rows; below this many
+/// floating-point operations a split costs more than it saves.
+let parallelThreshold = 1 << 19
+
+/// The number of chunks to split work of `cost` operations into (1 or the core count).
+func chunkCount(cost: Int, items: Int) -> Int {
+  guard cost >= parallelThreshold, items > 1 else { return 1 }
+  return min(items, Kernels.cores)
+}
+
+public enum Kernels {
+  /// The cores used by the engine (the machine's active processors; `GAN_THREADS` overrides).
+  public static let cores: Int = {
+    if let text = getenvString("GAN_THREADS"), let n = Int(text), n >= 1 { return n }
+    return max(1, ProcessInfoLite.activeProcessorCount)
+  }()
+
+  /// Runs `body(chunk)` for chunk in 0..<chunks, in parallel when chunks > 1.
+  @inline(__always)
+  static func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
+    if chunks <= 1 {
+      body(0)
+    } else {
+      withoutActuallyEscaping(body) { escaping in
+        let box = UncheckedBox(escaping)
+        DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
+      }
+    }
+  }
+
+  /// The range of `total` items that chunk `index` of `chunks` covers.
+  @inline(__always)
+  static func chunkRange(_ index: Int, of chunks: Int, total: Int) -> Range<Int> {
+    let start = total * index / chunks
+    let end = total * (index + 1) / chunks
+    return start..<end
+  }
+}
+
+/// Lets a closure that the caller guarantees is safe to share cross into the concurrent loop.
+struct UncheckedBox<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}
+
+/// A raw pointer that may cross into a concurrent loop: each chunk writes a disjoint part.
+struct SharedPointer: @unchecked Sendable {
+  let base: UnsafeMutablePointer<Float>
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+func getenvString(_ name: String) -> String? {
+  guard let value = getenv(name) else { return nil }
+  return String(cString: value)
+}
+
+enum ProcessInfoLite {
+  static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+}

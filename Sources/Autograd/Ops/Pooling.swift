@@ -1,0 +1,87 @@
+// Average pooling and nearest upsampling. With the window equal to the stride they are adjoint up to a factor:
+// the backward of one is the other, so both are twice (and more) differentiable.
+
+extension Tensor {
+  /// The mean over non-overlapping `size` x `size` windows of the last two axes (height and width must be
+  /// multiples of `size`). Other windows and strides go through `avgPool2d(kernelSize:stride:padding:)`.
+  public func avgPooled2D(_ size: Int) -> Tensor {
+    guard rank >= 2, size >= 1, shape[rank - 2] % size == 0, shape[rank - 1] % size == 0 else {
+      shapeFailure(ShapeError(op: "avgPool2d", "shape \(shape) is not divisible into \(size)x\(size) windows"))
+    }
+    if size == 1 { return self }
+    let (newShape, values) = Kernels.avgPool(scalars, shape: shape, size: size)
+    return Tensor.record("avgPool2d", [self], shape: newShape, scalars: values) { g, _, _ in
+      [g.upsampledNearest(size) / Float(size * size)]
+    }
+  }
+
+  /// Each pixel of the last two axes repeated into a `factor` x `factor` block.
+  public func upsampledNearest(_ factor: Int) -> Tensor {
+    precondition(rank >= 2 && factor >= 1, "upsampleNearest: needs rank 2 or more and factor >= 1, got \(shape), \(factor)")
+    if factor == 1 { return self }
+    let (newShape, values) = Kernels.upsample(scalars, shape: shape, factor: factor)
+    return Tensor.record("upsampleNearest", [self], shape: newShape, scalars: values) { g, _, _ in
+      [g.avgPooled2D(factor) * Float(factor * factor)]
+    }
+  }
+}
+
+/// Average pooling of x [N, C, H, W] with any window, stride and zero padding (padding counts in the mean, as in
+/// PyTorch's default). A depthwise convolution with constant weights; no rule of its own.
+public func avgPool2d(_ x: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+  let s = stride ?? kernelSize
+  if s == kernelSize && padding == 0 && x.rank == 4 && x.shape[2] % s == 0 && x.shape[3] % s == 0 {
+    return x.avgPooled2D(s)
+  }
+  let c = x.shape[1]
+  let weight = Tensor.full([c, 1, kernelSize, kernelSize], 1 / Float(kernelSize * kernelSize))
+  return conv2d(x, weight, stride: s, padding: padding, groups: c)
+}
+
+extension Kernels {
+  static func avgPool(_ x: [Float], shape: [Int], size: Int) -> ([Int], [Float]) {
+    let rank = shape.count
+    let h = shape[rank - 2], w = shape[rank - 1], ho = h / size, wo = w / size
+    let planes = x.count / Swift.max(h * w, 1)
+    var out = [Float](repeating: 0, count: planes * ho * wo)
+    let scale = 1 / Float(size * size)
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { po in
+        for plane in 0..<planes {
+          let src = px.baseAddress! + plane * h * w, dst = po.baseAddress! + plane * ho * wo
+          for y in 0..<h {
+            let row = dst + (y / size) * wo, line = src + y * w
+            for xx in 0..<w { row[xx / size] += line[xx] }
+          }
+          for i in 0..<(ho * wo) { dst[i] *= scale }
+        }
+      }
+    }
+    var newShape = shape
+    newShape[rank - 2] = ho
+    newShape[rank - 1] = wo
+    return (newShape, out)
+  }
+
+  static func upsample(_ x: [Float], shape: [Int], factor: Int) -> ([Int], [Float]) {
+    let rank = shape.count
+    let h = shape[rank - 2], w = shape[rank - 1], ho = h * factor, wo = w * factor
+    let planes = x.count / Swift.max(h * w, 1)
+    var out = [Float](repeating: 0, count: planes * ho * wo)
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { po in
+        for plane in 0..<planes {
+          let src = px.baseAddress! + plane * h * w, dst = po.baseAddress! + plane * ho * wo
+          for y in 0..<ho {
+            let line = src + (y / factor) * w, row = dst + y * wo
+            for xx in 0..<wo { row[xx] = line[xx / factor] }
+          }
+        }
+      }
+    }
+    var newShape = shape
+    newShape[rank - 2] = ho
+    newShape[rank - 1] = wo
+    return (newShape, out)
+  }
+}

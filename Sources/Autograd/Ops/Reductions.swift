@@ -1,0 +1,131 @@
+// Reductions: sum and max along axes. Both keep the reduced axes as size 1 (`alongAxes`), so the backward rule is a
+// broadcast of the incoming gradient; the `squeezingAxes` forms drop them with a reshape.
+
+extension Tensor {
+  /// The sum over `axes`, keeping them as size-1 dimensions. d/dx sum = 1 for every element summed.
+  public func sum(alongAxes axes: [Int]) -> Tensor {
+    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "sum") }).sorted()
+    var shape = self.shape
+    var values = scalars
+    for axis in normalised {
+      values = Kernels.reduce(values, shape: shape, axis: axis, max: false)
+      shape[axis] = 1
+    }
+    let inputShape = self.shape
+    return Tensor.record("sum", [self], shape: shape, scalars: values) { g, _, _ in [g.broadcasted(to: inputShape)] }
+  }
+
+  public func sum(alongAxes axes: Int...) -> Tensor { sum(alongAxes: axes) }
+
+  /// The sum over `axes`, which are removed from the shape.
+  public func sum(squeezingAxes axes: Int...) -> Tensor {
+    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "sum") })
+    return sum(alongAxes: Array(normalised)).reshaped(to: shape.enumerated().filter { !normalised.contains($0.offset) }.map(\.element))
+  }
+
+  /// The sum of all values, as a scalar.
+  public func sum() -> Tensor {
+    rank == 0 ? self : sum(alongAxes: Array(0..<rank)).reshaped(to: [])
+  }
+
+  /// The mean over `axes`, keeping them as size 1.
+  public func mean(alongAxes axes: [Int]) -> Tensor {
+    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "mean") })
+    let n = normalised.reduce(1) { $0 * shape[$1] }
+    return sum(alongAxes: Array(normalised)) / Float(n)
+  }
+
+  public func mean(alongAxes axes: Int...) -> Tensor { mean(alongAxes: axes) }
+
+  /// The mean over `axes`, which are removed from the shape.
+  public func mean(squeezingAxes axes: Int...) -> Tensor {
+    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "mean") })
+    let n = normalised.reduce(1) { $0 * shape[$1] }
+    return sum(alongAxes: Array(normalised)).reshaped(
+      to: shape.enumerated().filter { !normalised.contains($0.offset) }.map(\.element)) / Float(n)
+  }
+
+  /// The mean of all values, as a scalar.
+  public func mean() -> Tensor { sum() / Float(Swift.max(count, 1)) }
+
+  /// The maximum over `axes`, keeping them as size 1. The gradient goes to the elements that equal the maximum
+  /// (shared equally between ties).
+  public func max(alongAxes axes: [Int]) -> Tensor {
+    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "max") }).sorted()
+    var shape = self.shape
+    var values = scalars
+    for axis in normalised {
+      values = Kernels.reduce(values, shape: shape, axis: axis, max: true)
+      shape[axis] = 1
+    }
+    return Tensor.record("max", [self], shape: shape, scalars: values) { g, out, x in
+      let mask = x[0].isEqual(out.detached())
+      let ties = mask.sum(alongAxes: normalised)
+      return [g * (mask / ties)]
+    }
+  }
+
+  public func max(alongAxes axes: Int...) -> Tensor { max(alongAxes: axes) }
+
+  /// The maximum over `axes`, which are removed from the shape.
+  public func max(squeezingAxes axes: Int...) -> Tensor {
+    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "max") })
+    return max(alongAxes: Array(normalised)).reshaped(
+      to: shape.enumerated().filter { !normalised.contains($0.offset) }.map(\.element))
+  }
+
+  /// The largest value, as a scalar.
+  public func max() -> Tensor { rank == 0 ? self : max(alongAxes: Array(0..<rank)).reshaped(to: []) }
+
+  /// The index of the largest value along the last axis, for each row (no gradient).
+  public func argmaxLastAxis() -> [Int] {
+    let n = shape.last ?? 1
+    let rows = n == 0 ? 0 : count / n
+    return (0..<rows).map { r in
+      var best = 0
+      for j in 1..<Swift.max(n, 1) where scalars[r * n + j] > scalars[r * n + best] { best = j }
+      return best
+    }
+  }
+}
+
+extension Kernels {
+  /// Sum or max over one axis: the shape is read as (outer, reduced, inner) and the inner loop runs contiguously.
+  static func reduce(_ x: [Float], shape: [Int], axis: Int, max: Bool) -> [Float] {
+    let outer = shape[..<axis].reduce(1, *)
+    let r = shape[axis]
+    let inner = shape[(axis + 1)...].reduce(1, *)
+    var out = [Float](repeating: max ? -Float.infinity : 0, count: outer * inner)
+    if r == 0 { return max ? out : out }
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { po in
+        let p = px.baseAddress!, o = po.baseAddress!
+        for a in 0..<outer {
+          let dst = o + a * inner
+          if inner == 1 {
+            let src = p + a * r
+            if max {
+              var m = src[0]
+              for j in 1..<r where src[j] > m { m = src[j] }
+              dst[0] = m
+            } else {
+              var s: Float = 0
+              for j in 0..<r { s += src[j] }
+              dst[0] = s
+            }
+            continue
+          }
+          for j in 0..<r {
+            let src = p + (a * r + j) * inner
+            if max {
+              for i in 0..<inner where src[i] > dst[i] { dst[i] = src[i] }
+            } else {
+              for i in 0..<inner { dst[i] += src[i] }
+            }
+          }
+        }
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,77 @@
+/// A small, fast, seedable generator (xoshiro256**, seeded through SplitMix64): the same seed gives the same
+/// numbers on every run and every machine, which is what makes the lessons' numbers reproducible.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+  private var s0, s1, s2, s3: UInt64
+  private var spareNormal: Float?
+
+  public init(seed: UInt64) {
+    var x = seed
+    func splitMix() -> UInt64 {
+      x &+= 0x9E37_79B9_7F4A_7C15
+      var z = x
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+    s0 = splitMix()
+    s1 = splitMix()
+    s2 = splitMix()
+    s3 = splitMix()
+  }
+
+  public mutating func next() -> UInt64 {
+    let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+    let t = s1 << 17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = (s3 << 45) | (s3 >> 19)
+    return result
+  }
+
+  /// Uniform in [0, 1) with 24 bits of precision.
+  public mutating func nextUniform() -> Float {
+    Float(next() >> 40) * (1.0 / 16_777_216.0)
+  }
+
+  /// Standard normal by the Box-Muller transform (pairs; the second value is kept for the next call).
+  public mutating func nextNormal() -> Float {
+    if let spare = spareNormal {
+      spareNormal = nil
+      return spare
+    }
+    var u1 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+    if u1 < 1e-300 { u1 = 1e-300 }
+    let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+    let radius = (-2 * _log(u1)).squareRoot()
+    let angle = 2 * Double.pi * u2
+    spareNormal = Float(radius * _sin(angle))
+    return Float(radius * _cos(angle))
+  }
+
+  /// A uniformly drawn integer in 0..<bound.
+  public mutating func nextInt(below bound: Int) -> Int {
+    Int.random(in: 0..<bound, using: &self)
+  }
+
+  /// A random permutation of 0..<count.
+  public mutating func permutation(_ count: Int) -> [Int] {
+    var values = Array(0..<count)
+    values.shuffle(using: &self)
+    return values
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+@inline(__always) private func _log(_ x: Double) -> Double { log(x) }
+@inline(__always) private func _sin(_ x: Double) -> Double { sin(x) }
+@inline(__always) private func _cos(_ x: Double) -> Double { cos(x) }

@@ -1,0 +1,2 @@
+import Autograd
+print(Kernels.blasDescription)

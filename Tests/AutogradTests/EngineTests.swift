@@ -1,0 +1,215 @@
+import XCTest
+
+@testable import Autograd
+
+final class HigherOrderTests: XCTestCase {
+  /// d/dx x³ = 3x², d²/dx² x³ = 6x, d³/dx³ = 6.
+  func testCubeDerivatives() {
+    for value: Float in [-2, -0.5, 0.3, 1.7] {
+      let x = Tensor(value, requiresGrad: true)
+      let y = pow(x, 3)
+      let first = gradient(of: y, wrt: x, createGraph: true)
+      let second = gradient(of: first, wrt: x, createGraph: true)
+      let third = gradient(of: second, wrt: x)
+      XCTAssertEqual(first.scalar, 3 * value * value, accuracy: 1e-5)
+      XCTAssertEqual(second.scalar, 6 * value, accuracy: 1e-5)
+      XCTAssertEqual(third.scalar, 6, accuracy: 1e-5)
+    }
+  }
+
+  /// The WGAN-GP penalty P(θ) = mean over the batch of (|∇ₓ f_θ(x)| - 1)² through a two-layer leakyReLU net; its
+  /// gradient in the weights (a gradient of a gradient) against central differences.
+  func testGradientPenaltyGradient() {
+    var rng = SeededGenerator(seed: 7)
+    let x = Tensor.randomNormal([4, 3], using: &rng)
+    let w1 = Tensor.randomNormal([3, 5], using: &rng), b1 = Tensor.randomNormal([5], std: 0.1, using: &rng)
+    let w2 = Tensor.randomNormal([5, 1], using: &rng)
+    func penalty(_ p: [Tensor], createGraph: Bool) -> Tensor {
+      let input = Tensor(shape: x.shape, scalars: x.scalars, requiresGrad: true)
+      let out = matmul(leakyReLU(matmul(input, p[0]) + p[1], slope: 0.2), p[2])
+      let g = gradient(of: out.sum(), wrt: input, createGraph: createGraph)
+      return pow(g.rowNorms() - 1, 2).mean()
+    }
+    let params = [w1, w2].isEmpty ? [] : [w1, b1, w2].map { Tensor(shape: $0.shape, scalars: $0.scalars, requiresGrad: true) }
+    let p = penalty(params, createGraph: true)
+    let grads = gradients(of: p, wrt: params)
+    XCTAssertGreaterThan(grads.map { $0.scalars.map(Swift.abs).max()! }.max()!, 1e-3, "penalty gradient is not zero")
+    for (k, param) in params.enumerated() {
+      for i in 0..<param.count {
+        let plus = params.map { $0.detached() }, minus = params.map { $0.detached() }
+        let h: Float = 1e-3
+        plus[k].scalars[i] += h
+        minus[k].scalars[i] -= h
+        let fd = (Double(penalty(plus, createGraph: false).scalar) - Double(penalty(minus, createGraph: false).scalar))
+          / Double(plus[k].scalars[i] - minus[k].scalars[i])
+        XCTAssertEqual(Double(grads[k].scalars[i]), fd, accuracy: 2e-3 + 1e-2 * Swift.abs(fd), "param \(k)[\(i)]")
+      }
+    }
+  }
+
+  /// backward() accumulates into .grad across calls, and zeroGradient clears it.
+  func testBackwardAccumulates() {
+    let w = Tensor([1, 2, 3], requiresGrad: true)
+    (w * w).sum().backward()
+    XCTAssertEqual(w.grad?.scalars, [2, 4, 6])
+    (w * 3).sum().backward()
+    XCTAssertEqual(w.grad?.scalars, [5, 7, 9])
+    w.zeroGradient()
+    XCTAssertNil(w.grad)
+  }
+
+  func testWithoutGradientsRecordsNothing() {
+    let w = Tensor([1, 2], requiresGrad: true)
+    let y = withoutGradients { w * w }
+    XCTAssertFalse(y.requiresGrad)
+    XCTAssertEqual(y.opName, "leaf")
+    XCTAssertTrue((w * w).requiresGrad)
+  }
+
+  /// A chain of 100,000 ops: the iterative topological sort must not overflow the stack.
+  func testLongChain() {
+    let x = Tensor(1, requiresGrad: true)
+    var y = x
+    for _ in 0..<100_000 { y = y + 0.0 }
+    XCTAssertEqual(gradient(of: y, wrt: x).scalar, 1)
+  }
+
+  func testUnrelatedInputGetsZeros() {
+    let x = Tensor([1, 2], requiresGrad: true), z = Tensor([3], requiresGrad: true)
+    let g = gradients(of: (x * x).sum(), wrt: [x, z])
+    XCTAssertEqual(g[1].scalars, [0])
+  }
+}
+
+final class ShapeTests: XCTestCase {
+  func testBroadcastShapes() throws {
+    XCTAssertEqual(try Shape.broadcast([2, 3], [3], op: "add"), [2, 3])
+    XCTAssertEqual(try Shape.broadcast([4, 1, 3], [2, 1], op: "add"), [4, 2, 3])
+    XCTAssertEqual(try Shape.broadcast([], [2, 2], op: "add"), [2, 2])
+    XCTAssertThrowsError(try Shape.broadcast([2, 3], [4], op: "mul")) { error in
+      let message = "\(error)"
+      XCTAssertTrue(message.contains("mul") && message.contains("[2, 3]") && message.contains("[4]"), message)
+    }
+  }
+
+  func testBroadcastValuesAndReduction() {
+    let a = Tensor([[1, 2, 3], [4, 5, 6]])
+    XCTAssertEqual((a + Tensor([10, 20, 30])).scalars, [11, 22, 33, 14, 25, 36])
+    XCTAssertEqual((a * Tensor(shape: [2, 1], scalars: [1, -1])).scalars, [1, 2, 3, -4, -5, -6])
+    XCTAssertEqual(a.sum(alongAxes: 0).scalars, [5, 7, 9])
+    XCTAssertEqual(a.sum(alongAxes: 0).shape, [1, 3])
+    XCTAssertEqual(a.sum(squeezingAxes: 1).scalars, [6, 15])
+    XCTAssertEqual(a.mean().scalar, 3.5)
+    XCTAssertEqual(a.max(squeezingAxes: 0).scalars, [4, 5, 6])
+    XCTAssertEqual(a.transposed().scalars, [1, 4, 2, 5, 3, 6])
+    XCTAssertEqual(Tensor([[1, 2], [3, 4]]).summed(toShape: [2]).scalars, [4, 6])
+    XCTAssertEqual(Tensor([[1, 2], [3, 4]]).summed(toShape: [2, 1]).scalars, [3, 7])
+    // Broadcasting in the middle of a 4D shape (per-channel bias on NCHW).
+    let x = Tensor.ones([2, 3, 2, 2])
+    let bias = Tensor(shape: [1, 3, 1, 1], scalars: [1, 2, 3])
+    let y = x + bias
+    XCTAssertEqual(Array(y.scalars[0..<12]), [2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4])
+    // The gradient of a broadcast operand is summed back to its shape.
+    let b = Tensor(shape: [1, 3, 1, 1], scalars: [1, 2, 3], requiresGrad: true)
+    XCTAssertEqual(gradient(of: (x * b).sum(), wrt: b).scalars, [8, 8, 8])
+  }
+
+  func testSlicePadConcat() {
+    let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+    XCTAssertEqual(a.sliced(axis: 1, 1..<3).scalars, [2, 3, 5, 6])
+    XCTAssertEqual(a.padded(before: [0, 1], after: [0, 0]).scalars, [0, 1, 2, 3, 0, 4, 5, 6])
+    XCTAssertEqual(concatenate([a, a], alongAxis: 0).shape, [4, 3])
+    XCTAssertEqual(concatenate([a, a.sliced(axis: 1, 0..<1)], alongAxis: 1).scalars, [1, 2, 3, 1, 4, 5, 6, 4])
+    let img = Tensor(shape: [1, 1, 2, 3], scalars: [1, 2, 3, 4, 5, 6])
+    XCTAssertEqual(img.reflectionPadded2D(1).scalars, [5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5, 2, 1, 2, 3, 2])
+  }
+
+  func testSeededRandomIsReproducible() {
+    var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42), c = SeededGenerator(seed: 43)
+    let x = Tensor.randomNormal([1000], using: &a), y = Tensor.randomNormal([1000], using: &b)
+    XCTAssertEqual(x.scalars, y.scalars)
+    XCTAssertNotEqual(x.scalars, Tensor.randomNormal([1000], using: &c).scalars)
+    let mean = x.mean().scalar, std = sqrt(pow(x - mean, 2).mean()).scalar
+    XCTAssertEqual(mean, 0, accuracy: 0.1)
+    XCTAssertEqual(std, 1, accuracy: 0.1)
+    let u = Tensor.randomUniform([1000], low: -1, high: 1, using: &a)
+    XCTAssertTrue(u.scalars.allSatisfy { $0 >= -1 && $0 < 1 })
+  }
+}
+
+/// The fast kernels against plain loops, on shapes that take every path (parallel split, batch chunks, padding).
+final class KernelTests: XCTestCase {
+  func naiveMatmul(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
+    var c = [Float](repeating: 0, count: m * n)
+    for i in 0..<m { for j in 0..<n { var s: Float = 0; for p in 0..<k { s += a[i * k + p] * b[p * n + j] }; c[i * n + j] = s } }
+    return c
+  }
+
+  func testGEMMAgainstLoops() {
+    var rng = SeededGenerator(seed: 3)
+    for (m, n, k) in [(1, 1, 1), (3, 5, 7), (64, 3, 200), (3, 300, 129), (257, 129, 65), (16, 2048, 64)] {
+      let a = Tensor.randomNormal([m, k], using: &rng), b = Tensor.randomNormal([k, n], using: &rng)
+      let expected = naiveMatmul(a.scalars, b.scalars, m: m, n: n, k: k)
+      let c = matmul(a, b)
+      for i in 0..<c.count { XCTAssertEqual(c.scalars[i], expected[i], accuracy: 1e-3 * Float(k).squareRoot()) }
+      let ct = matmul(a.transposed(), b.transposed(), transposeA: true, transposeB: true)
+      XCTAssertEqual(ct.scalars.count, expected.count)
+      for i in 0..<c.count { XCTAssertEqual(ct.scalars[i], expected[i], accuracy: 1e-3 * Float(k).squareRoot()) }
+    }
+  }
+
+  /// Direct convolution by its definition.
+  func naiveConv(_ x: Tensor, _ w: Tensor, stride s: Int, padding p: Int, groups: Int) -> [Float] {
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+    let ho = (h + 2 * p - kh) / s + 1, wo = (wd + 2 * p - kw) / s + 1
+    var y = [Float](repeating: 0, count: n * o * ho * wo)
+    for i in 0..<n { for oc in 0..<o { for oy in 0..<ho { for ox in 0..<wo {
+      var sum: Float = 0
+      let group = oc / (o / groups)
+      for ic in 0..<cg { for ky in 0..<kh { for kx in 0..<kw {
+        let iy = oy * s - p + ky, ix = ox * s - p + kx
+        if iy < 0 || iy >= h || ix < 0 || ix >= wd { continue }
+        sum += x[i, group * cg + ic, iy, ix] * w[oc, ic, ky, kx]
+      } } }
+      y[((i * o + oc) * ho + oy) * wo + ox] = sum
+    } } } }
+    _ = c
+    return y
+  }
+
+  func testConvolutionAgainstDefinition() {
+    var rng = SeededGenerator(seed: 5)
+    // (batch, in, out, size, kernel, stride, padding, groups)
+    let configs = [
+      (1, 1, 1, 5, 3, 1, 0, 1), (3, 2, 4, 7, 3, 2, 1, 1), (64, 1, 8, 28, 4, 2, 1, 1), (2, 4, 6, 6, 3, 1, 2, 2),
+      (5, 3, 3, 9, 7, 1, 3, 3), (2, 2, 2, 4, 4, 1, 0, 1), (8, 16, 8, 8, 1, 1, 0, 1), (3, 2, 2, 6, 5, 3, 2, 1),
+    ]
+    for (b, ci, co, size, k, s, p, g) in configs {
+      let x = Tensor.randomNormal([b, ci, size, size], using: &rng)
+      let w = Tensor.randomNormal([co, ci / g, k, k], using: &rng)
+      let y = conv2d(x, w, stride: s, padding: p, groups: g)
+      let expected = naiveConv(x, w, stride: s, padding: p, groups: g)
+      XCTAssertEqual(y.count, expected.count)
+      for i in 0..<min(y.count, expected.count) { XCTAssertEqual(y.scalars[i], expected[i], accuracy: 1e-3) }
+      // The transposed convolution is the adjoint: <conv(x), u> = <x, convT(u)>.
+      let u = Tensor.randomNormal(y.shape, using: &rng)
+      let lhs = (y * u).sum().scalar
+      let back = convolveInputGrad(u, w, ConvGeometry(
+        batch: b, inChannels: ci, height: size, width: size, outChannels: co, kernelH: k, kernelW: k, stride: s,
+        padding: p, groups: g))
+      let rhs = (x * back).sum().scalar
+      XCTAssertEqual(lhs, rhs, accuracy: 1e-3 * max(1, Swift.abs(lhs)))
+    }
+  }
+
+  func testConvTransposeShapes() {
+    // DCGAN generator: 1x1 -> 4x4 (stride 1, padding 0), then doubling (stride 2, padding 1).
+    let z = Tensor.zeros([2, 100, 1, 1])
+    XCTAssertEqual(convTranspose2d(z, Tensor.zeros([100, 512, 4, 4])).shape, [2, 512, 4, 4])
+    let h = Tensor.zeros([2, 128, 7, 7])
+    XCTAssertEqual(convTranspose2d(h, Tensor.zeros([128, 64, 4, 4]), stride: 2, padding: 1).shape, [2, 64, 14, 14])
+    XCTAssertEqual(
+      convTranspose2d(h, Tensor.zeros([128, 64, 3, 3]), stride: 2, padding: 1, outputPadding: 1).shape, [2, 64, 14, 14])
+  }
+}
