@@ -10,7 +10,7 @@ let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 // MARK: - Lessons
 
-/// Every lesson is `Lessons/NN-slug/main.swift`, built as the executable `lesson-NN-slug`.
+/// Every lesson is `Lessons/NN-slug/main.swift` (+ its course notes, README.md), built as `lesson-NN-slug`.
 /// Adding a lesson is one line here.
 let lessons: [String] = [
 ]
@@ -18,7 +18,7 @@ let lessons: [String] = [
 func lessonTarget(_ folder: String) -> Target {
   .executableTarget(
     name: "lesson-\(folder)",
-    dependencies: ["Autograd"],
+    dependencies: ["Autograd", "NN", "GAN", "Datasets", "Plotting", "LessonKit"],
     path: "Lessons/\(folder)",
     exclude: ["README.md"],
     swiftSettings: optimised)
@@ -30,18 +30,49 @@ let package = Package(
   name: "GANCourse",
   products: [
     .library(name: "Autograd", targets: ["Autograd"]),
+    .library(name: "NN", targets: ["NN"]),
+    .library(name: "GAN", targets: ["GAN"]),
+    .library(name: "Datasets", targets: ["Datasets"]),
+    .library(name: "Plotting", targets: ["Plotting"]),
+    .library(name: "LessonKit", targets: ["LessonKit"]),
     .executable(name: "gan-bench", targets: ["gan-bench"]),
   ] + lessons.map { .executable(name: "lesson-\($0)", targets: ["lesson-\($0)"]) },
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
   targets: [
+    // MARK: Libraries
     // The BLAS loader: picks the fast OpenBLAS kernel for this CPU before the library initialises.
     .target(
       name: "CBLAS",
       path: "Sources/CBLAS",
       cSettings: [.unsafeFlags(["-O2"])],
       linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "Autograd", dependencies: ["CBLAS"], swiftSettings: optimised),
-    .executableTarget(name: "gan-bench", dependencies: ["Autograd"], path: "Sources/GanBench", swiftSettings: optimised),
+    .target(name: "NN", dependencies: ["Autograd"], swiftSettings: optimised),
+    .target(name: "GAN", dependencies: ["Autograd", "NN"], swiftSettings: optimised),
+    .target(name: "Datasets", dependencies: ["Autograd", "CZlib"], swiftSettings: optimised),
+    .target(name: "Plotting", dependencies: ["CZlib"], swiftSettings: optimised),
+    .target(
+      name: "LessonKit",
+      dependencies: [
+        "Autograd", "NN", "GAN", "Datasets", "Plotting",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: optimised),
+
+    // MARK: Executables
+    .executableTarget(name: "gan-bench", dependencies: ["Autograd", "NN", "GAN"], path: "Sources/GanBench", swiftSettings: optimised),
+
+    // MARK: Tests
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimised),
+    .testTarget(name: "NNTests", dependencies: ["NN"], swiftSettings: optimised),
+    .testTarget(name: "GANTests", dependencies: ["GAN"], swiftSettings: optimised),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: optimised),
+    .testTarget(name: "PlottingTests", dependencies: ["Plotting"], swiftSettings: optimised),
+    .testTarget(name: "LessonKitTests", dependencies: ["LessonKit"], swiftSettings: optimised),
+    .testTarget(name: "LessonTests", dependencies: [], swiftSettings: optimised),
   ] + lessons.map(lessonTarget),
   swiftLanguageModes: [.v6]
 )
