@@ -16,6 +16,11 @@ public struct ConvGeometry: Equatable, Sendable {
 /// Convolutions as GEMM on im2col matrices. The batch is cut into one chunk per core; each chunk unfolds its images
 /// side by side into one column matrix [inChannels * kH * kW, images * outPixels], so each group is a single large
 /// product rather than one small product per image.
+/// An array whose every element the caller overwrites before reading (im2col and GEMM outputs): skips the zeroing.
+@inline(__always) func uninitialised(_ count: Int) -> [Float] {
+  [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
+}
+
 extension Kernels {
   /// Unfolds images [i0, i0 + count) of x into `col` (columnRows x count*P, P = output pixels).
   static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int, _ col: UnsafeMutablePointer<Float>) {
@@ -106,7 +111,7 @@ extension Kernels {
   /// y = conv(x, w).
   static func conv2d(_ x: [Float], _ w: [Float], _ g: ConvGeometry) -> [Float] {
     let pixels = g.outHeight * g.outWidth
-    var y = [Float](repeating: 0, count: g.batch * g.outChannels * pixels)
+    var y = uninitialised(g.batch * g.outChannels * pixels)
     let chunks = chunkCount(cost: g.flops, items: g.batch)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
     x.withUnsafeBufferPointer { px in
@@ -116,8 +121,8 @@ extension Kernels {
           parallelFor(chunks) { chunk in
             let images = chunkRange(chunk, of: chunks, total: g.batch)
             let n = images.count * pixels
-            var col = [Float](repeating: 0, count: g.columnRows * n)
-            var t = [Float](repeating: 0, count: images.count == 1 ? 0 : g.outChannels * n)
+            var col = uninitialised(g.columnRows * n)
+            var t = uninitialised(images.count == 1 ? 0 : g.outChannels * n)
             col.withUnsafeMutableBufferPointer { pc in
               t.withUnsafeMutableBufferPointer { pt in
                 im2col(X.value, g, first: images.lowerBound, count: images.count, pc.baseAddress!)
@@ -152,8 +157,8 @@ extension Kernels {
           parallelFor(chunks) { chunk in
             let images = chunkRange(chunk, of: chunks, total: g.batch)
             let n = images.count * pixels
-            var col = [Float](repeating: 0, count: g.columnRows * n)
-            var t = [Float](repeating: 0, count: images.count == 1 ? 0 : g.outChannels * n)
+            var col = uninitialised(g.columnRows * n)
+            var t = uninitialised(images.count == 1 ? 0 : g.outChannels * n)
             col.withUnsafeMutableBufferPointer { pc in
               t.withUnsafeMutableBufferPointer { pt in
                 let source: UnsafePointer<Float>
@@ -192,8 +197,8 @@ extension Kernels {
           parallelFor(chunks) { chunk in
             let images = chunkRange(chunk, of: chunks, total: g.batch)
             let n = images.count * pixels
-            var col = [Float](repeating: 0, count: g.columnRows * n)
-            var t = [Float](repeating: 0, count: images.count == 1 ? 0 : g.outChannels * n)
+            var col = uninitialised(g.columnRows * n)
+            var t = uninitialised(images.count == 1 ? 0 : g.outChannels * n)
             col.withUnsafeMutableBufferPointer { pc in
               t.withUnsafeMutableBufferPointer { pt in
                 im2col(X.value, g, first: images.lowerBound, count: images.count, pc.baseAddress!)

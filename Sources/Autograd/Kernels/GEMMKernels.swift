@@ -38,13 +38,17 @@ extension Kernels {
     }
   }
 
-  /// Public entry for benchmarks: C = A B for row-major square or rectangular arrays, using the engine's split.
-  public static func benchmarkGEMM(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float], parallel: Bool) {
+  /// Public entry for benchmarks: C = op(A) op(B) for row-major arrays, using the engine's split across cores.
+  public static func benchmarkGEMM(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float],
+    parallel: Bool
+  ) {
+    precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "benchmarkGEMM: arrays too small")
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
-          gemm(transA: false, transB: false, m: m, n: n, k: k, pa.baseAddress!, lda: k, pb.baseAddress!, ldb: n,
-               pc.baseAddress!, ldc: n, parallel: parallel)
+          gemm(transA: transA, transB: transB, m: m, n: n, k: k, pa.baseAddress!, lda: transA ? m : k, pb.baseAddress!,
+               ldb: transB ? k : n, pc.baseAddress!, ldc: n, parallel: parallel)
         }
       }
     }
