@@ -4,12 +4,17 @@
 /// it is summed back to its input's shape in one place, `gradients(of:wrt:)`.
 public typealias BackwardRule = (_ grad: Tensor, _ output: Tensor, _ inputs: [Tensor]) -> [Tensor?]
 
+/// A backward rule that is also told which inputs need a gradient, so expensive ops (products, convolutions) skip
+/// the ones nobody asked for: the critic's weights when a gradient penalty differentiates with respect to its input.
+public typealias SelectiveBackwardRule = (_ grad: Tensor, _ output: Tensor, _ inputs: [Tensor], _ needed: [Bool])
+  -> [Tensor?]
+
 /// The record of one op application.
 final class Node {
   let op: String
   var inputs: [Tensor]
-  let rule: BackwardRule
-  init(op: String, inputs: [Tensor], rule: @escaping BackwardRule) {
+  let rule: SelectiveBackwardRule
+  init(op: String, inputs: [Tensor], rule: @escaping SelectiveBackwardRule) {
     self.op = op
     self.inputs = inputs
     self.rule = rule
@@ -37,8 +42,15 @@ extension Tensor {
   static func record(
     _ op: String, _ inputs: [Tensor], shape: [Int], scalars: [Float], rule: @escaping BackwardRule
   ) -> Tensor {
+    record(op, inputs, shape: shape, scalars: scalars, selectiveRule: { g, out, x, _ in rule(g, out, x) })
+  }
+
+  /// Makes the result of an op whose rule computes only the gradients marked as needed.
+  static func record(
+    _ op: String, _ inputs: [Tensor], shape: [Int], scalars: [Float], selectiveRule: @escaping SelectiveBackwardRule
+  ) -> Tensor {
     if GradientMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) {
-      return Tensor(shape: shape, scalars: scalars, node: Node(op: op, inputs: inputs, rule: rule))
+      return Tensor(shape: shape, scalars: scalars, node: Node(op: op, inputs: inputs, rule: selectiveRule))
     }
     return Tensor(shape: shape, scalars: scalars)
   }
@@ -138,7 +150,8 @@ private func propagate(
       let id = ObjectIdentifier(tensor)
       guard leadsToTarget.contains(id), let node = tensor.node, let g = grads[id] else { continue }
       if !targetIDs.contains(id) { grads[id] = nil }  // free what no one needs any more
-      let inputGrads = node.rule(g, tensor, node.inputs)
+      let needed = node.inputs.map { leadsToTarget.contains(ObjectIdentifier($0)) }
+      let inputGrads = node.rule(g, tensor, node.inputs, needed)
       precondition(inputGrads.count == node.inputs.count, "\(node.op): backward rule returned the wrong count")
       for (input, inputGrad) in zip(node.inputs, inputGrads) {
         let inputID = ObjectIdentifier(input)

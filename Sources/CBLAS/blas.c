@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "CBLAS.h"
 #include <dlfcn.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,14 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
                          int);
 typedef void (*set_threads_fn)(int);
 typedef char *(*corename_fn)(void);
+
+/// Training allocates and frees the same large buffers (activations, im2col matrices) every step. glibc serves
+/// blocks above 128 KiB with mmap and returns them with munmap, so each step pays page faults on fresh pages. Keeping
+/// blocks up to 32 MiB on the heap (and not trimming it back eagerly) reuses the same pages step after step.
+__attribute__((constructor)) static void gc_tune_allocator(void) {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+}
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static sgemm_fn blas_sgemm = NULL;

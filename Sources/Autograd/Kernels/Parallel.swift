@@ -1,8 +1,9 @@
 import Dispatch
 
 /// Work is split across the cores at the level of batches, channels or matrix rows; below this many
-/// floating-point operations a split costs more than it saves.
-let parallelThreshold = 1 << 19
+/// floating-point operations a split costs more than it saves (measured with `gan-bench`: handing a chunk to
+/// Dispatch's worker costs tens of microseconds, so a split of 8 MFLOP was slower, 33 MFLOP 1.5x faster).
+let parallelThreshold = 1 << 24
 
 /// The number of chunks to split work of `cost` operations into (1 or the core count).
 func chunkCount(cost: Int, items: Int) -> Int {

@@ -46,21 +46,22 @@ public func convTranspose2d(
 }
 
 func convolve(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
-  Tensor.record("conv2d", [x, w], shape: g.outputShape, scalars: Kernels.conv2d(x.scalars, w.scalars, g)) { gy, _, i in
-    [convolveInputGrad(gy, i[1], g), convolveWeightGrad(i[0], gy, g)]
+  Tensor.record("conv2d", [x, w], shape: g.outputShape, scalars: Kernels.conv2d(x.scalars, w.scalars, g)) {
+    gy, _, i, needed in
+    [needed[0] ? convolveInputGrad(gy, i[1], g) : nil, needed[1] ? convolveWeightGrad(i[0], gy, g) : nil]
   }
 }
 
 func convolveInputGrad(_ gy: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
   Tensor.record("conv2dInputGrad", [gy, w], shape: g.inputShape, scalars: Kernels.conv2dInputGrad(gy.scalars, w.scalars, g)) {
-    gx, _, i in
-    [convolve(gx, i[1], g), convolveWeightGrad(gx, i[0], g)]
+    gx, _, i, needed in
+    [needed[0] ? convolve(gx, i[1], g) : nil, needed[1] ? convolveWeightGrad(gx, i[0], g) : nil]
   }
 }
 
 func convolveWeightGrad(_ x: Tensor, _ gy: Tensor, _ g: ConvGeometry) -> Tensor {
   Tensor.record("conv2dWeightGrad", [x, gy], shape: g.weightShape, scalars: Kernels.conv2dWeightGrad(x.scalars, gy.scalars, g)) {
-    gw, _, i in
-    [convolveInputGrad(i[1], gw, g), convolve(i[0], gw, g)]
+    gw, _, i, needed in
+    [needed[0] ? convolveInputGrad(i[1], gw, g) : nil, needed[1] ? convolve(i[0], gw, g) : nil]
   }
 }

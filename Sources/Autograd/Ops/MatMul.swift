@@ -46,14 +46,20 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     }
   }
   let shape = a.rank == 3 ? [batch, m, n] : [m, n]
-  return Tensor.record("matmul", [a, b], shape: shape, scalars: out) { g, _, x in
+  return Tensor.record("matmul", [a, b], shape: shape, scalars: out, selectiveRule: { g, _, x, needed in
     let (A, B) = (x[0], x[1])
     switch (transposeA, transposeB) {
-    case (false, false): return [matmul(g, B, transposeB: true), matmul(A, g, transposeA: true)]
-    case (true, false): return [matmul(B, g, transposeB: true), matmul(A, g)]
-    case (false, true): return [matmul(g, B), matmul(g, A, transposeA: true)]
+    case (false, false):
+      return [needed[0] ? matmul(g, B, transposeB: true) : nil, needed[1] ? matmul(A, g, transposeA: true) : nil]
+    case (true, false):
+      return [needed[0] ? matmul(B, g, transposeB: true) : nil, needed[1] ? matmul(A, g) : nil]
+    case (false, true):
+      return [needed[0] ? matmul(g, B) : nil, needed[1] ? matmul(g, A, transposeA: true) : nil]
     case (true, true):
-      return [matmul(B, g, transposeA: true, transposeB: true), matmul(g, A, transposeA: true, transposeB: true)]
+      return [
+        needed[0] ? matmul(B, g, transposeA: true, transposeB: true) : nil,
+        needed[1] ? matmul(g, A, transposeA: true, transposeB: true) : nil,
+      ]
     }
-  }
+  })
 }
