@@ -1,9 +1,8 @@
-import Dispatch
+import CBLAS
 
 /// Work is split across the cores at the level of batches, channels or matrix rows; below this many
-/// floating-point operations a split costs more than it saves (measured with `gan-bench`: handing a chunk to
-/// Dispatch's worker costs tens of microseconds, so a split of 8 MFLOP was slower, 33 MFLOP 1.5x faster).
-let parallelThreshold = 1 << 24
+/// floating-point operations a split costs more than it saves.
+let parallelThreshold = 1 << 20
 
 /// The number of chunks to split work of `cost` operations into (1 or the core count).
 func chunkCount(cost: Int, items: Int) -> Int {
@@ -14,19 +13,25 @@ func chunkCount(cost: Int, items: Int) -> Int {
 public enum Kernels {
   /// The cores used by the engine (the machine's active processors; `GAN_THREADS` overrides).
   public static let cores: Int = {
-    if let text = getenvString("GAN_THREADS"), let n = Int(text), n >= 1 { return n }
-    return max(1, ProcessInfoLite.activeProcessorCount)
+    var n = max(1, ProcessInfoLite.activeProcessorCount)
+    if let text = getenvString("GAN_THREADS"), let value = Int(text), value >= 1 { n = value }
+    gc_pool_configure(Int32(n))
+    return n
   }()
 
-  /// Runs `body(chunk)` for chunk in 0..<chunks, in parallel when chunks > 1.
+  /// Runs `body(chunk)` for chunk in 0..<chunks on the engine's thread pool (see Sources/CBLAS/pool.c).
   @inline(__always)
   static func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
     if chunks <= 1 {
       body(0)
-    } else {
-      withoutActuallyEscaping(body) { escaping in
-        let box = UncheckedBox(escaping)
-        DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
+      return
+    }
+    withoutActuallyEscaping(body) { escaping in
+      var box = escaping
+      withUnsafeMutablePointer(to: &box) { pointer in
+        gc_parallel_for(Int32(chunks), { context, chunk in
+          context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
+        }, pointer)
       }
     }
   }

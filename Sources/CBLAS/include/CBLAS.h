@@ -22,6 +22,17 @@ const char *gc_blas_description(void);
 void gc_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
               int ldb, float beta, float *C, int ldc);
 
+/// A parallel loop task: `chunk` in 0..<chunks.
+typedef void (*gc_task_fn)(void *context, int chunk);
+
+/// Runs fn(context, 0..<chunks) on the calling thread and the pool's workers (cores - 1 spinning threads), and
+/// returns when all chunks are done. Nested calls, and calls while another thread is using the pool, run serially.
+void gc_parallel_for(int chunks, gc_task_fn fn, void *context);
+
+/// The number of cores the pool uses (the machine's, unless configured before first use).
+int gc_pool_cores(void);
+void gc_pool_configure(int cores);
+
 #ifdef __cplusplus
 }
 #endif
