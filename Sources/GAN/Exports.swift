@@ -1,0 +1,2 @@
+@_exported import Autograd
+@_exported import NN
