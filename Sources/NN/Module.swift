@@ -30,8 +30,13 @@ public final class Buffer {
 ///
 /// ```swift
 /// final class Critic: Module, Layer {
-///   let hidden = Linear(inputSize: 2, outputSize: 64, using: &generator)
-///   let output = Linear(inputSize: 64, outputSize: 1, using: &generator)
+///   let hidden: Linear
+///   let output: Linear
+///   init(using generator: inout SeededGenerator) {
+///     hidden = Linear(inputSize: 2, outputSize: 64, using: &generator)
+///     output = Linear(inputSize: 64, outputSize: 1, using: &generator)
+///     super.init()
+///   }
 ///   func callAsFunction(_ x: Tensor) -> Tensor { output(leakyReLU(hidden(x))) }
 /// }
 /// critic.namedParameters().map(\.path)  // ["hidden.weight", "hidden.bias", "output.weight", "output.bias"]

@@ -282,17 +282,22 @@ private func runPython(_ script: String, arguments: [String]) throws -> String {
   process.standardOutput = stdout
   process.standardError = stderr
   do { try process.run() } catch {
-    XCTFail("cannot start python3 (\(error)); the interoperability test needs python3 with `pip install safetensors numpy`")
-    throw error
+    throw PythonUnavailable(message: "cannot start python3 (\(error))")
   }
   let output = stdout.fileHandleForReading.readDataToEndOfFile()
   let errors = stderr.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   guard process.terminationStatus == 0 else {
-    let message = String(decoding: errors, as: UTF8.self)
-    XCTFail("python3 failed (status \(process.terminationStatus)); the interoperability test needs python3 with "
-      + "`pip install safetensors numpy`:\n\(message)")
-    throw CocoaError(.executableLoad)
+    throw PythonUnavailable(
+      message: "python3 failed (status \(process.terminationStatus)):\n\(String(decoding: errors, as: UTF8.self))")
   }
   return String(decoding: output, as: UTF8.self)
+}
+
+/// Python or its packages are missing or broken: the test fails with this message.
+private struct PythonUnavailable: Error, CustomStringConvertible {
+  let message: String
+  var description: String {
+    "\(message)\nThe safetensors interoperability test needs python3 with `pip install safetensors numpy`."
+  }
 }

@@ -25,6 +25,11 @@ public enum SafeTensors {
   public struct Contents {
     public var tensors: [String: Tensor]
     public var metadata: [String: String]
+
+    public init(tensors: [String: Tensor], metadata: [String: String] = [:]) {
+      self.tensors = tensors
+      self.metadata = metadata
+    }
   }
 
   /// Writes `tensors` to `url` through a temporary file in the same folder that is renamed into place, so the file
