@@ -1,0 +1,135 @@
+/// Updates one model's parameters from their accumulated gradients (`.grad`, filled by `loss.backward()`).
+///
+/// A GAN has one optimiser per network, each with its own learning rate (two time-scale updates are just two
+/// learning rates). Per-parameter state is kept by parameter path, so it survives a checkpoint: `Checkpoint.save(_:to:)`
+/// writes it and `Checkpoint.load(into:from:)` restores it, and training then continues exactly as if uninterrupted.
+///
+/// The update rules are PyTorch's (`torch.optim`), formula for formula. A parameter whose `grad` is nil is skipped,
+/// and its state does not advance.
+public protocol Optimizer: AnyObject {
+  /// The model whose parameters this optimiser updates.
+  var model: Module { get }
+  var learningRate: Float { get set }
+  /// One update of every parameter that has a gradient.
+  func step()
+  /// The per-parameter state as named tensors plus metadata (what a checkpoint stores).
+  func stateContents() -> SafeTensors.Contents
+  /// Restores state saved by `stateContents()`; checks everything first and leaves the state unchanged on error.
+  func loadStateContents(_ contents: SafeTensors.Contents, source: String) throws
+}
+
+extension Optimizer {
+  /// Clears the gradients of the model's parameters.
+  public func zeroGradients() { model.zeroGradients() }
+}
+
+// MARK: - Per-parameter state
+
+/// One state array (a moment estimate, a momentum buffer) shaped like its parameter. A class, so that an update can
+/// hold several slots' storage at once without overlapping accesses.
+final class Slot {
+  var values: [Float]
+  init(count: Int) { values = [Float](repeating: 0, count: count) }
+}
+
+/// The state of one parameter: how many updates it has had, and its slots in a fixed order.
+final class ParameterState {
+  var step = 0
+  var slots: [Slot]
+  init(slotCount: Int, count: Int) { slots = (0..<slotCount).map { _ in Slot(count: count) } }
+}
+
+/// The per-parameter state of an optimiser, by parameter path, and its safetensors form:
+/// tensor `<path>.<slot name>` (shaped like the parameter) for every slot, metadata `<path>.step` for the step count,
+/// and `optimizer` = the optimiser's kind. Slots start at zero, which reproduces PyTorch's lazily created buffers
+/// (a momentum buffer created as a copy of the first gradient equals momentum · 0 + gradient).
+struct OptimizerStates {
+  let kind: String
+  let slotNames: [String]
+  var byPath: [String: ParameterState] = [:]
+
+  init(kind: String, slotNames: [String]) {
+    self.kind = kind
+    self.slotNames = slotNames
+  }
+
+  /// The state for `path`, created (zeros, step 0) on first use.
+  mutating func state(for path: String, count: Int) -> ParameterState {
+    if let existing = byPath[path] { return existing }
+    let created = ParameterState(slotCount: slotNames.count, count: count)
+    byPath[path] = created
+    return created
+  }
+
+  func contents(shapes: [String: [Int]], hyperparameters: [String: String]) -> SafeTensors.Contents {
+    var tensors: [String: Tensor] = [:]
+    var metadata = hyperparameters
+    metadata["optimizer"] = kind
+    for (path, state) in byPath {
+      guard let shape = shapes[path] else { continue }
+      for (name, slot) in zip(slotNames, state.slots) {
+        tensors["\(path).\(name)"] = Tensor(shape: shape, scalars: slot.values)
+      }
+      metadata["\(path).step"] = String(state.step)
+    }
+    return SafeTensors.Contents(tensors: tensors, metadata: metadata)
+  }
+
+  /// Checks `contents` against this optimiser's kind and the model's parameter shapes, then replaces the state.
+  mutating func load(_ contents: SafeTensors.Contents, shapes: [String: [Int]], source: String) throws {
+    func fail(_ tensor: String?, _ problem: CheckpointError.Problem) -> CheckpointError {
+      CheckpointError(source: source, tensor: tensor, problem: problem)
+    }
+    guard contents.metadata["optimizer"] == kind else {
+      throw fail(nil, .incompatibleState(
+        "holds state of optimizer '\(contents.metadata["optimizer"] ?? "none")', not \(kind)"))
+    }
+    let stepKeys = contents.metadata.keys.filter { $0.hasSuffix(".step") }
+    var loaded: [String: ParameterState] = [:]
+    for key in stepKeys.sorted() {
+      let path = String(key.dropLast(".step".count))
+      guard let shape = shapes[path] else { throw fail(path, .unexpectedTensor) }
+      guard let step = Int(contents.metadata[key]!), step >= 0 else {
+        throw fail(path, .incompatibleState("step count '\(contents.metadata[key]!)' is not a whole number"))
+      }
+      let state = ParameterState(slotCount: 0, count: 0)
+      state.step = step
+      for name in slotNames {
+        let tensorName = "\(path).\(name)"
+        guard let tensor = contents.tensors[tensorName] else { throw fail(tensorName, .missingTensor) }
+        guard tensor.shape == shape else {
+          throw fail(tensorName, .shapeMismatch(expected: shape, found: tensor.shape))
+        }
+        let slot = Slot(count: 0)
+        slot.values = tensor.scalars
+        state.slots.append(slot)
+      }
+      loaded[path] = state
+    }
+    let expected = Set(loaded.keys.flatMap { path in slotNames.map { "\(path).\($0)" } })
+    if let extra = contents.tensors.keys.sorted().first(where: { !expected.contains($0) }) {
+      throw fail(extra, .unexpectedTensor)
+    }
+    byPath = loaded
+  }
+}
+
+extension Module {
+  /// Parameter shapes by path (to check optimiser state against).
+  var parameterShapes: [String: [Int]] {
+    Dictionary(uniqueKeysWithValues: namedParameters().map { ($0.path, $0.tensor.shape) })
+  }
+}
+
+/// The parameters that have gradients, each with its state, for one update; checks that each gradient fits.
+func parametersToUpdate(
+  _ model: Module, _ states: inout OptimizerStates, optimizer: String
+) -> [(parameter: Tensor, gradient: Tensor, state: ParameterState)] {
+  model.namedParameters().compactMap { path, parameter in
+    guard let gradient = parameter.grad else { return nil }
+    precondition(
+      gradient.shape == parameter.shape,
+      "\(optimizer): gradient of '\(path)' has shape \(gradient.shape), the parameter \(parameter.shape)")
+    return (parameter, gradient, states.state(for: path, count: parameter.count))
+  }
+}
