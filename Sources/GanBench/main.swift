@@ -18,6 +18,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
     """)
   exit(0)
 }
+if arguments.contains("--scratch") { Scratch.run(); Scratch.split(); exit(0) }
 if arguments.contains("--kernels") {
   KernelBench.run(reps: reps) { line in
     FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!)
