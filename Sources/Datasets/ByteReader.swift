@@ -127,7 +127,8 @@ final class ByteReader {
             file: file, reason: "the compressed stream stops before its end marker (the .gz file is truncated)")
         }
       default:
-        let message = stream.pointee.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
+        var message = stream.pointee.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
+        if message == "incorrect data check" { message += " (the CRC-32 stored in the file does not match its content)" }
         throw DatasetError.corruptGzip(file: file, reason: message)
       }
     }

@@ -58,7 +58,7 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
     case .transferFailed(let file, let url, let reason):
       return "\(file): download from \(url) failed: \(reason)"
     case .downloadFailed(let file, let failures):
-      let lines = failures.map { "  - \($0.description)" }.joined(separator: "\n")
+      let lines = failures.isEmpty ? "  (no mirrors were given)" : failures.map { "  - \($0.description)" }.joined(separator: "\n")
       return "\(file): could not be downloaded from any mirror; nothing was kept:\n\(lines)"
     case .unknownDataset(let name, let known):
       return "unknown dataset '\(name)' (known: \(known.joined(separator: ", ")))"

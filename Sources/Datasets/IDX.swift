@@ -71,15 +71,19 @@ public enum IDX {
 
   /// Reads and checks the magic number and the sizes.
   static func readHeader(_ reader: ByteReader, magic: UInt32, dimensions: Int) throws -> [Int] {
+    let headerBytes = 4 + 4 * dimensions
     let magicBytes = try reader.read(4)
     guard magicBytes.count == 4 else {
-      throw DatasetError.truncated(file: reader.file, expectedBytes: 4, availableBytes: magicBytes.count)
+      throw DatasetError.badHeader(
+        file: reader.file, reason: "the file is truncated: it ends after \(magicBytes.count) bytes, inside its \(headerBytes)-byte header")
     }
     let found = bigEndian(magicBytes[...])
     guard found == magic else { throw DatasetError.wrongMagic(file: reader.file, expected: magic, found: found) }
     let sizeBytes = try reader.read(4 * dimensions)
     guard sizeBytes.count == 4 * dimensions else {
-      throw DatasetError.truncated(file: reader.file, expectedBytes: 4 + 4 * dimensions, availableBytes: 4 + sizeBytes.count)
+      throw DatasetError.badHeader(
+        file: reader.file,
+        reason: "the file is truncated: it ends after \(4 + sizeBytes.count) bytes, inside its \(headerBytes)-byte header")
     }
     let sizes = (0..<dimensions).map { Int(bigEndian(sizeBytes[(4 * $0)..<(4 * $0 + 4)])) }
     if dimensions == 3 && (sizes[1] == 0 || sizes[2] == 0) {

@@ -168,8 +168,8 @@ final class BadIDXFileTests: XCTestCase {
     }
     // A header cut short.
     let stub = try TestSupport.write(Data([0, 0, 8, 3, 0, 0]), "stub", in: folder)
-    assertFails(images: stub, labels: labels, naming: stub, saying: ["truncated"]) {
-      if case .truncated = $0 { return true } else { return false }
+    assertFails(images: stub, labels: labels, naming: stub, saying: ["truncated", "after 6 bytes", "16-byte header"]) {
+      if case .badHeader = $0 { return true } else { return false }
     }
     // A real gzipped MNIST label file cut in half: zlib reaches the end of the input before the stream's end.
     let gz = try Data(contentsOf: URL(fileURLWithPath: TestSupport.mnistDirectory + "/t10k-labels-idx1-ubyte.gz"))
