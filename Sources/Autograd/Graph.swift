@@ -95,6 +95,14 @@ public func gradients(of output: Tensor, wrt inputs: [Tensor], seed: Tensor? = n
   return inputs.map { found[ObjectIdentifier($0)] ?? Tensor.zeros($0.shape) }
 }
 
+/// Like `gradients(of:wrt:)`, but `nil` for an input that `output` does not depend on (an optimiser then leaves
+/// that parameter and its state alone, as PyTorch does for a parameter whose `.grad` is None).
+public func reachableGradients(of output: Tensor, wrt inputs: [Tensor], createGraph: Bool = false) -> [Tensor?] {
+  let targets = Set(inputs.map(ObjectIdentifier.init))
+  let found = propagate(from: output, seed: nil, createGraph: createGraph) { targets.contains(ObjectIdentifier($0)) }
+  return inputs.map { found[ObjectIdentifier($0)] }
+}
+
 /// The gradient of `output` with respect to one input.
 public func gradient(of output: Tensor, wrt input: Tensor, createGraph: Bool = false) -> Tensor {
   gradients(of: output, wrt: [input], createGraph: createGraph)[0]
