@@ -2,11 +2,11 @@
 // comes for free. Written in numerically stable forms (no exp of a large positive number).
 
 /// max(x, 0). The comparison mask is a constant, so the gradient is 1 where x > 0 and 0 elsewhere.
-public func relu(_ x: Tensor) -> Tensor { x * x.isGreater(0) }
+public func relu(_ x: Tensor) -> Tensor { x * Tensor(shape: x.shape, scalars: Kernels.greaterMask(x.scalars, 0)) }
 
 /// x where x > 0, slope * x elsewhere (DCGAN's discriminators use slope 0.2).
 public func leakyReLU(_ x: Tensor, slope: Float = 0.2) -> Tensor {
-  x * Tensor(shape: x.shape, scalars: Kernels.map(x.scalars) { $0 > 0 ? 1 : slope })
+  x * Tensor(shape: x.shape, scalars: Kernels.leakyMask(x.scalars, slope: slope))
 }
 
 /// log(1 + e^x), computed as max(x, 0) + log(1 + e^-|x|).

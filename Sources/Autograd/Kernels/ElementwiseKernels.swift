@@ -126,17 +126,19 @@ extension Kernels {
     }
   }
 
-  /// Applies `f` to every value.
+  /// Applies `f` to every value. (The loop sits directly inside `withUnsafe...Pointer`, which are always inlined,
+  /// so `f` is inlined into it; inside `Array(unsafeUninitializedCapacity:)` it became a call per element.)
   @inline(__always)
   static func map(_ x: [Float], _ f: (Float) -> Float) -> [Float] {
     let n = x.count
-    return [Float](unsafeUninitializedCapacity: n) { buffer, count in
-      x.withUnsafeBufferPointer { px in
-        let p = px.baseAddress, o = buffer.baseAddress
-        if let p, let o { for i in 0..<n { o[i] = f(p[i]) } }
+    var out = uninitialised(n)
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { po in
+        guard let p = px.baseAddress, let o = po.baseAddress else { return }
+        for i in 0..<n { o[i] = f(p[i]) }
       }
-      count = n
     }
+    return out
   }
 
   static func exp(_ x: [Float]) -> [Float] { map(x) { expf($0) } }
@@ -157,4 +159,14 @@ extension Kernels {
     map(x) { $0 < low ? low : ($0 > high ? high : $0) }
   }
   static func tanh(_ x: [Float]) -> [Float] { map(x) { tanhf($0) } }
+  // The masks below are their own functions in this file: in a debug build each file compiles separately, so a
+  // closure handed to `map` from another file would be called once per element instead of being inlined.
+  /// 1 where x > 0, `slope` elsewhere (leaky ReLU's derivative).
+  static func leakyMask(_ x: [Float], slope: Float) -> [Float] { map(x) { $0 > 0 ? 1 : slope } }
+  /// 1 where low <= x <= high, 0 elsewhere.
+  static func insideMask(_ x: [Float], _ low: Float, _ high: Float) -> [Float] {
+    map(x) { $0 >= low && $0 <= high ? 1 : 0 }
+  }
+  /// 1 where x > value, 0 elsewhere.
+  static func greaterMask(_ x: [Float], _ value: Float) -> [Float] { map(x) { $0 > value ? 1 : 0 } }
 }

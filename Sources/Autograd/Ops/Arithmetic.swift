@@ -87,7 +87,7 @@ public func abs(_ x: Tensor) -> Tensor {
 public func clamp(_ x: Tensor, min low: Float, max high: Float) -> Tensor {
   precondition(low <= high, "clamp: min \(low) is above max \(high)")
   return Tensor.record("clamp", [x], shape: x.shape, scalars: Kernels.clamp(x.scalars, low, high)) { g, _, x in
-    let inside = Kernels.map(x[0].scalars) { $0 >= low && $0 <= high ? 1 : 0 }
+    let inside = Kernels.insideMask(x[0].scalars, low, high)
     return [g * Tensor(shape: x[0].shape, scalars: inside)]
   }
 }
@@ -142,7 +142,7 @@ extension Tensor {
   /// 1 where self == other, else 0.
   public func isEqual(_ other: Tensor) -> Tensor { compare(other, "isEqual") { $0 == $1 } }
 
-  public func isGreater(_ value: Float) -> Tensor { isGreater(Tensor(value)) }
+  public func isGreater(_ value: Float) -> Tensor { Tensor(shape: shape, scalars: Kernels.greaterMask(scalars, value)) }
   public func isLess(_ value: Float) -> Tensor { isLess(Tensor(value)) }
 
   /// The values repeated out to a broadcast shape (a plain array, outside the graph).
