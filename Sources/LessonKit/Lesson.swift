@@ -102,7 +102,7 @@ public final class Lesson: @unchecked Sendable {
     number: Int, slug: String, title: String, seed: UInt64? = nil, arguments: [String], console: Console
   ) throws {
     let identity = Self.identity(number: number, slug: slug, title: title)
-    let (options, _) = try LessonCommand<NoExtraFlags>.parse(arguments, identity: identity)
+    let (options, _) = try LessonCommand<NoExtraFlags>.parseLesson(arguments, identity: identity)
     let folder = try Self.prepareOutputFolder(Self.folderPath(options, number: number, slug: slug))
     self.init(
       number: number, slug: slug, title: title, seed: seed, options: options, outputFolder: folder, console: console)
@@ -135,7 +135,7 @@ public final class Lesson: @unchecked Sendable {
     console: Console
   ) throws -> (Lesson, Flags) {
     let identity = identity(number: number, slug: slug, title: title)
-    let (options, extra) = try LessonCommand<Flags>.parse(arguments, identity: identity)
+    let (options, extra) = try LessonCommand<Flags>.parseLesson(arguments, identity: identity)
     let folder = try prepareOutputFolder(folderPath(options, number: number, slug: slug))
     let lesson = Lesson(
       number: number, slug: slug, title: title, seed: seed, options: options, outputFolder: folder, console: console)
@@ -179,7 +179,7 @@ public final class Lesson: @unchecked Sendable {
     _ flags: Flags.Type, number: Int, slug: String, title: String
   ) -> (CommonOptions, Flags) {
     do {
-      return try LessonCommand<Flags>.parse(
+      return try LessonCommand<Flags>.parseLesson(
         Array(CommandLine.arguments.dropFirst()), identity: identity(number: number, slug: slug, title: title))
     } catch {
       exit(with: error)
@@ -230,7 +230,9 @@ public final class Lesson: @unchecked Sendable {
     if options.live { facts.append("live") }
     if options.strict { facts.append("strict") }
     facts.append("output: \(displayPath(outputFolder))")
-    console.write("\n" + console.bold(heading) + "\n" + rule + "\n" + console.dim("  " + facts.joined(separator: " · ")) + "\n")
+    let factLines = TextLayout.wrap(
+      facts.joined(separator: " · "), width: console.textWidth, firstPrefix: "  ", restPrefix: "    ")
+    console.write("\n" + console.bold(heading) + "\n" + rule + "\n" + console.dim(factLines.joined(separator: "\n")) + "\n")
   }
 
   // MARK: Budget

@@ -98,13 +98,10 @@ struct LessonCommand<Extra: ParsableArguments>: ParsableCommand {
 
   /// Parses `arguments` (without the program name) or throws a `LessonSetupError` with the message
   /// swift-argument-parser would print (naming the flag and the bad value).
-  static func parse(_ arguments: [String], identity: LessonIdentity) throws -> (CommonOptions, Extra) {
+  static func parseLesson(_ arguments: [String], identity: LessonIdentity) throws -> (CommonOptions, Extra) {
     try LessonIdentity.$current.withValue(identity) {
       do {
-        let command = try parseAsRoot(arguments)
-        guard let parsed = command as? LessonCommand<Extra> else {
-          throw LessonSetupError.badArguments(message: "Error: unexpected command", exitCode: 64)
-        }
+        let parsed = try Self.parse(arguments)
         return (parsed.common, parsed.extra)
       } catch let error as LessonSetupError {
         throw error

@@ -10,7 +10,7 @@ import Foundation
 ///   and addressed in the script as `'critic.dat' index N`);
 /// - `critic.png`: the picture, made by running `gnuplot critic.gp` in that folder.
 ///
-/// The defaults are chosen for a classroom projector: 1280x800 pixels, an 18-point font and 3-pixel lines.
+/// The defaults are chosen for a classroom projector: 1280x800 pixels, a 20-point font and thick lines.
 ///
 /// ```swift
 /// var losses = Figure(name: "losses", title: "Training losses", xLabel: "step", yLabel: "loss")
@@ -36,7 +36,7 @@ public struct Figure: Sendable {
 
   /// A figure made of several panels (gnuplot's `multiplot`).
   public init(
-    name: String, title: String? = nil, width: Int = 1280, height: Int = 800, fontSize: Int = 18,
+    name: String, title: String? = nil, width: Int = 1280, height: Int = 800, fontSize: Int = 20,
     columns: Int? = nil, panels: [Panel]
   ) {
     self.name = name
@@ -51,7 +51,7 @@ public struct Figure: Sendable {
   /// A figure with a single panel.
   public init(
     name: String, title: String? = nil, xLabel: String? = nil, yLabel: String? = nil,
-    width: Int = 1280, height: Int = 800, fontSize: Int = 18, series: [Series] = []
+    width: Int = 1280, height: Int = 800, fontSize: Int = 20, series: [Series] = []
   ) {
     self.init(
       name: name, title: title, width: width, height: height, fontSize: fontSize,

@@ -34,7 +34,7 @@ extension Figure {
       # Re-render with:  gnuplot \(name).gp   (run in this folder; it reads \(dataFile), writes \(name).png)
 
       """
-    script += "set terminal pngcairo size \(width),\(height) enhanced font \"Sans,\(fontSize)\" linewidth 1\n"
+    script += "set terminal pngcairo size \(width),\(height) enhanced font \"Sans,\(fontSize)\" linewidth 1.5\n"
     script += """
       # The course's renderer passes a temporary output name, then renames the finished picture into place.
       if (!exists("outfile")) outfile = "\(name).png"
@@ -156,7 +156,10 @@ struct ScriptWriter {
     lines.append("set border linewidth 2")
     lines.append("set tics scale 1.5")
     lines.append("set style fill solid 1.0 noborder")
-    if panel.grid { lines.append("set grid linewidth 1 linecolor rgb \"#D8D8D8\"") }
+    if panel.grid {
+      lines.append("set style line 100 linecolor rgb \"#DDDDDD\" linewidth 1 dashtype solid")
+      lines.append("set grid back linestyle 100")
+    }
     if let title { lines.append("set title \(quoted(title)) font \",\(fontSize + 4)\"") }
     if let label = panel.xAxis.label { lines.append("set xlabel \(quoted(label))") }
     if let label = panel.yAxis.label { lines.append("set ylabel \(quoted(label))") }
@@ -188,7 +191,9 @@ struct ScriptWriter {
         elements += plotElements(series, color: nextColor(series.color))
       }
     }
-    elements += referenceLineElements(panel)
+    var arrows: [String] = []
+    elements += referenceLineElements(panel, arrows: &arrows)
+    lines += arrows
 
     if elements.isEmpty {
       // Nothing to draw: an empty frame still renders (gnuplot refuses a plot with no elements).
@@ -208,7 +213,7 @@ struct ScriptWriter {
   }
 
   private func legendCommand(_ legend: Legend) -> String {
-    let common = "noautotitle spacing 1.3 samplen 2.5"
+    let common = "noautotitle spacing 1.3 samplen 2.5 box linewidth 1 linecolor rgb \"#AAAAAA\""
     switch legend {
     case .topRight: return "set key top right opaque \(common)"
     case .topLeft: return "set key top left opaque \(common)"
@@ -293,6 +298,7 @@ struct ScriptWriter {
       lines.append("set cbrange [\(format(centre - half)):\(format(centre + half))]")
     }
     if let label = series.label { lines.append("set cblabel \(quoted(label))") }
+    lines.append("set format cb \"%g\"")
     lines.append("set colorbox")
     return lines
   }
@@ -320,7 +326,7 @@ struct ScriptWriter {
 
   /// Horizontal lines span the panel's x extent and vertical ones its y extent, so they widen the autoscaled
   /// range when needed and appear in the legend with their meaning.
-  private mutating func referenceLineElements(_ panel: Panel) -> [String] {
+  private mutating func referenceLineElements(_ panel: Panel, arrows: inout [String]) -> [String] {
     guard !panel.referenceLines.isEmpty else { return [] }
     let extents = panel.series.compactMap(\.extent)
     let xLow = panel.xAxis.minimum ?? extents.map(\.x.lowerBound).min() ?? 0
@@ -335,6 +341,19 @@ struct ScriptWriter {
         points = [[xLow, xHigh], [line.value, line.value]]
       case .vertical:
         points = [[line.value, line.value], [yLow, max(yHigh, yLow)]]
+      }
+      // The data line widens the autoscaled range to include the value; the arrow spans the whole panel.
+      let axis = line.orientation == .horizontal ? panel.yAxis : panel.xAxis
+      if (axis.minimum.map { line.value >= $0 } ?? true) && (axis.maximum.map { line.value <= $0 } ?? true)
+        && (!axis.logScale || line.value > 0)
+      {
+        let style = "nohead back dashtype 2 linewidth 3 linecolor rgb \"\(line.color.hex)\""
+        switch line.orientation {
+        case .horizontal:
+          arrows.append("set arrow from graph 0, first \(format(line.value)) to graph 1, first \(format(line.value)) \(style)")
+        case .vertical:
+          arrows.append("set arrow from first \(format(line.value)), graph 0 to first \(format(line.value)), graph 1 \(style)")
+        }
       }
       let source = addBlock(points, comment: "reference line \(line.label ?? format(line.value))")
       let title = line.label.map { "title \(quoted($0))" } ?? "notitle"
