@@ -55,6 +55,15 @@ public struct Console: Sendable {
   func red(_ text: String) -> String { isTerminal ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
   func dim(_ text: String) -> String { isTerminal ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
 
+  /// Markdown emphasis for the terminal: `**bold**` is drawn bold on a terminal and plain elsewhere;
+  /// `*italic*` and `_italic_` markers are dropped (a few terminals draw italics, many do not).
+  func styleInline(_ line: String) -> String {
+    var text = line.replacingOccurrences(
+      of: #"\*\*([^*]+)\*\*"#, with: isTerminal ? "\u{1B}[1m$1\u{1B}[0m" : "$1", options: .regularExpression)
+    text = text.replacingOccurrences(of: #"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])"#, with: "$1", options: .regularExpression)
+    return text
+  }
+
   /// The width narrative text is wrapped to: the terminal's, but never wider than comfortable reading.
   var textWidth: Int { min(width, 100) }
 }

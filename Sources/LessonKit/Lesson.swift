@@ -269,7 +269,7 @@ public final class Lesson: @unchecked Sendable {
   /// ignored; blank lines separate paragraphs; lists, tables and code blocks are kept.
   public func narrate(_ markdown: String) {
     beginCell()
-    let lines = TextLayout.wrapMarkdown(markdown, width: console.textWidth)
+    let lines = TextLayout.wrapMarkdown(markdown, width: console.textWidth).map(console.styleInline)
     console.write("\n" + lines.joined(separator: "\n") + "\n")
     withState { $0.cells.append(.narrative(markdown)) }
   }
@@ -290,7 +290,7 @@ public final class Lesson: @unchecked Sendable {
     let labelWidth = min(44, console.textWidth / 2)
     let dots = max(2, labelWidth - value.label.count)
     let line = "  " + value.label + " " + String(repeating: ".", count: dots - 1) + " " + console.bold(value.display)
-    console.write(line + "\n")
+    console.write(spacing() + line + "\n")
     withState {
       $0.values.append(value)
       $0.cells.append(.value(value))
@@ -320,7 +320,7 @@ public final class Lesson: @unchecked Sendable {
     let mark = claim.passed ? console.green("PASS") : console.red("FAIL")
     var line = "  [\(mark)] \(claim.name)"
     if let detail = claim.detail { line += console.dim("  -- \(detail)") }
-    console.write(line + "\n")
+    console.write(spacing() + line + "\n")
     withState {
       $0.claims.append(claim)
       $0.cells.append(.claim(claim))
@@ -347,7 +347,7 @@ public final class Lesson: @unchecked Sendable {
     let rendered = render(files, what: "figure")
     live(figure)
     console.write(
-      "  figure  \(rendered ? files.image.lastPathComponent : "(not rendered)")  "
+      spacing() + "  figure  \(rendered ? files.image.lastPathComponent : "(not rendered)")  "
         + console.dim("\(files.script.lastPathComponent) + \(files.data.lastPathComponent)") + "\n")
     withState {
       $0.cells.append(
@@ -411,7 +411,7 @@ public final class Lesson: @unchecked Sendable {
     }
     addFiles([url])
     let size = (try? PNG.header(of: png)).map { "\($0.width)x\($0.height)" } ?? ""
-    console.write("  image  \(fileName)  " + console.dim(size) + "\n")
+    console.write(spacing() + "  image  \(fileName)  " + console.dim(size) + "\n")
     withState { $0.cells.append(.image(file: fileName, caption: caption)) }
     return url
   }
@@ -479,6 +479,8 @@ public final class Lesson: @unchecked Sendable {
   /// A progress report for a loop of `total` steps (a bar on a terminal, plain lines every 10% otherwise).
   public func progress(total: Int, label: String) -> Progress {
     beginCell()
+    let blank = spacing()
+    if !blank.isEmpty { console.write(blank) }
     let progress = Progress(total: total, label: label, console: console)
     withState { $0.activeProgress = progress }
     return progress
@@ -567,6 +569,16 @@ public final class Lesson: @unchecked Sendable {
   }
 
   // MARK: Helpers
+
+  /// A blank line when the previous cell was narrative or a heading, so values and claims stand apart from text.
+  private func spacing() -> String {
+    withState { state -> String in
+      switch state.cells.last {
+      case .narrative?, .section?: return "\n"
+      default: return ""
+      }
+    }
+  }
 
   /// Ends a running progress report before the next cell prints.
   private func beginCell() {

@@ -37,6 +37,8 @@ struct Report {
     for cell in state.cells {
       if case .value = cell, let last = groups.last?.last, case .value = last {
         groups[groups.count - 1].append(cell)
+      } else if case .claim = cell, let last = groups.last?.last, case .claim = last {
+        groups[groups.count - 1].append(cell)
       } else {
         groups.append([cell])
       }
@@ -58,9 +60,13 @@ struct Report {
         rows.append("| \(escapeTable(value.label)) | \(escapeTable(value.display)) |")
       }
       return rows.joined(separator: "\n")
-    case .claim(let claim):
-      let mark = claim.passed ? "**PASS**" : "**FAIL**"
-      return "- \(mark) \(claim.name)" + (claim.detail.map { " — \($0)" } ?? "")
+    case .claim:
+      var lines: [String] = []
+      for case .claim(let claim) in group {
+        let mark = claim.passed ? "**PASS**" : "**FAIL**"
+        lines.append("- \(mark) \(claim.name)" + (claim.detail.map { " — \($0)" } ?? ""))
+      }
+      return lines.joined(separator: "\n")
     case .figure(let name, let title, let caption, let image, let script, let data):
       var text: String
       let file = image ?? "\(name).png"

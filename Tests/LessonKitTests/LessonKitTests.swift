@@ -37,8 +37,11 @@ final class LessonKitTests: XCTestCase {
   // MARK: A tiny lesson, end to end
 
   func testTinyLessonWritesNotesNotebookAndMetrics() throws {
-    let folder = try temporaryFolder().appendingPathComponent("lesson out")
+    // LESSONKIT_TEST_KEEP=/some/folder keeps the lesson's files (and its terminal output, console.txt) for a look.
+    let keep = ProcessInfo.processInfo.environment["LESSONKIT_TEST_KEEP"]
+    let folder = try keep.map { URL(fileURLWithPath: $0) } ?? temporaryFolder().appendingPathComponent("lesson out")
     let buffer = OutputBuffer()
+    defer { if let keep { try? buffer.contents.write(toFile: keep + "/../console.txt", atomically: true, encoding: .utf8) } }
     let lesson = try Lesson(
       number: 7, slug: "tiny", title: "A tiny lesson", seed: 42,
       arguments: ["--out", folder.path, "--quick", "--strict"], console: makeConsole(buffer))
@@ -104,6 +107,9 @@ final class LessonKitTests: XCTestCase {
     XCTAssertTrue(notes.contains("| FAIL | covers at least 7 modes | measured 6 (needs ≥ 7) |"))
     XCTAssertTrue(notes.contains("| PASS | D ends near 1/2 | measured 0.52 (needs 0.5 ± 0.05) |"))
     XCTAssertTrue(notes.contains("2 of 3 claims hold."))
+    XCTAssertTrue(
+      notes.contains("- **PASS** D ends near 1/2 — measured 0.52 (needs 0.5 ± 0.05)\n- **FAIL** covers at least 7 modes"),
+      "consecutive claims form one list")
     XCTAssertTrue(notes.contains("seed 42, 20 steps, quick mode"))
 
     // metrics.json
@@ -145,6 +151,7 @@ final class LessonKitTests: XCTestCase {
     // Terminal output: plain (not a terminal), values aligned, claims table, files.
     let output = buffer.contents
     XCTAssertFalse(output.contains("\u{1B}["), "no escape codes when not a terminal")
+    XCTAssertTrue(output.contains("densities it is 1/2 everywhere."), "emphasis markers are not printed")
     XCTAssertTrue(output.contains("[FAIL] covers at least 7 modes"))
     XCTAssertTrue(output.contains("Claims"))
     XCTAssertTrue(output.contains("notes.md"))
