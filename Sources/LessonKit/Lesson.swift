@@ -97,15 +97,18 @@ public final class Lesson: @unchecked Sendable {
   }
 
   /// Starts a lesson from an explicit argument list (without the program name), throwing `LessonSetupError`
-  /// instead of exiting. For tests and tools.
+  /// instead of exiting. For tests and tools; `gnuplot` is the renderer to use (`nil`: behave as if it were not
+  /// installed).
   public convenience init(
-    number: Int, slug: String, title: String, seed: UInt64? = nil, arguments: [String], console: Console
+    number: Int, slug: String, title: String, seed: UInt64? = nil, arguments: [String], console: Console,
+    gnuplot: Gnuplot? = Gnuplot.locate()
   ) throws {
     let identity = Self.identity(number: number, slug: slug, title: title)
     let (options, _) = try LessonCommand<NoExtraFlags>.parseLesson(arguments, identity: identity)
     let folder = try Self.prepareOutputFolder(Self.folderPath(options, number: number, slug: slug))
     self.init(
-      number: number, slug: slug, title: title, seed: seed, options: options, outputFolder: folder, console: console)
+      number: number, slug: slug, title: title, seed: seed, options: options, outputFolder: folder, console: console,
+      gnuplot: gnuplot)
   }
 
   /// Starts a lesson with its own extra flags from the process's command line (exiting on errors like
@@ -144,7 +147,7 @@ public final class Lesson: @unchecked Sendable {
 
   private init(
     number: Int, slug: String, title: String, seed: UInt64?, options: CommonOptions, outputFolder: URL,
-    console: Console
+    console: Console, gnuplot: Gnuplot? = Gnuplot.locate()
   ) {
     self.number = number
     self.slug = slug
@@ -153,7 +156,7 @@ public final class Lesson: @unchecked Sendable {
     self.console = console
     self.seed = options.seed ?? seed ?? UInt64(number)
     self.outputFolder = outputFolder
-    self.gnuplot = Gnuplot.locate()
+    self.gnuplot = gnuplot
     printHeader()
   }
 

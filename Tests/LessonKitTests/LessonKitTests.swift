@@ -192,6 +192,50 @@ final class LessonKitTests: XCTestCase {
     XCTAssertTrue(summary.errors[0].contains("figure 'broken'"), summary.errors[0])
   }
 
+  func testWithoutGnuplotScriptsAreWrittenAndTheLessonSaysOnceHowToInstallIt() throws {
+    let folder = try temporaryFolder()
+    let buffer = OutputBuffer()
+    let lesson = try Lesson(
+      number: 1, slug: "x", title: "X", arguments: ["--out", folder.path], console: makeConsole(buffer), gnuplot: nil)
+    XCTAssertFalse(lesson.rendersFigures)
+    for name in ["first", "second"] {
+      var figure = Figure(name: name)
+      figure.add(.line(y: [1.0, 2, 3]))
+      XCTAssertNil(lesson.figure(figure))
+      XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(name).gp").path))
+      XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(name).dat").path))
+    }
+    XCTAssertNotNil(lesson.image("grid", grid: try ImageGrid(images: [0, 1, 0, 1], count: 1, channels: 1, height: 2, width: 2)))
+    let summary = lesson.finish(exitOnFailure: false)
+    XCTAssertEqual(summary.exitStatus, 0, "a missing gnuplot is not an error")
+    XCTAssertEqual(buffer.contents.components(separatedBy: "apt-get install gnuplot").count - 1, 1, "said once")
+    let notes = try String(contentsOf: folder.appendingPathComponent("notes.md"), encoding: .utf8)
+    XCTAssertTrue(notes.contains("run `gnuplot first.gp` in this folder"), notes)
+  }
+
+  func testLiveWithoutADisplaySaysSoOnceAndContinues() throws {
+    let environment = ProcessInfo.processInfo.environment
+    let gnuplot = Gnuplot.locate()
+    let interactive = (try? gnuplot?.availableTerminals())??.contains(where: LiveWindow.interactiveTerminals.contains) ?? false
+    if let display = environment["DISPLAY"], !display.isEmpty, interactive {
+      throw XCTSkip("a display and an interactive gnuplot are available: only the headless fallback is tested")
+    }
+    let folder = try temporaryFolder()
+    let buffer = OutputBuffer()
+    let lesson = try Lesson(
+      number: 1, slug: "x", title: "X", arguments: ["--out", folder.path, "--live"], console: makeConsole(buffer))
+    XCTAssertTrue(lesson.isLive)
+    for step in 0..<3 {
+      var figure = Figure(name: "live")
+      figure.add(.line(y: [1.0, 2, Double(step)]))
+      lesson.live(figure)
+    }
+    let summary = lesson.finish(exitOnFailure: false)
+    XCTAssertEqual(summary.exitStatus, 0)
+    XCTAssertEqual(buffer.contents.components(separatedBy: "live: ").count - 1, 1, buffer.contents)
+    XCTAssertTrue(buffer.contents.contains("continuing without a window"))
+  }
+
   // MARK: Flags
 
   func testBadFlagsAreUsageErrorsNamingTheFlag() throws {
