@@ -64,7 +64,7 @@ public struct Animation: Sendable {
     var script = """
       # Animation \(name): \(frames.count) frames, \(centiseconds * 10) ms each.
       # Re-render with:  gnuplot \(name).gp   (run in this folder; it reads \(dataFile), writes \(name).gif)
-      set terminal gif animate delay \(centiseconds) loop 0 optimize size \(width),\(height) font "DejaVu Sans,\(fontSize)"
+      set terminal gif animate delay \(centiseconds) loop 0 size \(width),\(height) font "DejaVu Sans,\(fontSize)"
       # The course's renderer passes a temporary output name, then renames the finished animation into place.
       if (!exists("outfile")) outfile = "\(name).gif"
       set output outfile

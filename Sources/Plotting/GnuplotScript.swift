@@ -51,7 +51,9 @@ extension Figure {
   func inlineCommands() throws -> String {
     var writer = ScriptWriter(figureName: name, dataSource: .inline)
     let commands = try writer.plotCommands(for: self)
-    return writer.data + commands
+    // Free the data blocks once drawn, so a long stream of frames does not accumulate them.
+    let names = (0..<writer.blocks).map { "$data_\($0)" }.joined(separator: " ")
+    return writer.data + commands + (names.isEmpty ? "" : "undefine \(names)\n")
   }
 
   /// Checks every series' numbers; throws `PlottingError.invalidData` naming the figure, panel and series.
@@ -220,7 +222,8 @@ struct ScriptWriter {
     case .bottomRight: return "set key bottom right opaque \(common)"
     case .bottomLeft: return "set key bottom left opaque \(common)"
     case .outside: return "set key outside right top \(common)"
-    case .below: return "set key below horizontal \(common)"
+    // gnuplot's automatic bottom margin is too small for a key below the x label: reserve room explicitly.
+    case .below: return "set key below horizontal \(common)\nset bmargin 6.5"
     case .hidden: return "unset key"
     }
   }

@@ -59,30 +59,45 @@ public final class LiveWindow: @unchecked Sendable {
         Unavailable(
           reason: "this gnuplot has no interactive terminal (wxt, qt or x11); install `gnuplot-qt` or `gnuplot-x11`"))
     }
+    return launch(
+      gnuplot: gnuplot, environment: environment, terminal: terminal,
+      setup: "set terminal \(terminal) 0 noraise size \(width),\(height) enhanced font \"Sans,\(fontSize)\" "
+        + "title \(quotedPlain(title))\n")
+  }
+
+  /// Starts gnuplot reading commands from a pipe, and sends `setup` (the terminal) first. Tests use it with a
+  /// file terminal to check the streamed commands without a display.
+  static func launch(
+    gnuplot: Gnuplot, environment: [String: String], terminal: String, setup: String, errors: Pipe? = nil,
+    folder: URL? = nil
+  ) -> Result<LiveWindow, Unavailable> {
     // Writing to a window the user closed must be an error we handle, not a signal that ends the lesson.
     signal(SIGPIPE, SIG_IGN)
     let process = Process()
     process.executableURL = gnuplot.executable
     process.environment = environment
+    if let folder { process.currentDirectoryURL = folder }
     let pipe = Pipe()
     process.standardInput = pipe
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    process.standardError = errors ?? FileHandle.nullDevice
     do {
       try process.run()
     } catch {
       return .failure(Unavailable(reason: "cannot start gnuplot: \(error.localizedDescription)"))
     }
     let window = LiveWindow(terminal: terminal, process: process, input: pipe.fileHandleForWriting)
-    window.send(
-      "set terminal \(terminal) 0 noraise size \(width),\(height) enhanced font \"Sans,\(fontSize)\" title \(quotedPlain(title))\n")
+    window.send(setup)
     return .success(window)
   }
+
+  /// The gnuplot process's exit status once `close()` has returned.
+  var exitStatus: Int32 { process.terminationStatus }
 
   /// Redraws the window with `figure` (its size is the window's). Throws if the figure's data is invalid.
   public func show(_ figure: Figure) throws {
     let commands = try figure.inlineCommands()
-    send(commands + "undefine $data_*\n")
+    send(commands)
   }
 
   /// Closes the window and ends the gnuplot process.

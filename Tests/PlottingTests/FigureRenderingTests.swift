@@ -234,7 +234,8 @@ final class FigureRenderingTests: XCTestCase {
 
   func testAnimationRendersOneGIFWithAFramePerFigure() throws {
     let gnuplot = try requireGnuplot()
-    let folder = try makeTemporaryFolder(self)
+    let keep = ProcessInfo.processInfo.environment["PLOTTING_TEST_KEEP"]
+    let folder = try keep.map { URL(fileURLWithPath: $0) } ?? makeTemporaryFolder(self)
     var animation = Animation(name: "moving", delay: 0.1, width: 480, height: 300)
     for frame in 0..<5 {
       let shift = Double(frame) * 0.5
@@ -282,6 +283,29 @@ final class FigureRenderingTests: XCTestCase {
       case .failure(let unavailable): XCTAssertTrue(unavailable.reason.contains("gnuplot-qt"), unavailable.reason)
       }
     }
+  }
+
+  /// The live window's protocol, checked without a display: the same stream of commands goes to a gnuplot
+  /// whose terminal writes a file, and gnuplot must take every frame without a complaint.
+  func testLiveStreamOfSeveralFramesIsAcceptedByGnuplot() throws {
+    let gnuplot = try requireGnuplot()
+    let folder = try makeTemporaryFolder(self)
+    let errors = Pipe()
+    let result = LiveWindow.launch(
+      gnuplot: gnuplot, environment: ProcessInfo.processInfo.environment, terminal: "dumb",
+      setup: "set terminal dumb size 100,30\nset output 'frames.txt'\n", errors: errors, folder: folder)
+    let window = try result.get()
+    for step in 0..<3 {
+      var figure = Self.distributionFigure()
+      figure.title = "frame \(step)"
+      try window.show(figure)
+    }
+    window.close()
+    let complaints = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    XCTAssertEqual(complaints, "")
+    XCTAssertEqual(window.exitStatus, 0)
+    let frames = try String(contentsOf: folder.appendingPathComponent("frames.txt"), encoding: .utf8)
+    for step in 0..<3 { XCTAssertTrue(frames.contains("frame \(step)"), "frame \(step) was drawn") }
   }
 
   func testInlineCommandsCarryTheirDataForStreaming() throws {
