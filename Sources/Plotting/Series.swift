@@ -61,7 +61,7 @@ public struct Series: Sendable {
   /// Dashed instead of solid.
   public var dashed: Bool = false
   /// Marker size (gnuplot's `pointsize`).
-  public var pointSize: Double = 1.5
+  public var pointSize: Double = 2
   /// Marker shape: gnuplot point type (7 is a filled circle, 5 a filled square, 9 a filled triangle).
   public var pointType: Int = 7
   /// 1 is opaque; smaller lets overlapping points, bars and areas show through.
@@ -105,7 +105,7 @@ public struct Series: Sendable {
 
   /// A marker at each (x[i], y[i]).
   public static func points<X: PlotValue, Y: PlotValue>(
-    x: [X], y: [Y], label: String? = nil, color: Color? = nil, size: Double = 1.5, pointType: Int = 7
+    x: [X], y: [Y], label: String? = nil, color: Color? = nil, size: Double = 2, pointType: Int = 7
   ) -> Series {
     var series = Series(kind: .points, label: label, columns: [x.doubles, y.doubles], color: color)
     series.pointSize = size
@@ -115,7 +115,7 @@ public struct Series: Sendable {
 
   /// Markers joined by a line.
   public static func linesPoints<X: PlotValue, Y: PlotValue>(
-    x: [X], y: [Y], label: String? = nil, color: Color? = nil, width: Double = 3, size: Double = 1.5,
+    x: [X], y: [Y], label: String? = nil, color: Color? = nil, width: Double = 3, size: Double = 2,
     pointType: Int = 7
   ) -> Series {
     var series = Series(kind: .linesPoints, label: label, columns: [x.doubles, y.doubles], color: color)
