@@ -1,1 +1,0 @@
-// The Plotting module: see ../../README.md and the module table in the course design.
