@@ -13,12 +13,17 @@ let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 /// Every lesson is `Lessons/NN-slug/main.swift` (+ its course notes, README.md), built as `lesson-NN-slug`.
 /// Adding a lesson is one line here.
 let lessons: [String] = [
+  "01-autodiff",
+  "02-toy-gan",
 ]
 
 func lessonTarget(_ folder: String) -> Target {
   .executableTarget(
     name: "lesson-\(folder)",
-    dependencies: ["Autograd", "NN", "GAN", "Datasets", "Plotting", "LessonKit"],
+    dependencies: [
+      "Autograd", "NN", "GAN", "Datasets", "Plotting", "LessonKit",
+      .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    ],
     path: "Lessons/\(folder)",
     exclude: ["README.md"],
     swiftSettings: optimised)
