@@ -179,6 +179,30 @@ final class StyleGANTests: XCTestCase {
     assertClose(viaScaling.scalars, viaGroups.scalars, tolerance: 1e-3)
   }
 
+  /// The skip path's [1, 3, 3, 1] upsampling: along each axis out[2i] = ¾ x[i] + ¼ x[i-1], out[2i+1] = ¾ x[i] +
+  /// ¼ x[i+1], zero outside; a constant stays constant away from the border.
+  func testFilteredUpsampling() {
+    let x = Tensor(shape: [1, 1, 1, 3], scalars: [4, 8, 0])
+    // Height 1: the row itself gets ¾ (the ¼ neighbours above and below are the zero padding).
+    let y = upsampledFiltered(x)
+    XCTAssertEqual(y.shape, [1, 1, 2, 6])
+    // Horizontally: ¾·4 + ¼·0, ¾·4 + ¼·8, ¾·8 + ¼·4, ¾·8 + ¼·0, ¾·0 + ¼·8, ¾·0 + ¼·0; then ¾ vertically.
+    let row: [Float] = [3, 5, 7, 6, 2, 0]
+    XCTAssertEqual(y.scalars.map { ($0 * 1e4).rounded() / 1e4 }, (row + row).map { $0 * 0.75 })
+    let constant = upsampledFiltered(Tensor.full([2, 3, 4, 4], 2))
+    XCTAssertEqual(constant.shape, [2, 3, 8, 8])
+    XCTAssertEqual(constant[1, 2, 3, 4], 2)
+    XCTAssertEqual(constant[0, 0, 0, 0], 2 * 0.75 * 0.75)  // the zero padding shows at the corner
+    // Its gradient is the adjoint: <upsample(x), g> = <x, upsample*(g)>.
+    var rng = SeededGenerator(seed: 20)
+    let input = Tensor.randomNormal([1, 2, 3, 3], using: &rng, requiresGrad: true)
+    let probe = Tensor.randomNormal([1, 2, 6, 6], using: &rng)
+    let grad = gradient(of: (upsampledFiltered(input) * probe).sum(), wrt: input)
+    let lhs = (upsampledFiltered(input.detached()) * probe).sum().scalar
+    let rhs = (input.detached() * grad).sum().scalar
+    XCTAssertEqual(lhs, rhs, accuracy: 1e-4)
+  }
+
   // MARK: - Truncation and mixing
 
   func testTruncationAtPsiZeroGivesOneImage() {

@@ -109,7 +109,8 @@ public final class SynthesisBlock: Module {
 }
 
 /// The synthesis network g: styles -> image. A learned constant 4x4 input, then per resolution two modulated 3x3
-/// convolutions (one at 4x4), each driven by its own style input, with noise; toRGB outputs upsampled and summed.
+/// convolutions (one at 4x4), each driven by its own style input, with noise; toRGB outputs upsampled (by the
+/// reference's [1, 3, 3, 1] filter unless `imageUpsampling` says otherwise) and summed.
 ///
 /// Style inputs: `ws` is [N, styleCount, wDim]. Index 0 drives the 4x4 convolution; block k >= 1 (resolution 4·2^k)
 /// takes index 2k - 1 for its first convolution and 2k for its second; a block's toRGB takes the index after its
@@ -121,6 +122,9 @@ public final class SynthesisNetwork: Module {
   /// How the modulated convolutions are evaluated (same result either way). The grouped form is the default: on
   /// this engine a training step of the 32x32 test configuration at batch 32 measured about 20% faster with it.
   public var modulationForm: ModulationForm = .groupedConvolution
+  /// How the summed image grows between resolutions (the features always use nearest upsampling, followed by a
+  /// learned 3x3 convolution that can smooth them).
+  public var imageUpsampling: ImageUpsampling = .filtered
 
   public init(configuration: StyleGANConfiguration, using generator: inout SeededGenerator) {
     self.configuration = configuration
@@ -172,7 +176,11 @@ public final class SynthesisNetwork: Module {
         if recordingLayers { layers.append(h) }
       }
       let rgb = block.toRGB(h, w: style(k == 0 ? 1 : 2 * k + 1), form: modulationForm)
-      image = image.map { $0.upsampledNearest(2) + rgb } ?? rgb
+      if let previous = image {
+        image = (imageUpsampling == .filtered ? upsampledFiltered(previous) : previous.upsampledNearest(2)) + rgb
+      } else {
+        image = rgb
+      }
       x = h
     }
     return (image!, layers)
