@@ -36,6 +36,7 @@ let package = Package(
     .library(name: "Plotting", targets: ["Plotting"]),
     .library(name: "LessonKit", targets: ["LessonKit"]),
     .executable(name: "gan-bench", targets: ["gan-bench"]),
+    .executable(name: "train-classifier", targets: ["train-classifier"]),
   ] + lessons.map { .executable(name: "lesson-\($0)", targets: ["lesson-\($0)"]) },
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -64,6 +65,7 @@ let package = Package(
 
     // MARK: Executables
     .executableTarget(name: "gan-bench", dependencies: ["Autograd", "NN", "GAN"], path: "Sources/GanBench", swiftSettings: optimised),
+    .executableTarget(name: "train-classifier", dependencies: ["GAN", "Datasets"], path: "Sources/TrainClassifier", swiftSettings: optimised),
 
     // MARK: Tests
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimised),
