@@ -52,7 +52,7 @@ let package = Package(
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "Autograd", dependencies: ["CBLAS"], swiftSettings: optimised),
     .target(name: "NN", dependencies: ["Autograd"], swiftSettings: optimised),
-    .target(name: "GAN", dependencies: ["Autograd", "NN"], swiftSettings: optimised),
+    .target(name: "GAN", dependencies: ["Autograd", "NN"], resources: [.copy("Resources")], swiftSettings: optimised),
     .target(name: "Datasets", dependencies: ["Autograd", "CZlib"], swiftSettings: optimised),
     .target(name: "Plotting", dependencies: ["CZlib"], swiftSettings: optimised),
     .target(

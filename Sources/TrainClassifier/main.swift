@@ -157,7 +157,7 @@ training: for epoch in 1...options.epochs {
           + "  (\(Int(Double(step * options.batchSize) / max(elapsed, 1e-9))) images/s)")
     }
   }
-  if step < totalSteps || epoch == options.epochs {
+  if step < totalSteps && epoch < options.epochs {
     let accuracy = classifier.accuracy(images: test.images, labels: test.labels)
     say("after epoch \(epoch): test accuracy \(fixed(100 * accuracy, 2))%")
   }

@@ -7,6 +7,10 @@ import Foundation
 /// The floor is the Fréchet distance between `sampleCount` training images and the same reference statistics, so a
 /// generator judged with `sampleCount` samples against this reference is on exactly the same footing: a perfect
 /// generator (one that draws fresh real digits) would score about the floor, not 0.
+///
+/// Measured with the shipped weights against all 10,000 test images: floor 20.5 with 1,000 training images, 12.9 with
+/// 2,000, 6.4 with 5,000 and 4.5 with 10,000 (the total variance of the features is about 1,470). The floor falls
+/// roughly like 1/N: that is the bias of the estimate, so only numbers at equal sample counts compare.
 public struct FrechetReference: Sendable {
   /// The statistics of the reference images (the classifier's 128 penultimate features).
   public let statistics: FeatureStatistics

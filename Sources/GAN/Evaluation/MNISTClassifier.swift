@@ -16,6 +16,10 @@ import NN
 /// 430,890 parameters (1.7 MB as Float32). No batch norm and no dropout, so the network computes the same function in
 /// training and evaluation mode, and one image's outputs never depend on the rest of its batch.
 ///
+/// The shipped weights come from `swift run train-classifier` (seed 20240607: 3 epochs of batch 128, Adam with learning
+/// rate 0.003 on a cosine to 0): 99.32% accuracy on the 10,000 test images, in 208 s on 2 shared cores. The file's
+/// metadata records the accuracy, seed, epochs and the real-vs-real Fréchet floors.
+///
 /// `features(_:)` gives the penultimate activations (after the ReLU of `hidden`: the input of the last layer), on
 /// which `FeatureStatistics` and `frechetDistance` work; `callAsFunction` gives the class logits.
 public final class MNISTClassifier: Module, Layer {
@@ -116,26 +120,39 @@ public final class MNISTClassifier: Module, Layer {
 
   // MARK: The shipped weights
 
-  /// Where the shipped weights live: `Sources/GAN/Resources/mnist-classifier.safetensors`, found from this source
-  /// file's own location (`#filePath`), so it works from any working directory of a checkout (`swift run`,
-  /// `swift test`, Xcode). A copied executable without its checkout passes an explicit path instead.
+  /// Where the shipped weights live in a checkout: `Sources/GAN/Resources/mnist-classifier.safetensors`, found from
+  /// this source file's own location (`#filePath`), so it works from any working directory (`swift run`,
+  /// `swift test`, Xcode) and always sees the file a fresh `train-classifier` run wrote.
   public static let defaultWeightsURL: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent()  // Evaluation
     .deletingLastPathComponent()  // GAN
     .appendingPathComponent("Resources/mnist-classifier.safetensors")
 
+  /// The copy SwiftPM bundles beside a built executable (the GAN target declares `Resources` as resources), for an
+  /// executable run away from its checkout. Looked up by path rather than through `Bundle.module`, whose accessor
+  /// stops the program when the bundle is missing.
+  static var bundledWeightsURL: URL {
+    let folder = Bundle.main.bundleURL
+    for bundle in ["GANCourse_GAN.resources", "GANCourse_GAN.bundle"] {
+      let url = folder.appendingPathComponent(bundle).appendingPathComponent("Resources/mnist-classifier.safetensors")
+      if FileManager.default.fileExists(atPath: url.path) { return url }
+    }
+    return folder.appendingPathComponent("GANCourse_GAN.resources/Resources/mnist-classifier.safetensors")
+  }
+
   /// The command that regenerates the shipped weights (run from the package root; it finds MNIST by the usual
   /// search order, `--data DIR` first, and downloads it if needed).
   public static let trainingCommand = "swift run train-classifier --out Sources/GAN/Resources/mnist-classifier.safetensors"
 
-  /// The trained classifier, from `path` or else from the shipped weights (`defaultWeightsURL`), in evaluation mode.
+  /// The trained classifier in evaluation mode, from `path` when given, else from the shipped weights: the checkout's
+  /// file (`defaultWeightsURL`) or, failing that, the copy bundled beside the executable.
   ///
   /// Throws `ClassifierWeightsError.missing` (naming the path and the command that regenerates the file) when the
   /// file is not there, and a `CheckpointError` naming the file and tensor when it does not fit this network.
   public static func pretrained(path: String? = nil) throws -> MNISTClassifier {
-    let url = path.map { URL(fileURLWithPath: $0) } ?? defaultWeightsURL
-    guard FileManager.default.fileExists(atPath: url.path) else {
-      throw ClassifierWeightsError.missing(path: url.path, command: trainingCommand)
+    let candidates = path.map { [URL(fileURLWithPath: $0)] } ?? [defaultWeightsURL, bundledWeightsURL]
+    guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+      throw ClassifierWeightsError.missing(path: candidates[0].path, command: trainingCommand)
     }
     var generator = SeededGenerator(seed: 0)
     let classifier = MNISTClassifier(using: &generator)
