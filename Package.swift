@@ -41,6 +41,7 @@ let package = Package(
     .library(name: "Plotting", targets: ["Plotting"]),
     .library(name: "LessonKit", targets: ["LessonKit"]),
     .executable(name: "gan-bench", targets: ["gan-bench"]),
+    .executable(name: "train-classifier", targets: ["train-classifier"]),
   ] + lessons.map { .executable(name: "lesson-\($0)", targets: ["lesson-\($0)"]) },
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -56,7 +57,7 @@ let package = Package(
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "Autograd", dependencies: ["CBLAS"], swiftSettings: optimised),
     .target(name: "NN", dependencies: ["Autograd"], swiftSettings: optimised),
-    .target(name: "GAN", dependencies: ["Autograd", "NN"], swiftSettings: optimised),
+    .target(name: "GAN", dependencies: ["Autograd", "NN"], resources: [.copy("Resources")], swiftSettings: optimised),
     .target(name: "Datasets", dependencies: ["Autograd", "CZlib"], swiftSettings: optimised),
     .target(name: "Plotting", dependencies: ["CZlib"], swiftSettings: optimised),
     .target(
@@ -69,6 +70,7 @@ let package = Package(
 
     // MARK: Executables
     .executableTarget(name: "gan-bench", dependencies: ["Autograd", "NN", "GAN"], path: "Sources/GanBench", swiftSettings: optimised),
+    .executableTarget(name: "train-classifier", dependencies: ["GAN", "Datasets"], path: "Sources/TrainClassifier", swiftSettings: optimised),
 
     // MARK: Tests
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimised),
