@@ -75,7 +75,7 @@ let package = Package(
     // MARK: Tests
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimised),
     .testTarget(name: "NNTests", dependencies: ["NN"], swiftSettings: optimised),
-    .testTarget(name: "GANTests", dependencies: ["GAN"], swiftSettings: optimised),
+    .testTarget(name: "GANTests", dependencies: ["GAN", "Datasets"], swiftSettings: optimised),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: optimised),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting"], swiftSettings: optimised),
     .testTarget(name: "LessonKitTests", dependencies: ["LessonKit"], swiftSettings: optimised),
