@@ -1,5 +1,6 @@
 // swift-tools-version: 6.0
 // The GAN course: one compiled autodiff engine, one model library, numbered lesson executables.
+import Foundation
 import PackageDescription
 
 // MARK: - Build settings
@@ -15,6 +16,7 @@ let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 let lessons: [String] = [
   "01-autodiff",
   "02-toy-gan",
+  "06-dcgan-mnist",
 ]
 
 func lessonTarget(_ folder: String) -> Target {
@@ -25,8 +27,13 @@ func lessonTarget(_ folder: String) -> Target {
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ],
     path: "Lessons/\(folder)",
-    exclude: ["README.md"],
+    exclude: ["README.md", "pretrained"].filter { exists("Lessons/\(folder)/\($0)") },
     swiftSettings: optimised)
+}
+
+/// Whether a path exists in the package (a lesson may ship a `pretrained` folder of checkpoints).
+func exists(_ path: String) -> Bool {
+  FileManager.default.fileExists(atPath: Context.packageDirectory + "/" + path)
 }
 
 // MARK: - Package
