@@ -114,7 +114,7 @@ if flags.pretrained {
   }
   steps = lesson.options.steps ?? 0
 } else {
-  steps = lesson.steps(default: 3000, quick: 400)
+  steps = lesson.steps(default: 3000, quick: 300)
 }
 lesson.narrate("""
   Each step: D on a real batch (label 1) and a generated batch (label 0), then G on fresh noise through the frozen D
@@ -127,7 +127,8 @@ var grids: [ImageGrid] = []
 var history: [(step: Int, metrics: ClassifierMetrics)] = [(0, untrained)]
 var dLosses: [Double] = [], gLosses: [Double] = [], lossSteps: [Int] = []
 let snapshots = Set([0] + (1...8).map { steps * $0 / 8 })
-let evaluations = Set((1...10).map { steps * $0 / 10 })
+let evaluationPoints = lesson.quick ? 4 : 10
+let evaluations = Set((1...evaluationPoints).map { steps * $0 / evaluationPoints })
 if let grid = try? ImageGrid(generate(64, from: fixedNoise, using: &rng)) { grids.append(grid) }
 let progress = lesson.progress(total: max(steps, 1), label: "training DCGAN")
 for step in stride(from: 1, through: steps, by: 1) {
@@ -179,7 +180,7 @@ var metricFigure = Figure(name: "metrics", title: "Judging the generator over tr
         legend: .bottomRight),
 ])
 metricFigure.panels[0].yAxis.logScale = true
-lesson.figure(metricFigure, caption: "The classifier-based metrics at 10 points of training (\(evaluationCount) samples each).")
+lesson.figure(metricFigure, caption: "The classifier-based metrics at \(evaluationPoints) points of training (\(evaluationCount) samples each).")
 
 // MARK: - 4. What did it learn?
 
@@ -255,7 +256,7 @@ lesson.show("class KL to uniform at the end (nats)", final.classKLToUniform)
 lesson.show("share classified with confidence > 0.9", final.confidentShare)
 lesson.show("classes never drawn", final.missingClasses.count)
 let ratio = (final.frechetDistance ?? .infinity) / (untrained.frechetDistance ?? .nan)
-// The quick budget (400 steps, under half an epoch) is for tests: its digits are still rough, so its bars are lower.
+// The quick budget (300 steps, a third of an epoch) is for tests: its digits are still rough, so its bars are lower.
 let short = lesson.quick && !flags.pretrained
 lesson.narrate(short ? "This is a `--quick` run (\(steps) steps): the bars below are the quick budget's, lower than the full run's."
                      : "The bars below are the full budget's (also applied to the shipped generator).")
