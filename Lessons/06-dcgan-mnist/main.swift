@@ -180,7 +180,9 @@ var metricFigure = Figure(name: "metrics", title: "Judging the generator over tr
         legend: .bottomRight),
 ])
 metricFigure.panels[0].yAxis.logScale = true
-lesson.figure(metricFigure, caption: "The classifier-based metrics at \(evaluationPoints) points of training (\(evaluationCount) samples each).")
+if Set(metricSteps).count > 1 {
+  lesson.figure(metricFigure, caption: "The classifier-based metrics at \(evaluationPoints) points of training (\(evaluationCount) samples each).")
+}
 
 // MARK: - 4. What did it learn?
 
