@@ -34,8 +34,8 @@ lesson.narrate("""
 
   For a fixed G the best critic is D* = p_data / (p_data + p_G). If G reproduces the data, p_G = p_data and D* = ½
   everywhere: the critic's loss is then 2 ln 2 ≈ 1.386 and the forger's ln 2 ≈ 0.693. That is the end of the game.
-  Both networks are MLPs with two hidden layers of 64 and leaky ReLU, trained by Adam (learning rate 10⁻⁴,
-  β₁ = 0.5); z is one-dimensional so the map z → x can be drawn. The game's iterates circle around the equilibrium
+  Both networks are MLPs with two hidden layers of 64 and leaky ReLU, trained by Adam (learning rate 10⁻⁴ for
+  the first half, then falling linearly to 10⁻⁵; β₁ = 0.5); z is one-dimensional so the map z → x can be drawn. The game's iterates circle around the equilibrium
   rather than landing on it, so what we measure and draw is an exponential moving average of G's weights (decay
   0.999), as StyleGAN and BigGAN sample from one; `--average-decay 0` shows G itself.
   """)
@@ -135,6 +135,11 @@ lesson.narrate("""
     frames.append(frame(step: 0, title: title, range: range, using: &rng))
     recordMap(step: 0)
     for step in 1...total {
+      // The learning rate stays constant for the first half, then falls linearly to a tenth: smaller steps let the
+      // circling iterates settle closer to the equilibrium.
+      let rate = flags.learningRate * (step <= total / 2 ? 1 : 1 - 0.9 * Float(step - total / 2) / Float(total - total / 2))
+      optG.learningRate = rate
+      optD.learningRate = rate
       let losses = self.step(using: &rng)
       if step % max(1, total / 100) == 0 || step == total { measure(step: step, losses: losses, using: &rng) }
       if step % max(1, total / 30) == 0 || step == total {

@@ -12,7 +12,7 @@ struct Workload {
 }
 
 enum Workloads {
-  static let all = ["W1", "W2", "W3", "W4", "W5"]
+  static let all = ["W1", "W2", "W3", "W4", "W5", "W6"]
 
   static func make(_ id: String) -> Workload? {
     var rng = SeededGenerator(seed: 0)
@@ -70,6 +70,21 @@ enum Workloads {
         return pool[index]
       }, noise: [batch, nz, 1, 1])
       return Workload(name: "W5-dcgan-64", batch: batch, generator: g, discriminator: d, criticSteps: nil, step: step)
+    case "W6":
+      // Two ResNet generators (ngf 16, 3 blocks) and two PatchGANs (ndf 16, 3 layers) on 32x32x3, batch 4; the
+      // reference's step order; no image pool (the reference omits it: no effect on cost).
+      let batch = 4
+      let model = CycleGAN(channels: 3, generatorWidth: 16, blocks: 3, discriminatorWidth: 16, discriminatorLayers: 3,
+                           configuration: .init(poolSize: 0), using: &rng)
+      let poolA = imagePool(batch: batch, shape: [3, 32, 32], using: &rng)
+      let poolB = imagePool(batch: batch, shape: [3, 32, 32], using: &rng)
+      var index = 0
+      let step = {
+        index = (index + 1) % poolA.count
+        _ = model.step(realA: poolA[index], realB: poolB[index])
+      }
+      return Workload(name: "W6-cyclegan-small", batch: batch, generator: model.generators.aToB,
+                      discriminator: model.discriminators.domainB, criticSteps: nil, step: step)
     default:
       return nil
     }
