@@ -32,7 +32,7 @@ let (lesson, flags) = Lesson.start(number: 7, slug: "cyclegan", title: "Unpaired
 let imageSteps = lesson.steps(default: 1200, quick: 250)
 let pointSteps = imageSteps * flags.pointStepsPerImageStep
 
-/// How the reconstruction error in a `CycleGANLosses` and the domain judges are summarised below.
+/// The average of `values`, in Double (NaN for none): how the per-point and per-image measurements are summarised.
 func mean(_ values: [Float]) -> Double { values.isEmpty ? .nan : values.map(Double.init).reduce(0, +) / Double(values.count) }
 
 // MARK: - 1. The idea
