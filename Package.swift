@@ -17,6 +17,7 @@ let lessons: [String] = [
   "01-autodiff",
   "02-toy-gan",
   "06-dcgan-mnist",
+  "07-cyclegan",
 ]
 
 func lessonTarget(_ folder: String) -> Target {
