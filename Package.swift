@@ -15,6 +15,7 @@ let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 let lessons: [String] = [
   "01-autodiff",
   "02-toy-gan",
+  "03-mode-collapse",
 ]
 
 func lessonTarget(_ folder: String) -> Target {
