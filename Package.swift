@@ -16,6 +16,7 @@ let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 let lessons: [String] = [
   "01-autodiff",
   "02-toy-gan",
+  "03-mode-collapse",
   "06-dcgan-mnist",
   "07-cyclegan",
 ]

@@ -46,11 +46,21 @@ public final class MinibatchDiscrimination: Module, Layer {
   public var weight: Tensor
   public let kernels: Int
   public let kernelSize: Int
+  /// `initialScale` is the standard deviation T starts from: it sets how far apart (in L1) the rows of two different
+  /// samples start, so how local "near-copy" is before T has learned anything.
+  ///
+  /// Divide each closeness by N - 1, so the feature is the mean closeness to the other samples, in [0, 1], whatever
+  /// the batch size (the paper sums; the sum grows with N and can swamp the other features).
+  public let averaged: Bool
 
-  public init(inputSize: Int, kernels: Int = 8, kernelSize: Int = 4, using generator: inout SeededGenerator) {
+  public init(
+    inputSize: Int, kernels: Int = 8, kernelSize: Int = 4, averaged: Bool = false, initialScale: Float = 0.1,
+    using generator: inout SeededGenerator
+  ) {
     self.kernels = kernels
     self.kernelSize = kernelSize
-    weight = Tensor.randomNormal([inputSize, kernels * kernelSize], std: 0.1, using: &generator, requiresGrad: true)
+    self.averaged = averaged
+    weight = Tensor.randomNormal([inputSize, kernels * kernelSize], std: initialScale, using: &generator, requiresGrad: true)
     super.init()
   }
 
@@ -61,7 +71,7 @@ public final class MinibatchDiscrimination: Module, Layer {
     let differences = m.reshaped(to: [n, 1, kernels, kernelSize]) - m.reshaped(to: [1, n, kernels, kernelSize])
     let distances = abs(differences).sum(squeezingAxes: 3)  // [N, N, B]
     let closeness = exp(-distances).sum(squeezingAxes: 1) - 1  // the sample itself contributes exp(0) = 1
-    return concatenate([input, closeness], alongAxis: 1)
+    return concatenate([input, averaged && n > 1 ? closeness / Float(n - 1) : closeness], alongAxis: 1)
   }
 }
 
@@ -80,9 +90,13 @@ public final class ToyDiscriminator: Module, Layer {
   public let countermeasure: Countermeasure
 
   /// `sizes` = [input, hidden..., ] (the last hidden size feeds the head, which outputs one logit).
+  /// The minibatch-discrimination layer (when chosen) has `minibatchKernels` rows of `minibatchKernelSize` numbers,
+  /// `averagedCloseness` makes its features means over the batch rather than sums, and T starts from
+  /// N(0, `minibatchInitialScale`²).
   public init(
     sizes: [Int], activation: Activation = .leakyReLU(slope: 0.2), countermeasure: Countermeasure = .none,
-    using generator: inout SeededGenerator
+    minibatchKernels: Int = 8, minibatchKernelSize: Int = 4, averagedCloseness: Bool = false,
+    minibatchInitialScale: Float = 0.1, using generator: inout SeededGenerator
   ) {
     precondition(sizes.count >= 2, "ToyDiscriminator: needs an input and at least one hidden size, got \(sizes)")
     self.countermeasure = countermeasure
@@ -92,7 +106,9 @@ public final class ToyDiscriminator: Module, Layer {
     switch countermeasure {
     case .none: minibatch = nil
     case .minibatchDiscrimination:
-      let layer = MinibatchDiscrimination(inputSize: features, using: &generator)
+      let layer = MinibatchDiscrimination(
+        inputSize: features, kernels: minibatchKernels, kernelSize: minibatchKernelSize, averaged: averagedCloseness,
+        initialScale: minibatchInitialScale, using: &generator)
       minibatch = layer
       headInput += layer.kernels
     case .minibatchStandardDeviation:

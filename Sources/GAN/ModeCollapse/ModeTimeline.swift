@@ -1,0 +1,127 @@
+import Autograd
+
+/// Where a generator's samples sit among the modes of a mixture, checkpoint after checkpoint: the record that shows
+/// mode collapse (few modes at once) and mode hopping (the occupied mode changing over time).
+///
+/// At each checkpoint two histograms are taken over the modes:
+/// - `ModeCoverage` (the standard protocol): high-quality samples, within `threshold` standard deviations of their
+///   nearest mode; a mode is captured with at least `minimumCount` of them.
+/// - the *occupancy*: the share of all samples that lie within `nearRadius` of each mode, by default half the
+///   smallest distance between two centres, so each sample is near at most one mode. A generator that has collapsed
+///   to a blurry blob still has a clear occupancy, so this is what shows where the mass is and how it moves.
+public struct ModeTimeline: Sendable {
+  /// The mode centres.
+  public let centres: [[Float]]
+  /// The standard deviation of each mode (the protocol's unit of distance).
+  public let std: Float
+  public let threshold: Float
+  public let minimumCount: Int
+  /// A sample within this distance of a centre occupies that mode.
+  public let nearRadius: Float
+
+  /// The checkpoints' steps.
+  public private(set) var steps: [Int] = []
+  /// The standard measurement at each checkpoint.
+  public private(set) var coverages: [ModeCoverage] = []
+  /// At each checkpoint, the share of samples near each mode (one row per checkpoint, one column per mode).
+  public private(set) var occupancy: [[Double]] = []
+
+  public init(centres: [[Float]], std: Float, threshold: Float = 3, minimumCount: Int = 20, nearRadius: Float? = nil) {
+    precondition(!centres.isEmpty, "ModeTimeline: needs at least one mode centre")
+    self.centres = centres
+    self.std = std
+    self.threshold = threshold
+    self.minimumCount = minimumCount
+    self.nearRadius = nearRadius ?? ModeTimeline.halfSmallestSeparation(centres)
+  }
+
+  /// Half the smallest distance between two centres (infinite with a single mode).
+  public static func halfSmallestSeparation(_ centres: [[Float]]) -> Float {
+    var smallest = Float.infinity
+    for i in 0..<centres.count {
+      for j in (i + 1)..<centres.count {
+        var squared: Float = 0
+        for k in 0..<centres[i].count { squared += (centres[i][k] - centres[j][k]) * (centres[i][k] - centres[j][k]) }
+        smallest = min(smallest, squared.squareRoot())
+      }
+    }
+    return smallest / 2
+  }
+
+  /// Measures `samples` [N, D] taken at `step`.
+  public mutating func record(step: Int, samples: Tensor) {
+    steps.append(step)
+    coverages.append(
+      ModeCoverage(samples: samples, centres: centres, std: std, threshold: threshold, minimumCount: minimumCount))
+    occupancy.append(ModeTimeline.occupancy(of: samples, centres: centres, radius: nearRadius))
+  }
+
+  /// The share of `samples` [N, D] within `radius` of each centre (a sample counts for its nearest centre only).
+  public static func occupancy(of samples: Tensor, centres: [[Float]], radius: Float) -> [Double] {
+    precondition(samples.rank == 2, "ModeTimeline.occupancy: samples must be [N, D], got \(samples.shape)")
+    let n = samples.shape[0], d = samples.shape[1]
+    precondition(centres.allSatisfy { $0.count == d }, "ModeTimeline.occupancy: centres must have \(d) coordinates")
+    var counts = [Int](repeating: 0, count: centres.count)
+    let limit = radius * radius
+    samples.scalars.withUnsafeBufferPointer { values in
+      for i in 0..<n {
+        var best = 0
+        var bestDistance = Float.infinity
+        for (m, c) in centres.enumerated() {
+          var distance: Float = 0
+          for j in 0..<d {
+            let difference = values[i * d + j] - c[j]
+            distance += difference * difference
+          }
+          if distance < bestDistance {
+            bestDistance = distance
+            best = m
+          }
+        }
+        if bestDistance <= limit { counts[best] += 1 }
+      }
+    }
+    return counts.map { n == 0 ? 0 : Double($0) / Double(n) }
+  }
+
+  // MARK: Summaries
+
+  /// The mode holding the largest share of samples at each checkpoint (nil when no sample is near any mode).
+  public var mainModes: [Int?] {
+    occupancy.map { shares in
+      guard let top = shares.max(), top > 0 else { return nil }
+      return shares.firstIndex(of: top)
+    }
+  }
+
+  /// Checkpoints from `fraction` of the way through training onwards (to leave out the first, unformed steps).
+  func laterIndices(from fraction: Double) -> [Int] {
+    guard let last = steps.last else { return [] }
+    let start = Double(last) * fraction
+    return steps.indices.filter { Double(steps[$0]) >= start }
+  }
+
+  /// How many different modes were the main mode at some checkpoint from `fraction` of training onwards.
+  public func distinctMainModes(from fraction: Double = 0.25) -> Int {
+    Set(laterIndices(from: fraction).compactMap { mainModes[$0] }).count
+  }
+
+  /// How often the main mode changed between consecutive checkpoints from `fraction` of training onwards.
+  public func hops(from fraction: Double = 0.25) -> Int {
+    let modes = laterIndices(from: fraction).compactMap { mainModes[$0] }
+    return zip(modes, modes.dropFirst()).filter { $0 != $1 }.count
+  }
+
+  /// The mean share of samples in the main mode, from `fraction` of training onwards: near 1 for a generator that
+  /// puts everything on one mode, 1/modes for one that spreads evenly.
+  public func meanMainShare(from fraction: Double = 0.25) -> Double {
+    let indices = laterIndices(from: fraction)
+    guard !indices.isEmpty else { return 0 }
+    return indices.map { occupancy[$0].max() ?? 0 }.reduce(0, +) / Double(indices.count)
+  }
+
+  /// The most modes captured at any one checkpoint from `fraction` of training onwards.
+  public func mostCapturedAtOnce(from fraction: Double = 0.25) -> Int {
+    laterIndices(from: fraction).map { coverages[$0].modesCaptured }.max() ?? 0
+  }
+}
