@@ -271,7 +271,7 @@ final class MNISTLocateTests: XCTestCase {
 
   func locate(_ data: String?, _ environment: [String: String], workingDirectory: String? = nil) throws -> String {
     try MNIST.locate(
-      dataDirectory: data, environment: environment, workingDirectory: workingDirectory ?? root + "/work",
+      dataDirectory: data, environment: environment, workingDirectory: workingDirectory ?? root + "/cwd",
       mirrors: [], allowDownload: false)
   }
 
@@ -280,12 +280,12 @@ final class MNISTLocateTests: XCTestCase {
     // Nothing anywhere: an error that lists where it looked.
     XCTAssertThrowsError(try locate(nil, environment)) { error in
       let message = "\(error)"
-      XCTAssertTrue(message.contains(root + "/env/mnist") && message.contains(root + "/work/data/mnist"), message)
+      XCTAssertTrue(message.contains(root + "/env/mnist") && message.contains(root + "/cwd/data/mnist"), message)
     }
     // Each location in turn, from the last of the order to the first: each newly filled one wins.
     let cache = try makeMNISTFolder(root + "/cache/gan-course/mnist")
     XCTAssertEqual(try locate(nil, environment), cache)
-    let local = try makeMNISTFolder(root + "/work/data/mnist")
+    let local = try makeMNISTFolder(root + "/cwd/data/mnist")
     XCTAssertEqual(try locate(nil, environment), local)
     let shared = try makeMNISTFolder(root + "/env/mnist")
     XCTAssertEqual(try locate(nil, environment), shared)
