@@ -15,6 +15,8 @@ let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 let lessons: [String] = [
   "01-autodiff",
   "02-toy-gan",
+  "04-vanishing-gradients",
+  "05-wgan",
 ]
 
 func lessonTarget(_ folder: String) -> Target {
