@@ -13,24 +13,36 @@ import Plotting
 
 struct Flags: ParsableArguments {
   @Option(help: "Adam's learning rate for the discriminator.") var discriminatorLearningRate: Float = 1e-3
-  @Option(help: "The generator's optimiser in the training runs: sgd or adam.") var generatorOptimizer: String = "sgd"
+  @Option(help: "The generator's optimiser in the training runs: sgd or adam.") var generatorOptimizer = "sgd"
   @Option(help: "The generator's learning rate in the training runs.") var generatorLearningRate: Float = 0.001
   @Option(help: "Samples per batch.") var batch: Int = 256
   @Option(help: "Discriminator steps against the frozen generator (section 2).") var discriminatorSteps: Int?
+
+  func validate() throws {
+    guard ["sgd", "adam"].contains(generatorOptimizer) else {
+      throw ValidationError("--generator-optimizer must be sgd or adam, got '\(generatorOptimizer)'")
+    }
+    guard discriminatorLearningRate > 0 else {
+      throw ValidationError("--discriminator-learning-rate must be positive, got \(discriminatorLearningRate)")
+    }
+    guard generatorLearningRate > 0 else {
+      throw ValidationError("--generator-learning-rate must be positive, got \(generatorLearningRate)")
+    }
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+    if let discriminatorSteps, discriminatorSteps < 1 {
+      throw ValidationError("--discriminator-steps must be at least 1, got \(discriminatorSteps)")
+    }
+  }
 }
 let (lesson, flags) = Lesson.start(number: 4, slug: "vanishing-gradients", title: "Vanishing gradients",
                                    flags: Flags.self)
-guard ["sgd", "adam"].contains(flags.generatorOptimizer) else {
-  print("error: --generator-optimizer must be sgd or adam, not '\(flags.generatorOptimizer)'")
-  exit(64)
-}
 
 // MARK: - 1. A generator that misses the data
 
 lesson.section("1. A generator that misses the data")
 lesson.narrate("""
   The data is the ring of eight Gaussians: centres on the circle of radius 2, standard deviation 0.05. The generator
-  G maps z ~ N(0, I₂) through an MLP (two hidden layers of 128 ReLU units) to the plane, and starts **poor**: its last
+  G maps z ~ N(0, I₂) through an MLP (two hidden layers of 64 ReLU units) to the plane, and starts **poor**: its last
   layer is shrunk fivefold, so every sample lands in a small blob near the origin, two units from any data. The two
   distributions do not overlap at all, the situation Arjovsky and Bottou (2017) analyse: a discriminator can then
   separate them perfectly. Lesson 05 starts from exactly this generator (same seed, same weights).
@@ -113,12 +125,17 @@ let evaluationReal = ring.sample(count: 512, using: &rng)
 
 var dSteps: [Int] = [], saturatingNorms: [Double] = [], nonSaturatingNorms: [Double] = []
 var meanDFake: [Double] = [], meanDReal: [Double] = [], accuracies: [Double] = []
+var logitFake: [Double] = [], logitReal: [Double] = []
 @MainActor func measureDiscriminator(step: Int) {
   dSteps.append(step)
   saturatingNorms.append(generatorGradientNorm(generator: g0, critic: trainedD, loss: .minimax, noise: fixedNoise))
   nonSaturatingNorms.append(generatorGradientNorm(generator: g0, critic: trainedD, loss: .nonSaturating, noise: fixedNoise))
-  let onFake = withoutGradients { sigmoid(trainedD(startSamples)) }.scalars
-  let onReal = withoutGradients { sigmoid(trainedD(evaluationReal)) }.scalars
+  let fakeLogits = withoutGradients { trainedD(startSamples) }
+  let realLogits = withoutGradients { trainedD(evaluationReal) }
+  logitFake.append(Double(fakeLogits.mean().scalar))
+  logitReal.append(Double(realLogits.mean().scalar))
+  let onFake = withoutGradients { sigmoid(fakeLogits) }.scalars
+  let onReal = withoutGradients { sigmoid(realLogits) }.scalars
   meanDFake.append(Double(onFake.reduce(0, +)) / Double(onFake.count))
   meanDReal.append(Double(onReal.reduce(0, +)) / Double(onReal.count))
   let correct = onFake.filter { $0 < 0.5 }.count + onReal.filter { $0 >= 0.5 }.count
@@ -132,32 +149,43 @@ for step in 1...discriminatorSteps {
   dProgress.update(step, values: ["mean D(G(z))": meanDFake.last!, "‖∇ saturating‖": saturatingNorms.last!])
 }
 
+// Both losses give the same gradient while D is undecided (D = 1/2 weights every fake by 1/2 in both), so the curves
+// are drawn relative to that common start.
+let relativeSaturating = saturatingNorms.map { $0 / saturatingNorms[0] }
+let relativeNonSaturating = nonSaturatingNorms.map { $0 / nonSaturatingNorms[0] }
 var gradientPlot = Figure(name: "gradient-norms", title: "The generator's gradient as D approaches perfection",
                           width: 1600, height: 720, columns: 2, panels: [
-  Panel(title: "G's gradient norm ‖∇θ L_G‖", xLabel: "discriminator steps", yLabel: "norm (log scale)", series: [
-    .line(x: dSteps, y: nonSaturatingNorms, label: "non-saturating  −log D(G(z))", color: .green),
-    .line(x: dSteps, y: saturatingNorms, label: "saturating  log(1 − D(G(z)))", color: .vermillion),
+  Panel(title: "G's gradient norm ‖∇θ L_G‖, relative to step 0", xLabel: "discriminator steps",
+        yLabel: "relative norm (log scale)", series: [
+    .line(x: dSteps, y: relativeNonSaturating, label: "non-saturating −log D", color: .green),
+    .line(x: dSteps, y: relativeSaturating, label: "saturating log(1 − D)", color: .vermillion),
   ], legend: .topRight),
-  Panel(title: "D's confidence", xLabel: "discriminator steps", yLabel: "log scale", series: [
-    .line(x: dSteps, y: meanDFake, label: "mean D(G(z)) on fakes", color: .vermillion),
-    .line(x: dSteps, y: meanDReal.map { max(1 - $0, 1e-9) }, label: "1 − mean D(x) on data", color: .blue),
-  ], legend: .topRight),
+  Panel(title: "D's confidence: its mean logit l(x), D = σ(l)", xLabel: "discriminator steps", yLabel: "mean logit",
+        series: [
+    .line(x: dSteps, y: logitReal, label: "on the data", color: .blue),
+    .line(x: dSteps, y: logitFake, label: "on the fakes", color: .vermillion),
+  ], legend: .topLeft),
 ])
 gradientPlot.panels[0].yAxis.logScale = true
-gradientPlot.panels[1].yAxis.logScale = true
+gradientPlot.panels[0].referenceLines = [.horizontal(1)]
 // Room above the curves for the legends.
-let smallestNorm = min(saturatingNorms.min()!, nonSaturatingNorms.min()!)
-gradientPlot.panels[0].yAxis.range = pow(10, log10(smallestNorm).rounded(.down))...pow(10, log10(nonSaturatingNorms.max()!).rounded(.up) + 2)
-gradientPlot.panels[1].yAxis.range = pow(10, log10(max(1e-9, min(meanDFake.min()!, 1 - meanDReal.max()!))).rounded(.down))...10
+let relativeAll = relativeSaturating + relativeNonSaturating
+gradientPlot.panels[0].yAxis.range =
+  pow(10, log10(relativeAll.min()!).rounded(.down))...pow(10, log10(relativeAll.max()!).rounded(.up) + 2)
+let logitSpan = max(logitReal.map(Swift.abs).max()!, logitFake.map(Swift.abs).max()!)
+gradientPlot.panels[1].yAxis.range = (-logitSpan * 1.15)...(logitSpan * 1.6)
+gradientPlot.panels[1].referenceLines = [.horizontal(0, label: "D = 1/2")]
 lesson.figure(gradientPlot, caption: """
-  Left: the generator's gradient norm for each loss, measured after every discriminator step (the figure of Arjovsky \
-  & Bottou 2017). Right: how sure D is — its mean output on the fakes and its shortfall on the data.
+  Left: the generator's gradient norm for each loss after every discriminator step, relative to their common value \
+  at the start (the figure of Arjovsky & Bottou 2017). Right: how sure D is. A mean logit of −10 on the fakes means \
+  D(G(z)) ≈ e⁻¹⁰ ≈ 4.5·10⁻⁵, and the saturating gradient carries that factor σ(l) ≈ eˡ.
   """)
 
 let saturatingFall = saturatingNorms.first! / saturatingNorms.last!
 let nonSaturatingChange = nonSaturatingNorms.last! / nonSaturatingNorms.first!
 lesson.show("D's accuracy on 512 data + 512 generated samples", accuracies.last!)
 lesson.show("mean D(G(z)) after training", meanDFake.last!)
+lesson.show("D's mean logit on the fakes after training", logitFake.last!)
 lesson.show("saturating gradient norm, start", saturatingNorms.first!)
 lesson.show("saturating gradient norm, end", saturatingNorms.last!)
 lesson.show("non-saturating gradient norm, start", nonSaturatingNorms.first!)
@@ -207,7 +235,9 @@ lesson.section("3. Training the generator from the poor start")
 lesson.narrate("""
   Now let G learn. Both runs start from the same poor G and from the discriminator just trained (a copy each), and
   alternate one D step (as above) with one G step. G is updated by plain gradient descent, so its step is the
-  learning rate times the gradient measured above; only the generator loss differs between the two runs.
+  learning rate times the gradient measured above; only the generator loss differs between the two runs. (Adam
+  would divide each step by the gradient's running root-mean-square and so hide a uniformly small gradient: try
+  `--generator-optimizer adam`, exercise 2 of the course notes.)
   """)
 let gameSteps = lesson.steps(default: 2000, quick: 800)
 
