@@ -1,14 +1,6 @@
 import Autograd
 import NN
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 // Measurements of a toy GAN that lessons 04 and 05 share: how strong the generator's gradient is, what the critic
 // looks like over the plane, and how much of a clipped critic sits at its bounds.
 
