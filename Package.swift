@@ -17,6 +17,8 @@ let lessons: [String] = [
   "01-autodiff",
   "02-toy-gan",
   "03-mode-collapse",
+  "04-vanishing-gradients",
+  "05-wgan",
   "06-dcgan-mnist",
   "07-cyclegan",
 ]

@@ -1,0 +1,352 @@
+// Lesson 04: vanishing gradients
+// You will: train a discriminator towards perfection against a generator that misses the data, measure the gradient
+// the generator gets from the saturating loss log(1 − D(G(z))) and from the non-saturating loss −log D(G(z)), and
+// then train the generator with each from the same poor start.
+// Run: swift run lesson-04-vanishing-gradients   Emits: output/lesson-04-vanishing-gradients/{gradient-norms.png,
+//      discriminator.png, training.png, games.gif, final-samples.png, notes.md, ...}
+import ArgumentParser
+import Datasets
+import Foundation
+import GAN
+import LessonKit
+import Plotting
+
+struct Flags: ParsableArguments {
+  @Option(help: "Adam's learning rate for the discriminator.") var discriminatorLearningRate: Float = 1e-3
+  @Option(help: "The generator's optimiser in the training runs: sgd or adam.") var generatorOptimizer = "sgd"
+  @Option(help: "The generator's learning rate in the training runs.") var generatorLearningRate: Float = 0.001
+  @Option(help: "Samples per batch.") var batch: Int = 256
+  @Option(help: "Discriminator steps against the frozen generator (section 2).") var discriminatorSteps: Int?
+
+  func validate() throws {
+    guard ["sgd", "adam"].contains(generatorOptimizer) else {
+      throw ValidationError("--generator-optimizer must be sgd or adam, got '\(generatorOptimizer)'")
+    }
+    guard discriminatorLearningRate > 0 else {
+      throw ValidationError("--discriminator-learning-rate must be positive, got \(discriminatorLearningRate)")
+    }
+    guard generatorLearningRate > 0 else {
+      throw ValidationError("--generator-learning-rate must be positive, got \(generatorLearningRate)")
+    }
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+    if let discriminatorSteps, discriminatorSteps < 1 {
+      throw ValidationError("--discriminator-steps must be at least 1, got \(discriminatorSteps)")
+    }
+  }
+}
+let (lesson, flags) = Lesson.start(number: 4, slug: "vanishing-gradients", title: "Vanishing gradients",
+                                   flags: Flags.self)
+
+// MARK: - 1. A generator that misses the data
+
+lesson.section("1. A generator that misses the data")
+lesson.narrate("""
+  The data is the ring of eight Gaussians: centres on the circle of radius 2, standard deviation 0.05. The generator
+  G maps z ~ N(0, I₂) through an MLP (two hidden layers of 64 ReLU units) to the plane, and starts **poor**: its last
+  layer is shrunk fivefold, so every sample lands in a small blob near the origin, two units from any data. The two
+  distributions do not overlap at all, the situation Arjovsky and Bottou (2017) analyse: a discriminator can then
+  separate them perfectly. Lesson 05 starts from exactly this generator (same seed, same weights).
+  """)
+let ring = GaussianRing(modeCount: 8, radius: 2, std: 0.05)
+var rng = lesson.makeGenerator(offset: 1)
+let g0 = DisjointSupportStart.generator(seed: lesson.seed)
+let noiseSize = DisjointSupportStart.noiseSize
+let fixedNoise = Tensor.randomNormal([512, noiseSize], using: &rng)
+let startSamples = withoutGradients { g0(fixedNoise) }
+
+/// The exact W1 between 400 fresh data samples and 400 samples of `g` (optimal assignment).
+@MainActor func distanceToData(_ g: Sequential, using rng: inout SeededGenerator) -> Double {
+  let fake = withoutGradients { g(Tensor.randomNormal([400, noiseSize], using: &rng)) }
+  return assignmentWasserstein(ring.sample(count: 400, using: &rng), fake)
+}
+
+/// x and y columns of a [N, 2] tensor.
+func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
+  (stride(from: 0, to: t.count, by: 2).map { t.scalars[$0] }, stride(from: 1, to: t.count, by: 2).map { t.scalars[$0] })
+}
+
+/// The mean distance from each sample to the nearest centre of the ring: how far the generator is from the data.
+@MainActor func meanDistanceToNearestMode(_ samples: Tensor) -> Double {
+  let centres = ring.modeCenters
+  var total = 0.0
+  for i in 0..<samples.shape[0] {
+    let x = samples.scalars[2 * i], y = samples.scalars[2 * i + 1]
+    total += Double(centres.map { (($0[0] - x) * ($0[0] - x) + ($0[1] - y) * ($0[1] - y)).squareRoot() }.min()!)
+  }
+  return total / Double(samples.shape[0])
+}
+
+let startDistance = distanceToData(g0, using: &rng)
+let startModeDistance = meanDistanceToNearestMode(startSamples)
+let startRadius = columns(startSamples).x.indices.map { i -> Double in
+  let x = Double(startSamples.scalars[2 * i]), y = Double(startSamples.scalars[2 * i + 1])
+  return (x * x + y * y).squareRoot()
+}.max()!
+lesson.show("W1 from the generator to the data at the start", startDistance)
+lesson.show("mean distance from a generated sample to the nearest mode", startModeDistance)
+lesson.show("largest distance of a generated sample from the origin", startRadius)
+lesson.check("the supports are disjoint: every generated sample is more than 1 unit inside the ring",
+             measured: startRadius, .below(1))
+
+let dataPreview = ring.sample(count: 2000, using: &rng)
+var startPlot = Figure(name: "start", title: "The start: data on the ring, the generator's blob at the centre",
+                       xLabel: "x₁", yLabel: "x₂")
+startPlot.panel.equalAspect = true
+startPlot.panel.xAxis.range = -2.6...2.6
+startPlot.panel.yAxis.range = -2.6...2.6
+startPlot.add(.scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, label: "data", color: .blue, size: 1))
+startPlot.add(.scatter(x: columns(startSamples).x, y: columns(startSamples).y, label: "generated", color: .vermillion,
+                       size: 1))
+lesson.figure(startPlot)
+
+// MARK: - 2. A discriminator trained towards optimality
+
+lesson.section("2. A discriminator trained towards optimality")
+lesson.narrate("""
+  Freeze G and train the discriminator D(x) = σ(l(x)) alone (an MLP of the same width with leaky ReLU, Adam at
+  learning rate 10⁻³, β₁ = 0.5, batches of 256). After every D step, measure the gradient G would get, ‖∇θ L_G‖ over all of G's
+  parameters, on a fixed batch of 512 noise vectors, for both generator losses:
+
+  - **saturating** (Goodfellow's minimax game): L_G = E log(1 − D(G(z))). Its derivative in the logit is −σ(l):
+    when D rejects a fake confidently, l → −∞ and σ(l) ≈ e^l → 0. The gradient dies exponentially in the logit.
+  - **non-saturating**: L_G = −E log D(G(z)). Its derivative in the logit is −(1 − σ(l)) → −1: full strength
+    exactly when D is confident.
+
+  Both losses have the same fixed point and push in the same direction; only the weight on each sample differs.
+  """)
+let discriminatorSteps = flags.discriminatorSteps ?? lesson.budget(3000, quick: 2000)
+let trainedD = DisjointSupportStart.critic(using: &rng)
+let pretraining = AdversarialTrainer(
+  generator: g0, critic: trainedD, generatorOptimizer: SGD(for: g0, learningRate: 0),
+  criticOptimizer: Adam(for: trainedD, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999),
+  loss: .minimax, batchSize: flags.batch, noiseSize: noiseSize,
+  sampleData: { count, rng in ring.sample(count: count, using: &rng) })
+let evaluationReal = ring.sample(count: 512, using: &rng)
+
+var dSteps: [Int] = [], saturatingNorms: [Double] = [], nonSaturatingNorms: [Double] = []
+var meanDFake: [Double] = [], meanDReal: [Double] = [], accuracies: [Double] = []
+var logitFake: [Double] = [], logitReal: [Double] = []
+@MainActor func measureDiscriminator(step: Int) {
+  dSteps.append(step)
+  saturatingNorms.append(generatorGradientNorm(generator: g0, critic: trainedD, loss: .minimax, noise: fixedNoise))
+  nonSaturatingNorms.append(generatorGradientNorm(generator: g0, critic: trainedD, loss: .nonSaturating, noise: fixedNoise))
+  let fakeLogits = withoutGradients { trainedD(startSamples) }
+  let realLogits = withoutGradients { trainedD(evaluationReal) }
+  logitFake.append(Double(fakeLogits.mean().scalar))
+  logitReal.append(Double(realLogits.mean().scalar))
+  let onFake = withoutGradients { sigmoid(fakeLogits) }.scalars
+  let onReal = withoutGradients { sigmoid(realLogits) }.scalars
+  meanDFake.append(Double(onFake.reduce(0, +)) / Double(onFake.count))
+  meanDReal.append(Double(onReal.reduce(0, +)) / Double(onReal.count))
+  let correct = onFake.filter { $0 < 0.5 }.count + onReal.filter { $0 >= 0.5 }.count
+  accuracies.append(Double(correct) / Double(onFake.count + onReal.count))
+}
+measureDiscriminator(step: 0)
+let dProgress = lesson.progress(total: discriminatorSteps, label: "D against a frozen G")
+for step in 1...discriminatorSteps {
+  pretraining.criticStep(using: &rng)
+  measureDiscriminator(step: step)
+  dProgress.update(step, values: ["mean D(G(z))": meanDFake.last!, "‖∇ saturating‖": saturatingNorms.last!])
+}
+
+// Both losses give the same gradient while D is undecided (D = 1/2 weights every fake by 1/2 in both), so the curves
+// are drawn relative to that common start.
+let relativeSaturating = saturatingNorms.map { $0 / saturatingNorms[0] }
+let relativeNonSaturating = nonSaturatingNorms.map { $0 / nonSaturatingNorms[0] }
+var gradientPlot = Figure(name: "gradient-norms", title: "The generator's gradient as D approaches perfection",
+                          width: 1600, height: 720, columns: 2, panels: [
+  Panel(title: "G's gradient norm ‖∇θ L_G‖, relative to step 0", xLabel: "discriminator steps",
+        yLabel: "relative norm (log scale)", series: [
+    .line(x: dSteps, y: relativeNonSaturating, label: "non-saturating −log D", color: .green),
+    .line(x: dSteps, y: relativeSaturating, label: "saturating log(1 − D)", color: .vermillion),
+  ], legend: .topRight),
+  Panel(title: "D's confidence: its mean logit l(x), D = σ(l)", xLabel: "discriminator steps", yLabel: "mean logit",
+        series: [
+    .line(x: dSteps, y: logitReal, label: "on the data", color: .blue),
+    .line(x: dSteps, y: logitFake, label: "on the fakes", color: .vermillion),
+  ], legend: .topLeft),
+])
+gradientPlot.panels[0].yAxis.logScale = true
+gradientPlot.panels[0].referenceLines = [.horizontal(1)]
+// Room above the curves for the legends.
+let relativeAll = relativeSaturating + relativeNonSaturating
+gradientPlot.panels[0].yAxis.range =
+  pow(10, log10(relativeAll.min()!).rounded(.down))...pow(10, log10(relativeAll.max()!).rounded(.up) + 2)
+let logitSpan = max(logitReal.map(Swift.abs).max()!, logitFake.map(Swift.abs).max()!)
+gradientPlot.panels[1].yAxis.range = (-logitSpan * 1.15)...(logitSpan * 1.6)
+gradientPlot.panels[1].referenceLines = [.horizontal(0, label: "D = 1/2")]
+lesson.figure(gradientPlot, caption: """
+  Left: the generator's gradient norm for each loss after every discriminator step, relative to their common value \
+  at the start (the figure of Arjovsky & Bottou 2017). Right: how sure D is. A mean logit of −10 on the fakes means \
+  D(G(z)) ≈ e⁻¹⁰ ≈ 4.5·10⁻⁵, and the saturating gradient carries that factor σ(l) ≈ eˡ.
+  """)
+
+let saturatingFall = saturatingNorms.first! / saturatingNorms.last!
+let nonSaturatingChange = nonSaturatingNorms.last! / nonSaturatingNorms.first!
+lesson.show("D's accuracy on 512 data + 512 generated samples", accuracies.last!)
+lesson.show("mean D(G(z)) after training", meanDFake.last!)
+lesson.show("D's mean logit on the fakes after training", logitFake.last!)
+lesson.show("saturating gradient norm, start", saturatingNorms.first!)
+lesson.show("saturating gradient norm, end", saturatingNorms.last!)
+lesson.show("non-saturating gradient norm, start", nonSaturatingNorms.first!)
+lesson.show("non-saturating gradient norm, end", nonSaturatingNorms.last!)
+lesson.check("D becomes near-perfect: mean D(G(z)) below 0.01", measured: meanDFake.last!, .below(0.01))
+lesson.check("the saturating gradient falls by at least 100x as D trains (start / end)", measured: saturatingFall,
+             .atLeast(100))
+lesson.check("the non-saturating gradient does not fall (end / start at least 0.5)", measured: nonSaturatingChange,
+             .atLeast(0.5))
+
+// What each loss asks of a point x in the plane, with this D: the push −∇ₓ L_G(x).
+let saturatingField = planeField(of: { x in softplus(trainedD(x)) }, x: -2.5...2.5, y: -2.5...2.5, resolution: 61)
+let nonSaturatingField = planeField(of: { x in -softplus(-trainedD(x)) }, x: -2.5...2.5, y: -2.5...2.5, resolution: 61)
+let pushLogs = [saturatingField, nonSaturatingField].map { field in
+  field.gradientNorms.map { log10(max(Double($0), 1e-12)) }
+}
+// The colour scale spans the pushes near the samples; anything weaker than 10⁻⁶ is drawn black.
+let pushRange = max(-6, pushLogs.flatMap { $0 }.min()!.rounded(.down))...(pushLogs.flatMap { $0 }.max()!.rounded(.up))
+@MainActor func pushPanel(_ field: PlaneField, logNorms: [Double], title: String) -> Panel {
+  var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
+  panel.series = [
+    .heatmap(x: field.xs, y: field.ys, values: logNorms, label: "log₁₀ ‖push‖", palette: .greys, range: pushRange),
+    .scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, color: .skyBlue, size: 0.8, opacity: 0.8),
+    .scatter(x: columns(startSamples).x, y: columns(startSamples).y, color: .vermillion, size: 0.8, opacity: 0.8),
+  ]
+  let arrows = field.arrows(every: 6)
+  let norms = zip(arrows.dx, arrows.dy).map { ($0 * $0 + $1 * $1).squareRoot() }
+  panel.series.append(.vectors(x: arrows.x, y: arrows.y, dx: zip(arrows.dx, norms).map { $1 > 0 ? 0.25 * $0 / $1 : 0 },
+                               dy: zip(arrows.dy, norms).map { $1 > 0 ? 0.25 * $0 / $1 : 0 }, color: .orange, width: 2))
+  panel.xAxis.range = -2.5...2.5
+  panel.yAxis.range = -2.5...2.5
+  return panel
+}
+let pushFigure = Figure(name: "discriminator", title: "How hard each loss pushes a sample at x (log₁₀ of ‖−∇ₓ L_G‖)",
+                        width: 1600, height: 800, columns: 2, panels: [
+  pushPanel(saturatingField, logNorms: pushLogs[0], title: "saturating log(1 − D(x))"),
+  pushPanel(nonSaturatingField, logNorms: pushLogs[1], title: "non-saturating −log D(x)"),
+])
+lesson.figure(pushFigure, caption: """
+  The same trained D, seen through each loss: colour is log₁₀ of the push's strength at x, arrows its direction \
+  (all drawn the same length). Data in blue, the generator's samples in red.
+  """)
+
+// MARK: - 3. Training the generator with each loss
+
+lesson.section("3. Training the generator from the poor start")
+lesson.narrate("""
+  Now let G learn. Both runs start from the same poor G and from the discriminator just trained (a copy each), and
+  alternate one D step (as above) with one G step. G is updated by plain gradient descent, so its step is the
+  learning rate times the gradient measured above; only the generator loss differs between the two runs. (Adam
+  would divide each step by the gradient's running root-mean-square and so hide a uniformly small gradient: try
+  `--generator-optimizer adam`, exercise 2 of the course notes.)
+  """)
+let gameSteps = lesson.steps(default: 2000, quick: 800)
+
+/// One game from the shared start; returns its measurements.
+@MainActor final class GameRun {
+  let loss: AdversarialLoss
+  let g: Sequential
+  let d: Sequential
+  let trainer: AdversarialTrainer
+  var steps: [Int] = []
+  var distance: [Double] = []
+  var displacement: [Double] = []
+  var frames: [Panel] = []
+
+  init(loss: AdversarialLoss) {
+    self.loss = loss
+    g = DisjointSupportStart.copy(of: g0)
+    d = DisjointSupportStart.copy(of: trainedD)
+    let optimizer: any Optimizer = flags.generatorOptimizer == "adam"
+      ? Adam(for: g, learningRate: flags.generatorLearningRate, beta1: 0.5, beta2: 0.999)
+      : SGD(for: g, learningRate: flags.generatorLearningRate)
+    trainer = AdversarialTrainer(
+      generator: g, critic: d, generatorOptimizer: optimizer,
+      criticOptimizer: Adam(for: d, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999),
+      loss: loss, batchSize: flags.batch, noiseSize: noiseSize,
+      sampleData: { count, rng in ring.sample(count: count, using: &rng) })
+  }
+
+  func measure(step: Int) {
+    steps.append(step)
+    let now = withoutGradients { g(fixedNoise) }
+    distance.append(meanDistanceToNearestMode(now))
+    var total = 0.0
+    for i in 0..<(now.count / 2) {
+      let dx = Double(now.scalars[2 * i] - startSamples.scalars[2 * i])
+      let dy = Double(now.scalars[2 * i + 1] - startSamples.scalars[2 * i + 1])
+      total += (dx * dx + dy * dy).squareRoot()
+    }
+    displacement.append(total / Double(now.count / 2))
+  }
+
+  func frame(step: Int, title: String) -> Panel {
+    let samples = withoutGradients { g(fixedNoise) }
+    var panel = Panel(title: "\(title), step \(step)", xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
+    panel.xAxis.range = -2.6...2.6
+    panel.yAxis.range = -2.6...2.6
+    panel.series = [
+      .scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, color: .blue, size: 1),
+      .scatter(x: columns(samples).x, y: columns(samples).y, color: .vermillion, size: 1),
+    ]
+    return panel
+  }
+
+  func train(steps total: Int, title: String, rng: inout SeededGenerator) {
+    let progress = lesson.progress(total: total, label: title)
+    measure(step: 0)
+    frames.append(frame(step: 0, title: title))
+    for step in 1...total {
+      let result = trainer.step(using: &rng)
+      if step % max(1, total / 30) == 0 || step == total { measure(step: step) }
+      if step % max(1, total / 20) == 0 || step == total { frames.append(frame(step: step, title: title)) }
+      progress.update(step, values: ["D loss": Double(result.critic.loss), "distance": distance.last!])
+    }
+  }
+}
+
+let saturating = GameRun(loss: .minimax)
+saturating.train(steps: gameSteps, title: "saturating", rng: &rng)
+let nonSaturating = GameRun(loss: .nonSaturating)
+nonSaturating.train(steps: gameSteps, title: "non-saturating", rng: &rng)
+
+let frames = zip(saturating.frames, nonSaturating.frames).map { pair in
+  Figure(name: "frame", title: nil, columns: 2, panels: [pair.0, pair.1])
+}
+lesson.animation(Animation(name: "games", frames: frames, delay: 0.25, width: 1280, height: 640),
+                 caption: "Left: the saturating loss; right: the non-saturating loss. Same start, same data.")
+var finalFigure = frames.last!
+finalFigure.name = "final-samples"
+finalFigure.width = 1600
+lesson.figure(finalFigure, caption: "After training: the saturating run's samples have not left the centre.")
+
+var trainingPlot = Figure(name: "training", title: "How far the generator is from the data while it trains",
+                          xLabel: "generator steps", yLabel: "mean distance to the nearest mode")
+trainingPlot.add(.line(x: saturating.steps, y: saturating.distance, label: "saturating", color: .vermillion))
+trainingPlot.add(.line(x: nonSaturating.steps, y: nonSaturating.distance, label: "non-saturating", color: .green))
+trainingPlot.panel.yAxis.range = 0...(max(startModeDistance, nonSaturating.distance.max()!) * 1.1)
+lesson.figure(trainingPlot, caption: """
+  For 512 fixed noise vectors, the mean distance from G(z) to the nearest of the eight ring centres (about 2 at the \
+  start; 0.05·√(π/2) ≈ 0.063 for samples of the data itself).
+  """)
+
+let saturatingW1 = distanceToData(saturating.g, using: &rng)
+let nonSaturatingW1 = distanceToData(nonSaturating.g, using: &rng)
+lesson.show("saturating run: mean displacement of a sample", saturating.displacement.last!)
+lesson.show("saturating run: distance to the nearest mode at the end", saturating.distance.last!)
+lesson.show("saturating run: W1 to the data at the end", saturatingW1)
+lesson.show("non-saturating run: mean displacement of a sample", nonSaturating.displacement.last!)
+lesson.show("non-saturating run: distance to the nearest mode at the end", nonSaturating.distance.last!)
+lesson.show("non-saturating run: W1 to the data at the end", nonSaturatingW1)
+lesson.check("the saturating run barely moves: a sample moves less than 0.01 on average (the data is 2 away)",
+             measured: saturating.displacement.last!, .below(0.01))
+lesson.check("the non-saturating run moves: its samples get at least twice as close to the data",
+             measured: nonSaturating.distance.last! / startModeDistance, .atMost(0.5))
+
+lesson.narrate("""
+  **What to take away.** Against a discriminator that has won, the saturating loss tells the generator almost
+  nothing: its gradient shrinks with D's confidence, and a generator following it does not move. The
+  non-saturating loss keeps the same fixed point but weights each fake by 1 − D instead of D, so the most
+  confidently rejected samples get the strongest push. That is why every practical GAN uses it — and why the
+  next lesson asks for a critic whose gradient is useful by construction.
+  """)
+lesson.finish()
