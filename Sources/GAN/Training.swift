@@ -9,7 +9,7 @@ extension Optimizer {
   /// Returns the loss's value.
   @discardableResult
   public func minimize(_ loss: Tensor) -> Float {
-    let parameters = model.parameters()
+    let parameters = self.parameters
     let grads = reachableGradients(of: loss, wrt: parameters)
     for (parameter, gradient) in zip(parameters, grads) { parameter.grad = gradient }
     step()

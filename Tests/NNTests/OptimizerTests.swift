@@ -142,6 +142,26 @@ final class OptimizerTests: XCTestCase {
     XCTAssertTrue(adam.stateContents().tensors.isEmpty)
   }
 
+  /// The optimiser remembers the parameters it first found (the model is walked once, not on every step); a tensor
+  /// assigned to the model afterwards is updated only after `refreshParameters()`.
+  func testOptimizerWalksOnceAndRefreshesOnRequest() {
+    let holder = Holder([1, 2])
+    let optimizer = SGD(for: holder, learningRate: 0.5)
+    XCTAssertTrue(optimizer.parameters.first === holder.theta)
+    let original = holder.theta
+    holder.theta = Tensor([10, 20], requiresGrad: true)
+    holder.theta.grad = Tensor([1, 1])
+    original.grad = Tensor([2, 2])
+    optimizer.step()
+    XCTAssertEqual(original.scalars, [0, 1])
+    XCTAssertEqual(holder.theta.scalars, [10, 20])
+    optimizer.refreshParameters()
+    XCTAssertTrue(optimizer.parameters.first === holder.theta)
+    optimizer.step()
+    XCTAssertEqual(holder.theta.scalars, [9.5, 19.5])
+    XCTAssertEqual(original.scalars, [0, 1])
+  }
+
   func testSmallClassifierTrainedWithAdamSeparatesThreeSpirals() {
     var g = SeededGenerator(seed: 42)
     let (trainPoints, trainLabels) = spirals(perClass: 100, using: &g)

@@ -2,7 +2,7 @@ import CBLAS
 
 /// Work is split across the cores at the level of batches, channels or matrix rows; below this many
 /// floating-point operations a split costs more than it saves.
-let parallelThreshold = 1 << 20
+let parallelThreshold = 1 << 22
 
 /// The number of chunks to split work of `cost` operations into (1 or the core count).
 func chunkCount(cost: Int, items: Int) -> Int {

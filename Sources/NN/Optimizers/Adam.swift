@@ -12,6 +12,8 @@ import Foundation
 /// sits: added to the bias-corrected √v̂, not inside the root. GANs usually take β1 = 0.5 (DCGAN) or 0 (StyleGAN).
 public final class Adam: Optimizer {
   public let model: Module
+  public var parameters: [Tensor] { states.parameters(of: model).map(\.tensor) }
+  public func refreshParameters() { states.forgetParameters() }
   public var learningRate: Float
   public let beta1: Float
   public let beta2: Float

@@ -16,11 +16,20 @@ public protocol Optimizer: AnyObject {
   func stateContents() -> SafeTensors.Contents
   /// Restores state saved by `stateContents()`; checks everything first and leaves the state unchanged on error.
   func loadStateContents(_ contents: SafeTensors.Contents, source: String) throws
+  /// The parameters this optimiser updates: the model's, as they were when first asked for (like `torch.optim`,
+  /// which takes `model.parameters()` once). Walking a model by reflection costs about a third of a small MLP's
+  /// training step, so it is done once, not on every update.
+  var parameters: [Tensor] { get }
+  /// Walks the model again: call after replacing a parameter tensor of the model (assigning a new `Tensor` to a
+  /// layer's property; changing its `scalars` in place needs nothing).
+  func refreshParameters()
 }
 
 extension Optimizer {
-  /// Clears the gradients of the model's parameters.
-  public func zeroGradients() { model.zeroGradients() }
+  /// Clears the gradients of the parameters this optimiser updates (without walking the model again).
+  public func zeroGradients() {
+    for parameter in parameters { parameter.grad = nil }
+  }
 }
 
 // MARK: - Per-parameter state
@@ -48,10 +57,24 @@ struct OptimizerStates {
   let slotNames: [String]
   var byPath: [String: ParameterState] = [:]
 
+  /// The model's parameters by path, walked once (see `Optimizer.parameters`).
+  private var walked: [(path: String, tensor: Tensor)]?
+
   init(kind: String, slotNames: [String]) {
     self.kind = kind
     self.slotNames = slotNames
   }
+
+  /// The parameters of `model`, walked on first use and remembered.
+  mutating func parameters(of model: Module) -> [(path: String, tensor: Tensor)] {
+    if let walked { return walked }
+    let found = model.namedParameters()
+    walked = found
+    return found
+  }
+
+  /// Forgets the remembered parameters, so the next use walks the model again.
+  mutating func forgetParameters() { walked = nil }
 
   /// The state for `path`, created (zeros, step 0) on first use.
   mutating func state(for path: String, count: Int) -> ParameterState {
@@ -125,7 +148,7 @@ extension Module {
 func parametersToUpdate(
   _ model: Module, _ states: inout OptimizerStates, optimizer: String
 ) -> [(parameter: Tensor, gradient: Tensor, state: ParameterState)] {
-  model.namedParameters().compactMap { path, parameter in
+  states.parameters(of: model).compactMap { path, parameter in
     guard let gradient = parameter.grad else { return nil }
     precondition(
       gradient.shape == parameter.shape,

@@ -7,6 +7,8 @@
 /// With momentum μ > 0: b = μ b + g / (√v + ε) and θ = θ - lr · b.
 public final class RMSProp: Optimizer {
   public let model: Module
+  public var parameters: [Tensor] { states.parameters(of: model).map(\.tensor) }
+  public func refreshParameters() { states.forgetParameters() }
   public var learningRate: Float
   public let alpha: Float
   public let epsilon: Float

@@ -7,6 +7,8 @@
 /// ```
 public final class SGD: Optimizer {
   public let model: Module
+  public var parameters: [Tensor] { states.parameters(of: model).map(\.tensor) }
+  public func refreshParameters() { states.forgetParameters() }
   public var learningRate: Float
   public let momentum: Float
   public let nesterov: Bool
