@@ -60,11 +60,6 @@ let startSamples = withoutGradients { g0(fixedNoise) }
   return assignmentWasserstein(ring.sample(count: 400, using: &rng), fake)
 }
 
-/// x and y columns of a [N, 2] tensor.
-func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
-  (stride(from: 0, to: t.count, by: 2).map { t.scalars[$0] }, stride(from: 1, to: t.count, by: 2).map { t.scalars[$0] })
-}
-
 /// The mean distance from each sample to the nearest centre of the ring: how far the generator is from the data.
 @MainActor func meanDistanceToNearestMode(_ samples: Tensor) -> Double {
   let centres = ring.modeCenters
@@ -78,7 +73,7 @@ func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
 
 let startDistance = distanceToData(g0, using: &rng)
 let startModeDistance = meanDistanceToNearestMode(startSamples)
-let startRadius = columns(startSamples).x.indices.map { i -> Double in
+let startRadius = planeColumns(startSamples).x.indices.map { i -> Double in
   let x = Double(startSamples.scalars[2 * i]), y = Double(startSamples.scalars[2 * i + 1])
   return (x * x + y * y).squareRoot()
 }.max()!
@@ -94,8 +89,8 @@ var startPlot = Figure(name: "start", title: "The start: data on the ring, the g
 startPlot.panel.equalAspect = true
 startPlot.panel.xAxis.range = -2.6...2.6
 startPlot.panel.yAxis.range = -2.6...2.6
-startPlot.add(.scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, label: "data", color: .blue, size: 1))
-startPlot.add(.scatter(x: columns(startSamples).x, y: columns(startSamples).y, label: "generated", color: .vermillion,
+startPlot.add(.scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, label: "data", color: .blue, size: 1))
+startPlot.add(.scatter(x: planeColumns(startSamples).x, y: planeColumns(startSamples).y, label: "generated", color: .vermillion,
                        size: 1))
 lesson.figure(startPlot)
 
@@ -208,8 +203,8 @@ let pushRange = max(-6, pushLogs.flatMap { $0 }.min()!.rounded(.down))...(pushLo
   var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
   panel.series = [
     .heatmap(x: field.xs, y: field.ys, values: logNorms, label: "log₁₀ ‖push‖", palette: .greys, range: pushRange),
-    .scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, color: .skyBlue, size: 0.8, opacity: 0.8),
-    .scatter(x: columns(startSamples).x, y: columns(startSamples).y, color: .vermillion, size: 0.8, opacity: 0.8),
+    .scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, color: .skyBlue, size: 0.8, opacity: 0.8),
+    .scatter(x: planeColumns(startSamples).x, y: planeColumns(startSamples).y, color: .vermillion, size: 0.8, opacity: 0.8),
   ]
   let arrows = field.arrows(every: 6)
   let norms = zip(arrows.dx, arrows.dy).map { ($0 * $0 + $1 * $1).squareRoot() }
@@ -281,14 +276,7 @@ let gameSteps = lesson.steps(default: 2000, quick: 800)
 
   func frame(step: Int, title: String) -> Panel {
     let samples = withoutGradients { g(fixedNoise) }
-    var panel = Panel(title: "\(title), step \(step)", xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
-    panel.xAxis.range = -2.6...2.6
-    panel.yAxis.range = -2.6...2.6
-    panel.series = [
-      .scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, color: .blue, size: 1),
-      .scatter(x: columns(samples).x, y: columns(samples).y, color: .vermillion, size: 1),
-    ]
-    return panel
+    return Panel.toySamples(title: "\(title), step \(step)", data: dataPreview, samples: samples, extent: 2.6)
   }
 
   func train(steps total: Int, title: String, rng: inout SeededGenerator) {

@@ -77,11 +77,6 @@ let startSamples = withoutGradients { g0(fixedNoise) }
 let dataPreview = ring.sample(count: 2000, using: &rng)
 let sampleRing: (Int, inout SeededGenerator) -> Tensor = { count, rng in ring.sample(count: count, using: &rng) }
 
-/// x and y columns of a [N, 2] tensor.
-func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
-  (stride(from: 0, to: t.count, by: 2).map { t.scalars[$0] }, stride(from: 1, to: t.count, by: 2).map { t.scalars[$0] })
-}
-
 /// The exact W1 between 200 fresh data samples and 200 samples of `g` (an optimal assignment).
 @MainActor func distanceToData(_ g: Sequential, using rng: inout SeededGenerator) -> Double {
   let fake = withoutGradients { g(Tensor.randomNormal([200, noiseSize], using: &rng)) }
@@ -168,8 +163,8 @@ lesson.figure(warmupPlot, caption: """
   var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
   panel.series = [
     .heatmap(x: field.xs, y: field.ys, values: field.values),
-    .scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, color: .white, size: 0.8, opacity: 0.8),
-    .scatter(x: columns(samples).x, y: columns(samples).y, color: .vermillion, size: 0.8, opacity: 0.8),
+    .scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, color: .white, size: 0.8, opacity: 0.8),
+    .scatter(x: planeColumns(samples).x, y: planeColumns(samples).y, color: .vermillion, size: 0.8, opacity: 0.8),
     .vectors(x: arrows.x, y: arrows.y, dx: arrows.dx, dy: arrows.dy, color: .white, width: 2, longest: 0.45),
   ]
   panel.xAxis.range = -2.6...2.6
@@ -271,14 +266,7 @@ lesson.narrate("""
 
   func frame(step: Int) -> Panel {
     let samples = withoutGradients { g(fixedNoise) }
-    var panel = Panel(title: "\(name), step \(step)", xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
-    panel.xAxis.range = -2.8...2.8
-    panel.yAxis.range = -2.8...2.8
-    panel.series = [
-      .scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, color: .blue, size: 1),
-      .scatter(x: columns(samples).x, y: columns(samples).y, color: .vermillion, size: 1),
-    ]
-    return panel
+    return Panel.toySamples(title: "\(name), step \(step)", data: dataPreview, samples: samples, extent: 2.8)
   }
 
   func train(steps total: Int, rng: inout SeededGenerator) {

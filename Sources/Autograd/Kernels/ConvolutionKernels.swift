@@ -108,34 +108,49 @@ extension Kernels {
     }
   }
 
+  /// Cuts the batch into one chunk per core (one chunk for small work) and runs `body` for each chunk in parallel with
+  /// the chunk's images and two scratch matrices of its own: the column matrix `col` (columnRows x images * P) and
+  /// `staging` (outChannels x images * P, channels first, for moving y or gy between layouts; empty for one image).
+  private static func forEachChunk(
+    _ g: ConvGeometry,
+    _ body: (_ chunk: Int, _ chunks: Int, _ images: Range<Int>, _ col: UnsafeMutablePointer<Float>,
+             _ staging: UnsafeMutablePointer<Float>) -> Void
+  ) {
+    let pixels = g.outHeight * g.outWidth
+    let chunks = chunkCount(cost: g.flops, items: g.batch)
+    parallelFor(chunks) { chunk in
+      let images = chunkRange(chunk, of: chunks, total: g.batch)
+      let n = images.count * pixels
+      var col = uninitialised(g.columnRows * n)
+      var staging = uninitialised(images.count == 1 ? 0 : g.outChannels * n)
+      col.withUnsafeMutableBufferPointer { pc in
+        staging.withUnsafeMutableBufferPointer { ps in
+          body(chunk, chunks, images, pc.baseAddress!, ps.baseAddress ?? pc.baseAddress!)
+        }
+      }
+    }
+  }
+
   /// y = conv(x, w).
   static func conv2d(_ x: [Float], _ w: [Float], _ g: ConvGeometry) -> [Float] {
     let pixels = g.outHeight * g.outWidth
     var y = uninitialised(g.batch * g.outChannels * pixels)
-    let chunks = chunkCount(cost: g.flops, items: g.batch)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
     x.withUnsafeBufferPointer { px in
       w.withUnsafeBufferPointer { pw in
         y.withUnsafeMutableBufferPointer { py in
           let X = UncheckedBox(px.baseAddress!), W = UncheckedBox(pw.baseAddress!), Y = SharedPointer(base: py.baseAddress!)
-          parallelFor(chunks) { chunk in
-            let images = chunkRange(chunk, of: chunks, total: g.batch)
+          forEachChunk(g) { _, chunks, images, col, staging in
             let n = images.count * pixels
-            var col = uninitialised(g.columnRows * n)
-            var t = uninitialised(images.count == 1 ? 0 : g.outChannels * n)
-            col.withUnsafeMutableBufferPointer { pc in
-              t.withUnsafeMutableBufferPointer { pt in
-                im2col(X.value, g, first: images.lowerBound, count: images.count, pc.baseAddress!)
-                let out = images.count == 1 ? Y.base + images.lowerBound * g.outChannels * pixels : pt.baseAddress!
-                for group in 0..<g.groups {
-                  gemm(transA: false, transB: false, m: go, n: n, k: gi, W.value + group * go * gi, lda: gi,
-                       pc.baseAddress! + group * gi * n, ldb: n, out + group * go * n, ldc: n, parallel: chunks == 1)
-                }
-                if images.count > 1 {
-                  scatterChannelsFirst(pt.baseAddress!, channels: g.outChannels, pixels: pixels,
-                                       first: images.lowerBound, count: images.count, Y.base)
-                }
-              }
+            im2col(X.value, g, first: images.lowerBound, count: images.count, col)
+            let out = images.count == 1 ? Y.base + images.lowerBound * g.outChannels * pixels : staging
+            for group in 0..<g.groups {
+              gemm(transA: false, transB: false, m: go, n: n, k: gi, W.value + group * go * gi, lda: gi,
+                   col + group * gi * n, ldb: n, out + group * go * n, ldc: n, parallel: chunks == 1)
+            }
+            if images.count > 1 {
+              scatterChannelsFirst(staging, channels: g.outChannels, pixels: pixels, first: images.lowerBound,
+                                   count: images.count, Y.base)
             }
           }
         }
@@ -144,38 +159,35 @@ extension Kernels {
     return y
   }
 
+  /// The chunk's part of gy as a channels-first matrix (outChannels x images * P): gy itself for one image, else
+  /// gathered into `staging`.
+  private static func channelsFirst(
+    _ gy: UnsafePointer<Float>, _ g: ConvGeometry, _ images: Range<Int>, _ staging: UnsafeMutablePointer<Float>
+  ) -> UnsafePointer<Float> {
+    let pixels = g.outHeight * g.outWidth
+    if images.count == 1 { return gy + images.lowerBound * g.outChannels * pixels }
+    gatherChannelsFirst(gy, channels: g.outChannels, pixels: pixels, first: images.lowerBound, count: images.count,
+                        staging)
+    return UnsafePointer(staging)
+  }
+
   /// The gradient with respect to x of <gy, conv(x, w)>: also the transposed convolution of gy by w.
   static func conv2dInputGrad(_ gy: [Float], _ w: [Float], _ g: ConvGeometry) -> [Float] {
     let pixels = g.outHeight * g.outWidth
     var x = [Float](repeating: 0, count: g.batch * g.inChannels * g.height * g.width)
-    let chunks = chunkCount(cost: g.flops, items: g.batch)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
     gy.withUnsafeBufferPointer { pg in
       w.withUnsafeBufferPointer { pw in
         x.withUnsafeMutableBufferPointer { px in
           let GY = UncheckedBox(pg.baseAddress!), W = UncheckedBox(pw.baseAddress!), X = SharedPointer(base: px.baseAddress!)
-          parallelFor(chunks) { chunk in
-            let images = chunkRange(chunk, of: chunks, total: g.batch)
+          forEachChunk(g) { _, chunks, images, col, staging in
             let n = images.count * pixels
-            var col = uninitialised(g.columnRows * n)
-            var t = uninitialised(images.count == 1 ? 0 : g.outChannels * n)
-            col.withUnsafeMutableBufferPointer { pc in
-              t.withUnsafeMutableBufferPointer { pt in
-                let source: UnsafePointer<Float>
-                if images.count == 1 {
-                  source = GY.value + images.lowerBound * g.outChannels * pixels
-                } else {
-                  gatherChannelsFirst(GY.value, channels: g.outChannels, pixels: pixels, first: images.lowerBound,
-                                      count: images.count, pt.baseAddress!)
-                  source = UnsafePointer(pt.baseAddress!)
-                }
-                for group in 0..<g.groups {
-                  gemm(transA: true, transB: false, m: gi, n: n, k: go, W.value + group * go * gi, lda: gi,
-                       source + group * go * n, ldb: n, pc.baseAddress! + group * gi * n, ldc: n, parallel: chunks == 1)
-                }
-                col2im(pc.baseAddress!, g, first: images.lowerBound, count: images.count, X.base)
-              }
+            let source = channelsFirst(GY.value, g, images, staging)
+            for group in 0..<g.groups {
+              gemm(transA: true, transB: false, m: gi, n: n, k: go, W.value + group * go * gi, lda: gi,
+                   source + group * go * n, ldb: n, col + group * gi * n, ldc: n, parallel: chunks == 1)
             }
+            col2im(col, g, first: images.lowerBound, count: images.count, X.base)
           }
         }
       }
@@ -194,28 +206,14 @@ extension Kernels {
       gy.withUnsafeBufferPointer { pg in
         partial.withUnsafeMutableBufferPointer { pp in
           let X = UncheckedBox(px.baseAddress!), GY = UncheckedBox(pg.baseAddress!), P = SharedPointer(base: pp.baseAddress!)
-          parallelFor(chunks) { chunk in
-            let images = chunkRange(chunk, of: chunks, total: g.batch)
+          forEachChunk(g) { chunk, chunks, images, col, staging in
             let n = images.count * pixels
-            var col = uninitialised(g.columnRows * n)
-            var t = uninitialised(images.count == 1 ? 0 : g.outChannels * n)
-            col.withUnsafeMutableBufferPointer { pc in
-              t.withUnsafeMutableBufferPointer { pt in
-                im2col(X.value, g, first: images.lowerBound, count: images.count, pc.baseAddress!)
-                let source: UnsafePointer<Float>
-                if images.count == 1 {
-                  source = GY.value + images.lowerBound * g.outChannels * pixels
-                } else {
-                  gatherChannelsFirst(GY.value, channels: g.outChannels, pixels: pixels, first: images.lowerBound,
-                                      count: images.count, pt.baseAddress!)
-                  source = UnsafePointer(pt.baseAddress!)
-                }
-                for group in 0..<g.groups {
-                  gemm(transA: false, transB: true, m: go, n: gi, k: n, source + group * go * n, lda: n,
-                       pc.baseAddress! + group * gi * n, ldb: n, P.base + chunk * size + group * go * gi, ldc: gi,
-                       parallel: chunks == 1)
-                }
-              }
+            im2col(X.value, g, first: images.lowerBound, count: images.count, col)
+            let source = channelsFirst(GY.value, g, images, staging)
+            for group in 0..<g.groups {
+              gemm(transA: false, transB: true, m: go, n: gi, k: n, source + group * go * n, lda: n,
+                   col + group * gi * n, ldb: n, P.base + chunk * size + group * go * gi, ldc: gi,
+                   parallel: chunks == 1)
             }
           }
         }

@@ -61,26 +61,7 @@ public struct ModeTimeline: Sendable {
     precondition(samples.rank == 2, "ModeTimeline.occupancy: samples must be [N, D], got \(samples.shape)")
     let n = samples.shape[0], d = samples.shape[1]
     precondition(centres.allSatisfy { $0.count == d }, "ModeTimeline.occupancy: centres must have \(d) coordinates")
-    var counts = [Int](repeating: 0, count: centres.count)
-    let limit = radius * radius
-    samples.scalars.withUnsafeBufferPointer { values in
-      for i in 0..<n {
-        var best = 0
-        var bestDistance = Float.infinity
-        for (m, c) in centres.enumerated() {
-          var distance: Float = 0
-          for j in 0..<d {
-            let difference = values[i * d + j] - c[j]
-            distance += difference * difference
-          }
-          if distance < bestDistance {
-            bestDistance = distance
-            best = m
-          }
-        }
-        if bestDistance <= limit { counts[best] += 1 }
-      }
-    }
+    let counts = ModeCoverage.nearestModeCounts(samples, centres: centres, radius: radius)
     return counts.map { n == 0 ? 0 : Double($0) / Double(n) }
   }
 
