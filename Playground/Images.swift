@@ -153,6 +153,8 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
                                   color: .vermillion)], legend: .bottomRight),
     ])
     metricFigure.panels[0].yAxis.logScale = history.allSatisfy { ($0.metrics.frechetDistance ?? 0) > 0 }
+    metricFigure.panels[1].yAxis.range = 1...10
+    metricFigure.panels[2].yAxis.range = 0...1
     lesson.figure(metricFigure, caption: "\(evaluationCount) samples judged at each point.")
     var classes = Figure(name: "classes", title: "Which digits does G draw?", xLabel: "predicted class",
                          yLabel: "share of samples")

@@ -149,7 +149,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
     figure.panels[0].legend = .hidden
     snapshotPanels.append(figure.panels[0])
   }
-  lesson.figure(Figure(name: "snapshots", title: "The generator's samples during training", width: 1600, height: 1200,
+  lesson.figure(Figure(name: "snapshots", title: "The generator's samples during training", width: 1300, height: 1300,
                        columns: 2, panels: snapshotPanels),
                 caption: "The same noise at four points of training: mode hopping shows as samples moving between modes.")
 
