@@ -139,8 +139,8 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
   lesson.figure(samplesFigure(name: "samples", title: "Data and \(evaluationCount) generated samples after \(steps) steps",
                               data: dataSamples, samples: finalSamples, target: target),
                 caption: dimension == 1
-                  ? "The data's density (shaded) and a histogram of the generated samples."
-                  : "Real samples in blue, generated in red, mode centres as crosses.")
+                  ? "The data's density (shaded) and a histogram of the generated samples (those outside the plot are counted in its end bins)."
+                  : "Real samples in blue, generated in red (those outside the plot drawn on its edge), mode centres as crosses.")
   var snapshotPanels: [Panel] = []
   for snapshot in snapshots {
     var figure = samplesFigure(name: "x", title: "step \(snapshot.step)", data: dataSamples, samples: snapshot.samples,
@@ -149,7 +149,8 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
     figure.panels[0].legend = .hidden
     snapshotPanels.append(figure.panels[0])
   }
-  lesson.figure(Figure(name: "snapshots", title: "The generator's samples during training", width: 1300, height: 1300,
+  lesson.figure(Figure(name: "snapshots", title: "The generator's samples during training", width: dimension == 1 ? 1600 : 1300,
+                       height: dimension == 1 ? 1000 : 1300,
                        columns: 2, panels: snapshotPanels),
                 caption: "The same noise at four points of training: mode hopping shows as samples moving between modes.")
 
