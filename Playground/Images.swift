@@ -94,7 +94,7 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
   lesson.narrate("""
     \(steps) generator steps (\(String(format: "%.2f", Double(steps * flags.batch * flags.discriminatorSteps) / Double(train.count))) \
     epochs of D's real batches). A fixed batch of 64 noise vectors is drawn at the start; its images are kept at \
-    \(snapshotAt.count) points of training\(isMNIST ? ", and the classifier judges \(evaluationCount) fresh samples at \(evaluationPoints)" : "").
+    \(snapshotAt.count) points of training\(isMNIST ? ", and the classifier judges \(evaluationCount) fresh samples at \(evaluationPoints) points" : "").
     """)
   let fixedNoise = trainer.noise(64, using: &rng)
   var grids: [ImageGrid] = []

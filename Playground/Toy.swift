@@ -223,7 +223,7 @@ func samplesFigure(name: String, title: String, data: Tensor, samples: Tensor, t
     figure.panel.xAxis.range = low...high
   } else {
     let extent = Double(target.modeCenters.flatMap { $0.map(abs) }.max()!) + 1
-    var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .topRight, equalAspect: true)
+    var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .below, equalAspect: true)
     let clamp: ([Float]) -> [Float] = { $0.map { min(max($0, Float(-extent)), Float(extent)) } }
     panel.series = [
       .scatter(x: column(data, 0), y: column(data, 1), label: "data", color: .blue, size: 0.6, opacity: 0.5),
@@ -234,7 +234,7 @@ func samplesFigure(name: String, title: String, data: Tensor, samples: Tensor, t
     ]
     panel.xAxis.range = -extent...extent
     panel.yAxis.range = -extent...extent
-    figure = Figure(name: name, title: title, width: 1000, height: 1000, panels: [panel])
+    figure = Figure(name: name, title: title, width: 1000, height: 1100, panels: [panel])
   }
   return figure
 }
