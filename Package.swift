@@ -53,6 +53,7 @@ let package = Package(
     .library(name: "LessonKit", targets: ["LessonKit"]),
     .executable(name: "gan-bench", targets: ["gan-bench"]),
     .executable(name: "train-classifier", targets: ["train-classifier"]),
+    .executable(name: "gan-playground", targets: ["gan-playground"]),
   ] + lessons.map { .executable(name: "lesson-\($0)", targets: ["lesson-\($0)"]) },
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -82,6 +83,13 @@ let package = Package(
     // MARK: Executables
     .executableTarget(name: "gan-bench", dependencies: ["Autograd", "NN", "GAN"], path: "Sources/GanBench", swiftSettings: optimised),
     .executableTarget(name: "train-classifier", dependencies: ["GAN", "Datasets"], path: "Sources/TrainClassifier", swiftSettings: optimised),
+    .executableTarget(
+      name: "gan-playground",
+      dependencies: [
+        "LessonKit", "GAN", "Datasets", "Plotting",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Playground", exclude: ["README.md"], swiftSettings: optimised),
 
     // MARK: Tests
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimised),

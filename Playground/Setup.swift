@@ -1,0 +1,99 @@
+import Foundation
+import GAN
+import LessonKit
+
+/// "ring, mlp 128×2, non-saturating".
+func experimentTitle(_ flags: PlaygroundFlags) -> String {
+  var parts = [flags.data.rawValue]
+  parts.append(flags.resolvedArchitecture == .mlp ? "mlp \(flags.resolvedWidth)×\(flags.resolvedDepth)"
+                                                  : "conv w\(flags.resolvedWidth)")
+  parts.append(flags.loss.rawValue)
+  if let clip = flags.clip { parts.append("clip \(clip)") }
+  if let penalty = flags.gradientPenalty { parts.append("GP \(penalty)") }
+  if let r1 = flags.r1 { parts.append("R1 \(r1)") }
+  if flags.spectralNorm { parts.append("spectral norm") }
+  if flags.minibatch != .none { parts.append("minibatch \(flags.minibatch.rawValue)") }
+  return parts.joined(separator: ", ")
+}
+
+/// The optimiser a flag names, with the run's learning rate, betas and momentum.
+func makeOptimizer(_ choice: OptimizerChoice, for model: Module, learningRate: Float, flags: PlaygroundFlags)
+  -> any Optimizer
+{
+  switch choice {
+  case .adam:
+    return Adam(for: model, learningRate: learningRate, beta1: flags.beta1 ?? 0.5, beta2: flags.beta2 ?? 0.999)
+  case .sgd:
+    return SGD(for: model, learningRate: learningRate, momentum: flags.momentum ?? 0)
+  case .rmsprop:
+    return RMSProp(for: model, learningRate: learningRate)
+  }
+}
+
+/// "Adam (β = 0.5, 0.999), learning rate 0.001".
+func optimizerDescription(_ choice: OptimizerChoice, learningRate: Float, flags: PlaygroundFlags) -> String {
+  switch choice {
+  case .adam: return "Adam (β₁ = \(flags.beta1 ?? 0.5), β₂ = \(flags.beta2 ?? 0.999)), learning rate \(learningRate)"
+  case .sgd: return "SGD (momentum \(flags.momentum ?? 0)), learning rate \(learningRate)"
+  case .rmsprop: return "RMSProp (α = 0.99), learning rate \(learningRate)"
+  }
+}
+
+/// What each loss asks of D and G, in one line.
+func lossDescription(_ loss: AdversarialLoss) -> String {
+  switch loss {
+  case .minimax: return "minimax (Goodfellow et al. 2014): G minimises log(1 − D(G(z))), which saturates when D wins"
+  case .nonSaturating: return "non-saturating: D as in the minimax game, G maximises log D(G(z))"
+  case .wasserstein: return "Wasserstein (Arjovsky et al. 2017): the critic maximises E f(x) − E f(G(z)), G maximises E f(G(z))"
+  case .leastSquares: return "least squares (LSGAN, Mao et al. 2017): D regresses real to 1 and fake to 0, G pulls D(G(z)) to 1"
+  case .hinge: return "hinge (Lim & Ye 2017): D minimises relu(1 − D(x)) + relu(1 + D(G(z))), G maximises D(G(z))"
+  }
+}
+
+/// Section 1: the configuration as the run resolved it (defaults filled in), and the command that repeats it.
+func describeExperiment(lesson: Lesson, flags: PlaygroundFlags, arguments: [String]) {
+  lesson.section("1. The experiment")
+  var regularisers: [String] = []
+  switch flags.constraint {
+  case .none: break
+  case .weightClipping(let limit): regularisers.append("weight clipping of D to [−\(limit), \(limit)] after every update")
+  case .gradientPenalty(let weight): regularisers.append("gradient penalty λ = \(weight) at interpolates (WGAN-GP)")
+  }
+  if let r1 = flags.r1 { regularisers.append("R1 penalty γ = \(r1) on real data") }
+  if flags.spectralNorm { regularisers.append("spectral normalisation of every weighted layer of D") }
+  switch flags.minibatch {
+  case .none: break
+  case .discrimination: regularisers.append("minibatch discrimination before D's last layer")
+  case .stddev: regularisers.append("minibatch standard deviation before D's last layer")
+  }
+  if flags.resolvedArchitecture == .conv && flags.resolvedBatchNorm { regularisers.append("batch norm in D") }
+  let architecture = flags.resolvedArchitecture == .mlp
+    ? "multilayer perceptrons, \(flags.resolvedDepth) hidden layers of \(flags.resolvedWidth) units"
+    : "DCGAN-style convolutional networks for 28×28 images (lesson 06's), base width \(flags.resolvedWidth)"
+  var reproduce = "gan-playground"
+  for argument in arguments { reproduce += " " + (argument.contains(" ") ? "'\(argument)'" : argument) }
+  let seedNote = arguments.contains("--seed") ? "" : " --seed \(lesson.seed)"
+  lesson.narrate("""
+    A GAN of your own design, measured the way the lessons measure theirs. This run:
+
+    - **data**: \(flags.data.rawValue)
+    - **networks**: \(architecture); noise z ~ N(0, I) of size \(flags.resolvedNoiseSize)
+    - **loss**: \(lossDescription(flags.loss))
+    - **regularisers**: \(regularisers.isEmpty ? "none" : regularisers.joined(separator: "; "))
+    - **G's optimiser**: \(optimizerDescription(flags.generatorOptimizer, learningRate: flags.resolvedGeneratorLearningRate, flags: flags))
+    - **D's optimiser**: \(optimizerDescription(flags.discriminatorOptimizer, learningRate: flags.resolvedDiscriminatorLearningRate, flags: flags))
+    - **schedule**: \(flags.discriminatorSteps) D update\(flags.discriminatorSteps == 1 ? "" : "s") per G update, batches of \(flags.batch)
+
+    To repeat it exactly: `\(reproduce)\(seedNote)`.
+    """)
+  if flags.loss == .wasserstein && flags.constraint == .none && !flags.spectralNorm {
+    lesson.narrate("""
+      Note: a Wasserstein critic with no constraint (no --clip, --gradient-penalty or --spectral-norm) is not kept \
+      Lipschitz, so E f(x) − E f(G(z)) can grow without bound. That may be the experiment; expect the scores to run away.
+      """)
+  }
+}
+
+/// Whether every number is finite.
+func allFinite(_ values: [Float]) -> Bool { values.allSatisfy(\.isFinite) }
+func allFinite(_ values: [Double]) -> Bool { values.allSatisfy(\.isFinite) }
