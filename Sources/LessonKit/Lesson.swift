@@ -26,7 +26,8 @@ import Plotting
 public final class Lesson: @unchecked Sendable {
   // MARK: Identity and options
 
-  /// The lesson's number (5 for `lesson-05-wgan`).
+  /// The lesson's number (5 for `lesson-05-wgan`); 0 for a course tool that runs like a lesson but is not one
+  /// (`gan-playground`: executable `gan-<slug>`, output folder `output/gan-<slug>`, heading = the title alone).
   public let number: Int
   /// The lesson's short name (`wgan`).
   public let slug: String
@@ -45,8 +46,19 @@ public final class Lesson: @unchecked Sendable {
   /// `--live`: figures are also streamed to an interactive window (when one can be opened).
   public var isLive: Bool { options.live }
 
-  /// `lesson-05-wgan`.
-  public var executableName: String { "lesson-\(String(format: "%02d", number))-\(slug)" }
+  /// `lesson-05-wgan` (or `gan-playground` for number 0).
+  public var executableName: String { Self.executableName(number: number, slug: slug) }
+
+  /// `Lesson 05: title` (or the title alone for number 0).
+  public var heading: String { Self.heading(number: number, title: title) }
+
+  static func executableName(number: Int, slug: String) -> String {
+    number == 0 ? "gan-\(slug)" : "lesson-\(String(format: "%02d", number))-\(slug)"
+  }
+
+  static func heading(number: Int, title: String) -> String {
+    number == 0 ? title : "Lesson \(String(format: "%02d", number)): \(title)"
+  }
 
   let console: Console
   let gnuplot: Gnuplot?
@@ -160,9 +172,9 @@ public final class Lesson: @unchecked Sendable {
     printHeader()
   }
 
-  /// `--out`, or `output/lesson-NN-slug`.
+  /// `--out`, or `output/<executable name>`.
   static func folderPath(_ options: CommonOptions, number: Int, slug: String) -> String {
-    options.outputFolder ?? "output/lesson-\(String(format: "%02d", number))-\(slug)"
+    options.outputFolder ?? "output/" + executableName(number: number, slug: slug)
   }
 
   private static func prepareOrExit(_ options: CommonOptions, number: Int, slug: String) -> URL {
@@ -174,8 +186,7 @@ public final class Lesson: @unchecked Sendable {
   }
 
   private static func identity(number: Int, slug: String, title: String) -> LessonIdentity {
-    LessonIdentity(
-      executable: "lesson-\(String(format: "%02d", number))-\(slug)", title: "Lesson \(number): \(title)")
+    LessonIdentity(executable: executableName(number: number, slug: slug), title: heading(number: number, title: title))
   }
 
   private static func parseOrExit<Flags: ParsableArguments>(
@@ -224,7 +235,6 @@ public final class Lesson: @unchecked Sendable {
   }
 
   private func printHeader() {
-    let heading = "Lesson \(String(format: "%02d", number)): \(title)"
     let rule = String(repeating: "=", count: min(console.textWidth, max(heading.count, 40)))
     var facts = ["seed \(seed)"]
     if options.quick { facts.append("quick") }

@@ -7,7 +7,7 @@ struct Report {
   let state: Lesson.State
   let wallTime: Double
 
-  private var heading: String { "Lesson \(String(format: "%02d", lesson.number)): \(lesson.title)" }
+  private var heading: String { lesson.heading }
 
   private var runLine: String {
     var facts = ["seed \(lesson.seed)"]

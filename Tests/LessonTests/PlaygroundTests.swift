@@ -55,6 +55,7 @@ final class PlaygroundTests: XCTestCase {
     }
     XCTAssertEqual(run.metrics["steps"] as? Int, 60)
     XCTAssertEqual((run.metrics["lesson"] as? [String: Any])?["slug"] as? String, "playground")
+    XCTAssertEqual((run.metrics["lesson"] as? [String: Any])?["executable"] as? String, "gan-playground")
     let modes = try XCTUnwrap(run.value("modes captured at the end (of 25)"))
     XCTAssertTrue((0...25).contains(Int(modes)), "modes \(modes)")
     let share = try XCTUnwrap(run.value("high-quality share at the end"))
@@ -65,6 +66,7 @@ final class PlaygroundTests: XCTestCase {
     XCTAssertEqual(run.value("real data: modes captured (of 25)"), 25)
     let notes = try String(contentsOf: run.folder.appendingPathComponent("notes.md"), encoding: .utf8)
     XCTAssertTrue(notes.contains("gradient penalty λ = 10.0"), "the notes do not describe the penalty")
+    XCTAssertTrue(notes.hasPrefix("# GAN playground"), "the notes' heading: \(notes.prefix(60))")
     XCTAssertTrue(notes.contains("minibatch standard deviation"), "the notes do not describe the batch feature")
     try? FileManager.default.removeItem(at: run.folder)
   }
