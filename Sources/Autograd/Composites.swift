@@ -9,8 +9,14 @@ public func leakyReLU(_ x: Tensor, slope: Float = 0.2) -> Tensor {
   x * Tensor(shape: x.shape, scalars: Kernels.leakyMask(x.scalars, slope: slope))
 }
 
-/// log(1 + e^x), computed as max(x, 0) + log(1 + e^-|x|).
-public func softplus(_ x: Tensor) -> Tensor { relu(x) + log(1 + exp(-abs(x))) }
+/// log(1 + e^x), computed as m + log(e^(x - m) + e^-m) with the constant shift m = max(x, 0), so that no exponential
+/// overflows. The value and all its derivatives are the same for every constant m (the first is σ(x)), so the gradient
+/// is exact everywhere, x = 0 included: the usual max(x, 0) + log(1 + e^-|x|) gives 0 there instead of 1/2, from the
+/// kinks of max and |x| (the Dirac-GAN of lesson 09 sits exactly at that point).
+public func softplus(_ x: Tensor) -> Tensor {
+  let shift = relu(x).detached()
+  return shift + log(exp(x - shift) + exp(-shift))
+}
 
 /// 1 / (1 + e^-x), computed as e^-softplus(-x) so that no exponential overflows.
 public func sigmoid(_ x: Tensor) -> Tensor { exp(-softplus(-x)) }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import Autograd
@@ -15,6 +16,24 @@ final class HigherOrderTests: XCTestCase {
       XCTAssertEqual(second.scalar, 6 * value, accuracy: 1e-5)
       XCTAssertEqual(third.scalar, 6, accuracy: 1e-5)
     }
+  }
+
+  /// softplus' = σ and softplus'' = σ(1 - σ) exactly, at the kink points of its stable form too (x = 0), and far out
+  /// where e^x would overflow.
+  func testSoftplusDerivativesIncludingZero() {
+    for value: Float in [0, -3, 2.5, 100, -100] {
+      let x = Tensor(value, requiresGrad: true)
+      let y = softplus(x)
+      let first = gradient(of: y, wrt: x, createGraph: true)
+      let second = gradient(of: first, wrt: x)
+      let s = 1 / (1 + Foundation.exp(-Double(value)))
+      XCTAssertEqual(Double(y.scalar), Swift.max(Double(value), 0) + Foundation.log1p(Foundation.exp(-Swift.abs(Double(value)))), accuracy: 1e-5)
+      XCTAssertEqual(Double(first.scalar), s, accuracy: 1e-6, "softplus'(\(value))")
+      XCTAssertEqual(Double(second.scalar), s * (1 - s), accuracy: 1e-6, "softplus''(\(value))")
+    }
+    let zero = Tensor(Float(0), requiresGrad: true)
+    XCTAssertEqual(gradient(of: sigmoid(zero), wrt: zero).scalar, 0.25, accuracy: 1e-7)
+    XCTAssertEqual(gradient(of: binaryCrossEntropy(logits: zero, target: 1), wrt: zero).scalar, -0.5, accuracy: 1e-7)
   }
 
   /// The WGAN-GP penalty P(θ) = mean over the batch of (|∇ₓ f_θ(x)| - 1)² through a two-layer leakyReLU net; its

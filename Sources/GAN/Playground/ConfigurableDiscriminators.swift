@@ -22,6 +22,28 @@ func maybeSpectralNorm<L: WeightedLayer>(_ layer: L, _ normalised: Bool, using g
 
 /// Appends the chosen batch feature to per-sample features [N, F]: `minibatch` is the discrimination layer (used
 /// only for `.discrimination`).
+/// The discriminator's last layer over `features` values plus its batch feature: the minibatch-discrimination
+/// layer (if chosen, with T's initial scale) and the linear head over the features and what the batch feature adds.
+func batchFeatureHead(
+  features: Int, _ kind: BatchFeature, initialScale: Float, spectralNorm: Bool, using generator: inout SeededGenerator
+) -> (minibatch: MinibatchDiscrimination?, head: any Layer) {
+  var headInput = features
+  var minibatch: MinibatchDiscrimination?
+  switch kind {
+  case .none: break
+  case .discrimination:
+    let layer = MinibatchDiscrimination(inputSize: features, kernels: 8, kernelSize: 4, averaged: true,
+                                        initialScale: initialScale, using: &generator)
+    minibatch = layer
+    headInput += layer.kernels
+  case .stddev:
+    headInput += 1
+  }
+  let head = maybeSpectralNorm(Linear(inputSize: headInput, outputSize: 1, using: &generator), spectralNorm,
+                               using: &generator)
+  return (minibatch, head)
+}
+
 func appendBatchFeature(_ features: Tensor, _ kind: BatchFeature, minibatch: MinibatchDiscrimination?) -> Tensor {
   switch kind {
   case .none: return features
@@ -62,21 +84,9 @@ public final class MLPDiscriminator: Module, Layer {
       size = width
     }
     body = Sequential(layers)
-    var headInput = width
-    switch batchFeature {
-    case .none: minibatch = nil
-    case .discrimination:
-      // Averaged closeness (in [0, 1] whatever the batch size) with lesson 03's initial scale of T.
-      let layer = MinibatchDiscrimination(inputSize: width, kernels: 8, kernelSize: 4, averaged: true,
-                                          initialScale: 0.4, using: &generator)
-      minibatch = layer
-      headInput += layer.kernels
-    case .stddev:
-      minibatch = nil
-      headInput += 1
-    }
-    head = maybeSpectralNorm(Linear(inputSize: headInput, outputSize: 1, using: &generator), spectralNorm,
-                             using: &generator)
+    // Averaged closeness (in [0, 1] whatever the batch size) with lesson 03's initial scale of T.
+    (minibatch, head) = batchFeatureHead(features: width, batchFeature, initialScale: 0.4, spectralNorm: spectralNorm,
+                                         using: &generator)
     super.init()
   }
 
@@ -139,20 +149,8 @@ public final class ConvolutionalDiscriminator: Module, Layer {
     layers.append(LeakyReLU(slope: 0.2))
     main = Sequential(layers)
     let features = 2 * width * 49
-    var headInput = features
-    switch batchFeature {
-    case .none: minibatch = nil
-    case .discrimination:
-      let layer = MinibatchDiscrimination(inputSize: features, kernels: 8, kernelSize: 4, averaged: true,
-                                          initialScale: 0.02, using: &generator)
-      minibatch = layer
-      headInput += layer.kernels
-    case .stddev:
-      minibatch = nil
-      headInput += 1
-    }
-    head = maybeSpectralNorm(Linear(inputSize: headInput, outputSize: 1, using: &generator), spectralNorm,
-                             using: &generator)
+    (minibatch, head) = batchFeatureHead(features: features, batchFeature, initialScale: 0.02,
+                                         spectralNorm: spectralNorm, using: &generator)
     super.init()
   }
 
