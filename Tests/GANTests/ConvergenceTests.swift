@@ -91,6 +91,22 @@ final class ConvergenceTests: XCTestCase {
     XCTAssertEqual(trajectory[0], state)
   }
 
+  func testScaledDistanceGrowsExactlyUnderTwoTimeScales() {
+    // θ²/h_G + ψ²/h_D grows by exactly 1 + h_G h_D f′(ψθ)² per simultaneous step.
+    let game = DiracGAN()
+    var state = DiracState(theta: 0.3, psi: -0.5)
+    XCTAssertEqual(state.scaledDistanceToEquilibrium(generatorLearningRate: 0.1, discriminatorLearningRate: 0.1),
+                   state.distanceToEquilibrium, accuracy: 1e-12)
+    for _ in 0..<30 {
+      let next = game.step(state, rule: .simultaneous, generatorLearningRate: 0.05, discriminatorLearningRate: 0.2)
+      let s = Double(slope(state.psi * state.theta))
+      let before = state.scaledDistanceToEquilibrium(generatorLearningRate: 0.05, discriminatorLearningRate: 0.2)
+      let after = next.scaledDistanceToEquilibrium(generatorLearningRate: 0.05, discriminatorLearningRate: 0.2)
+      XCTAssertEqual(after / before, (1 + 0.05 * 0.2 * s * s).squareRoot(), accuracy: 1e-6)
+      state = next
+    }
+  }
+
   func testLogGrowthRateRecoversAGeometricRate() {
     let distances = (0..<50).map { 3 * pow(0.97, Double($0)) }
     XCTAssertEqual(logGrowthRate(distances), log(0.97), accuracy: 1e-12)

@@ -151,6 +151,20 @@ public struct DiracState: Sendable, Equatable {
   public var distanceToEquilibrium: Double {
     (Double(theta) * Double(theta) + Double(psi) * Double(psi)).squareRoot()
   }
+
+  /// The distance to the equilibrium with θ stretched by √(h_D / h_G): √((h_D/h_G)·θ² + ψ²), the Euclidean distance
+  /// when both learning rates are equal.
+  ///
+  /// With two learning rates the unregularised Dirac-GAN's orbits are ellipses, not circles: the continuous flow
+  /// θ′ = −h_G f′ψ, ψ′ = h_D f′θ conserves θ²/h_G + ψ²/h_D, so the Euclidean distance swings up and down within each
+  /// turn. In this stretched distance every simultaneous step multiplies the distance by exactly √(1 + h_G h_D f′(ψθ)²)
+  /// — the orbit's true growth, with the swing taken out.
+  public func scaledDistanceToEquilibrium(generatorLearningRate: Float, discriminatorLearningRate: Float) -> Double {
+    precondition(generatorLearningRate > 0 && discriminatorLearningRate > 0,
+                 "DiracState.scaledDistanceToEquilibrium: learning rates must be positive")
+    let stretch = Double(discriminatorLearningRate) / Double(generatorLearningRate)
+    return (stretch * Double(theta) * Double(theta) + Double(psi) * Double(psi)).squareRoot()
+  }
 }
 
 /// How the two players take turns.
