@@ -207,24 +207,26 @@ lesson.figure(Figure(name: "dirac-field", title: "The Dirac-GAN: training field 
 
 // Distance to the equilibrium against steps, with the linear theory's r₀·ρᵏ.
 var distancePlot = Figure(name: "dirac-distance", title: "Distance to the equilibrium: measured and predicted",
-                          xLabel: "step", yLabel: "‖(θ, ψ)‖ (log scale)", width: 1400, height: 850)
+                          xLabel: "step", yLabel: "distance / distance at the start (log scale)", width: 1900,
+                          height: 850)
 let stepsAxis = Array(0...diracSteps)
 for run in runs {
-  distancePlot.add(.line(x: stepsAxis, y: run.distances, label: "\(run.name), measured", color: run.color))
   let r0 = run.distances[0], rho = run.matrix.spectralRadius
-  distancePlot.add(.line(x: stepsAxis, y: stepsAxis.map { r0 * pow(rho, Double($0)) },
-                         label: "predicted r₀ρᵏ, ρ = \(String(format: "%.5f", rho))", color: run.color, width: 2,
+  distancePlot.add(.line(x: stepsAxis, y: run.distances.map { $0 / r0 }, label: "\(run.name), measured",
+                         color: run.color))
+  distancePlot.add(.line(x: stepsAxis, y: stepsAxis.map { pow(rho, Double($0)) },
+                         label: "predicted ρᵏ, ρ = \(String(format: "%.5f", rho))", color: run.color, width: 2,
                          dashed: true))
 }
 distancePlot.panel.yAxis.logScale = true
-distancePlot.panel.legend = .bottomLeft
-let allDistances = runs.flatMap(\.distances)
-distancePlot.panel.yAxis.range = pow(10, log10(allDistances.min()!).rounded(.down) - 3)...pow(10, log10(allDistances.max()!).rounded(.up))
+distancePlot.panel.legend = .outside
+let allRatios = runs.flatMap { run in run.distances.map { $0 / run.distances[0] } }
+distancePlot.panel.yAxis.range = pow(10, log10(allRatios.min()!).rounded(.down))...pow(10, log10(allRatios.max()!).rounded(.up))
 distancePlot.panel.xAxis.range = 0...Double(diracSteps)
 lesson.figure(distancePlot, caption: """
-  Solid: the distance of the trajectory from the equilibrium (for TTUR measured as √((h_D/h_G)θ² + ψ²), in which \
-  its elliptical orbits are circles). Dashed: the linear theory, the start distance times \
-  ρᵏ, where ρ is the spectral radius of the update matrix (I + hJ for simultaneous steps). The R1 curve wobbles \
+  Solid: the distance of the trajectory from the equilibrium, relative to where it started (for TTUR measured as \
+  √((h_D/h_G)θ² + ψ²), in which its elliptical orbits are circles). Dashed: the linear theory, ρᵏ, where ρ is the \
+  spectral radius of the update matrix (I + hJ for simultaneous steps). The R1 curve wobbles \
   round its line: I + hJ is not a pure rotation-and-scaling, so the distance shrinks unevenly within each turn.
   """)
 
