@@ -120,6 +120,12 @@ final class ConvergenceTests: XCTestCase {
     XCTAssertEqual(spread.range, 2)
     XCTAssertEqual(spread.standardDeviation, (8.0 / 9).squareRoot(), accuracy: 1e-12)
     XCTAssertEqual(spread.meanAbsoluteChange, 2)
+    XCTAssertEqual(spread.medianAbsoluteChange, 2)
+    // One jump moves the mean, not the median.
+    let jumpy = TailSpread([0, 1, 2, 3, 13, 14], lastFraction: 1)
+    XCTAssertEqual(jumpy.medianAbsoluteChange, 1)
+    XCTAssertEqual(jumpy.meanAbsoluteChange, 14.0 / 5, accuracy: 1e-12)
+    XCTAssertEqual(TailSpread([0, 1, 3, 6], lastFraction: 1).medianAbsoluteChange, 2)
   }
 
   func testSpectrallyNormalizedNetworkIsOneLipschitz() {

@@ -101,6 +101,15 @@ public struct TailSpread: Sendable, Equatable {
     return total / Double(tail.count - 1)
   }
 
+  /// The median absolute change between consecutive values of the tail: how far the curve typically moves per
+  /// measurement. Unlike the mean, one rare jump (a brief collapse and recovery) does not decide it.
+  public var medianAbsoluteChange: Double {
+    guard tail.count > 1 else { return 0 }
+    let changes = (1..<tail.count).map { Swift.abs(tail[$0] - tail[$0 - 1]) }.sorted()
+    let middle = changes.count / 2
+    return changes.count % 2 == 1 ? changes[middle] : (changes[middle - 1] + changes[middle]) / 2
+  }
+
   /// The spread of the last `fraction` of `values` (at least two values).
   public init(_ values: [Double], lastFraction fraction: Double) {
     precondition(fraction > 0 && fraction <= 1, "TailSpread: the fraction must be in (0, 1], got \(fraction)")
