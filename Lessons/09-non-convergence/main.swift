@@ -226,7 +226,8 @@ distancePlot.panel.xAxis.range = 0...Double(diracSteps)
 lesson.figure(distancePlot, caption: """
   Solid: the distance of the trajectory from the equilibrium, relative to where it started (for TTUR measured as \
   √((h_D/h_G)θ² + ψ²), in which its elliptical orbits are circles). Dashed: the linear theory, ρᵏ, where ρ is the \
-  spectral radius of the update matrix (I + hJ for simultaneous steps). The R1 curve wobbles \
+  spectral radius of the update matrix (I + hJ for simultaneous steps); where a dashed line cannot be seen, the \
+  measurement lies on it. The R1 curve wobbles \
   round its line: I + hJ is not a pure rotation-and-scaling, so the distance shrinks unevenly within each turn.
   """)
 
