@@ -425,48 +425,51 @@ let window = 20
   return (x, y)
 }
 let jitters = ringRuns.map(slidingJitter)
-var jitterPanel = Panel(title: "stability measure: median |ΔW1| per measurement (sliding window)", xLabel: "step",
-                        yLabel: "median |ΔW1| (log scale)", legend: .topRight)
+var jitterPanel = Panel(title: "W1 jitter: median |ΔW1| over the last \(window) measurements", xLabel: "step",
+                        yLabel: "median |ΔW1| (log scale)", legend: .hidden)
 jitterPanel.series = zip(ringRuns, jitters).map { run, jitter in
   Series.line(x: jitter.x, y: jitter.y, label: run.name, color: run.color, width: 2)
 }
 jitterPanel.yAxis.logScale = true
 let allJitter = jitters.flatMap(\.y)
-jitterPanel.yAxis.range = pow(10, log10(allJitter.min()!).rounded(.down))...pow(10, log10(allJitter.max()!).rounded(.up) + 1)
+jitterPanel.yAxis.range = pow(10, log10(allJitter.min()!).rounded(.down))...pow(10, log10(allJitter.max()!).rounded(.up))
 jitterPanel.referenceLines = [.vertical(tailStart)]
 var movementPanel = Panel(title: "how far G's points move per measurement (mean ‖ΔG(z)‖)", xLabel: "step",
-                          yLabel: "mean ‖ΔG(z)‖ (log scale)", legend: .topRight)
+                          yLabel: "mean ‖ΔG(z)‖ (log scale)", legend: .hidden)
 movementPanel.series = ringRuns.map { run in
   Series.line(x: Array(run.steps.dropFirst()), y: run.movement.map { max($0, 1e-4) }, label: run.name,
               color: run.color, width: 2)
 }
 movementPanel.yAxis.logScale = true
 let allMovement = ringRuns.flatMap(\.movement).map { max($0, 1e-4) }
-movementPanel.yAxis.range = pow(10, log10(allMovement.min()!).rounded(.down))...pow(10, log10(allMovement.max()!).rounded(.up) + 1)
+movementPanel.yAxis.range = pow(10, log10(allMovement.min()!).rounded(.down))...pow(10, log10(allMovement.max()!).rounded(.up))
 movementPanel.referenceLines = [.vertical(tailStart)]
 var stabilityPlot = Figure(name: "ring-stability", title: "Three ring GANs over training", width: 2200,
                            height: 1400, columns: 2, panels: [
   Panel(title: "W1 (200 fixed data points vs G of 200 fixed noise vectors)", xLabel: "step",
         yLabel: "W1 (log scale)",
         series: ringRuns.map { Series.line(x: $0.steps, y: $0.w1, label: $0.name, color: $0.color, width: 2) },
-        legend: .topRight),
+        legend: .hidden),
   jitterPanel,
   movementPanel,
   Panel(title: "modes captured (of 8)", xLabel: "step", yLabel: "modes",
         series: ringRuns.map { Series.line(x: $0.steps, y: $0.modes, label: $0.name, color: $0.color, width: 2) },
-        legend: .bottomRight),
+        legend: .topRight),
 ])
 stabilityPlot.panels[0].referenceLines = [.horizontal(dataFloor, label: "data vs data (sampling floor)"),
                                           .vertical(tailStart, label: "stability measured from here")]
 stabilityPlot.panels[0].yAxis.logScale = true
 stabilityPlot.panels[0].yAxis.range = 0.1...max(10, pow(10, log10(ringRuns.flatMap(\.w1).max()!).rounded(.up)))
-stabilityPlot.panels[3].yAxis.range = -0.3...10.5
+stabilityPlot.panels[3].yAxis.range = -0.3...12
 stabilityPlot.panels[3].referenceLines = [.vertical(tailStart)]
 for i in stabilityPlot.panels.indices { stabilityPlot.panels[i].xAxis.range = 0...Double(steps) }
 lesson.figure(stabilityPlot, caption: """
-  Top: the distance to the data (log scale, so that the wandering spectrally normalised run fits); right of the \
-  dashed line the stability is measured. Middle: the stability measure over training, the median |change| of \
-  W1 between consecutive measurements over a sliding window of \(window) measurements (log scale). Bottom: modes \
+  Colours as in the legend of the modes panel. Top left: the distance to the data (log scale, so that the \
+  wandering spectrally normalised run fits); the horizontal dashed line is the sampling floor (W1 between the \
+  fixed data set and a fresh data sample), and right of the vertical one the stability is measured. Top right: \
+  the W1 jitter over training, the median |change| of W1 \
+  between consecutive measurements over a sliding window of \(window) measurements. Bottom left: the generator \
+  movement, how far G's 200 fixed-noise points moved since the previous measurement. Bottom right: modes \
   captured (at least 8 of 1000 samples within 3σ of a mode's centre).
   """)
 
@@ -519,12 +522,13 @@ let baselineSlope = meanSlope(baseline), spectralSlope = meanSlope(ringSN)
 lesson.narrate("""
   Spectral normalisation, the usual stabiliser of large GANs, is not claimed to help this small one at this learning
   rate — on this run its W1 typically moves \(String(format: "%.2f", snRatio)) times as much per measurement as
-  the baseline's. Its D is held to
-  slope at most 1, and in practice far less, since a stack of normalised layers shrinks most directions: its mean
-  slope ‖∇ₓD‖ at the data is \(String(format: "%.3f", spectralSlope)) against the plain D's
-  \(String(format: "%.2f", baselineSlope)). So it separates the modes only weakly, the generator collapses onto a
-  few of them (see the samples), and the collapsed cloud wanders. A measured counter-example, not a verdict: SN is
-  made for lower learning rates, the hinge loss and wide networks (exercise 4 in the course notes).
+  the baseline's, and its points \(String(format: "%.2f", snMovementRatio)) times as far. Its D is held to slope at
+  most 1, and in practice far less, since a stack of normalised layers shrinks most directions: its mean slope
+  ‖∇ₓD‖ at the data is \(String(format: "%.3f", spectralSlope)) against the plain D's
+  \(String(format: "%.2f", baselineSlope)). So it separates the modes only weakly, and the generator collapses onto
+  a few of them or onto a point (see the samples), usually wandering, sometimes sitting still far from the data.
+  A measured counter-example, not a verdict: SN is made for lower learning rates, the hinge loss and wide networks
+  (exercise 4 in the course notes).
   """)
 
 lesson.narrate("""
