@@ -33,11 +33,10 @@ public struct DiracGAN: Sendable {
   /// f′(0) = 1/2, the slope of f(t) = −log(1 + e^(−t)) at the equilibrium, which sets the rotation speed.
   public static let lossSlopeAtEquilibrium: Double = 0.5
 
-  /// f(t) = −log(1 + e^(−t)) through the engine. Written with `log` and `exp` rather than the engine's `softplus`:
-  /// that one is the numerically stable relu(t) + log(1 + e^(−|t|)), whose recorded derivative at exactly t = 0
-  /// takes the subgradient 0 of relu and |t| and so comes out as 0 instead of 1/2 — and the Dirac-GAN lives at
-  /// t = ψθ = 0 (everywhere on the axes). Here |t| stays small, so the plain form does not overflow.
-  static func f(_ t: Tensor) -> Tensor { -log(1 + exp(-t)) }
+  /// f(t) = −log(1 + e^(−t)) = −softplus(−t) through the engine. The Dirac-GAN lives at t = ψθ = 0 (everywhere
+  /// on the axes), where a softplus built as relu(t) + log(1 + e^(−|t|)) would record the derivative 0 instead of
+  /// 1/2 (the subgradients of relu and |t|); the engine's softplus is exact there (tested in the engine's tests).
+  static func f(_ t: Tensor) -> Tensor { -softplus(-t) }
 
   /// The two players' gradients at (θ, ψ), each of its own objective, computed by the autodiff engine:
   /// `generator` = ∂L/∂θ (the generator descends L), `discriminator` = ∂/∂ψ [L − (γ/2)‖∇ₓD(0)‖²] (the
