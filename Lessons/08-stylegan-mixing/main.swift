@@ -22,6 +22,8 @@ struct Flags: ParsableArguments {
   @Option(help: "The widest feature map.") var channelMax: Int = 32
   @Option(help: "Length of z and of w.") var wDim: Int = 64
   @Option(help: "R1 penalty weight γ (applied lazily every 16 steps).") var r1Gamma: Float = 0.05
+  @Option(help: "Adam's learning rate for both networks.") var learningRate: Float = 0.002
+  @Option(help: "The share of training batches that mix two latents (style-mixing regularisation).") var mixingProbability: Float = 0.9
   @Option(help: "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.")
   var saveGenerator: String?
 
@@ -123,7 +125,7 @@ if flags.pretrained {
 } else {
   steps = lesson.steps(default: 1800, quick: 20)
 }
-let options = StyleGANTrainingOptions(r1Gamma: flags.r1Gamma, r1Interval: 16, seed: lesson.seed)
+let options = StyleGANTrainingOptions(learningRate: flags.learningRate, r1Gamma: flags.r1Gamma, r1Interval: 16, mixingProbability: flags.mixingProbability, seed: lesson.seed)
 let trainer = StyleGANTrainer(generator: g, discriminator: d, options: options)
 lesson.narrate("""
   StyleGAN2's recipe: the non-saturating logistic loss, Adam (lr 0.002, β₁ = 0, β₂ = 0.99), lazy R1 on real images
@@ -133,10 +135,13 @@ lesson.narrate("""
   """)
 var lossSteps: [Int] = [], dLosses: [Double] = [], gLosses: [Double] = []
 var snapshots: [ImageGrid] = []
+var snapshotDiversity: [(Int, Double)] = []
 let fixedZ = Tensor.randomNormal([32, configuration.zDim], using: &rng)
 if steps > 0, let train {
   var sampler = InfiniteBatchSampler(examples: padded(train.images), batchSize: flags.batch, seed: lesson.seed)
   let snapshotSteps = Set((1...8).map { steps * $0 / 8 })
+  let untrainedImages = withoutGradients { clamp(g(fixedZ, psi: 1, noise: .constant), min: -1, max: 1) }.detached()
+  snapshotDiversity.append((0, meanPairwiseDistance(judge(untrainedImages).features)))
   let progress = lesson.progress(total: steps, label: "training StyleGAN")
   var smoothedD = 0.0, smoothedG = 0.0
   for step in 1...steps {
@@ -151,6 +156,7 @@ if steps > 0, let train {
     if snapshotSteps.contains(step) {
       let images = withoutGradients { trainer.averagedGenerator(fixedZ, psi: 1, noise: .constant) }
       if let grid = try? ImageGrid(clamp(images, min: -1, max: 1), columns: 8) { snapshots.append(grid) }
+      snapshotDiversity.append((step, meanPairwiseDistance(judge(clamp(images, min: -1, max: 1).detached()).features)))
     }
     progress.update(step, values: ["D loss": smoothedD, "G loss": smoothedG])
   }
@@ -170,6 +176,17 @@ if steps > 0, let train {
   losses.add(.line(x: lossSteps, y: gLosses, label: "G loss", color: .vermillion, width: 2))
   losses.add(.horizontal(2 * log(2), label: "2 ln 2 (D cannot tell)"))
   lesson.figure(losses)
+  // Diversity of the 32 fixed latents over training, against 32 real digits: does G use its latent?
+  let realDiversity32 = meanPairwiseDistance(realJudged.features.sliced(axis: 0, 0..<32).detached())
+  var diversityFigure = Figure(name: "diversity-during-training", title: "Do different latents give different digits?",
+                               xLabel: "step", yLabel: "mean pairwise feature distance (32 latents)")
+  diversityFigure.add(.linesPoints(x: snapshotDiversity.map(\.0), y: snapshotDiversity.map(\.1), label: "averaged generator", color: .blue))
+  diversityFigure.add(.horizontal(realDiversity32, label: "32 real digits"))
+  diversityFigure.panel.yAxis.minimum = 0
+  diversityFigure.panel.yAxis.maximum = realDiversity32 * 1.2
+  diversityFigure.panel.legend = .bottomRight
+  lesson.figure(diversityFigure, caption: "Falling far below the real digits' level means the generator draws the same digit for every latent: mode collapse.")
+  lesson.show("diversity of the 32 fixed latents at the end (32 real digits: \(String(format: "%.1f", realDiversity32)))", snapshotDiversity.last!.1)
   if snapshots.count > 1 {
     lesson.animation("training", frames: snapshots + [snapshots.last!, snapshots.last!], delay: 0.5,
                      caption: "The same 32 latents (averaged generator, ψ = 1) at 8 points of training.")
@@ -231,6 +248,21 @@ let sampleHistogram = (0..<10).map { c in sampleJudged.classes.filter { $0 == c 
 lesson.image("samples", images: samples.sliced(axis: 0, 0..<64), columns: 8, caption: "64 samples, ψ = 1.")
 lesson.show("classes among 1000 samples (0…9)", sampleHistogram.map(String.init).joined(separator: " "))
 lesson.show("class entropy of the samples (ln 10 = 2.303 is uniform)", classEntropy(sampleJudged.classes))
+lesson.show("samples: mean pairwise feature distance (real digits: \(String(format: "%.1f", realFeatureDiversity)))",
+            meanPairwiseDistance(sampleJudged.features))
+let sampleDiversityRatio = meanPairwiseDistance(sampleJudged.features) / realFeatureDiversity
+if sampleDiversityRatio < 0.3 || classEntropy(sampleJudged.classes) < 1.5 {
+  lesson.narrate("""
+    **This generator has collapsed** (measured just above): its samples' feature diversity is \(String(format: "%.0f", 100 * sampleDiversityRatio))% of
+    the real digits' and most samples fall in few classes. The style-mixing measurements below are still real
+    measurements, but of a generator that draws nearly one shape; read the claims with that in mind.
+    """)
+}
+// The same latents with fresh random noise: how much of the variety comes from the noise inputs?
+let noisySamples = withoutGradients { clamp(model.synthesize(ws: styles(sampleZ.sliced(axis: 0, 0..<500).detached()), noise: .random, using: &rng), min: -1, max: 1) }.detached()
+let noisyJudged = judge(noisySamples)
+lesson.show("500 of them with random noise instead: class entropy", classEntropy(noisyJudged.classes))
+lesson.show("500 of them with random noise instead: mean pairwise feature distance", meanPairwiseDistance(noisyJudged.features))
 
 // MARK: - 5. Style mixing
 
@@ -311,13 +343,13 @@ for level in levels {
 }
 lesson.show("pairs measured (A and B of different classes)", differing.count)
 let levelNames = levels.map(\.name)
-var mixingFigure = Figure(name: "mixing-measured", title: "What the styles of each level carry from A (the rest from B)", columns: 2, panels: [
-  Panel(title: "Whose class is the mixed digit?", xLabel: "level whose styles come from A (1 coarse, 2 middle, 3 fine)", yLabel: "share of pairs",
+var mixingFigure = Figure(name: "mixing-measured", title: "One level's styles from A, the rest from B", columns: 2, panels: [
+  Panel(title: "Whose class is the mixed digit?", xLabel: "level from A: 1 coarse, 2 middle, 3 fine", yLabel: "share of pairs",
         series: [
           .bars(x: [0.85, 1.85, 2.85], heights: levelNames.map { measures[$0]!.agreesWithA }, width: 0.3, label: "A's class", color: .vermillion),
           .bars(x: [1.15, 2.15, 3.15], heights: levelNames.map { measures[$0]!.agreesWithB }, width: 0.3, label: "B's class", color: .blue),
         ], legend: .topLeft),
-  Panel(title: "Whose ink (stroke mass) does it follow?", xLabel: "level whose styles come from A (1 coarse, 2 middle, 3 fine)", yLabel: "correlation of ink",
+  Panel(title: "Whose ink does it follow?", xLabel: "level from A: 1 coarse, 2 middle, 3 fine", yLabel: "correlation of ink",
         series: [
           .bars(x: [0.85, 1.85, 2.85], heights: levelNames.map { measures[$0]!.inkCorrelationA }, width: 0.3, label: "with A's ink", color: .vermillion),
           .bars(x: [1.15, 2.15, 3.15], heights: levelNames.map { measures[$0]!.inkCorrelationB }, width: 0.3, label: "with B's ink", color: .blue),
@@ -363,13 +395,12 @@ var truncationFigure = Figure(name: "truncation-diversity", title: "Diversity as
 truncationFigure.add(.linesPoints(x: psiValues, y: featureDiversity.map { $0 / featureDiversity[0] }, label: "mean pairwise feature distance", color: .blue))
 truncationFigure.add(.linesPoints(x: psiValues, y: pixelDiversity.map { $0 / pixelDiversity[0] }, label: "mean pairwise pixel distance", color: .green))
 truncationFigure.add(.linesPoints(x: psiValues, y: entropies.map { $0 / entropies[0] }, label: "class entropy", color: .vermillion))
-truncationFigure.add(.horizontal(realFeatureDiversity / featureDiversity[0], label: "real digits' feature distance"))
 truncationFigure.panel.legend = .bottomRight
 truncationFigure.panel.xAxis.minimum = -0.05
 truncationFigure.panel.xAxis.maximum = 1.05
 truncationFigure.panel.yAxis.minimum = 0
 truncationFigure.panel.yAxis.maximum = 1.25
-lesson.figure(truncationFigure)
+lesson.figure(truncationFigure, caption: String(format: "At ψ = 1 the feature diversity is %.2f of the real digits' (%.1f).", featureDiversity[0] / realFeatureDiversity, realFeatureDiversity))
 
 // MARK: - 7. Interpolation in Z and in W
 

@@ -80,3 +80,35 @@ final class StyleGANLessonSupportTests: XCTestCase {
     }
   }
 }
+
+/// The generator's gradient with respect to every kind of parameter, against central finite differences (in
+/// Float64 arithmetic on the Float32 forward pass, a few coordinates per tensor).
+final class StyleGANGradientCheckTests: XCTestCase {
+  func testGeneratorGradientsMatchFiniteDifferences() {
+    var rng = SeededGenerator(seed: 11)
+    let g = StyleGANGenerator(configuration: StyleGANConfiguration(
+      resolution: 8, channels: 1, zDim: 4, wDim: 4, mappingLayers: 2, channelBase: 32, channelMax: 4), using: &rng)
+    let z = Tensor.randomNormal([3, 4], using: &rng)
+    let probe = Tensor.randomNormal([3, 1, 8, 8], using: &rng)
+    func loss() -> Tensor { (g.synthesize(ws: g.styles(z), noise: .none) * probe).sum() }
+    let named = g.namedParameters()
+    let grads = gradients(of: loss(), wrt: named.map(\.tensor))
+    var checked = 0
+    for ((path, tensor), grad) in zip(named, grads) {
+      for index in Set([0, tensor.count / 2, tensor.count - 1]) {
+        let original = tensor.scalars[index]
+        let h: Float = 2e-3 * max(1, abs(original))
+        tensor.scalars[index] = original + h
+        let up = Double(withoutGradients { loss() }.scalar)
+        tensor.scalars[index] = original - h
+        let down = Double(withoutGradients { loss() }.scalar)
+        tensor.scalars[index] = original
+        let numeric = (up - down) / (2 * Double(h))
+        let analytic = Double(grad.scalars[index])
+        XCTAssertEqual(analytic, numeric, accuracy: 0.05 * max(1, abs(numeric)), "\(path)[\(index)]")
+        checked += 1
+      }
+    }
+    XCTAssertGreaterThan(checked, 20)
+  }
+}
