@@ -24,12 +24,14 @@ struct Flags: ParsableArguments {
   @Option(help: "R1 penalty weight γ (applied lazily every 16 steps).") var r1Gamma: Float = 0.05
   @Option(help: "Adam's learning rate for both networks.") var learningRate: Float = 0.002
   @Option(help: "The share of training batches that mix two latents (style-mixing regularisation).") var mixingProbability: Float = 0.9
+  @Option(help: "Group size of the discriminator's minibatch standard deviation (must divide --batch).") var minibatchGroup: Int = 4
   @Option(help: "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.")
   var saveGenerator: String?
 
   func validate() throws {
     guard batch >= 4, batch % 4 == 0 else { throw ValidationError("--batch must be a positive multiple of 4 (minibatch standard deviation groups of 4), got \(batch)") }
     guard channelBase >= 32, channelMax >= 1 else { throw ValidationError("--channel-base must be at least 32 and --channel-max positive, got \(channelBase) and \(channelMax)") }
+    guard minibatchGroup >= 1, batch % minibatchGroup == 0 else { throw ValidationError("--minibatch-group must divide --batch \(batch), got \(minibatchGroup)") }
     guard wDim >= 1 else { throw ValidationError("--w-dim must be positive, got \(wDim)") }
     guard r1Gamma >= 0 else { throw ValidationError("--r1-gamma must not be negative, got \(r1Gamma)") }
   }
@@ -106,7 +108,7 @@ lesson.narrate("""
   """)
 var rng = lesson.makeGenerator()
 let g = StyleGANGenerator(configuration: configuration, using: &rng)
-let d = StyleGANDiscriminator(configuration: configuration, using: &rng)
+let d = StyleGANDiscriminator(configuration: configuration, minibatchGroupSize: flags.minibatchGroup, using: &rng)
 lesson.show("generator parameters", g.parameterCount)
 lesson.show("discriminator parameters", d.parameterCount)
 
