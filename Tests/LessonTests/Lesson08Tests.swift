@@ -44,8 +44,11 @@ final class Lesson08Tests: XCTestCase {
     XCTAssertEqual(values.count, 1000 * 32 * 32)
     XCTAssertTrue(values.allSatisfy { $0 >= -1 && $0 <= 1 }, "values outside [-1, 1]")
     for name in ["mixing_sources_a", "mixing_sources_b"] {
+      // Up to six sources with distinct predicted classes (fewer when the generator draws fewer classes).
       let entry = try XCTUnwrap(header[name] as? [String: Any], "missing \(name)")
-      XCTAssertEqual(entry["shape"] as? [Int], [6])
+      let shape = try XCTUnwrap(entry["shape"] as? [Int])
+      XCTAssertEqual(shape.count, 1)
+      XCTAssertTrue((1...6).contains(shape[0]), "\(name) has \(shape[0]) entries")
     }
   }
 }
