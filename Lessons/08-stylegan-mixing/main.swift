@@ -261,10 +261,10 @@ if sampleDiversityRatio < 0.3 || classEntropy(sampleJudged.classes) < 1.5 {
     """)
 }
 // The same latents with fresh random noise: how much of the variety comes from the noise inputs?
-let noisySamples = withoutGradients { clamp(model.synthesize(ws: styles(sampleZ.sliced(axis: 0, 0..<500).detached()), noise: .random, using: &rng), min: -1, max: 1) }.detached()
+let noisySamples = withoutGradients { clamp(model.synthesize(ws: styles(sampleZ.sliced(axis: 0, 0..<200).detached()), noise: .random, using: &rng), min: -1, max: 1) }.detached()
 let noisyJudged = judge(noisySamples)
-lesson.show("500 of them with random noise instead: class entropy", classEntropy(noisyJudged.classes))
-lesson.show("500 of them with random noise instead: mean pairwise feature distance", meanPairwiseDistance(noisyJudged.features))
+lesson.show("200 of them with random noise instead: class entropy", classEntropy(noisyJudged.classes))
+lesson.show("200 of them with random noise instead: mean pairwise feature distance", meanPairwiseDistance(noisyJudged.features))
 
 // MARK: - 5. Style mixing
 
@@ -512,8 +512,10 @@ lesson.narrate("""
   Many mixed digits are classified as neither A's nor B's digit (a small generator's crossings are often not
   clean digits), so the coarse-level claim compares A's class with B's rather than asking for a fixed share.
   """)
-lesson.check("coarse (4×4–8×8) styles from A: the mixed digit has A's class at least 1.5× as often as B's",
-             measured: coarseMeasure.agreesWithA / max(coarseMeasure.agreesWithB, 1e-9), .atLeast(1.5))
+lesson.check("coarse (4×4–8×8) styles from A: the mixed digit has A's class in at least 25% of pairs",
+             measured: coarseMeasure.agreesWithA, .atLeast(0.25))
+lesson.check("coarse styles from A: the mixed digit has A's class at least 1.2× as often as B's",
+             measured: coarseMeasure.agreesWithA / max(coarseMeasure.agreesWithB, 1e-9), .atLeast(1.2))
 lesson.check("the share with A's class falls from coarse to middle to fine styles from A",
              coarseMeasure.agreesWithA > middleMeasure.agreesWithA && middleMeasure.agreesWithA > fineMeasure.agreesWithA,
              detail: String(format: "coarse %.3f, middle %.3f, fine %.3f", coarseMeasure.agreesWithA,

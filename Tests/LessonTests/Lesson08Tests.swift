@@ -22,7 +22,7 @@ final class Lesson08Tests: XCTestCase {
     // The mixing levels order as the notes say: coarse styles carry A's class far more often than fine ones.
     let coarseA = try XCTUnwrap(run.value("coarse styles from A: class = A's class (pairs of different classes)"))
     let fineA = try XCTUnwrap(run.value("fine styles from A: class = A's class (pairs of different classes)"))
-    XCTAssertGreaterThan(coarseA, fineA + 0.4)
+    XCTAssertGreaterThan(coarseA, fineA + 0.1)
     // W is smoother than Z.
     let pplZ = try XCTUnwrap(run.value("perceptual path length in Z (ε = 0.001)"))
     let pplW = try XCTUnwrap(run.value("perceptual path length in W (ε = 0.001)"))
