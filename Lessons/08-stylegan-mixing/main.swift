@@ -473,8 +473,8 @@ var pathFigure = Figure(name: "path-lengths", title: "How much does the digit ch
                         xLabel: "log₁₀ of d/ε² for one path piece", yLabel: "density")
 pathFigure.add(.histogram(logZ, bins: 40, range: low...high, label: "in Z (slerp)", color: .vermillion))
 pathFigure.add(.histogram(logW, bins: 40, range: low...high, label: "in W (lerp)", color: .blue))
-pathFigure.add(.vertical(log10(pplZ), label: "PPL in Z"))
-pathFigure.add(.vertical(log10(pplW), label: "PPL in W"))
+pathFigure.add(.vertical(log10(pplZ), label: "PPL in Z", color: .vermillion))
+pathFigure.add(.vertical(log10(pplW), label: "PPL in W", color: .blue))
 pathFigure.panel.legend = .topLeft
 lesson.figure(pathFigure, caption: "\(pathCount) path pieces each: W's pieces change the digit less, and its long tail of class jumps is thinner.")
 
