@@ -21,6 +21,7 @@ let lessons: [String] = [
   "05-wgan",
   "06-dcgan-mnist",
   "07-cyclegan",
+  "08-stylegan-mixing",
   "09-non-convergence",
 ]
 

@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+
+@testable import GAN
+
+/// The latent-space measures lesson 08 uses: interpolation paths, diversity, ink, class entropy, path length.
+final class StyleGANLessonSupportTests: XCTestCase {
+  func testSlerpStaysOnTheSphereAndHitsItsEnds() {
+    let a = Tensor(shape: [2, 2], scalars: [1, 0, 0, 2])
+    let b = Tensor(shape: [2, 2], scalars: [0, 1, 2, 0])
+    let ends = slerp(a, b, t: [0, 1])
+    XCTAssertEqual(ends.scalars[0], 1, accuracy: 1e-6)
+    XCTAssertEqual(ends.scalars[1], 0, accuracy: 1e-6)
+    XCTAssertEqual(ends.scalars[2], 2, accuracy: 1e-6)
+    XCTAssertEqual(ends.scalars[3], 0, accuracy: 1e-6)
+    // Halfway between two orthogonal unit vectors: the unit vector at 45°, not the shorter chord midpoint.
+    let middle = slerp(a, b, t: [0.5, 0.5])
+    XCTAssertEqual(middle.scalars[0], Float(0.5).squareRoot(), accuracy: 1e-6)
+    XCTAssertEqual(middle.scalars[1], Float(0.5).squareRoot(), accuracy: 1e-6)
+    XCTAssertEqual(middle.scalars[2] * middle.scalars[2] + middle.scalars[3] * middle.scalars[3], 4, accuracy: 1e-5)
+    // Parallel rows fall back to a straight line.
+    let same = slerp(Tensor(shape: [1, 2], scalars: [1, 1]), Tensor(shape: [1, 2], scalars: [2, 2]), t: [0.5])
+    XCTAssertEqual(same.scalars[0], 1.5, accuracy: 1e-5)
+  }
+
+  func testLerpAndRowwiseDistances() {
+    let a = Tensor(shape: [2, 3], scalars: [0, 0, 0, 1, 1, 1])
+    let b = Tensor(shape: [2, 3], scalars: [2, 4, 6, 1, 1, 1])
+    XCTAssertEqual(lerp(a, b, t: [0.25, 0.9]).scalars, [0.5, 1, 1.5, 1, 1, 1])
+    XCTAssertEqual(rowwiseSquaredDistances(a, b), [56, 0])
+  }
+
+  func testMeanPairwiseDistance() {
+    // Three points on a line at 0, 3 and 4: distances 3, 4, 1.
+    let x = Tensor(shape: [3, 1, 1, 2], scalars: [0, 0, 3, 0, 4, 0])
+    XCTAssertEqual(meanPairwiseDistance(x), 8.0 / 3, accuracy: 1e-6)
+    XCTAssertEqual(meanPairwiseDistance(Tensor(shape: [4, 2], scalars: [1, 2, 1, 2, 1, 2, 1, 2])), 0, accuracy: 1e-6)
+  }
+
+  func testInkMassAndEntropyAndCorrelation() {
+    let images = Tensor(shape: [2, 1, 1, 4], scalars: [-1, -1, -1, -1, 1, 1, -1, 3])
+    XCTAssertEqual(inkMass(images), [0, 0.75])  // the 3 is clamped to 1
+    XCTAssertEqual(classEntropy([3, 3, 3]), 0)
+    XCTAssertEqual(classEntropy(Array(0..<10)), log(10), accuracy: 1e-12)
+    XCTAssertEqual(pearsonCorrelation([1, 2, 3], [2, 4, 6]), 1, accuracy: 1e-12)
+    XCTAssertEqual(pearsonCorrelation([1, 2, 3], [3, 2, 1]), -1, accuracy: 1e-12)
+    XCTAssertEqual(pearsonCorrelation([1, 2, 3], [5, 5, 5]), 0)
+  }
+
+  func testPerceptualPathLengthDropsTheExtremePercentiles() {
+    XCTAssertEqual(percentile([1, 2, 3, 4, 5], 50), 3)
+    XCTAssertEqual(percentile([0, 10], 25), 2.5)
+    // 98 pieces of d = 1e-6 with ε = 1e-3 (length 1), one tiny, one huge outlier: the outliers are dropped.
+    let pieces = [Double](repeating: 1e-6, count: 98) + [0, 1]
+    XCTAssertEqual(perceptualPathLength(squaredDistances: pieces, epsilon: 1e-3), 1, accuracy: 1e-9)
+    // Without the trimming, the outlier dominates.
+    XCTAssertGreaterThan(perceptualPathLength(squaredDistances: pieces, epsilon: 1e-3, lowerPercentile: 0,
+                                              upperPercentile: 100), 1000)
+  }
+
+  /// On a real (untrained) generator, the W path of a tiny step is the same as a step of the mapped latents.
+  func testPathPiecesOfAGeneratorAreFiniteAndShrinkWithEpsilon() {
+    var rng = SeededGenerator(seed: 3)
+    let g = StyleGANGenerator(configuration: StyleGANConfiguration(
+      resolution: 8, channels: 1, zDim: 8, wDim: 8, mappingLayers: 2, channelBase: 64, channelMax: 8), using: &rng)
+    let z0 = Tensor.randomNormal([4, 8], using: &rng), z1 = Tensor.randomNormal([4, 8], using: &rng)
+    let t: [Float] = [0.1, 0.3, 0.5, 0.7]
+    func piece(_ eps: Float) -> [Double] {
+      withoutGradients {
+        let a = g.synthesize(ws: g.styles(slerp(z0, z1, t: t)), noise: .constant)
+        let b = g.synthesize(ws: g.styles(slerp(z0, z1, t: t.map { $0 + eps })), noise: .constant)
+        return rowwiseSquaredDistances(a, b)
+      }
+    }
+    let large = piece(1e-2), small = piece(1e-3)
+    for (l, s) in zip(large, small) {
+      XCTAssertTrue(l.isFinite && s.isFinite)
+      // d grows like ε², so d/ε² agrees between the two (a smooth path), within 30%.
+      XCTAssertEqual(s / 1e-6, l / 1e-4, accuracy: 0.3 * l / 1e-4 + 1e-9)
+    }
+  }
+}
+
+/// The generator's gradient with respect to every kind of parameter, against central finite differences (in
+/// Float64 arithmetic on the Float32 forward pass, a few coordinates per tensor).
+final class StyleGANGradientCheckTests: XCTestCase {
+  func testGeneratorGradientsMatchFiniteDifferences() {
+    var rng = SeededGenerator(seed: 11)
+    let g = StyleGANGenerator(configuration: StyleGANConfiguration(
+      resolution: 8, channels: 1, zDim: 4, wDim: 4, mappingLayers: 2, channelBase: 32, channelMax: 4), using: &rng)
+    let z = Tensor.randomNormal([3, 4], using: &rng)
+    let probe = Tensor.randomNormal([3, 1, 8, 8], using: &rng)
+    func loss() -> Tensor { (g.synthesize(ws: g.styles(z), noise: .none) * probe).sum() }
+    let named = g.namedParameters()
+    let grads = gradients(of: loss(), wrt: named.map(\.tensor))
+    var checked = 0
+    for ((path, tensor), grad) in zip(named, grads) {
+      for index in Set([0, tensor.count / 2, tensor.count - 1]) {
+        let original = tensor.scalars[index]
+        let h: Float = 2e-3 * max(1, abs(original))
+        tensor.scalars[index] = original + h
+        let up = Double(withoutGradients { loss() }.scalar)
+        tensor.scalars[index] = original - h
+        let down = Double(withoutGradients { loss() }.scalar)
+        tensor.scalars[index] = original
+        let numeric = (up - down) / (2 * Double(h))
+        let analytic = Double(grad.scalars[index])
+        XCTAssertEqual(analytic, numeric, accuracy: 0.05 * max(1, abs(numeric)), "\(path)[\(index)]")
+        checked += 1
+      }
+    }
+    XCTAssertGreaterThan(checked, 20)
+  }
+}
