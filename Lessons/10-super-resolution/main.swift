@@ -415,43 +415,56 @@ lesson.figure(scoreFigure, caption: "Bars, left to right: nearest (grey), bicubi
 // MARK: - 8. Claims
 
 lesson.section("8. Measured")
-let gapContent = abs(contentScores.gradient - real.gradient), gapGAN = abs(ganScores.gradient - real.gradient)
 let spectralGapContent = abs(contentScores.highFrequency - real.highFrequency)
 let spectralGapGAN = abs(ganScores.highFrequency - real.highFrequency)
 lesson.show("SRGAN PSNR minus content-only PSNR (dB)", ganScores.psnr - contentScores.psnr)
-lesson.show("content-only: |gradient magnitude − real|", gapContent)
-lesson.show("SRGAN: |gradient magnitude − real|", gapGAN)
+lesson.show("content-only: gradient magnitude / real", contentScores.gradient / real.gradient)
+lesson.show("SRGAN: gradient magnitude / real", ganScores.gradient / real.gradient)
 lesson.show("content-only: |high-frequency share − real|", spectralGapContent)
 lesson.show("SRGAN: |high-frequency share − real|", spectralGapGAN)
 
+// Bars: the quick budget's (150 steps) are weaker; the worst values over seeds 1-10 are in the course notes. The
+// gradient magnitude is not claimed to be "closer to real" for SRGAN: it overshoots the real digits' value in every
+// run we made (by 0.5-18%), by about as much as content-only falls short, so that comparison goes either way.
+let bars = lesson.quick
+  ? (contentOverBicubic: 1.0, ganOverBicubic: 0.0, sharper: 1.1, accuracy: 0.8)
+  : (contentOverBicubic: 3.0, ganOverBicubic: 2.0, sharper: 1.1, accuracy: 0.9)
 lesson.check("bicubic beats nearest on PSNR", measured: bicubic.psnr - nearest.psnr, .above(0), unit: "dB")
-lesson.check("the content-only network beats bicubic on PSNR by at least 1 dB", measured: contentScores.psnr - bicubic.psnr,
-             .atLeast(1), unit: "dB")
-lesson.check("SRGAN's PSNR is lower than or similar to content-only's (at most 0.2 dB higher)",
-             measured: ganScores.psnr - contentScores.psnr, .atMost(0.2), unit: "dB")
-lesson.check("the content-only network is blurrier than real digits (gradient magnitude below real's)",
+lesson.check("the content-only network beats bicubic on PSNR by at least \(bars.contentOverBicubic) dB",
+             measured: contentScores.psnr - bicubic.psnr, .atLeast(bars.contentOverBicubic), unit: "dB")
+lesson.check("SRGAN beats bicubic on PSNR by more than \(bars.ganOverBicubic) dB", measured: ganScores.psnr - bicubic.psnr,
+             .above(bars.ganOverBicubic), unit: "dB")
+lesson.check("SRGAN's PSNR is lower than content-only's", measured: ganScores.psnr - contentScores.psnr, .below(0), unit: "dB")
+lesson.check("the content-only network is blurrier than the real digits (gradient magnitude ratio below 1)",
              measured: contentScores.gradient / real.gradient, .below(1))
-lesson.check("SRGAN's gradient magnitude is closer to the real digits' than content-only's (gap ratio below 1)",
-             measured: gapGAN / gapContent, .below(1))
+lesson.check("SRGAN is sharper than content-only: gradient magnitude at least \(bars.sharper) times as large",
+             measured: ganScores.gradient / contentScores.gradient, .atLeast(bars.sharper))
 lesson.check("SRGAN's high-frequency share is closer to the real digits' than content-only's (gap ratio below 1)",
              measured: spectralGapGAN / spectralGapContent, .below(1))
-lesson.check("the classifier reads the networks' digits better than bicubic's (lower of the two minus bicubic)",
+lesson.check("the classifier reads both networks' digits better than bicubic's (the lower of the two minus bicubic)",
              measured: min(contentScores.accuracy, ganScores.accuracy) - bicubic.accuracy, .above(0))
-// After the quick budget's 150 steps the networks still miss more digits (SRGAN 0.856 at worst over seeds 1-10).
-let accuracyBar = lesson.quick ? 0.8 : 0.9
-lesson.check("the classifier reads at least \(Int(accuracyBar * 100))% of SRGAN's digits correctly", measured: ganScores.accuracy,
-             .atLeast(accuracyBar))
+lesson.check("the classifier reads at least \(Int(bars.accuracy * 100))% of SRGAN's digits correctly", measured: ganScores.accuracy,
+             .atLeast(bars.accuracy))
+if !lesson.quick {
+  lesson.check("SRGAN overshoots: its gradient magnitude is above the real digits'", measured: ganScores.gradient / real.gradient,
+               .above(1))
+}
 
-let overshoot = ganScores.gradient > real.gradient
+let f3 = { (x: Double) in String(format: "%.3f", x) }
+let overshootText = ganScores.gradient > real.gradient
+  ? ", past the real digits' \(f3(real.gradient)): the discriminator buys hard edges, and with them some speckle and "
+    + "stroke detail that is not in the originals"
+  : ", short of the real digits' \(f3(real.gradient))"
 lesson.narrate("""
   **What happened in this run.** Content-only and SRGAN reach \(String(format: "%.2f", contentScores.psnr)) and
   \(String(format: "%.2f", ganScores.psnr)) dB against bicubic's \(String(format: "%.2f", bicubic.psnr)), and the classifier reads
   \(String(format: "%.1f", 100 * contentScores.accuracy))% and \(String(format: "%.1f", 100 * ganScores.accuracy))% of their digits against
   bicubic's \(String(format: "%.1f", 100 * bicubic.accuracy))%. Between the two networks the adversarial term trades: SRGAN's PSNR is
-  \(String(format: "%.2f", contentScores.psnr - ganScores.psnr)) dB lower, and its sharpness moved towards the real digits'
-  (gradient magnitude \(String(format: "%.3f", ganScores.gradient)) against content-only's \(String(format: "%.3f", contentScores.gradient))
-  and the real \(String(format: "%.3f", real.gradient))\(overshoot ? ", which it overshoots: the adversarial term buys some edges that are not there" : "")).
-  PSNR rewards the safe grey average; the discriminator punishes it. Which one is "better" depends on what the image is for:
-  a measurement wants fidelity, a viewer wants real-looking strokes, and neither number alone says both.
+  \(String(format: "%.2f", contentScores.psnr - ganScores.psnr)) dB lower, and it is sharper. Its gradient magnitude is
+  \(f3(ganScores.gradient)) against content-only's \(f3(contentScores.gradient))\(overshootText). Its share of energy above the
+  7×7 grid's frequencies is \(f3(ganScores.highFrequency)) against content-only's \(f3(contentScores.highFrequency)) and the real
+  digits' \(f3(real.highFrequency)). PSNR rewards the safe grey average; the discriminator punishes it. Which is "better"
+  depends on what the image is for: a measurement wants fidelity, a viewer wants real-looking strokes, and no one
+  number says both.
   """)
 lesson.finish()
