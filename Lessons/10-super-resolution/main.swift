@@ -307,7 +307,7 @@ for step in stride(from: warmupSteps + 1, through: steps, by: 1) {
 }
 
 var training = Figure(name: "training", title: "Training: shared start, then content-only (blue) and SRGAN (orange)",
-                      width: 1400, height: 1050, fontSize: 18, columns: 2, panels: [
+                      width: 1400, height: 950, fontSize: 18, columns: 2, panels: [
   Panel(title: "pixel MSE on training batches", xLabel: "step", yLabel: "mean squared error", series: [
     .line(x: pixelLossContent.map(\.step), y: pixelLossContent.map(\.value), label: "content-only", color: .blue, width: 2),
     .line(x: pixelLossGAN.map(\.step), y: pixelLossGAN.map(\.value), label: "SRGAN", color: .orange, width: 2),
@@ -319,21 +319,23 @@ var training = Figure(name: "training", title: "Training: shared start, then con
   Panel(title: "PSNR on \(probeCount) test digits", xLabel: "step", yLabel: "dB", series: [
     .linesPoints(x: probesContent.map(\.step), y: probesContent.map(\.psnr), label: "content-only", color: .blue),
     .linesPoints(x: probesGAN.map(\.step), y: probesGAN.map(\.psnr), label: "SRGAN", color: .orange),
-  ], referenceLines: [.horizontal(bicubic.psnr, label: "bicubic (all test images)")], legend: .below),
+  ], referenceLines: [.horizontal(bicubic.psnr, label: "bicubic (all test images)")], legend: .topLeft),
   Panel(title: "sharpness: mean gradient magnitude", xLabel: "step", yLabel: "per pixel", series: [
     .linesPoints(x: probesContent.map(\.step), y: probesContent.map(\.gradient), label: "content-only", color: .blue),
     .linesPoints(x: probesGAN.map(\.step), y: probesGAN.map(\.gradient), label: "SRGAN", color: .orange),
-  ], referenceLines: [.horizontal(probeRealGradient, label: "real digits")], legend: .below),
+  ], referenceLines: [.horizontal(probeRealGradient, label: "real digits")], legend: .topLeft),
 ])
 training.panels[0].yAxis.logScale = true
 // Room for the legends above the curves of the game, and below those of the probes.
 let gameLosses = discriminatorLosses.map(\.value) + adversarialLosses.map(\.value)
 training.panels[1].yAxis.minimum = 0
 training.panels[1].yAxis.maximum = max(2 * log(2), gameLosses.filter(\.isFinite).max() ?? 1) * 1.4
-training.panels[2].yAxis.minimum = 0
-training.panels[3].yAxis.minimum = 0
-lesson.figure(training, caption: "Left column: the losses. Right column: the probe of test digits measured during "
-  + "training; the vertical line is where SRGAN's adversarial term enters.")
+let probePSNRs = (probesContent + probesGAN).map(\.psnr) + [bicubic.psnr]
+let probeGradients = (probesContent + probesGAN).map(\.gradient) + [probeRealGradient]
+training.panels[2].yAxis = Axis("dB", range: 0...((probePSNRs.filter(\.isFinite).max() ?? 20) * 1.6))
+training.panels[3].yAxis = Axis("per pixel", range: 0...((probeGradients.filter(\.isFinite).max() ?? 0.3) * 1.6))
+lesson.figure(training, caption: "Top: the losses (the dashed vertical line is the fork, where SRGAN's adversarial term enters). "
+  + "Bottom: \(probeCount) test digits measured during training.")
 
 // MARK: - 6. What each upscaler makes
 
@@ -347,9 +349,11 @@ lesson.image("comparison", grid: try! ImageGrid(concatenate(rows, alongAxis: 0),
                + "(a = \(flags.bicubicA)), content-only network, SRGAN, the real 28×28 digit.")
 lesson.narrate("""
   Look at the strokes. Nearest is blocks; bicubic is the blocks smoothed into a blur. The content-only network draws
-  plausible digits but with soft, greyish strokes: where it is unsure which of several pixels the stroke covers, the
-  squared error is smallest for grey on all of them. SRGAN commits: its strokes are white with hard edges, like the
-  real digits', even where the exact course of the stroke is a guess.
+  plausible digits with soft edges: where it is unsure which of several pixels a stroke covers, the squared error is
+  smallest for grey on all of them. SRGAN's edges are harder, and it also draws what is not there: doubled or
+  broken strokes, blobs at junctions, a faint speckle in the background. The discriminator pays for "looks like a
+  real digit", not for "is this digit". And look at the 3 in the fourth column: its 7×7 version is as much an 8 as a
+  3, and the networks tend to draw an 8. No loss can recover what the input does not hold.
   """)
 
 // MARK: - 7. Three kinds of score
