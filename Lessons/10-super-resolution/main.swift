@@ -332,8 +332,8 @@ training.panels[1].yAxis.minimum = 0
 training.panels[1].yAxis.maximum = max(2 * log(2), gameLosses.filter(\.isFinite).max() ?? 1) * 1.4
 let probePSNRs = (probesContent + probesGAN).map(\.psnr) + [bicubic.psnr]
 let probeGradients = (probesContent + probesGAN).map(\.gradient) + [probeRealGradient]
-training.panels[2].yAxis = Axis("dB", range: 0...((probePSNRs.filter(\.isFinite).max() ?? 20) * 1.6))
-training.panels[3].yAxis = Axis("per pixel", range: 0...((probeGradients.filter(\.isFinite).max() ?? 0.3) * 1.6))
+training.panels[2].yAxis = Axis("dB", range: 0...((probePSNRs.filter(\.isFinite).max() ?? 20) * 1.9))
+training.panels[3].yAxis = Axis("per pixel", range: 0...((probeGradients.filter(\.isFinite).max() ?? 0.3) * 1.9))
 lesson.figure(training, caption: "Top: the losses (the dashed vertical line is the fork, where SRGAN's adversarial term enters). "
   + "Bottom: \(probeCount) test digits measured during training.")
 
@@ -382,12 +382,12 @@ lesson.show("real digits: classifier accuracy", real.accuracy)
 
 let colors: [Color] = [.grey, .skyBlue, .blue, .orange]
 @MainActor func bars(_ value: (Scores) -> Double) -> [Series] {
-  methods.enumerated().map { i, m in .bars(x: [i + 1], heights: [value(m)], width: 0.7, label: m.name, color: colors[i], opacity: 0.9) }
+  methods.enumerated().map { i, m in .bars(x: [i + 1], heights: [value(m)], width: 0.7, label: m.name, color: colors[i], opacity: 0.6) }
 }
-/// The value of each bar written above it; `range` is the panel's y range (the label sits 4% of it higher).
+/// The value of each bar written inside it, near its foot (clear of the reference lines); `range` is the panel's y range.
 @MainActor func valueLabels(_ value: (Scores) -> Double, format: String, range: ClosedRange<Double>) -> [TextLabel] {
   methods.enumerated().map { i, m in
-    TextLabel(String(format: format, value(m)), x: Double(i + 1) - 0.3, y: value(m) + 0.05 * (range.upperBound - range.lowerBound))
+    TextLabel(String(format: format, value(m)), x: Double(i + 1) - 0.3, y: range.lowerBound + 0.06 * (range.upperBound - range.lowerBound))
   }
 }
 let methodAxis = "1 nearest   2 bicubic   3 content-only   4 SRGAN"
