@@ -23,6 +23,7 @@ let lessons: [String] = [
   "07-cyclegan",
   "08-stylegan-mixing",
   "09-non-convergence",
+  "10-super-resolution",
 ]
 
 func lessonTarget(_ folder: String) -> Target {
