@@ -21,6 +21,7 @@ let lessons: [String] = [
   "05-wgan",
   "06-dcgan-mnist",
   "07-cyclegan",
+  "11-data-augmentation",
 ]
 
 func lessonTarget(_ folder: String) -> Target {
