@@ -18,12 +18,12 @@ struct Flags: ParsableArguments {
   @Option(help: "Labelled training images per class (the small subset; 10 classes).") var perClass: Int = 10
   @Option(help: "Repetitions (each its own subset, GAN and classifier initialisation); default 3, 2 with --quick.")
   var repetitions: Int?
-  @Option(help: "Classifier training steps per arm; default 300, 120 with --quick.") var classifierSteps: Int?
-  @Option(help: "Real images per classifier batch.") var realBatch: Int = 32
-  @Option(help: "Generated images added to each classifier batch in the augmented arm.") var generatedBatch: Int = 32
+  @Option(help: "Classifier training steps per arm; default 150, 40 with --quick.") var classifierSteps: Int?
+  @Option(help: "Real images per classifier batch.") var realBatch: Int = 16
+  @Option(help: "Generated images added to each classifier batch in the augmented arm.") var generatedBatch: Int = 16
   @Option(help: "Base width w of the conditional GAN's networks.") var width: Int = 16
   @Option(help: "Real images per cGAN step.") var ganBatch: Int = 32
-  @Option(help: "Adam learning rate of both cGAN networks.") var ganLearningRate: Float = 2e-4
+  @Option(help: "Adam learning rate of both cGAN networks.") var ganLearningRate: Float = 1e-3
 
   func validate() throws {
     guard perClass >= 1 && perClass <= 5000 else { throw ValidationError("--per-class must be in 1...5000, got \(perClass)") }
@@ -56,19 +56,20 @@ let dataset: Dataset, train: LabelledImages, test: LabelledImages, judge: MNISTC
 do {
   dataset = try Dataset.locateMNIST(dataDirectory: flags.data)
   train = try dataset.load(.train)
-  test = try dataset.load(.test, limit: lesson.quick ? 2000 : 10_000)
+  test = try dataset.load(.test, limit: lesson.quick ? 1000 : 10_000)
   judge = try MNISTClassifier.pretrained()
 } catch {
   FileHandle.standardError.write("lesson-11-data-augmentation: \(error)\n".data(using: .utf8)!)
   exit(1)
 }
 let repetitions = flags.repetitions ?? lesson.budget(3, quick: 2)
-let ganSteps = lesson.steps(default: 1500, quick: 300)
-let classifierSteps = flags.classifierSteps ?? lesson.budget(300, quick: 120)
+let ganSteps = lesson.steps(default: 700, quick: 200)
+let classifierSteps = flags.classifierSteps ?? lesson.budget(150, quick: 40)
 let labelledCount = 10 * flags.perClass
 // A fixed slice of the test set to draw the accuracy curves during training (the final numbers use all of `test`).
-let curveTest = LabelledImages(images: test.images.sliced(axis: 0, 0..<1000).detached(),
-                               labels: Array(test.labels[0..<1000]), classNames: test.classNames)
+let curveCount = lesson.budget(1000, quick: 500)
+let curveTest = LabelledImages(images: test.images.sliced(axis: 0, 0..<curveCount).detached(),
+                               labels: Array(test.labels[0..<curveCount]), classNames: test.classNames)
 lesson.show("labelled training images per repetition", labelledCount)
 lesson.show("test images (the final accuracies)", test.count)
 lesson.show("repetitions", repetitions)
@@ -122,6 +123,7 @@ struct Repetition {
   var confusion: [[Int]] = []
   var dLoss = Curve(), gLoss = Curve(), conditionalCurve = Curve(), baselineCurve = Curve(), augmentedCurve = Curve()
   var baselineTrainAccuracy = 0.0
+  var diversityRatio = 0.0
 }
 
 @MainActor func curveAccuracy(_ classifier: MNISTClassifier) -> Double {
@@ -135,7 +137,8 @@ var firstGenerator: ConditionalMNISTGenerator?
 var firstSubset: LabelledImages?
 let ganBatch = min(flags.ganBatch, labelledCount)
 let ganEvaluations = Set((1...5).map { ganSteps * $0 / 5 })
-let classifierEvaluations = Set([1] + (1...6).map { classifierSteps * $0 / 6 })
+let curvePoints = lesson.budget(5, quick: 3)
+let classifierEvaluations = Set([1] + (1...curvePoints).map { classifierSteps * $0 / curvePoints })
 for r in 1...repetitions {
   let seed = lesson.seed &* 1000 &+ UInt64(r)
   var rep = Repetition(seed: seed)
@@ -176,6 +179,18 @@ for r in 1...repetitions {
   rep.conditional = conditional.overall
   rep.conditionalPerClass = conditional.perClass
   rep.confusion = conditional.confusion
+  // Diversity within a class: the mean pairwise distance between the judge's 128 features of generated digits, over
+  // the same for the real subset's digits of that class (features, not pixels: G's speckled backgrounds would count
+  // as variety in pixel space).
+  var ratios: [Double] = []
+  for label in 0..<10 {
+    let members = subset.labels.indices.filter { subset.labels[$0] == label }
+    guard members.count >= 2 else { continue }
+    let generated = g.samples(labels: [Int](repeating: label, count: 20), using: &judgeRNG)
+    ratios.append(meanPairwiseDistance(judge.outputs(for: generated).features)
+                    / meanPairwiseDistance(judge.outputs(for: subset.images.examples(at: members)).features))
+  }
+  rep.diversityRatio = ratios.isEmpty ? .nan : ratios.reduce(0, +) / Double(ratios.count)
   if r == 1 { firstGenerator = g }
 
   // The two classifiers: one initialisation, one stream of real batches.
@@ -242,6 +257,7 @@ var confusionFigure = Figure(name: "conditional-confusion", title: "What the jud
                              width: 1000, height: 860)
 confusionFigure.add(.heatmap(x: Array(0...9), y: Array(0...9), values: confusionValues, label: "share", range: 0...1))
 confusionFigure.panels[0].xAxis.range = -0.5...9.5
+confusionFigure.panels[0].legend = .hidden
 confusionFigure.panels[0].yAxis.range = -0.5...9.5
 lesson.figure(confusionFigure, caption: "Column y: how the shipped classifier labels samples conditioned on y. A bright diagonal = the labels were learned.")
 for (label, share) in first.conditionalPerClass.enumerated() {
@@ -254,6 +270,7 @@ lesson.section("5. Results")
 let comparison = PairedComparison(baseline: results.map(\.baseline), treatment: results.map(\.augmented))
 let b = comparison.baselineSummary, a = comparison.treatmentSummary, diff = comparison.differenceSummary
 let conditional = SpreadSummary(results.map(\.conditional))
+let diversity = SpreadSummary(results.map(\.diversityRatio))
 func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 func points(_ x: Double) -> String { String(format: "%+.2f", 100 * x) }
 lesson.narrate("""
@@ -263,6 +280,7 @@ lesson.narrate("""
   | augmented (real + cGAN) | \(percent(a.mean)) | \(percent(a.standardDeviation)) | \(percent(a.minimum)) | \(percent(a.maximum)) |
   | paired difference (points) | \(points(diff.mean)) | \(String(format: "%.2f", 100 * diff.standardDeviation)) | \(points(diff.minimum)) | \(points(diff.maximum)) |
   | cGAN conditional accuracy | \(percent(conditional.mean)) | \(percent(conditional.standardDeviation)) | \(percent(conditional.minimum)) | \(percent(conditional.maximum)) |
+  | within-class diversity, generated / real | \(String(format: "%.2f", diversity.mean)) | \(String(format: "%.2f", diversity.standardDeviation)) | \(String(format: "%.2f", diversity.minimum)) | \(String(format: "%.2f", diversity.maximum)) |
 
   Augmentation won \(comparison.wins) of \(repetitions) repetitions and lost \(comparison.losses).
   """)
@@ -282,23 +300,25 @@ lesson.show("paired difference, standard error", diff.standardError)
 lesson.show("augmentation wins", comparison.wins)
 lesson.show("cGAN conditional accuracy, mean", conditional.mean)
 lesson.show("cGAN conditional accuracy, min", conditional.minimum)
+lesson.show("within-class diversity, generated / real, mean", diversity.mean)
+lesson.show("within-class diversity, generated / real, max", diversity.maximum)
 lesson.show("baseline accuracy on its own training subset, min", results.map(\.baselineTrainAccuracy).min()!)
 
 let repetitionAxis = Array(1...repetitions)
-var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labelledCount) labels)", columns: 2, panels: [
-  Panel(title: "with and without cGAN samples", xLabel: "repetition", yLabel: "test accuracy",
+var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labelledCount) labels)", width: 1700, height: 700, columns: 2, panels: [
+  Panel(title: "test accuracy", xLabel: "repetition", yLabel: "test accuracy",
         series: [.linesPoints(x: repetitionAxis, y: comparison.baseline, label: "baseline (real only)", color: .blue, width: 2, size: 2.5),
                  .linesPoints(x: repetitionAxis, y: comparison.treatment, label: "augmented", color: .vermillion, width: 2, size: 2.5, pointType: 5)],
         referenceLines: [.horizontal(b.mean, label: "baseline mean", color: .blue),
                          .horizontal(a.mean, label: "augmented mean", color: .vermillion)],
-        legend: .below),
-  Panel(title: "paired difference (augmented − baseline)", xLabel: "repetition", yLabel: "difference (percentage points)",
+        legend: .outside),
+  Panel(title: "augmented − baseline", xLabel: "repetition", yLabel: "difference (percentage points)",
         series: [.bars(x: repetitionAxis, heights: comparison.differences.map { 100 * $0 }, width: 0.6, label: "per repetition", color: .green)],
         referenceLines: [.horizontal(0, color: .black),
                          .horizontal(100 * diff.mean, label: "mean", color: .vermillion),
                          .horizontal(100 * (diff.mean + diff.standardDeviation), label: "mean ± std", color: .grey),
                          .horizontal(100 * (diff.mean - diff.standardDeviation), color: .grey)],
-        legend: .below),
+        legend: .outside),
 ])
 let accuracyLow = min(a.minimum, b.minimum), accuracyHigh = max(a.maximum, b.maximum)
 let margin = max(0.01, (accuracyHigh - accuracyLow) * 0.3)
@@ -311,10 +331,10 @@ lesson.figure(perSeed, caption: "Left: each repetition's two test accuracies (li
 
 let palette: [Color] = [.blue, .vermillion, .green, .purple, .orange, .skyBlue, .black, .grey]
 func colour(_ i: Int) -> Color { palette[i % palette.count] }
-var curves = Figure(name: "training-curves", title: "Training curves, every repetition", width: 1500, height: 900, columns: 3, panels: [
+var curves = Figure(name: "training-curves", title: "Training curves, every repetition", width: 1800, height: 800, columns: 3, panels: [
   Panel(title: "cGAN losses", xLabel: "cGAN step", yLabel: "loss (mean of 25 steps)", legend: .topLeft),
-  Panel(title: "cGAN conditional accuracy", xLabel: "cGAN step", yLabel: "judged as its label", legend: .bottomRight),
-  Panel(title: "classifier test accuracy (1,000 test images)", xLabel: "classifier step", yLabel: "accuracy", legend: .bottomRight),
+  Panel(title: "conditional accuracy", xLabel: "cGAN step", yLabel: "judged as its label", legend: .bottomRight),
+  Panel(title: "classifiers", xLabel: "classifier step", yLabel: "accuracy on \(curveCount) test images", legend: .bottomRight),
 ])
 for (i, rep) in results.enumerated() {
   let tag = "r\(i + 1)"

@@ -125,3 +125,12 @@ final class ConditionalGANTests: XCTestCase {
     XCTAssertEqual(trainer.stepsTaken, 30)
   }
 }
+
+extension ConditionalGANTests {
+  /// Three points on a line at 0, 3 and 5: pair distances 3, 5, 2, mean 10/3; identical images have distance 0.
+  func testMeanPairwiseDistance() {
+    let images = Tensor(shape: [3, 1, 1, 2], scalars: [0, 0, 3, 0, 5, 0])
+    XCTAssertEqual(meanPairwiseDistance(images), 10.0 / 3, accuracy: 1e-9)
+    XCTAssertEqual(meanPairwiseDistance(Tensor(shape: [2, 4], scalars: [1, 2, 3, 4, 1, 2, 3, 4])), 0)
+  }
+}
