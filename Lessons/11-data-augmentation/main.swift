@@ -182,12 +182,16 @@ for r in 1...repetitions {
   // Diversity within a class: the mean pairwise distance between the judge's 128 features of generated digits, over
   // the same for the real subset's digits of that class (features, not pixels: G's speckled backgrounds would count
   // as variety in pixel space).
+  // The 200 samples are drawn in one mixed batch: G's first batch norm would erase the label of a batch whose labels
+  // are all the same (see `ConditionalMNISTGenerator`).
   var ratios: [Double] = []
+  let diversityLabels = (0..<200).map { $0 % 10 }
+  let diversityFeatures = judge.outputs(for: g.samples(labels: diversityLabels, using: &judgeRNG)).features
   for label in 0..<10 {
     let members = subset.labels.indices.filter { subset.labels[$0] == label }
     guard members.count >= 2 else { continue }
-    let generated = g.samples(labels: [Int](repeating: label, count: 20), using: &judgeRNG)
-    ratios.append(meanPairwiseDistance(judge.outputs(for: generated).features)
+    let rows = diversityLabels.indices.filter { diversityLabels[$0] == label }
+    ratios.append(meanPairwiseDistance(diversityFeatures.examples(at: rows))
                     / meanPairwiseDistance(judge.outputs(for: subset.images.examples(at: members)).features))
   }
   rep.diversityRatio = ratios.isEmpty ? .nan : ratios.reduce(0, +) / Double(ratios.count)

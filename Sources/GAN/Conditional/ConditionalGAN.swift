@@ -8,6 +8,12 @@ import NN
 ///
 /// Nothing forces G to use E(y): only the discriminator's dependence on y (see `ProjectionMNISTDiscriminator`) makes
 /// an image that does not look like its label a bad forgery. Parameter names: `embedding.weight`, `base.project.weight`, ...
+///
+/// A trap worth knowing: the label passes through the first linear layer and then a batch norm that, in training mode,
+/// normalises every feature over the batch. In a batch whose labels are all the same, E(y) adds the same constant to
+/// each sample's features, and the normalisation subtracts it again: the label is lost, and G(z, 3) comes out as
+/// whatever digit the noise suggests. Label only batches with mixed labels (training does, with uniform labels), or
+/// switch the generator to evaluation mode, which uses the running statistics instead.
 public final class ConditionalMNISTGenerator: Module {
   public var embedding: Embedding
   public var base: MNISTGenerator
