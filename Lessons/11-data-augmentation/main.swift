@@ -309,7 +309,7 @@ lesson.show("within-class diversity, generated / real, max", diversity.maximum)
 lesson.show("baseline accuracy on its own training subset, min", results.map(\.baselineTrainAccuracy).min()!)
 
 let repetitionAxis = Array(1...repetitions)
-var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labelledCount) labels)", width: 1700, height: 700, columns: 2, panels: [
+var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labelledCount) labels)", width: 1900, height: 700, columns: 2, panels: [
   Panel(title: "test accuracy", xLabel: "repetition", yLabel: "test accuracy",
         series: [.linesPoints(x: repetitionAxis, y: comparison.baseline, label: "baseline (real only)", color: .blue, width: 2, size: 2.5),
                  .linesPoints(x: repetitionAxis, y: comparison.treatment, label: "augmented", color: .vermillion, width: 2, size: 2.5, pointType: 5)],
@@ -336,7 +336,7 @@ lesson.figure(perSeed, caption: "Left: each repetition's two test accuracies (li
 let palette: [Color] = [.blue, .vermillion, .green, .purple, .orange, .skyBlue, .black, .grey]
 func colour(_ i: Int) -> Color { palette[i % palette.count] }
 var curves = Figure(name: "training-curves", title: "Training curves, every repetition", width: 1800, height: 800, columns: 3, panels: [
-  Panel(title: "cGAN losses", xLabel: "cGAN step", yLabel: "loss (mean of 25 steps)", legend: .topLeft),
+  Panel(title: "cGAN losses", xLabel: "cGAN step", yLabel: "loss (mean of 25 steps)", legend: .topRight),
   Panel(title: "conditional accuracy", xLabel: "cGAN step", yLabel: "judged as its label", legend: .bottomRight),
   Panel(title: "classifiers", xLabel: "classifier step", yLabel: "accuracy on \(curveCount) test images", legend: .bottomRight),
 ])
@@ -349,6 +349,7 @@ for (i, rep) in results.enumerated() {
   curves.panels[2].series.append(.linesPoints(x: rep.augmentedCurve.steps, y: rep.augmentedCurve.values, label: i == 0 ? "augmented" : nil, color: .vermillion, width: 2, size: 1.5, pointType: 5))
 }
 curves.panels[1].referenceLines = [.horizontal(0.1, label: "chance")]
+curves.panels[0].yAxis.range = 0...(1.4 * max(3, (results.flatMap { $0.gLoss.values + $0.dLoss.values }.max() ?? 3)))
 curves.panels[1].yAxis.range = 0...1
 curves.panels[2].yAxis.range = 0...1
 lesson.figure(curves, caption: "Left: D and G losses of every repetition's cGAN. Middle: its conditional accuracy as it trains. Right: both classifiers' accuracy as they train (blue baseline, red augmented; one line per repetition).")
