@@ -267,6 +267,13 @@ lesson.figure(confusionFigure, caption: "Column y: how the shipped classifier la
 for (label, share) in first.conditionalPerClass.enumerated() {
   lesson.show("repetition 1: conditional accuracy of class \(label)", share)
 }
+lesson.narrate("""
+  Right label is not the same as new information. Compare the rows of `cgan-samples.png` with those of
+  `labelled-subset.png`: how many *different* 7s does the generator draw? The within-class diversity measures it: the
+  mean distance between the judge's 128 features of two generated digits of one class, over the same for two real
+  subset digits of that class (1 = as varied as the real ones; lower = G repeats itself).
+  """)
+lesson.show("repetition 1: within-class diversity, generated / real", first.diversityRatio)
 
 // MARK: - 5. Results
 
