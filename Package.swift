@@ -24,6 +24,7 @@ let lessons: [String] = [
   "08-stylegan-mixing",
   "09-non-convergence",
   "10-super-resolution",
+  "11-data-augmentation",
 ]
 
 func lessonTarget(_ folder: String) -> Target {
