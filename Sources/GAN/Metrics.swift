@@ -134,3 +134,26 @@ public func correlation(_ x: [Double], _ y: [Double]) -> Double {
   import Darwin
 #endif
 @inline(__always) func _log(_ x: Double) -> Double { log(x) }
+
+/// The mean Euclidean distance between two different samples of a set [N, ...] (N ≥ 2; the first axis indexes the
+/// samples, the others are flattened), over all N(N − 1)/2 pairs: how varied the set is, exactly 0 when every sample
+/// is the same. Lesson 08 measures truncation's loss of diversity with it, lesson 11 collapse within a class.
+public func meanPairwiseDistance(_ images: Tensor) -> Double {
+  precondition(images.rank >= 2 && images.shape[0] >= 2,
+               "meanPairwiseDistance: needs at least two images [N, ...], got shape \(images.shape)")
+  let n = images.shape[0], size = images.count / n
+  var total = 0.0
+  images.scalars.withUnsafeBufferPointer { values in
+    for i in 0..<n {
+      for j in (i + 1)..<n {
+        var squares: Float = 0
+        for k in 0..<size {
+          let difference = values[i * size + k] - values[j * size + k]
+          squares += difference * difference
+        }
+        total += Double(squares.squareRoot())
+      }
+    }
+  }
+  return total / Double(n * (n - 1) / 2)
+}

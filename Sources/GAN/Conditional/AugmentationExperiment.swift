@@ -129,26 +129,3 @@ public struct PairedComparison: Sendable {
   public var wins: Int { differences.filter { $0 > 0 }.count }
   public var losses: Int { differences.filter { $0 < 0 }.count }
 }
-
-/// The mean Euclidean distance between two different images of a set [N, ...] (N ≥ 2), over all N(N − 1)/2 pairs:
-/// how varied the set is. Comparing it for generated and real images of one class shows whether a conditional
-/// generator draws many versions of a digit or keeps drawing the same one (collapse within the class).
-public func meanPairwiseDistance(_ images: Tensor) -> Double {
-  precondition(images.rank >= 2 && images.shape[0] >= 2,
-               "meanPairwiseDistance: needs at least two images [N, ...], got shape \(images.shape)")
-  let n = images.shape[0], size = images.count / n
-  var total = 0.0
-  images.scalars.withUnsafeBufferPointer { values in
-    for i in 0..<n {
-      for j in (i + 1)..<n {
-        var squares: Float = 0
-        for k in 0..<size {
-          let difference = values[i * size + k] - values[j * size + k]
-          squares += difference * difference
-        }
-        total += Double(squares.squareRoot())
-      }
-    }
-  }
-  return total / Double(n * (n - 1) / 2)
-}

@@ -90,23 +90,6 @@ public func rowwiseSquaredDistances(_ a: Tensor, _ b: Tensor) -> [Double] {
   return result
 }
 
-/// The mean Euclidean distance over all pairs of rows of `x` (the first axis indexes the samples; the others are
-/// flattened): a diversity measure, 0 when every sample is the same. O(N²D) through one matrix product.
-public func meanPairwiseDistance(_ x: Tensor) -> Double {
-  let n = x.shape.first ?? 0
-  guard n >= 2 else { return 0 }
-  let rows = x.reshaped(to: [n, x.count / n]).detached()
-  let gram = withoutGradients { matmul(rows, rows, transposeB: true) }.scalars
-  var total: Double = 0
-  for i in 0..<n {
-    for j in (i + 1)..<n {
-      let squared = Double(gram[i * n + i]) + Double(gram[j * n + j]) - 2 * Double(gram[i * n + j])
-      total += Swift.max(0, squared).squareRoot()
-    }
-  }
-  return total / Double(n * (n - 1) / 2)
-}
-
 /// The ink of each image in [N, C, H, W] with values in [-1, 1] (background -1): the mean of (x + 1) / 2, so 0 is a
 /// blank page and 1 all black. For digits of one class, more ink means thicker strokes.
 public func inkMass(_ images: Tensor) -> [Double] {
