@@ -36,19 +36,8 @@ lesson.narrate("""
   reported next to it), the classifier score exp(E KL(p(y|x) ‖ p(y))) (10 at best: confident and all classes), the
   histogram of predicted classes and its KL to uniform, and the share of samples classified with confidence > 0.9.
   """)
-let dataset: Dataset
-let train: LabelledImages
-let test: LabelledImages
-let classifier: MNISTClassifier
-do {
-  dataset = try Dataset.locateMNIST(dataDirectory: flags.data)
-  train = try dataset.load(.train)
-  test = try dataset.load(.test, limit: lesson.quick ? 2000 : 10_000)
-  classifier = try MNISTClassifier.pretrained()
-} catch {
-  FileHandle.standardError.write("lesson-06-dcgan-mnist: \(error)\n".data(using: .utf8)!)
-  exit(1)
-}
+let mnist = lesson.loadMNIST(dataDirectory: flags.data, testLimit: lesson.quick ? 2000 : 10_000)
+let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
 let evaluationCount = lesson.quick ? 500 : 1000
 let reference = FrechetReference(classifier: classifier, referenceImages: test.images, trainImages: train.images,
                                  sampleCount: evaluationCount)

@@ -60,18 +60,8 @@ lesson.narrate("""
   28×28 digits average to the same 7×7 image, so the task has no single right answer: an upscaler has to *guess*,
   and how it guesses is the subject of this lesson.
   """)
-let dataset: Dataset
-let train: LabelledImages
-let test: LabelledImages
-let classifier: MNISTClassifier
-do {
-  dataset = try Dataset.locateMNIST(dataDirectory: flags.data)
-  train = try dataset.load(.train)
-  test = try dataset.load(.test, limit: evaluationCount)
-  classifier = try MNISTClassifier.pretrained()
-} catch {
-  fail("\(error)")
-}
+let mnist = lesson.loadMNIST(dataDirectory: flags.data, testLimit: evaluationCount)
+let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
 for parameter in classifier.parameters() { parameter.requiresGrad = false }  // a fixed judge: no gradients for it
 let highResolution = test.images
 let lowResolution = boxDownsampled(highResolution, factor: factor)

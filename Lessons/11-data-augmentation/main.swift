@@ -52,16 +52,8 @@ lesson.narrate("""
   batches, once alone and once with generated images appended, repeated on several subsets, reporting the
   per-repetition paired difference and its spread.
   """)
-let dataset: Dataset, train: LabelledImages, test: LabelledImages, judge: MNISTClassifier
-do {
-  dataset = try Dataset.locateMNIST(dataDirectory: flags.data)
-  train = try dataset.load(.train)
-  test = try dataset.load(.test, limit: lesson.quick ? 1000 : 10_000)
-  judge = try MNISTClassifier.pretrained()
-} catch {
-  FileHandle.standardError.write("lesson-11-data-augmentation: \(error)\n".data(using: .utf8)!)
-  exit(1)
-}
+let mnist = lesson.loadMNIST(dataDirectory: flags.data, testLimit: lesson.quick ? 1000 : 10_000)
+let (train, test, judge) = (mnist.train, mnist.test, mnist.classifier)
 let repetitions = flags.repetitions ?? lesson.budget(3, quick: 2)
 let ganSteps = lesson.steps(default: 700, quick: 200)
 let classifierSteps = flags.classifierSteps ?? lesson.budget(150, quick: 40)
