@@ -203,6 +203,9 @@ final class KernelTests: XCTestCase {
     let configs = [
       (1, 1, 1, 5, 3, 1, 0, 1), (3, 2, 4, 7, 3, 2, 1, 1), (64, 1, 8, 28, 4, 2, 1, 1), (2, 4, 6, 6, 3, 1, 2, 2),
       (5, 3, 3, 9, 7, 1, 3, 3), (2, 2, 2, 4, 4, 1, 0, 1), (8, 16, 8, 8, 1, 1, 0, 1), (3, 2, 2, 6, 5, 3, 2, 1),
+      // Wide images (≥ 256 output pixels) go through the products one image at a time, with the weight gradient
+      // accumulated: in one chunk, in two chunks (≥ 4 MFLOP), and with groups.
+      (4, 3, 5, 20, 3, 1, 1, 1), (6, 8, 16, 24, 3, 1, 1, 1), (4, 4, 4, 17, 3, 1, 1, 2),
     ]
     for (b, ci, co, size, k, s, p, g) in configs {
       let x = Tensor.randomNormal([b, ci, size, size], using: &rng)

@@ -111,21 +111,29 @@ extension Kernels {
   /// Cuts the batch into one chunk per core (one chunk for small work) and runs `body` for each chunk in parallel with
   /// the chunk's images and two scratch matrices of its own: the column matrix `col` (columnRows x images * P) and
   /// `staging` (outChannels x images * P, channels first, for moving y or gy between layouts; empty for one image).
+  /// Images with at least `wideImage` output pixels already make wide products one at a time, so a chunk hands them
+  /// to `body` one by one (`accumulate` is true after the chunk's first call): no layout moves, a smaller column
+  /// matrix. Small images are unfolded side by side so that the product is wide.
   private static func forEachChunk(
     _ g: ConvGeometry,
-    _ body: (_ chunk: Int, _ chunks: Int, _ images: Range<Int>, _ col: UnsafeMutablePointer<Float>,
+    _ body: (_ chunk: Int, _ chunks: Int, _ images: Range<Int>, _ accumulate: Bool, _ col: UnsafeMutablePointer<Float>,
              _ staging: UnsafeMutablePointer<Float>) -> Void
   ) {
     let pixels = g.outHeight * g.outWidth
     let chunks = chunkCount(cost: g.flops, items: g.batch)
+    let wideImage = 256
     parallelFor(chunks) { chunk in
       let images = chunkRange(chunk, of: chunks, total: g.batch)
-      let n = images.count * pixels
+      let step = pixels >= wideImage ? 1 : images.count
+      let n = step * pixels
       var col = uninitialised(g.columnRows * n)
-      var staging = uninitialised(images.count == 1 ? 0 : g.outChannels * n)
+      var staging = uninitialised(step == 1 ? 0 : g.outChannels * n)
       col.withUnsafeMutableBufferPointer { pc in
         staging.withUnsafeMutableBufferPointer { ps in
-          body(chunk, chunks, images, pc.baseAddress!, ps.baseAddress ?? pc.baseAddress!)
+          for start in stride(from: images.lowerBound, to: images.upperBound, by: step) {
+            let part = start..<Swift.min(start + step, images.upperBound)
+            body(chunk, chunks, part, start != images.lowerBound, pc.baseAddress!, ps.baseAddress ?? pc.baseAddress!)
+          }
         }
       }
     }
@@ -140,7 +148,7 @@ extension Kernels {
       w.withUnsafeBufferPointer { pw in
         y.withUnsafeMutableBufferPointer { py in
           let X = UncheckedBox(px.baseAddress!), W = UncheckedBox(pw.baseAddress!), Y = SharedPointer(base: py.baseAddress!)
-          forEachChunk(g) { _, chunks, images, col, staging in
+          forEachChunk(g) { _, chunks, images, _, col, staging in
             let n = images.count * pixels
             im2col(X.value, g, first: images.lowerBound, count: images.count, col)
             let out = images.count == 1 ? Y.base + images.lowerBound * g.outChannels * pixels : staging
@@ -180,7 +188,7 @@ extension Kernels {
       w.withUnsafeBufferPointer { pw in
         x.withUnsafeMutableBufferPointer { px in
           let GY = UncheckedBox(pg.baseAddress!), W = UncheckedBox(pw.baseAddress!), X = SharedPointer(base: px.baseAddress!)
-          forEachChunk(g) { _, chunks, images, col, staging in
+          forEachChunk(g) { _, chunks, images, _, col, staging in
             let n = images.count * pixels
             let source = channelsFirst(GY.value, g, images, staging)
             for group in 0..<g.groups {
@@ -206,14 +214,14 @@ extension Kernels {
       gy.withUnsafeBufferPointer { pg in
         partial.withUnsafeMutableBufferPointer { pp in
           let X = UncheckedBox(px.baseAddress!), GY = UncheckedBox(pg.baseAddress!), P = SharedPointer(base: pp.baseAddress!)
-          forEachChunk(g) { chunk, chunks, images, col, staging in
+          forEachChunk(g) { chunk, chunks, images, accumulate, col, staging in
             let n = images.count * pixels
             im2col(X.value, g, first: images.lowerBound, count: images.count, col)
             let source = channelsFirst(GY.value, g, images, staging)
             for group in 0..<g.groups {
               gemm(transA: false, transB: true, m: go, n: gi, k: n, source + group * go * n, lda: n,
                    col + group * gi * n, ldb: n, P.base + chunk * size + group * go * gi, ldc: gi,
-                   parallel: chunks == 1)
+                   beta: accumulate ? 1 : 0, parallel: chunks == 1)
             }
           }
         }
