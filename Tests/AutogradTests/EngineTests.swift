@@ -217,11 +217,17 @@ final class KernelTests: XCTestCase {
       // The transposed convolution is the adjoint: <conv(x), u> = <x, convT(u)>.
       let u = Tensor.randomNormal(y.shape, using: &rng)
       let lhs = (y * u).sum().scalar
-      let back = convolveInputGrad(u, w, ConvGeometry(
+      let geometry = ConvGeometry(
         batch: b, inChannels: ci, height: size, width: size, outChannels: co, kernelH: k, kernelW: k, stride: s,
-        padding: p, groups: g))
+        padding: p, groups: g)
+      let back = convolveInputGrad(u, w, geometry)
       let rhs = (x * back).sum().scalar
       XCTAssertEqual(lhs, rhs, accuracy: 1e-3 * max(1, Swift.abs(lhs)))
+      // And the weight gradient: <conv(x, w), u> = <w, ∂/∂w> (summed over the batch's chunks and images).
+      let weightGradient = Kernels.conv2dWeightGrad(x.scalars, u.scalars, geometry)
+      XCTAssertEqual(weightGradient.count, w.count)
+      let rhsWeights = zip(w.scalars, weightGradient).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+      XCTAssertEqual(lhs, rhsWeights, accuracy: 1e-3 * max(1, Swift.abs(lhs)), "weight gradient, config \((b, ci, co, size, k, s, p, g))")
     }
   }
 
