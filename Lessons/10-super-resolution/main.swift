@@ -380,7 +380,8 @@ let colors: [Color] = [.grey, .skyBlue, .blue, .orange]
     TextLabel(String(format: format, value(m)), x: Double(i + 1) - 0.3, y: range.lowerBound + 0.06 * (range.upperBound - range.lowerBound))
   }
 }
-let methodAxis = "1 nearest   2 bicubic   3 content-only   4 SRGAN"
+let methodAxis = "upscaler"
+let methodTicks = ["nearest", "bicubic", "content-only", "SRGAN"].enumerated().map { Tick(Double($0.offset + 1), $0.element) }
 let psnrRange = floor(min(nearest.psnr, bicubic.psnr) - 2)...ceil(methods.map(\.psnr).max()! + 1.5)
 let gradientRange = 0...max(real.gradient, methods.map(\.gradient).max()!) * 1.2
 let spectralRange = 0...max(real.highFrequency, methods.map(\.highFrequency).max()!) * 1.2
@@ -400,7 +401,7 @@ var scoreFigure = Figure(name: "scores", title: "Four upscalers on \(test.count)
         labels: valueLabels(\.accuracy, format: "%.3f", range: accuracyRange), legend: .hidden),
 ])
 for (i, range) in [psnrRange, gradientRange, spectralRange, accuracyRange].enumerated() {
-  scoreFigure.panels[i].xAxis = Axis(methodAxis, range: 0...5)
+  scoreFigure.panels[i].xAxis = Axis(methodAxis, range: 0.4...4.6, ticks: methodTicks)
   scoreFigure.panels[i].yAxis = Axis(scoreFigure.panels[i].yAxis.label, range: range)
 }
 lesson.figure(scoreFigure, caption: "Bars, left to right: nearest (grey), bicubic (light blue), content-only (blue), "

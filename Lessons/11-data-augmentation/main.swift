@@ -308,26 +308,27 @@ lesson.show("within-class diversity, generated / real, max", diversity.maximum)
 lesson.show("baseline accuracy on its own training subset, min", results.map(\.baselineTrainAccuracy).min()!)
 
 let repetitionAxis = Array(1...repetitions)
-var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labelledCount) labels)", width: 1900, height: 700, columns: 2, panels: [
-  Panel(title: "test accuracy", xLabel: "repetition", yLabel: "test accuracy",
+var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labelledCount) labels)", width: 1600, height: 800, columns: 2, panels: [
+  Panel(title: "test accuracy (dashed: the means)", xLabel: "repetition", yLabel: "test accuracy",
         series: [.linesPoints(x: repetitionAxis, y: comparison.baseline, label: "baseline (real only)", color: .blue, width: 2, size: 2.5),
                  .linesPoints(x: repetitionAxis, y: comparison.treatment, label: "augmented", color: .vermillion, width: 2, size: 2.5, pointType: 5)],
-        referenceLines: [.horizontal(b.mean, label: "baseline mean", color: .blue),
-                         .horizontal(a.mean, label: "augmented mean", color: .vermillion)],
-        legend: .outside),
+        referenceLines: [.horizontal(b.mean, color: .blue), .horizontal(a.mean, color: .vermillion)],
+        legend: .below),
   Panel(title: "augmented − baseline", xLabel: "repetition", yLabel: "difference (percentage points)",
         series: [.bars(x: repetitionAxis, heights: comparison.differences.map { 100 * $0 }, width: 0.6, label: "per repetition", color: .green)],
         referenceLines: [.horizontal(0, color: .black),
                          .horizontal(100 * diff.mean, label: "mean", color: .vermillion),
                          .horizontal(100 * (diff.mean + diff.standardDeviation), label: "mean ± std", color: .grey),
                          .horizontal(100 * (diff.mean - diff.standardDeviation), color: .grey)],
-        legend: .outside),
+        legend: .below),
 ])
 let accuracyLow = min(a.minimum, b.minimum), accuracyHigh = max(a.maximum, b.maximum)
 let margin = max(0.01, (accuracyHigh - accuracyLow) * 0.3)
 perSeed.panels[0].yAxis.range = (accuracyLow - margin)...(min(1, accuracyHigh + margin))
 perSeed.panels[0].xAxis.range = 0.5...(Double(repetitions) + 0.5)
 perSeed.panels[1].xAxis.range = 0.5...(Double(repetitions) + 0.5)
+perSeed.panels[0].xAxis.tickStep = 1
+perSeed.panels[1].xAxis.tickStep = 1
 let differenceExtent = max(0.5, comparison.differences.map { abs(100 * $0) }.max()! , 100 * (abs(diff.mean) + diff.standardDeviation)) * 1.3
 perSeed.panels[1].yAxis.range = (-differenceExtent)...differenceExtent
 lesson.figure(perSeed, caption: "Left: each repetition's two test accuracies (lines join the repetitions only to pair the eye). Right: the paired differences, their mean and ± one standard deviation.")

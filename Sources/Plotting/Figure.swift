@@ -136,12 +136,21 @@ public struct Axis: Sendable {
   public var maximum: Double?
   /// Base-10 logarithmic scale (values must be positive).
   public var logScale: Bool
+  /// Named ticks instead of numbers (e.g. one per bar: `[Tick(1, "nearest"), Tick(2, "bicubic")]`).
+  public var ticks: [Tick]?
+  /// The distance between numbered ticks (e.g. 1 for whole repetitions); `nil` lets gnuplot choose.
+  public var tickStep: Double?
 
-  public init(_ label: String? = nil, range: ClosedRange<Double>? = nil, logScale: Bool = false) {
+  public init(
+    _ label: String? = nil, range: ClosedRange<Double>? = nil, logScale: Bool = false, ticks: [Tick]? = nil,
+    tickStep: Double? = nil
+  ) {
     self.label = label
     self.minimum = range?.lowerBound
     self.maximum = range?.upperBound
     self.logScale = logScale
+    self.ticks = ticks
+    self.tickStep = tickStep
   }
 
   /// Both ends at once; setting `nil` returns to automatic scaling.
@@ -154,6 +163,16 @@ public struct Axis: Sendable {
       minimum = newValue?.lowerBound
       maximum = newValue?.upperBound
     }
+  }
+}
+
+/// A named tick on an axis: `label` written at `value`.
+public struct Tick: Sendable, Equatable {
+  public var value: Double
+  public var label: String
+  public init(_ value: Double, _ label: String) {
+    self.value = value
+    self.label = label
   }
 }
 

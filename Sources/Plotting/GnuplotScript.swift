@@ -169,6 +169,8 @@ struct ScriptWriter {
     lines.append(rangeCommand("y", panel.yAxis))
     if panel.xAxis.logScale { lines.append("set logscale x 10") }
     if panel.yAxis.logScale { lines.append("set logscale y 10") }
+    if let command = ticsCommand("x", panel.xAxis) { lines.append(command) }
+    if let command = ticsCommand("y", panel.yAxis) { lines.append(command) }
     if panel.equalAspect { lines.append("set size ratio -1") }
     lines.append(legendCommand(panel.legend))
     for (number, label) in panel.labels.enumerated() {
@@ -212,6 +214,15 @@ struct ScriptWriter {
     let low = settings.minimum.map(format) ?? "*"
     let high = settings.maximum.map(format) ?? "*"
     return "set \(axis)range [\(low):\(high)]"
+  }
+
+  /// `set xtics ("a" 1, "b" 2)` for named ticks, `set xtics 1` for a step, nothing for gnuplot's choice.
+  private func ticsCommand(_ axis: String, _ settings: Axis) -> String? {
+    if let ticks = settings.ticks, !ticks.isEmpty {
+      return "set \(axis)tics (" + ticks.map { "\(quoted($0.label)) \(format($0.value))" }.joined(separator: ", ") + ")"
+    }
+    if let step = settings.tickStep, step > 0 { return "set \(axis)tics \(format(step))" }
+    return nil
   }
 
   private func legendCommand(_ legend: Legend) -> String {

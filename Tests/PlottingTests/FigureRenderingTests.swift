@@ -30,6 +30,14 @@ final class FigureRenderingTests: XCTestCase {
     figure.add(.linesPoints(x: x, y: x.map { Double($0) }, label: "lines+points", color: .purple))
     figure.panel.legend = .topLeft
     figure.panel.labels = [TextLabel("a note", x: 2, y: 10)]
+    figure.panel.xAxis.tickStep = 1
+    return figure
+  }
+
+  static func namedTicksFigure() -> Figure {
+    var figure = Figure(name: "bars", title: "Bars with named ticks", yLabel: "score")
+    figure.add(.bars(x: [1, 2, 3], heights: [0.5, 0.8, 0.3], width: 0.6, label: "score"))
+    figure.panel.xAxis = Axis("method", range: 0.4...3.6, ticks: [Tick(1, "nearest"), Tick(2, "bicubic"), Tick(3, "a \"GAN\"")])
     return figure
   }
 
@@ -112,7 +120,7 @@ final class FigureRenderingTests: XCTestCase {
 
   static let allFigures: [Figure] = [
     lossFigure(), pointsFigure(), distributionFigure(), scatterFigure(), surfaceFigure(), panelsFigure(),
-    viridisFigure(),
+    viridisFigure(), namedTicksFigure(),
     Figure(name: "empty", title: "An empty panel still renders", width: 640, height: 400),
   ]
 
@@ -134,6 +142,15 @@ final class FigureRenderingTests: XCTestCase {
       let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") }
       XCTAssertEqual(leftovers, [], figure.name)
     }
+  }
+
+  /// Named ticks and a tick step reach the script as gnuplot `tics` commands.
+  func testTicksAreWrittenIntoTheScript() throws {
+    let folder = try makeTemporaryFolder(self)
+    let named = try String(contentsOf: Self.namedTicksFigure().write(to: folder).script, encoding: .utf8)
+    XCTAssertTrue(named.contains("set xtics (\"nearest\" 1, \"bicubic\" 2, "), named)
+    let stepped = try String(contentsOf: Self.pointsFigure().write(to: folder).script, encoding: .utf8)
+    XCTAssertTrue(stepped.contains("set xtics 1\n"), stepped)
   }
 
   /// The series are really drawn: pixels in each series' colour exist in the picture.
