@@ -106,17 +106,11 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
   }
   var history: [(step: Int, metrics: ClassifierMetrics)] = []
   if let untrained = judge(using: &rng) { history.append((0, untrained)) }
-  var lossSteps: [Int] = [], dLosses: [Double] = [], gLosses: [Double] = [], penalties: [Double] = []
-  let recordEvery = max(1, steps / 300)
+  var lossHistory = LossHistory(totalSteps: steps)
   let progress = lesson.progress(total: steps, label: "training")
   for step in 1...steps {
     let result = trainer.step(using: &rng)
-    if step % recordEvery == 0 || step == steps {
-      lossSteps.append(step)
-      dLosses.append(Double(result.discriminator.loss))
-      gLosses.append(Double(result.generatorLoss))
-      penalties.append(Double(result.discriminator.penalty))
-    }
+    lossHistory.record(result, at: step)
     if snapshotAt.contains(step), let grid = try? ImageGrid(trainer.generate(from: fixedNoise)) { grids.append(grid) }
     if evaluateAt.contains(step), let metrics = judge(using: &rng) { history.append((step, metrics)) }
     progress.update(step, values: ["D loss": Double(result.discriminator.loss), "G loss": Double(result.generatorLoss)])
@@ -129,13 +123,9 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
   lesson.animation("samples", frames: grids + [grids.last!, grids.last!], delay: 0.5,
                    caption: "The same 64 noise vectors over training.")
   var losses = Figure(name: "losses", title: "Losses", xLabel: "step", yLabel: "loss")
-  losses.add(.line(x: lossSteps, y: dLosses, label: "D", color: .blue, width: 2))
-  losses.add(.line(x: lossSteps, y: gLosses, label: "G", color: .vermillion, width: 2))
-  if penalties.contains(where: { $0 != 0 }) {
-    losses.add(.line(x: lossSteps, y: penalties, label: "D's penalty", color: .green, width: 2))
-  }
+  for series in lossHistory.series { losses.add(series) }
   if flags.loss.isProbabilistic { losses.add(.horizontal(2 * log(2), label: "2 ln 2")) }
-  lesson.figure(losses, caption: "Losses every \(recordEvery) steps.")
+  lesson.figure(losses, caption: "Losses every \(lossHistory.every) steps.")
 
   if let reference, let final = history.last?.metrics {
     let metricSteps = history.map(\.step)
@@ -179,16 +169,16 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
     let realDistance = nearestNeighbours(of: realQueries, in: train.images, count: 1).map { Double($0[0].distance) }
     lesson.show("mean pixel distance, test image → nearest training image", realDistance.reduce(0, +) / 16)
   }
-  lesson.show("D loss at the end", dLosses.last!)
-  lesson.show("G loss at the end", gLosses.last!)
+  lesson.show("D loss at the end", lossHistory.discriminator.last!)
+  lesson.show("G loss at the end", lossHistory.generator.last!)
 
   lesson.section("5. Sanity checks")
   lesson.narrate("""
     The playground makes no promise about how well an experiment works: that is what it is for. It checks only that \
     the run is sound: the numbers stayed finite and the images are in the generator's range [−1, 1].
     """)
-  lesson.check("every recorded loss is finite", allFinite(dLosses + gLosses + penalties),
-               detail: "\(lossSteps.count) D and G losses recorded")
+  lesson.check("every recorded loss is finite", lossHistory.allFinite,
+               detail: "\(lossHistory.steps.count) D and G losses recorded")
   lesson.check("every generated pixel is finite and in [−1, 1]",
                finalImages.scalars.allSatisfy { $0.isFinite && $0 >= -1 && $0 <= 1 },
                detail: "\(finalImages.count) pixels")

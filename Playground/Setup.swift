@@ -96,4 +96,3 @@ func describeExperiment(lesson: Lesson, flags: PlaygroundFlags, arguments: [Stri
 
 /// Whether every number is finite.
 func allFinite(_ values: [Float]) -> Bool { values.allSatisfy(\.isFinite) }
-func allFinite(_ values: [Double]) -> Bool { values.allSatisfy(\.isFinite) }

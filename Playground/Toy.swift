@@ -109,17 +109,11 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
   var evalRNG = lesson.makeGenerator(offset: 20)
   var evaluations = [evaluate(step: 0, using: &evalRNG).0]
   var snapshots: [(step: Int, samples: Tensor)] = []
-  var lossSteps: [Int] = [], dLosses: [Double] = [], gLosses: [Double] = [], penalties: [Double] = []
-  let recordEvery = max(1, steps / 300)
+  var lossHistory = LossHistory(totalSteps: steps)
   let progress = lesson.progress(total: steps, label: "training")
   for step in 1...steps {
     let result = trainer.step(using: &rng)
-    if step % recordEvery == 0 || step == steps {
-      lossSteps.append(step)
-      dLosses.append(Double(result.discriminator.loss))
-      gLosses.append(Double(result.generatorLoss))
-      penalties.append(Double(result.discriminator.penalty))
-    }
+    lossHistory.record(result, at: step)
     if evaluateAt.contains(step) {
       let (evaluation, samples) = evaluate(step: step, using: &evalRNG)
       evaluations.append(evaluation)
@@ -155,13 +149,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
                 caption: "The same noise at four points of training: mode hopping shows as samples moving between modes.")
 
   let evaluationSteps = evaluations.map(\.step)
-  var lossPanel = Panel(title: "losses", xLabel: "step", yLabel: "loss", series: [
-    .line(x: lossSteps, y: dLosses, label: "D", color: .blue, width: 2),
-    .line(x: lossSteps, y: gLosses, label: "G", color: .vermillion, width: 2),
-  ])
-  if penalties.contains(where: { $0 != 0 }) {
-    lossPanel.series.append(.line(x: lossSteps, y: penalties, label: "D's penalty", color: .green, width: 2))
-  }
+  var lossPanel = Panel(title: "losses", xLabel: "step", yLabel: "loss", series: lossHistory.series)
   if flags.loss.isProbabilistic { lossPanel.referenceLines.append(.horizontal(2 * log(2), label: "2 ln 2")) }
   var distancePanel = Panel(title: "W1 to the data", xLabel: "step", yLabel: "W1", series: [
     .linesPoints(x: evaluationSteps, y: evaluations.map(\.wasserstein), label: "generated", color: .blue),
@@ -177,7 +165,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
   ], referenceLines: [.horizontal(dataCoverage.highQualityFraction, label: "data")], legend: .bottomRight)
   lesson.figure(Figure(name: "training", title: "Training, measured", width: 1600, height: 1100, columns: 2,
                        panels: [lossPanel, distancePanel, modesPanel, qualityPanel]),
-                caption: "Losses every \(recordEvery) steps; the scores at \(evaluationPoints) points of training.")
+                caption: "Losses every \(lossHistory.every) steps; the scores at \(evaluationPoints) points of training.")
 
   lesson.show("modes captured at the end (of \(target.modeCount))", final.coverage.modesCaptured)
   lesson.show("high-quality share at the end", final.coverage.highQualityFraction)
@@ -185,16 +173,16 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
   lesson.show("W1 to the data at the end", final.wasserstein)
   lesson.show("W1 to the data, best during training", evaluations.map(\.wasserstein).min()!)
   lesson.show("most modes captured during training", evaluations.map(\.coverage.modesCaptured).max()!)
-  lesson.show("D loss at the end", dLosses.last!)
-  lesson.show("G loss at the end", gLosses.last!)
+  lesson.show("D loss at the end", lossHistory.discriminator.last!)
+  lesson.show("G loss at the end", lossHistory.generator.last!)
 
   lesson.section("5. Sanity checks")
   lesson.narrate("""
     The playground makes no promise about how well an experiment works: that is what it is for. It checks only that \
     the run is sound: the numbers stayed finite and the evaluation saw real samples score perfectly.
     """)
-  lesson.check("every recorded loss is finite", allFinite(dLosses + gLosses + penalties),
-               detail: "\(lossSteps.count) D and G losses recorded")
+  lesson.check("every recorded loss is finite", lossHistory.allFinite,
+               detail: "\(lossHistory.steps.count) D and G losses recorded")
   lesson.check("every generated sample is finite", allFinite(finalSamples.scalars),
                detail: "\(finalSamples.count) coordinates")
   lesson.check("real data captures every mode (the protocol works)", measured: dataCoverage.modesCaptured,

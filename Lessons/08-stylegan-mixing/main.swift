@@ -346,12 +346,12 @@ for level in levels {
 lesson.show("pairs measured (A and B of different classes)", differing.count)
 let levelNames = levels.map(\.name)
 var mixingFigure = Figure(name: "mixing-measured", title: "One level's styles from A, the rest from B", columns: 2, panels: [
-  Panel(title: "Whose class is the mixed digit?", xLabel: "level from A: 1 coarse, 2 middle, 3 fine", yLabel: "share of pairs",
+  Panel(title: "Whose class is the mixed digit?", xLabel: "the level whose styles come from A", yLabel: "share of pairs",
         series: [
           .bars(x: [0.85, 1.85, 2.85], heights: levelNames.map { measures[$0]!.agreesWithA }, width: 0.3, label: "A's class", color: .vermillion),
           .bars(x: [1.15, 2.15, 3.15], heights: levelNames.map { measures[$0]!.agreesWithB }, width: 0.3, label: "B's class", color: .blue),
         ], legend: .topLeft),
-  Panel(title: "Whose ink does it follow?", xLabel: "level from A: 1 coarse, 2 middle, 3 fine", yLabel: "correlation of ink",
+  Panel(title: "Whose ink does it follow?", xLabel: "the level whose styles come from A", yLabel: "correlation of ink",
         series: [
           .bars(x: [0.85, 1.85, 2.85], heights: levelNames.map { measures[$0]!.inkCorrelationA }, width: 0.3, label: "with A's ink", color: .vermillion),
           .bars(x: [1.15, 2.15, 3.15], heights: levelNames.map { measures[$0]!.inkCorrelationB }, width: 0.3, label: "with B's ink", color: .blue),
@@ -360,6 +360,7 @@ var mixingFigure = Figure(name: "mixing-measured", title: "One level's styles fr
 for i in 0..<2 {
   mixingFigure.panels[i].xAxis.minimum = 0.4
   mixingFigure.panels[i].xAxis.maximum = 3.6
+  mixingFigure.panels[i].xAxis.ticks = levelNames.enumerated().map { Tick(Double($0.offset + 1), $0.element) }
   mixingFigure.panels[i].yAxis.minimum = min(0, levelNames.map { min(measures[$0]!.inkCorrelationA, measures[$0]!.inkCorrelationB) }.min()!)
   mixingFigure.panels[i].yAxis.maximum = 1.15
 }
