@@ -68,11 +68,11 @@ let package = Package(
     .target(
       name: "CBLAS",
       path: "Sources/CBLAS",
-      cSettings: [.unsafeFlags(["-O2"])],
+      cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])],
       linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "Autograd", dependencies: ["CBLAS"], swiftSettings: optimised),
-    .target(name: "NN", dependencies: ["Autograd"], swiftSettings: optimised),
+    .target(name: "NN", dependencies: ["Autograd", "CBLAS"], swiftSettings: optimised),
     .target(name: "GAN", dependencies: ["Autograd", "NN"], resources: [.copy("Resources")], swiftSettings: optimised),
     .target(name: "Datasets", dependencies: ["Autograd", "CZlib"], swiftSettings: optimised),
     .target(name: "Plotting", dependencies: ["CZlib"], swiftSettings: optimised),

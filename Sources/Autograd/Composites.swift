@@ -1,12 +1,16 @@
 // Composite functions: built from the primitives, with no backward rule of their own, so every derivative order
 // comes for free. Written in numerically stable forms (no exp of a large positive number).
 
-/// max(x, 0). The comparison mask is a constant, so the gradient is 1 where x > 0 and 0 elsewhere.
-public func relu(_ x: Tensor) -> Tensor { x * Tensor(shape: x.shape, scalars: Kernels.greaterMask(x.scalars, 0)) }
+/// max(x, 0): x times the constant mask [x > 0], so the gradient is 1 where x > 0 and 0 elsewhere, and every higher
+/// derivative is 0. The product is taken in one pass (the same values as multiplying by the mask).
+public func relu(_ x: Tensor) -> Tensor { leakyReLU(x, slope: 0) }
 
-/// x where x > 0, slope * x elsewhere (DCGAN's discriminators use slope 0.2).
+/// x where x > 0, slope * x elsewhere (DCGAN's discriminators use slope 0.2): x times the constant mask
+/// (1 where x > 0, else slope), in one pass. Its rule multiplies by the same mask, so it closes under differentiation.
 public func leakyReLU(_ x: Tensor, slope: Float = 0.2) -> Tensor {
-  x * Tensor(shape: x.shape, scalars: Kernels.leakyMask(x.scalars, slope: slope))
+  Tensor.record("leakyReLU", [x], shape: x.shape, scalars: Kernels.leakyReLU(x.scalars, slope: slope)) { g, _, x in
+    [g * Tensor(shape: x[0].shape, scalars: Kernels.leakyMask(x[0].scalars, slope: slope))]
+  }
 }
 
 /// log(1 + e^x), computed as m + log(e^(x - m) + e^-m) with the constant shift m = max(x, 0), so that no exponential

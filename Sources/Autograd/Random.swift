@@ -1,3 +1,5 @@
+import CBLAS
+
 /// A small, fast, seedable generator (xoshiro256**, seeded through SplitMix64): the same seed gives the same
 /// numbers on every run and every machine, which is what makes the lessons' numbers reproducible.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -47,8 +49,10 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
     let radius = (-2 * _log(u1)).squareRoot()
     let angle = 2 * Double.pi * u2
-    spareNormal = Float(radius * _sin(angle))
-    return Float(radius * _cos(angle))
+    var sine = 0.0, cosine = 0.0
+    gc_sincos(angle, &sine, &cosine)
+    spareNormal = Float(radius * sine)
+    return Float(radius * cosine)
   }
 
   /// A uniformly drawn integer in 0..<bound.
@@ -73,5 +77,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 #endif
 
 @inline(__always) private func _log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func _sin(_ x: Double) -> Double { sin(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { cos(x) }

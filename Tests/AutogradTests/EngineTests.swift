@@ -231,6 +231,39 @@ final class KernelTests: XCTestCase {
     }
   }
 
+  /// im2col and col2im take AVX-512 runs for strides 1 and 2 where the CPU has them; they must make exactly the
+  /// copies and sums the plain loops make (bit for bit), on every edge case of padding, width and kernel.
+  func testIm2colVectorPathEqualsPlainLoops() {
+    var rng = SeededGenerator(seed: 11)
+    var checked = 0
+    for stride in 1...3 {
+      for kernel in [1, 2, 3, 4, 7] {
+        for padding in 0...3 where padding < kernel + 1 {
+          for size in [1, 2, 5, 7, 8, 14, 16, 17, 31, 33, 40] where size + 2 * padding >= kernel {
+            let g = ConvGeometry(batch: 3, inChannels: 2, height: size, width: size + 1 - (size % 2), outChannels: 1,
+                                 kernelH: kernel, kernelW: kernel, stride: stride, padding: padding, groups: 1)
+            guard g.outHeight > 0, g.outWidth > 0 else { continue }
+            let x = Tensor.randomNormal(g.inputShape, using: &rng).scalars
+            let n = g.columnRows * 2 * g.outHeight * g.outWidth
+            var fast = [Float](repeating: .nan, count: n), plain = [Float](repeating: -.nan, count: n)
+            x.withUnsafeBufferPointer { px in
+              Kernels.im2col(px.baseAddress!, g, first: 1, count: 2, &fast, plain: false)
+              Kernels.im2col(px.baseAddress!, g, first: 1, count: 2, &plain, plain: true)
+            }
+            XCTAssertEqual(fast, plain, "im2col stride \(stride) kernel \(kernel) padding \(padding) size \(size)")
+            let cols = Tensor.randomNormal([n], using: &rng).scalars
+            var back = x, backPlain = x
+            Kernels.col2im(cols, g, first: 1, count: 2, &back, plain: false)
+            Kernels.col2im(cols, g, first: 1, count: 2, &backPlain, plain: true)
+            XCTAssertEqual(back, backPlain, "col2im stride \(stride) kernel \(kernel) padding \(padding) size \(size)")
+            checked += 1
+          }
+        }
+      }
+    }
+    XCTAssertGreaterThan(checked, 100)
+  }
+
   func testConvTransposeShapes() {
     // DCGAN generator: 1x1 -> 4x4 (stride 1, padding 0), then doubling (stride 2, padding 1).
     let z = Tensor.zeros([2, 100, 1, 1])

@@ -109,9 +109,12 @@ final class PrimitiveGradientTests: XCTestCase {
       avgPool2d($0[0], kernelSize: 3, stride: 2, padding: 1)
     },
     GradientCase(name: "upsample nearest", inputs: [d(1, 2, 2, 3)]) { $0[0].upsampledNearest(2) },
-    // Composites (no rules of their own).
     GradientCase(name: "relu", inputs: [d(6, apart: true)]) { relu($0[0]) },
     GradientCase(name: "leakyReLU", inputs: [d(6, apart: true)]) { leakyReLU($0[0], slope: 0.2) },
+    GradientCase(name: "leakyReLU of a product", inputs: [d(2, 3, apart: true), d(2, 3, seed: 2, apart: true)]) {
+      leakyReLU($0[0] * $0[1], slope: 0.1)
+    },
+    // Composites (no rules of their own).
     GradientCase(name: "sigmoid", inputs: [d(6)]) { sigmoid($0[0] * 3) },
     GradientCase(name: "tanh", inputs: [d(6)]) { tanh($0[0]) },
     GradientCase(name: "softplus", inputs: [d(6)]) { softplus($0[0] * 2) },
@@ -132,6 +135,7 @@ final class PrimitiveGradientTests: XCTestCase {
     "add", "sub", "mul", "div", "neg", "exp", "log", "pow", "sqrt", "abs", "maximum", "minimum", "where", "clamp",
     "sum", "max", "reshape", "permute", "broadcast", "concatenate", "slice", "pad", "reflectionPad",
     "reflectionPadAdjoint", "matmul", "conv2d", "conv2dInputGrad", "conv2dWeightGrad", "avgPool2d", "upsampleNearest",
+    "leakyReLU",
   ]
 
   func testEveryPrimitiveFirstAndSecondOrder() {

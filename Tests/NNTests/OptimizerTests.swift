@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 
+import Autograd
 @testable import NN
 
 /// A module holding one raw parameter, so a test can set its gradient by hand.
@@ -76,6 +77,38 @@ final class OptimizerTests: XCTestCase {
     tiny.theta.grad = Tensor([1e-4])
     adamTiny.step()
     XCTAssertEqual(Double(tiny.theta.scalars[0]), -1e-4 / (1e-4 + 1), accuracy: 1e-9)
+  }
+
+  /// The update runs as a vectorised C loop, on both cores for large parameters and shared out for small ones; it must
+  /// give exactly (bit for bit) what the formula gives in Float, element by element, in any cut of the work.
+  func testAdamFastPathEqualsTheFormulaBitForBit() {
+    final class Many: Module {
+      var big = Tensor.zeros([70_001], requiresGrad: true)
+      var smalls = (0..<40).map { Tensor.zeros([37 + $0 * 50], requiresGrad: true) }
+    }
+    let model = Many()
+    var rng = SeededGenerator(seed: 4)
+    let all = [model.big] + model.smalls
+    for p in all { p.scalars = Tensor.randomNormal(p.shape, using: &rng).scalars }
+    var theta = all.map(\.scalars), m = all.map { [Float](repeating: 0, count: $0.count) }, v = m
+    let (lr, beta1, beta2, eps): (Float, Float, Float, Float) = (2e-4, 0.5, 0.999, 1e-8)
+    let adam = Adam(for: model, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps)
+    for step in 1...3 {
+      let grads = all.map { Tensor.randomNormal($0.shape, using: &rng) }
+      for (p, g) in zip(all, grads) { p.grad = g }
+      adam.step()
+      let stepSize = Float(Double(lr) / (1 - pow(Double(beta1), Double(step))))
+      let root = Float((1 - pow(Double(beta2), Double(step))).squareRoot())
+      for k in all.indices {
+        for i in theta[k].indices {
+          let g = grads[k].scalars[i]
+          m[k][i] = m[k][i] + (1 - beta1) * (g - m[k][i])
+          v[k][i] = v[k][i] * beta2 + (1 - beta2) * g * g
+          theta[k][i] += -stepSize * (m[k][i] / (v[k][i].squareRoot() / root + eps))
+        }
+        XCTAssertEqual(all[k].scalars, theta[k], "parameter \(k) (\(all[k].count) elements) after step \(step)")
+      }
+    }
   }
 
   func testRMSPropMatchesPyTorchsUpdateRule() {

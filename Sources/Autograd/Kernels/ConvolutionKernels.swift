@@ -1,3 +1,5 @@
+import CBLAS
+
 /// The sizes of one 2D convolution from x [batch, inChannels, height, width] to
 /// y [batch, outChannels, outHeight, outWidth] with weight [outChannels, inChannels / groups, kernelH, kernelW].
 public struct ConvGeometry: Equatable, Sendable {
@@ -22,71 +24,20 @@ public struct ConvGeometry: Equatable, Sendable {
 }
 
 extension Kernels {
-  /// Unfolds images [i0, i0 + count) of x into `col` (columnRows x count*P, P = output pixels).
-  static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int, _ col: UnsafeMutablePointer<Float>) {
-    let (h, w, ho, wo, s, p) = (g.height, g.width, g.outHeight, g.outWidth, g.stride, g.padding)
-    let plane = h * w, pixels = ho * wo, width = count * pixels
-    for c in 0..<g.inChannels {
-      for ky in 0..<g.kernelH {
-        for kx in 0..<g.kernelW {
-          let row = col + ((c * g.kernelH + ky) * g.kernelW + kx) * width
-          for j in 0..<count {
-            let src = x + ((i0 + j) * g.inChannels + c) * plane
-            let dst = row + j * pixels
-            // Output columns whose input column is inside the image: ox in [lo, hi).
-            let lo = Swift.max(0, (p - kx + s - 1) / s)
-            let hi = w - 1 + p - kx < 0 ? 0 : Swift.min(wo, (w - 1 + p - kx) / s + 1)
-            for oy in 0..<ho {
-              let iy = oy * s - p + ky
-              let out = dst + oy * wo
-              if iy < 0 || iy >= h || lo >= hi {
-                out.update(repeating: 0, count: wo)
-                continue
-              }
-              if lo > 0 { out.update(repeating: 0, count: lo) }
-              if hi < wo { (out + hi).update(repeating: 0, count: wo - hi) }
-              let line = src + iy * w - p + kx
-              if s == 1 {
-                (out + lo).update(from: line + lo, count: hi - lo)
-              } else {
-                for ox in lo..<hi { out[ox] = line[ox * s] }
-              }
-            }
-          }
-        }
-      }
-    }
+  /// Unfolds images [i0, i0 + count) of x into `col` (columnRows x count*P, P = output pixels). The copies are C
+  /// (Sources/CBLAS/im2col.c): AVX-512 runs for strides 1 and 2 where the CPU has it, plain loops elsewhere; `plain`
+  /// forces the loops (the tests compare both).
+  static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int,
+                     _ col: UnsafeMutablePointer<Float>, plain: Bool = false) {
+    gc_im2col(x + i0 * g.inChannels * g.height * g.width, Int32(g.inChannels), Int32(g.height), Int32(g.width),
+              Int32(g.kernelH), Int32(g.kernelW), Int32(g.stride), Int32(g.padding), Int32(count), plain ? 1 : 0, col)
   }
 
   /// The adjoint of im2col: adds each column entry back onto the input pixel it came from.
-  static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int, _ x: UnsafeMutablePointer<Float>) {
-    let (h, w, ho, wo, s, p) = (g.height, g.width, g.outHeight, g.outWidth, g.stride, g.padding)
-    let plane = h * w, pixels = ho * wo, width = count * pixels
-    for c in 0..<g.inChannels {
-      for ky in 0..<g.kernelH {
-        for kx in 0..<g.kernelW {
-          let row = col + ((c * g.kernelH + ky) * g.kernelW + kx) * width
-          let lo = Swift.max(0, (p - kx + s - 1) / s)
-          let hi = w - 1 + p - kx < 0 ? 0 : Swift.min(wo, (w - 1 + p - kx) / s + 1)
-          if lo >= hi { continue }
-          for j in 0..<count {
-            let dst = x + ((i0 + j) * g.inChannels + c) * plane
-            let src = row + j * pixels
-            for oy in 0..<ho {
-              let iy = oy * s - p + ky
-              if iy < 0 || iy >= h { continue }
-              let line = dst + iy * w - p + kx
-              let values = src + oy * wo
-              if s == 1 {
-                for ox in lo..<hi { line[ox] += values[ox] }
-              } else {
-                for ox in lo..<hi { line[ox * s] += values[ox] }
-              }
-            }
-          }
-        }
-      }
-    }
+  static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int,
+                     _ x: UnsafeMutablePointer<Float>, plain: Bool = false) {
+    gc_col2im(col, Int32(g.inChannels), Int32(g.height), Int32(g.width), Int32(g.kernelH), Int32(g.kernelW),
+              Int32(g.stride), Int32(g.padding), Int32(count), plain ? 1 : 0, x + i0 * g.inChannels * g.height * g.width)
   }
 
   /// y[i, o, q] -> t[o, j * P + q] for the chunk's images (j = i - i0), and back.

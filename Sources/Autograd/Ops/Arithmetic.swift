@@ -148,6 +148,6 @@ extension Tensor {
   /// The values repeated out to a broadcast shape (a plain array, outside the graph).
   func broadcastValues(to shape: [Int]) -> [Float] {
     if self.shape == shape { return scalars }
-    return Kernels.binary(Tensor.zeros(shape), self.detached(), .add, op: "broadcast").values
+    return Kernels.broadcast(scalars, from: self.shape, to: shape)
   }
 }

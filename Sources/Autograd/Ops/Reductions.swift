@@ -100,27 +100,34 @@ extension Kernels {
     x.withUnsafeBufferPointer { px in
       out.withUnsafeMutableBufferPointer { po in
         let p = px.baseAddress!, o = po.baseAddress!
-        for a in 0..<outer {
-          let dst = o + a * inner
-          if inner == 1 {
-            let src = p + a * r
-            if max {
-              var m = src[0]
-              for j in 1..<r where src[j] > m { m = src[j] }
-              dst[0] = m
-            } else {
-              var s: Float = 0
-              for j in 0..<r { s += src[j] }
-              dst[0] = s
+        // Split across the cores along the kept dimensions only (each output sums in the same order on any number of
+        // cores): by outer rows, or by inner columns when there is one outer row.
+        let columns = outer == 1 ? inner : 0
+        Kernels.forEachRange(columns > 0 ? columns : outer, grain: columns > 0 ? r : r * inner) { part in
+          let rows = columns > 0 ? 0..<1 : part
+          let cols = columns > 0 ? part : 0..<inner
+          for a in rows {
+            let dst = o + a * inner
+            if inner == 1 {
+              let src = p + a * r
+              if max {
+                var m = src[0]
+                for j in 1..<r where src[j] > m { m = src[j] }
+                dst[0] = m
+              } else {
+                var s: Float = 0
+                for j in 0..<r { s += src[j] }
+                dst[0] = s
+              }
+              continue
             }
-            continue
-          }
-          for j in 0..<r {
-            let src = p + (a * r + j) * inner
-            if max {
-              for i in 0..<inner where src[i] > dst[i] { dst[i] = src[i] }
-            } else {
-              for i in 0..<inner { dst[i] += src[i] }
+            for j in 0..<r {
+              let src = p + (a * r + j) * inner
+              if max {
+                for i in cols where src[i] > dst[i] { dst[i] = src[i] }
+              } else {
+                for i in cols { dst[i] += src[i] }
+              }
             }
           }
         }

@@ -29,9 +29,28 @@ typedef void (*gc_task_fn)(void *context, int chunk);
 /// returns when all chunks are done. Nested calls, and calls while another thread is using the pool, run serially.
 void gc_parallel_for(int chunks, gc_task_fn fn, void *context);
 
+/// How many of the pool's workers are awake and waiting for work right now (0 when they sleep or are busy).
+int gc_pool_spinning(void);
+
 /// The number of cores the pool uses (the machine's, unless configured before first use).
 int gc_pool_cores(void);
 void gc_pool_configure(int cores);
+
+/// im2col for `count` images starting at x ([count, channels, h, w]) into col ([channels*kh*kw, count*ho*wo]), and
+/// its adjoint (adds into x). `plain` = 1 forces the portable loops (tests compare the two paths).
+void gc_im2col(const float *x, int channels, int h, int w, int kh, int kw, int stride, int pad, int count, int plain,
+               float *col);
+void gc_col2im(const float *col, int channels, int h, int w, int kh, int kw, int stride, int pad, int count,
+               int plain, float *x);
+/// 1 when im2col/col2im with this stride take the AVX-512 path on this CPU.
+int gc_im2col_vectorised(int stride);
+
+/// One Adam update without weight decay (NN.Adam's arithmetic, vectorised; see optim.c).
+void gc_adam_update(float *theta, const float *g, float *m, float *v, long n, float beta2, float oneMinusBeta1,
+                    float oneMinusBeta2, float stepSize, float biasCorrection2Root, float epsilon);
+
+/// sin x and cos x in one call (libm's sincos: one range reduction, the same results as sin and cos).
+void gc_sincos(double x, double *s, double *c);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// Adam (Kingma & Ba), exactly as PyTorch's `torch.optim.Adam` (and `AdamW` with `decoupledWeightDecay`).
@@ -38,23 +39,31 @@ public final class Adam: Optimizer {
 
   public func step() {
     withoutGradients {
-      for (parameter, gradient, state) in parametersToUpdate(model, &states, optimizer: "Adam") {
+      let work = parametersToUpdate(model, &states, optimizer: "Adam")
+      let constants = work.map { _, _, state in
         state.step += 1
         // The bias corrections in Double, as PyTorch computes them from the step count in Python floats.
         let t = Double(state.step)
         let biasCorrection1 = 1 - pow(Double(beta1), t)
         let biasCorrection2 = 1 - pow(Double(beta2), t)
-        let constants = Constants(
+        return Constants(
           stepSize: Float(Double(learningRate) / biasCorrection1),
           biasCorrection2Root: Float(biasCorrection2.squareRoot()),
           beta1: beta1, beta2: beta2, epsilon: epsilon,
           l2: decoupledWeightDecay ? 0 : weightDecay,
           decay: decoupledWeightDecay ? Float(1 - Double(learningRate) * Double(weightDecay)) : 1)
+      }
+      forEachUpdate(sizes: work.map(\.parameter.count)) { index, split in
+        let (parameter, gradient, state) = work[index]
         parameter.scalars.withUnsafeMutableBufferPointer { theta in
           gradient.scalars.withUnsafeBufferPointer { g in
             state.slots[0].values.withUnsafeMutableBufferPointer { m in
               state.slots[1].values.withUnsafeMutableBufferPointer { v in
-                Self.update(theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!, theta.count, constants)
+                let (pt, pg, pm, pv) = (theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
+                split(theta.count) { range in
+                  let i = range.lowerBound
+                  Self.update(pt + i, pg + i, pm + i, pv + i, range.count, constants[index])
+                }
               }
             }
           }
@@ -72,6 +81,12 @@ public final class Adam: Optimizer {
     _ v: UnsafeMutablePointer<Float>, _ n: Int, _ c: Constants
   ) {
     let oneMinusBeta1 = 1 - c.beta1, oneMinusBeta2 = 1 - c.beta2
+    if c.l2 == 0 && c.decay == 1 {
+      // The usual case: the same arithmetic as the loop below, vectorised in C.
+      gc_adam_update(theta, g, m, v, n, c.beta2, oneMinusBeta1, oneMinusBeta2, c.stepSize, c.biasCorrection2Root,
+                     c.epsilon)
+      return
+    }
     for i in 0..<n {
       let grad = c.l2 != 0 ? g[i] + c.l2 * theta[i] : g[i]
       if c.decay != 1 { theta[i] *= c.decay }

@@ -156,3 +156,34 @@ func parametersToUpdate(
     return (parameter, gradient, states.state(for: path, count: parameter.count))
   }
 }
+
+/// Runs `update(item, split)` for every item (parameter) on the engine's cores; the result does not depend on how the
+/// work is cut, since each element's update is independent. A large item is updated on the calling thread and `split`
+/// cuts its elements into one range per core (take the item's storage first, then split: two threads must not both
+/// take the same array for writing). The small items are shared out whole, in runs of about equal total size, and
+/// their `split` runs the whole range at once.
+func forEachUpdate(
+  sizes: [Int], _ update: (_ item: Int, _ split: (_ count: Int, _ body: (Range<Int>) -> Void) -> Void) -> Void
+) {
+  let threshold = Kernels.elementThreshold
+  var small: [Int] = []
+  for (item, size) in sizes.enumerated() {
+    if size >= threshold {
+      update(item) { count, body in Kernels.forEachElementRange(count, body) }
+    } else if size > 0 {
+      small.append(item)
+    }
+  }
+  let total = small.reduce(0) { $0 + sizes[$1] }
+  let chunks = total >= threshold ? Kernels.cores : 1
+  Kernels.parallel(chunks: chunks) { chunk in
+    // An item belongs to the chunk whose share of the total holds the item's first element.
+    let (low, high) = (total * chunk / chunks, total * (chunk + 1) / chunks)
+    var start = 0
+    for item in small {
+      if start >= low && start < high { update(item) { count, body in body(0..<count) } }
+      start += sizes[item]
+      if start >= high { break }
+    }
+  }
+}
