@@ -69,4 +69,16 @@ for w in torch:
     p = lambda rows: statistics.median(r["peak_kb"] for r in rows) / 1024
     o, r, t = m(ours[w]), m(release.get(w, ours[w])), m(torch[w])
     print(f"| {w} | {o:.2f} | {r:.2f} | {t:.2f} | {o / t:.2f}x | {o / r:.2f} | {p(ours[w]):.0f} | {p(torch[w]):.0f} |")
+# The machine's speed drifts within minutes (the two virtual cores sometimes share one physical core), so each
+# round's runs, taken back to back, are also compared with each other: the per-round ratios and their median.
+print()
+print("| workload | ours (debug) by round | PyTorch by round | ours/PyTorch by round | median of round ratios |")
+print("|---|---|---|---|---|")
+for w in torch:
+    if w not in ours: continue
+    a = [r["steps_per_s"] for r in ours[w]]
+    b = [r["steps_per_s"] for r in torch[w]]
+    ratios = [x / y for x, y in zip(a, b)]
+    fmt = lambda v: ", ".join(f"{x:.2f}" for x in v)
+    print(f"| {w} | {fmt(a)} | {fmt(b)} | {fmt(ratios)} | {statistics.median(ratios):.2f}x |")
 PY

@@ -37,6 +37,8 @@ enum KernelBench {
 
   static func run(reps: Int, emit: (String) -> Void) {
     emit(#"{"record": "blas", "description": "\#(Kernels.blasDescription)", "cores": \#(Kernels.cores)}"#)
+    let peak = Kernels.fmaPeak()
+    emit(#"{"record": "kernel", "kernel": "FMA peak (12 chains in registers, \#(peak.vectorBits)-bit), 1 core", "gflops": \#(round1(peak.gflops))}"#)
     let single256 = gemmRate(256, 256, 256, parallel: false, reps: reps)
     let single1024 = gemmRate(1024, 1024, 1024, parallel: false, reps: reps)
     let both1024 = gemmRate(1024, 1024, 1024, parallel: true, reps: reps)

@@ -38,6 +38,14 @@ extension Kernels {
     }
   }
 
+  /// One core's fused multiply-add ceiling in GFLOP/s, measured over about `seconds` with the widest vectors this
+  /// CPU has (`vectorBits` 512 or 256; 0 where there is neither AVX-512 nor AVX2+FMA).
+  public static func fmaPeak(seconds: Double = 0.5) -> (gflops: Double, vectorBits: Int) {
+    var bits: Int32 = 0
+    let rate = gc_fma_peak_gflops(seconds, &bits)
+    return (rate, Int(bits))
+  }
+
   /// Public entry for benchmarks: C = op(A) op(B) for row-major arrays, using the engine's split across cores.
   public static func benchmarkGEMM(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float],

@@ -49,6 +49,10 @@ int gc_im2col_vectorised(int stride);
 void gc_adam_update(float *theta, const float *g, float *m, float *v, long n, float beta2, float oneMinusBeta1,
                     float oneMinusBeta2, float stepSize, float biasCorrection2Root, float epsilon);
 
+/// The fused multiply-add rate of one core in GFLOP/s (2 flops per lane), over about `seconds`, with the widest
+/// vectors the CPU has (*vectorBits = 512 or 256; 0 and a rate of 0 where neither AVX-512 nor AVX2+FMA exists).
+double gc_fma_peak_gflops(double seconds, int *vectorBits);
+
 /// sin x and cos x in one call (libm's sincos: one range reduction, the same results as sin and cos).
 void gc_sincos(double x, double *s, double *c);
 
