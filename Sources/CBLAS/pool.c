@@ -24,9 +24,7 @@ static atomic_int next_chunk;
 static atomic_int done_chunks;
 static atomic_ulong generation;
 static __thread int inside_pool = 0;
-static atomic_int spinning;  // workers awake and waiting for work (a hand-off to them costs about a microsecond)
 
-int gc_pool_spinning(void) { return atomic_load_explicit(&spinning, memory_order_relaxed); }
 
 static inline void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -49,12 +47,10 @@ static void *worker(void *unused) {
   unsigned long seen = 0;
   for (;;) {
     unsigned long now = atomic_load(&generation);
-    atomic_fetch_add(&spinning, 1);
     for (int spin = 0; now == seen && spin < SPIN_ROUNDS; spin++) {
       relax();
       now = atomic_load(&generation);
     }
-    atomic_fetch_sub(&spinning, 1);
     if (now == seen) {
       pthread_mutex_lock(&sleep_lock);
       while ((now = atomic_load(&generation)) == seen) pthread_cond_wait(&wake, &sleep_lock);

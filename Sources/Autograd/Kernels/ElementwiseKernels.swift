@@ -24,18 +24,10 @@ extension Kernels {
   /// Runs `body(chunk)` for chunk in 0..<chunks on the engine's cores (for other modules; 1 chunk runs inline).
   public static func parallel(chunks: Int, _ body: (Int) -> Void) { parallelFor(chunks, body) }
 
-  /// While the pool's workers are awake (between the parallel products of a convolutional network) a hand-off is
-  /// cheap enough to split passes from this many elements. Asleep, waking them costs tens of microseconds, so small
-  /// models that never wake them (an MLP on a batch of 256) keep their passes on one core.
-  static let awakeElementThreshold = 1 << 13
-
   /// The number of chunks for an element-wise pass over `n` items of `grain` elements each (1 or the core count).
   @inline(__always)
   static func elementChunks(_ n: Int, grain: Int = 1) -> Int {
-    let size = n * grain
-    if n < 2 || size < awakeElementThreshold || cores == 1 { return 1 }
-    if size >= elementThreshold || gc_pool_spinning() > 0 { return Swift.min(cores, n) }
-    return 1
+    n * grain >= elementThreshold && n > 1 ? Swift.min(cores, n) : 1
   }
 
   /// Runs `body` over 0..<n, cut into one range per core when the pass is large enough (`grain` elements per item).

@@ -29,9 +29,6 @@ typedef void (*gc_task_fn)(void *context, int chunk);
 /// returns when all chunks are done. Nested calls, and calls while another thread is using the pool, run serially.
 void gc_parallel_for(int chunks, gc_task_fn fn, void *context);
 
-/// How many of the pool's workers are awake and waiting for work right now (0 when they sleep or are busy).
-int gc_pool_spinning(void);
-
 /// The number of cores the pool uses (the machine's, unless configured before first use).
 int gc_pool_cores(void);
 void gc_pool_configure(int cores);
