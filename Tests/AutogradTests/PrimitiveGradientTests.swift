@@ -114,6 +114,15 @@ final class PrimitiveGradientTests: XCTestCase {
     GradientCase(name: "leakyReLU of a product", inputs: [d(2, 3, apart: true), d(2, 3, seed: 2, apart: true)]) {
       leakyReLU($0[0] * $0[1], slope: 0.1)
     },
+    GradientCase(name: "standardize, batch-norm axes", inputs: [d(3, 2, 2, 2)]) {
+      standardize($0[0], axes: [0, 2, 3], epsilon: 1e-5).normalized * Tensor(shape: [3, 2, 2, 2], scalars: (0..<24).map { Float($0 % 5) - 2 })
+    },
+    GradientCase(name: "standardize, instance-norm axes", inputs: [d(2, 2, 3, 2)]) {
+      pow(standardize($0[0], axes: [2, 3], epsilon: 1e-3).normalized, 3)
+    },
+    GradientCase(name: "standardize, layer-norm axis", inputs: [d(3, 4)]) {
+      standardize($0[0] * $0[0], axes: [1], epsilon: 1e-5).normalized
+    },
     // Composites (no rules of their own).
     GradientCase(name: "sigmoid", inputs: [d(6)]) { sigmoid($0[0] * 3) },
     GradientCase(name: "tanh", inputs: [d(6)]) { tanh($0[0]) },
@@ -135,8 +144,33 @@ final class PrimitiveGradientTests: XCTestCase {
     "add", "sub", "mul", "div", "neg", "exp", "log", "pow", "sqrt", "abs", "maximum", "minimum", "where", "clamp",
     "sum", "max", "reshape", "permute", "broadcast", "concatenate", "slice", "pad", "reflectionPad",
     "reflectionPadAdjoint", "matmul", "conv2d", "conv2dInputGrad", "conv2dWeightGrad", "avgPool2d", "upsampleNearest",
-    "leakyReLU",
+    "leakyReLU", "standardize",
   ]
+
+  /// The fused kernels against the same function from element-wise ops: forward values, and the plain backward pass
+  /// (fused) against the recorded one (differentiable ops), on every layout the normalisation layers use.
+  func testStandardizeMatchesItsElementwiseForm() {
+    for (shape, axes) in [([8, 3, 5, 5], [0, 2, 3]), ([16, 6], [0]), ([4, 3, 6, 6], [2, 3]), ([5, 7], [1]), ([2, 3, 4], [0, 1, 2])] {
+      let x = Self.data(shape, seed: 21)
+      let mean = x.mean(alongAxes: axes), centered = x - mean
+      let expected = centered / sqrt((centered * centered).mean(alongAxes: axes) + 1e-5)
+      let (normalized, mu, _) = standardize(x, axes: axes, epsilon: 1e-5)
+      for (a, b) in zip(normalized.scalars, expected.scalars) { XCTAssertEqual(a, b, accuracy: 2e-5, "\(shape) \(axes)") }
+      XCTAssertEqual(mu.scalars.count, mean.count)
+      for (a, b) in zip(mu.scalars, mean.scalars) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+      let weights = Self.data(shape, seed: 22)
+      let input = Tensor(shape: shape, scalars: x.scalars, requiresGrad: true)
+      let loss = (standardize(input, axes: axes, epsilon: 1e-5).normalized * weights).sum()
+      let fused = gradient(of: loss, wrt: input)
+      let recorded = gradient(of: loss, wrt: input, createGraph: true)
+      let other = Tensor(shape: shape, scalars: x.scalars, requiresGrad: true)
+      let otherCentered = other - other.mean(alongAxes: axes)
+      let elementwise = otherCentered / sqrt((otherCentered * otherCentered).mean(alongAxes: axes) + 1e-5)
+      let composite = gradient(of: (elementwise * weights).sum(), wrt: other)
+      for (a, b) in zip(fused.scalars, recorded.scalars) { XCTAssertEqual(a, b, accuracy: 2e-5, "\(shape) \(axes)") }
+      for (a, b) in zip(fused.scalars, composite.scalars) { XCTAssertEqual(a, b, accuracy: 1e-4, "\(shape) \(axes)") }
+    }
+  }
 
   func testEveryPrimitiveFirstAndSecondOrder() {
     var seen = Set<String>()

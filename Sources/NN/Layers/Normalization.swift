@@ -1,13 +1,11 @@
 // Normalisation layers. All three compute x̂ = (x - μ) / √(σ² + ε) over some axes and then γ x̂ + β, with μ and σ²
-// (the biased variance, a mean of squared deviations) built from differentiable ops, so gradients flow through the
-// statistics themselves and second derivatives (gradient penalties) work.
+// the mean and biased variance (a mean of squared deviations). x̂ is the engine's `standardize` primitive: gradients
+// flow through the statistics themselves, and second derivatives (gradient penalties) work.
 
-/// (x - μ) / √(σ² + ε) with μ and σ² the mean and biased variance over `axes` (kept as size 1), plus μ and σ².
+/// (x - μ) / √(σ² + ε) with μ and σ² the mean and biased variance over `axes` (kept as size 1), plus μ and σ² (as
+/// values).
 func standardized(_ x: Tensor, axes: [Int], epsilon: Float) -> (normalized: Tensor, mean: Tensor, variance: Tensor) {
-  let mean = x.mean(alongAxes: axes)
-  let centered = x - mean
-  let variance = (centered * centered).mean(alongAxes: axes)
-  return (centered / sqrt(variance + epsilon), mean, variance)
+  standardize(x, axes: axes, epsilon: epsilon)
 }
 
 /// Batch normalisation over a batch, per feature (channel), as PyTorch's `BatchNorm1d` and `BatchNorm2d`:

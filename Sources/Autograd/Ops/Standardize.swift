@@ -1,0 +1,183 @@
+// Standardisation, the core of batch, instance and layer normalisation: x̂ = (x - μ) / √(σ² + ε) with μ and the
+// biased variance σ² taken over some axes. As a chain of element-wise ops it costs about five passes forward and a
+// dozen backward (a sixth of a DCGAN step); as one primitive it is two passes each way. Its rule is the closed form
+//   ∂L/∂x = (g - mean(g) - x̂ · mean(g x̂)) / √(σ² + ε),
+// computed by a fused kernel for a plain backward pass and, when the backward pass is itself recorded (gradient
+// penalties, Hessian-vector products), from differentiable ops, so every derivative order is still exact.
+
+/// The reduced axes must sit around one contiguous block of kept axes: the tensor is read as [outer, groups, inner]
+/// with statistics per group (batch norm: [N, C, H·W]; instance norm: [1, N·C, H·W]; layer norm: [1, N, features]).
+struct StandardizeLayout: Equatable {
+  let outer, groups, inner: Int
+  var count: Int { outer * inner }
+
+  init?(shape: [Int], axes: [Int]) {
+    let reduced = Set(axes)
+    let kept = (0..<shape.count).filter { !reduced.contains($0) }
+    if let first = kept.first, let last = kept.last {
+      guard last - first + 1 == kept.count else { return nil }
+      outer = shape[..<first].reduce(1, *)
+      groups = shape[first...last].reduce(1, *)
+      inner = shape[(last + 1)...].reduce(1, *)
+    } else {
+      (outer, groups, inner) = (1, 1, shape.reduce(1, *))
+    }
+  }
+}
+
+/// x̂ = (x - μ) / √(σ² + ε) over `axes`, with μ and σ² (biased) per position of the other axes, shaped like x with
+/// the reduced axes kept as size 1 (the statistics are plain values, outside the graph).
+public func standardize(_ x: Tensor, axes: [Int], epsilon: Float) -> (normalized: Tensor, mean: Tensor, variance: Tensor) {
+  let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: x.rank, op: "standardize") }).sorted()
+  var statisticsShape = x.shape
+  for axis in normalised { statisticsShape[axis] = 1 }
+  guard let layout = StandardizeLayout(shape: x.shape, axes: normalised), layout.count > 0 else {
+    // Kept axes that are not one block: the same function from element-wise ops.
+    let mean = x.mean(alongAxes: normalised)
+    let centered = x - mean
+    let variance = (centered * centered).mean(alongAxes: normalised)
+    return (centered / sqrt(variance + epsilon), mean.detached(), variance.detached())
+  }
+  let (values, mean, variance, inverseDeviation) = Kernels.standardize(x.scalars, layout, epsilon: epsilon)
+  let normalized = Tensor.record("standardize", [x], shape: x.shape, scalars: values) { g, out, inputs in
+    if !GradientMode.isEnabled {
+      // A plain backward pass: the closed form in one fused kernel.
+      return [Tensor(shape: g.shape, scalars: Kernels.standardizeBackward(g.scalars, out.scalars, inverseDeviation, layout))]
+    }
+    // A recorded backward pass: the same closed form from differentiable ops (σ again as a function of x).
+    let x = inputs[0]
+    let centered = x - x.mean(alongAxes: normalised)
+    let deviation = sqrt((centered * centered).mean(alongAxes: normalised) + epsilon)
+    let projected = g - g.mean(alongAxes: normalised) - out * (g * out).mean(alongAxes: normalised)
+    return [projected / deviation]
+  }
+  return (normalized, Tensor(shape: statisticsShape, scalars: mean), Tensor(shape: statisticsShape, scalars: variance))
+}
+
+extension Kernels {
+  /// Σ (x - shift) and Σ (x - shift)² over n floats: eight lanes of partial sums (a single running sum would wait on
+  /// each addition), totals in Double.
+  @inline(__always)
+  static func shiftedMoments(_ p: UnsafePointer<Float>, _ n: Int, shift: Float) -> (Double, Double) {
+    var sum = SIMD8<Float>(), squares = SIMD8<Float>()
+    let s = SIMD8<Float>(repeating: shift)
+    var i = 0
+    while i + 8 <= n {
+      let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) - s
+      sum += v
+      squares += v * v
+      i += 8
+    }
+    var total = Double(sum.sum()), totalSquares = Double(squares.sum())
+    while i < n {
+      let v = Double(p[i] - shift)
+      total += v
+      totalSquares += v * v
+      i += 1
+    }
+    return (total, totalSquares)
+  }
+
+  /// Σ g and Σ g x̂ over n floats, as `shiftedMoments`.
+  @inline(__always)
+  static func productSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> (Double, Double) {
+    var sum = SIMD8<Float>(), products = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+      let a = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+      let b = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+      sum += a
+      products += a * b
+      i += 8
+    }
+    var total = Double(sum.sum()), totalProducts = Double(products.sum())
+    while i < n {
+      total += Double(g[i])
+      totalProducts += Double(g[i]) * Double(x[i])
+      i += 1
+    }
+    return (total, totalProducts)
+  }
+
+  /// x̂, μ, σ² and 1/√(σ² + ε) per group; groups are shared out across the cores. The moments are taken about the
+  /// group's first value (no cancellation when the mean is large against the spread).
+  static func standardize(_ x: [Float], _ layout: StandardizeLayout, epsilon: Float)
+    -> (values: [Float], mean: [Float], variance: [Float], inverseDeviation: [Float])
+  {
+    let (outer, groups, inner) = (layout.outer, layout.groups, layout.inner)
+    let n = Double(layout.count)
+    var out = uninitialised(x.count)
+    var mean = uninitialised(groups), variance = uninitialised(groups), inverse = uninitialised(groups)
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { po in
+        mean.withUnsafeMutableBufferPointer { pm in
+          variance.withUnsafeMutableBufferPointer { pv in
+            inverse.withUnsafeMutableBufferPointer { pi in
+              let (p, o, m, v, inv) = (px.baseAddress!, po.baseAddress!, pm.baseAddress!, pv.baseAddress!, pi.baseAddress!)
+              forEachRange(groups, grain: layout.count) { range in
+                for group in range {
+                  let pivot = p[group * inner]
+                  var sum = 0.0, squares = 0.0
+                  for a in 0..<outer {
+                    let (s1, s2) = shiftedMoments(p + (a * groups + group) * inner, inner, shift: pivot)
+                    sum += s1
+                    squares += s2
+                  }
+                  let offset = sum / n
+                  let sigma2 = Swift.max(0, squares / n - offset * offset)
+                  let mu = Double(pivot) + offset
+                  let scale = Float(1 / (sigma2 + Double(epsilon)).squareRoot()), shift = Float(mu)
+                  m[group] = shift
+                  v[group] = Float(sigma2)
+                  inv[group] = scale
+                  for a in 0..<outer {
+                    let start = (a * groups + group) * inner
+                    let (row, dst) = (p + start, o + start)
+                    for i in 0..<inner { dst[i] = (row[i] - shift) * scale }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (out, mean, variance, inverse)
+  }
+
+  /// (g - mean(g) - x̂ · mean(g x̂)) / √(σ² + ε) per group, from g, x̂ and 1/√(σ² + ε).
+  static func standardizeBackward(_ g: [Float], _ normalized: [Float], _ inverseDeviation: [Float],
+                                  _ layout: StandardizeLayout) -> [Float]
+  {
+    let (outer, groups, inner) = (layout.outer, layout.groups, layout.inner)
+    let n = Double(layout.count)
+    var dx = uninitialised(g.count)
+    g.withUnsafeBufferPointer { pg in
+      normalized.withUnsafeBufferPointer { px in
+        inverseDeviation.withUnsafeBufferPointer { pi in
+          dx.withUnsafeMutableBufferPointer { pd in
+            let (gp, xp, inv, d) = (pg.baseAddress!, px.baseAddress!, pi.baseAddress!, pd.baseAddress!)
+            forEachRange(groups, grain: layout.count) { range in
+              for group in range {
+                var sumG = 0.0, sumGX = 0.0
+                for a in 0..<outer {
+                  let start = (a * groups + group) * inner
+                  let (s1, s2) = productSums(gp + start, xp + start, inner)
+                  sumG += s1
+                  sumGX += s2
+                }
+                let meanG = Float(sumG / n), meanGX = Float(sumGX / n), scale = inv[group]
+                for a in 0..<outer {
+                  let start = (a * groups + group) * inner
+                  let (gr, xr, dr) = (gp + start, xp + start, d + start)
+                  for i in 0..<inner { dr[i] = (gr[i] - meanG - xr[i] * meanGX) * scale }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return dx
+  }
+}
