@@ -228,6 +228,11 @@ final class KernelTests: XCTestCase {
       XCTAssertEqual(weightGradient.count, w.count)
       let rhsWeights = zip(w.scalars, weightGradient).reduce(Float(0)) { $0 + $1.0 * $1.1 }
       XCTAssertEqual(lhs, rhsWeights, accuracy: 1e-3 * max(1, Swift.abs(lhs)), "weight gradient, config \((b, ci, co, size, k, s, p, g))")
+      // Through the graph the weight gradient reuses the forward pass's column matrices (small images): the same
+      // numbers, bit for bit, as unfolding x again.
+      let trainable = Tensor(shape: w.shape, scalars: w.scalars, requiresGrad: true)
+      let viaGraph = gradient(of: (conv2d(x, trainable, stride: s, padding: p, groups: g) * u).sum(), wrt: trainable)
+      XCTAssertEqual(viaGraph.scalars, weightGradient, "kept columns, config \((b, ci, co, size, k, s, p, g))")
     }
   }
 

@@ -65,33 +65,47 @@ extension Kernels {
   /// Images with at least `wideImage` output pixels already make wide products one at a time, so a chunk hands them
   /// to `body` one by one (`accumulate` is true after the chunk's first call): no layout moves, a smaller column
   /// matrix. Small images are unfolded side by side so that the product is wide.
+  ///
+  /// `keep` stores each chunk's column matrix after `body` (small images only: there it is the whole chunk's); with
+  /// `saved` holding them, `body` is told (`ready`) that `col` already holds the chunk's columns.
   private static func forEachChunk(
-    _ g: ConvGeometry,
-    _ body: (_ chunk: Int, _ chunks: Int, _ images: Range<Int>, _ accumulate: Bool, _ col: UnsafeMutablePointer<Float>,
-             _ staging: UnsafeMutablePointer<Float>) -> Void
+    _ g: ConvGeometry, keep: SavedColumns? = nil, saved: SavedColumns? = nil,
+    _ body: (_ chunk: Int, _ chunks: Int, _ images: Range<Int>, _ accumulate: Bool, _ ready: Bool,
+             _ col: UnsafeMutablePointer<Float>, _ staging: UnsafeMutablePointer<Float>) -> Void
   ) {
     let pixels = g.outHeight * g.outWidth
     let chunks = chunkCount(cost: g.flops, items: g.batch)
-    let wideImage = 256
     parallelFor(chunks) { chunk in
       let images = chunkRange(chunk, of: chunks, total: g.batch)
-      let step = pixels >= wideImage ? 1 : images.count
+      let step = keepsColumns(g) ? images.count : 1
       let n = step * pixels
-      var col = uninitialised(g.columnRows * n)
       var staging = uninitialised(step == 1 ? 0 : g.outChannels * n)
-      col.withUnsafeMutableBufferPointer { pc in
+      func run(_ col: UnsafeMutablePointer<Float>, ready: Bool) {
         staging.withUnsafeMutableBufferPointer { ps in
           for start in stride(from: images.lowerBound, to: images.upperBound, by: step) {
             let part = start..<Swift.min(start + step, images.upperBound)
-            body(chunk, chunks, part, start != images.lowerBound, pc.baseAddress!, ps.baseAddress ?? pc.baseAddress!)
+            body(chunk, chunks, part, start != images.lowerBound, ready, col, ps.baseAddress ?? col)
           }
         }
       }
+      if let cached = saved?.columns(chunk, of: chunks) {
+        // Read only (a mutable view would copy the kept array).
+        cached.withUnsafeBufferPointer { pc in run(UnsafeMutablePointer(mutating: pc.baseAddress!), ready: true) }
+        return
+      }
+      var col = uninitialised(g.columnRows * n)
+      col.withUnsafeMutableBufferPointer { pc in run(pc.baseAddress!, ready: false) }
+      keep?.store(col, chunk, of: chunks)
     }
   }
 
-  /// y = conv(x, w).
-  static func conv2d(_ x: [Float], _ w: [Float], _ g: ConvGeometry) -> [Float] {
+  /// Whether a convolution unfolds each batch chunk into one column matrix (images under 256 output pixels; wider
+  /// ones make wide products one image at a time), so that the forward pass's columns can be kept for the weight
+  /// gradient.
+  static func keepsColumns(_ g: ConvGeometry) -> Bool { g.outHeight * g.outWidth < 256 }
+
+  /// y = conv(x, w); `keep` receives the column matrices when given.
+  static func conv2d(_ x: [Float], _ w: [Float], _ g: ConvGeometry, keep: SavedColumns? = nil) -> [Float] {
     let pixels = g.outHeight * g.outWidth
     var y = uninitialised(g.batch * g.outChannels * pixels)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
@@ -99,7 +113,7 @@ extension Kernels {
       w.withUnsafeBufferPointer { pw in
         y.withUnsafeMutableBufferPointer { py in
           let X = UncheckedBox(px.baseAddress!), W = UncheckedBox(pw.baseAddress!), Y = SharedPointer(base: py.baseAddress!)
-          forEachChunk(g) { _, chunks, images, _, col, staging in
+          forEachChunk(g, keep: keep) { _, chunks, images, _, _, col, staging in
             let n = images.count * pixels
             im2col(X.value, g, first: images.lowerBound, count: images.count, col)
             let out = images.count == 1 ? Y.base + images.lowerBound * g.outChannels * pixels : staging
@@ -139,7 +153,7 @@ extension Kernels {
       w.withUnsafeBufferPointer { pw in
         x.withUnsafeMutableBufferPointer { px in
           let GY = UncheckedBox(pg.baseAddress!), W = UncheckedBox(pw.baseAddress!), X = SharedPointer(base: px.baseAddress!)
-          forEachChunk(g) { _, chunks, images, _, col, staging in
+          forEachChunk(g) { _, chunks, images, _, _, col, staging in
             let n = images.count * pixels
             let source = channelsFirst(GY.value, g, images, staging)
             for group in 0..<g.groups {
@@ -154,8 +168,9 @@ extension Kernels {
     return x
   }
 
-  /// The gradient with respect to w of <gy, conv(x, w)>, summed over the batch.
-  static func conv2dWeightGrad(_ x: [Float], _ gy: [Float], _ g: ConvGeometry) -> [Float] {
+  /// The gradient with respect to w of <gy, conv(x, w)>, summed over the batch. `saved`: the forward pass's column
+  /// matrices of this x, if it kept them (the same values im2col would make again).
+  static func conv2dWeightGrad(_ x: [Float], _ gy: [Float], _ g: ConvGeometry, saved: SavedColumns? = nil) -> [Float] {
     let pixels = g.outHeight * g.outWidth
     let chunks = chunkCount(cost: g.flops, items: g.batch)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
@@ -165,9 +180,9 @@ extension Kernels {
       gy.withUnsafeBufferPointer { pg in
         partial.withUnsafeMutableBufferPointer { pp in
           let X = UncheckedBox(px.baseAddress!), GY = UncheckedBox(pg.baseAddress!), P = SharedPointer(base: pp.baseAddress!)
-          forEachChunk(g) { chunk, chunks, images, accumulate, col, staging in
+          forEachChunk(g, saved: saved) { chunk, chunks, images, accumulate, ready, col, staging in
             let n = images.count * pixels
-            im2col(X.value, g, first: images.lowerBound, count: images.count, col)
+            if !ready { im2col(X.value, g, first: images.lowerBound, count: images.count, col) }
             let source = channelsFirst(GY.value, g, images, staging)
             for group in 0..<g.groups {
               gemm(transA: false, transB: true, m: go, n: gi, k: n, source + group * go * n, lda: n,
@@ -184,5 +199,33 @@ extension Kernels {
       for i in 0..<size { out[i] += partial[c * size + i] }
     }
     return out
+  }
+}
+
+/// The column matrices of one convolution's forward pass, one per batch chunk, kept for its weight gradient: the
+/// backward pass then skips unfolding the same x again (a third of the unfolding in a DCGAN step). Each chunk stores
+/// and reads only its own slot.
+final class SavedColumns: @unchecked Sendable {
+  private let slots: UnsafeMutablePointer<[Float]>
+  private let count: Int
+
+  init(chunks: Int) {
+    count = chunks
+    slots = .allocate(capacity: chunks)
+    slots.initialize(repeating: [], count: chunks)
+  }
+
+  deinit {
+    slots.deinitialize(count: count)
+    slots.deallocate()
+  }
+
+  func store(_ columns: [Float], _ chunk: Int, of chunks: Int) {
+    if chunks == count { slots[chunk] = columns }
+  }
+
+  /// The chunk's columns, if stored under the same cut of the batch.
+  func columns(_ chunk: Int, of chunks: Int) -> [Float]? {
+    chunks == count && !slots[chunk].isEmpty ? slots[chunk] : nil
   }
 }

@@ -46,9 +46,12 @@ public func convTranspose2d(
 }
 
 func convolve(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
-  Tensor.record("conv2d", [x, w], shape: g.outputShape, scalars: Kernels.conv2d(x.scalars, w.scalars, g)) {
-    gy, _, i, needed in
-    [needed[0] ? convolveInputGrad(gy, i[1], g) : nil, needed[1] ? convolveWeightGrad(i[0], gy, g) : nil]
+  // When w will want a gradient, the forward pass keeps its column matrices for it (small images only).
+  let keep = GradientMode.isEnabled && w.requiresGrad && Kernels.keepsColumns(g)
+    ? SavedColumns(chunks: chunkCount(cost: g.flops, items: g.batch)) : nil
+  let y = Kernels.conv2d(x.scalars, w.scalars, g, keep: keep)
+  return Tensor.record("conv2d", [x, w], shape: g.outputShape, scalars: y) { gy, _, i, needed in
+    [needed[0] ? convolveInputGrad(gy, i[1], g) : nil, needed[1] ? convolveWeightGrad(i[0], gy, g, saved: keep) : nil]
   }
 }
 
@@ -59,8 +62,9 @@ func convolveInputGrad(_ gy: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
   }
 }
 
-func convolveWeightGrad(_ x: Tensor, _ gy: Tensor, _ g: ConvGeometry) -> Tensor {
-  Tensor.record("conv2dWeightGrad", [x, gy], shape: g.weightShape, scalars: Kernels.conv2dWeightGrad(x.scalars, gy.scalars, g)) {
+func convolveWeightGrad(_ x: Tensor, _ gy: Tensor, _ g: ConvGeometry, saved: SavedColumns? = nil) -> Tensor {
+  let values = Kernels.conv2dWeightGrad(x.scalars, gy.scalars, g, saved: saved)
+  return Tensor.record("conv2dWeightGrad", [x, gy], shape: g.weightShape, scalars: values) {
     gw, _, i, needed in
     [needed[0] ? convolveInputGrad(i[1], gw, g) : nil, needed[1] ? convolve(i[0], gw, g) : nil]
   }
