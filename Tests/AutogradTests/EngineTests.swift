@@ -233,6 +233,15 @@ final class KernelTests: XCTestCase {
       let trainable = Tensor(shape: w.shape, scalars: w.scalars, requiresGrad: true)
       let viaGraph = gradient(of: (conv2d(x, trainable, stride: s, padding: p, groups: g) * u).sum(), wrt: trainable)
       XCTAssertEqual(viaGraph.scalars, weightGradient, "kept columns, config \((b, ci, co, size, k, s, p, g))")
+      // The transposed convolution's two gradients share one unfolding of the incoming gradient: its weight gradient
+      // equals the plain kernel's, bit for bit, and its input gradient is the convolution of that gradient.
+      let source = Tensor(shape: u.shape, scalars: u.scalars, requiresGrad: true)
+      let transposedWeights = Tensor(shape: w.shape, scalars: w.scalars, requiresGrad: true)
+      let upstream = Tensor.randomNormal(x.shape, using: &rng)
+      let both = gradients(of: (convolveInputGrad(source, transposedWeights, geometry) * upstream).sum(),
+                           wrt: [source, transposedWeights])
+      XCTAssertEqual(both[0].scalars, Kernels.conv2d(upstream.scalars, w.scalars, geometry))
+      XCTAssertEqual(both[1].scalars, Kernels.conv2dWeightGrad(upstream.scalars, u.scalars, geometry))
     }
   }
 

@@ -46,19 +46,29 @@ public func convTranspose2d(
 }
 
 func convolve(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
-  // When w will want a gradient, the forward pass keeps its column matrices for it (small images only).
-  let keep = GradientMode.isEnabled && w.requiresGrad && Kernels.keepsColumns(g)
-    ? SavedColumns(chunks: chunkCount(cost: g.flops, items: g.batch)) : nil
+  convolveKeepingColumns(x, w, g, alsoFor: false).output
+}
+
+/// conv(x, w), keeping its column matrices (small images only) when a gradient in w will need them, or when the
+/// caller will take another weight gradient with this same x (`alsoFor`); they are returned for that.
+func convolveKeepingColumns(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry, alsoFor other: Bool)
+  -> (output: Tensor, columns: SavedColumns?)
+{
+  let wanted = other || (GradientMode.isEnabled && w.requiresGrad)
+  let keep = wanted && Kernels.keepsColumns(g) ? SavedColumns(chunks: chunkCount(cost: g.flops, items: g.batch)) : nil
   let y = Kernels.conv2d(x.scalars, w.scalars, g, keep: keep)
-  return Tensor.record("conv2d", [x, w], shape: g.outputShape, scalars: y) { gy, _, i, needed in
+  let output = Tensor.record("conv2d", [x, w], shape: g.outputShape, scalars: y) { gy, _, i, needed in
     [needed[0] ? convolveInputGrad(gy, i[1], g) : nil, needed[1] ? convolveWeightGrad(i[0], gy, g, saved: keep) : nil]
   }
+  return (output, keep)
 }
 
 func convolveInputGrad(_ gy: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
   Tensor.record("conv2dInputGrad", [gy, w], shape: g.inputShape, scalars: Kernels.conv2dInputGrad(gy.scalars, w.scalars, g)) {
     gx, _, i, needed in
-    [needed[0] ? convolve(gx, i[1], g) : nil, needed[1] ? convolveWeightGrad(gx, i[0], g) : nil]
+    // Both gradients unfold gx the same way: the first one's columns serve the second.
+    let first = needed[0] ? convolveKeepingColumns(gx, i[1], g, alsoFor: needed[1]) : nil
+    return [first?.output, needed[1] ? convolveWeightGrad(gx, i[0], g, saved: first?.columns) : nil]
   }
 }
 
