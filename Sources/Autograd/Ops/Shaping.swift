@@ -281,14 +281,19 @@ extension Kernels {
     let h = shape[rank - 2], w = shape[rank - 1]
     let planes = x.count / Swift.max(h * w, 1)
     let ho = h + 2 * p, wo = w + 2 * p
-    var out = [Float](repeating: 0, count: planes * ho * wo)
+    var out = uninitialised(planes * ho * wo)  // every element is written
     x.withUnsafeBufferPointer { px in
       out.withUnsafeMutableBufferPointer { po in
-        for plane in 0..<planes {
-          let src = px.baseAddress! + plane * h * w, dst = po.baseAddress! + plane * ho * wo
-          for y in 0..<ho {
-            let sy = reflect(y - p, h)
-            for xo in 0..<wo { dst[y * wo + xo] = src[sy * w + reflect(xo - p, w)] }
+        guard let source = px.baseAddress, let target = po.baseAddress else { return }
+        forEachRange(planes, grain: ho * wo) { range in
+          for plane in range {
+            let src = source + plane * h * w, dst = target + plane * ho * wo
+            for y in 0..<ho {
+              let line = src + reflect(y - p, h) * w, row = dst + y * wo
+              for xo in 0..<p { row[xo] = line[p - xo] }
+              for xo in 0..<w { row[p + xo] = line[xo] }
+              for xo in 0..<p { row[p + w + xo] = line[w - 2 - xo] }
+            }
           }
         }
       }
@@ -304,11 +309,14 @@ extension Kernels {
     var out = [Float](repeating: 0, count: planes * h * w)
     g.withUnsafeBufferPointer { pg in
       out.withUnsafeMutableBufferPointer { po in
-        for plane in 0..<planes {
-          let src = pg.baseAddress! + plane * ho * wo, dst = po.baseAddress! + plane * h * w
-          for y in 0..<ho {
-            let sy = reflect(y - p, h)
-            for xo in 0..<wo { dst[sy * w + reflect(xo - p, w)] += src[y * wo + xo] }
+        guard let source = pg.baseAddress, let target = po.baseAddress else { return }
+        forEachRange(planes, grain: ho * wo) { range in
+          for plane in range {
+            let src = source + plane * ho * wo, dst = target + plane * h * w
+            for y in 0..<ho {
+              let sy = reflect(y - p, h)
+              for xo in 0..<wo { dst[sy * w + reflect(xo - p, w)] += src[y * wo + xo] }
+            }
           }
         }
       }
