@@ -95,13 +95,113 @@ static void fallback_sgemm(int transA, int transB, int M, int N, int K, float al
   }
 }
 
+static void blas_call(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc) {
+  blas_sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// OpenBLAS copies ("packs") both operands of a product into its own layout, unless M·N·K is at most 10⁶: then a
+// small-matrix kernel reads them where they are. For a product with few rows (a convolution with 16 or 32 output
+// channels) the packing costs as much as the arithmetic: 16 x 1024 x 147 runs at 46 GFLOP/s whole and 111 cut into
+// four 256-column products. Cutting must not change a single result, and for some shapes the small kernel adds in
+// another order. So each shape is certified once: the whole product and the cut one on the same pseudo-random data,
+// compared bit for bit (the order of a BLAS kernel's operations depends on the shape and on beta, never on the
+// values); only shapes that match are ever cut. GAN_GEMM_SPLIT=0 turns the cutting off; GAN_GEMM_SPLIT_LOG=1 prints
+// each certificate.
+enum { SMALL_MNK = 1000000, MIN_PIECE = 64, CACHE_SIZE = 4096 };
+typedef struct {
+  int used, transA, transB, M, N, K, width, certified;
+  float beta;
+} certificate;
+static certificate certificates[CACHE_SIZE];
+static pthread_mutex_t certificate_lock = PTHREAD_MUTEX_INITIALIZER;
+static int split_enabled = -1;
+
+static void cut_call(int transA, int transB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                     float beta, float *C, int ldc, int width) {
+  for (int start = 0; start < N; start += width) {
+    int n = N - start < width ? N - start : width;
+    const float *b = transB ? B + (size_t)start * ldb : B + start;
+    blas_call(transA, transB, M, n, K, 1, A, lda, b, ldb, beta, C + start, ldc);
+  }
+}
+
+static int certify(int transA, int transB, int M, int N, int K, float beta, int width) {
+  size_t sa = (size_t)M * K, sb = (size_t)K * N, sc = (size_t)M * N;
+  float *a = malloc(sizeof(float) * sa), *b = malloc(sizeof(float) * sb), *whole = malloc(sizeof(float) * sc),
+        *cut = malloc(sizeof(float) * sc);
+  int same = 0;
+  if (a && b && whole && cut) {
+    unsigned long long x = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < sa; i++) { x = x * 6364136223846793005ull + 1442695040888963407ull; a[i] = (float)(x >> 40) / 16777216.0f - 0.5f; }
+    for (size_t i = 0; i < sb; i++) { x = x * 6364136223846793005ull + 1442695040888963407ull; b[i] = (float)(x >> 40) / 16777216.0f - 0.5f; }
+    for (size_t i = 0; i < sc; i++) { x = x * 6364136223846793005ull + 1442695040888963407ull; whole[i] = cut[i] = (float)(x >> 40) / 16777216.0f - 0.5f; }
+    int lda = transA ? M : K, ldb = transB ? K : N;
+    blas_call(transA, transB, M, N, K, 1, a, lda, b, ldb, beta, whole, N);
+    cut_call(transA, transB, M, N, K, a, lda, b, ldb, beta, cut, N, width);
+    same = memcmp(whole, cut, sizeof(float) * sc) == 0;
+  }
+  free(a); free(b); free(whole); free(cut);
+  return same;
+}
+
+/// The column width to cut this product into, or 0 to run it whole.
+static int piece_width(int transA, int transB, int M, int N, int K, float beta) {
+  if (split_enabled < 0) {
+    const char *flag = getenv("GAN_GEMM_SPLIT");
+    split_enabled = !(flag && strcmp(flag, "0") == 0);
+  }
+  if (!split_enabled || K == 0 || (long long)M * N * K <= SMALL_MNK) return 0;
+  // Certifying allocates both operands and two results: not for products beyond 32 M floats.
+  if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
+  long long width = SMALL_MNK / ((long long)M * K);
+  if (width < MIN_PIECE || width >= N) return 0;
+  // Pieces a power of two wide (the width the small kernel's lanes divide; measured to certify more often).
+  int w = MIN_PIECE;
+  while ((long long)w * 2 <= width) w *= 2;
+  unsigned h = (unsigned)(transA * 7 + transB * 13) ^ ((unsigned)M * 2654435761u) ^ ((unsigned)N * 40503u) ^ ((unsigned)K * 69069u);
+  pthread_mutex_lock(&certificate_lock);
+  for (unsigned probe = 0; probe < CACHE_SIZE; probe++) {
+    certificate *c = &certificates[(h + probe) % CACHE_SIZE];
+    if (c->used && c->transA == transA && c->transB == transB && c->M == M && c->N == N && c->K == K && c->width == w &&
+        c->beta == beta) {
+      int ok = c->certified;
+      pthread_mutex_unlock(&certificate_lock);
+      return ok ? w : 0;
+    }
+    if (!c->used) {
+      int ok = certify(transA, transB, M, N, K, beta, w);
+      *c = (certificate){1, transA, transB, M, N, K, w, ok, beta};
+      if (getenv("GAN_GEMM_SPLIT_LOG")) fprintf(stderr, "certify t%d%d M%d N%d K%d beta%g width%d -> %d\n", transA, transB, M, N, K, beta, w, ok);
+      pthread_mutex_unlock(&certificate_lock);
+      return ok ? w : 0;
+    }
+  }
+  pthread_mutex_unlock(&certificate_lock);
+  return 0;  // table full: run whole
+}
+
+void gc_sgemm_whole(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                    int ldb, float beta, float *C, int ldc) {
+  if (M == 0 || N == 0) return;
+  gc_blas_load();
+  if (blas_sgemm == NULL)
+    fallback_sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else
+    blas_call(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void gc_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
               int ldb, float beta, float *C, int ldc) {
   if (M == 0 || N == 0) return;
   gc_blas_load();
-  if (blas_sgemm != NULL)
-    blas_sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C,
-               ldc);
-  else
+  if (blas_sgemm == NULL) {
     fallback_sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  int width = alpha == 1 ? piece_width(transA, transB, M, N, K, beta) : 0;
+  if (width > 0)
+    cut_call(transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc, width);
+  else
+    blas_call(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

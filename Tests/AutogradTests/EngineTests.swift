@@ -177,6 +177,34 @@ final class KernelTests: XCTestCase {
     }
   }
 
+  /// Products with few rows are cut into column pieces small enough for OpenBLAS's small-matrix kernel, but only for
+  /// shapes certified to give the whole product's results bit for bit: every product here, cut or not, must equal
+  /// the uncut one exactly (shapes that certify and shapes that do not, beta 0 and 1, all four transpositions).
+  func testCutProductsEqualWholeOnesBitForBit() {
+    var rng = SeededGenerator(seed: 17)
+    let shapes = [(16, 1024, 147), (3, 1024, 784), (32, 256, 144), (64, 6272, 16), (8, 2048, 784), (64, 128, 576),
+                  (32, 23912, 288), (16, 147, 1024), (128, 1024, 18)]
+    for (m, n, k) in shapes {
+      for (transA, transB) in [(false, false), (false, true), (true, false), (true, true)] {
+        for beta: Float in [0, 1] {
+          let a = Tensor.randomNormal([m * k], using: &rng).scalars, b = Tensor.randomNormal([k * n], using: &rng).scalars
+          let start = Tensor.randomNormal([m * n], using: &rng).scalars
+          var cut = start, whole = start
+          a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+              let (lda, ldb) = (transA ? m : k, transB ? k : n)
+              Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, pa.baseAddress!, lda: lda, pb.baseAddress!,
+                           ldb: ldb, &cut, ldc: n, beta: beta, parallel: false)
+              Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, pa.baseAddress!, lda: lda, pb.baseAddress!,
+                           ldb: ldb, &whole, ldc: n, beta: beta, parallel: false, whole: true)
+            }
+          }
+          XCTAssertTrue(cut == whole, "\(m)x\(n)x\(k) transA \(transA) transB \(transB) beta \(beta)")
+        }
+      }
+    }
+  }
+
   /// Direct convolution by its definition.
   func naiveConv(_ x: Tensor, _ w: Tensor, stride s: Int, padding p: Int, groups: Int) -> [Float] {
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

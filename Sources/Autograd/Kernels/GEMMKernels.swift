@@ -10,9 +10,15 @@ extension Kernels {
   static func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-    _ c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0, parallel: Bool = true
+    _ c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0, parallel: Bool = true, whole: Bool = false
   ) {
     if m == 0 || n == 0 { return }
+    if whole {
+      // Never cut for OpenBLAS's small-matrix kernel (the tests compare the two).
+      gc_sgemm_whole(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta,
+                     c, Int32(ldc))
+      return
+    }
     let chunks = parallel ? chunkCount(cost: 2 * m * n * k, items: Swift.max(m, n) / 16) : 1
     if chunks <= 1 {
       gc_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c,

@@ -22,6 +22,10 @@ const char *gc_blas_description(void);
 void gc_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
               int ldb, float beta, float *C, int ldc);
 
+/// gc_sgemm without cutting a product for OpenBLAS's small-matrix kernel (see blas.c): what the tests compare with.
+void gc_sgemm_whole(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                    int ldb, float beta, float *C, int ldc);
+
 /// A parallel loop task: `chunk` in 0..<chunks.
 typedef void (*gc_task_fn)(void *context, int chunk);
 
