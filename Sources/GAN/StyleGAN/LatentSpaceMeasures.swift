@@ -56,18 +56,9 @@ public func slerp(_ a: Tensor, _ b: Tensor, t: [Float]) -> Tensor {
 /// StyleGAN's path length in W uses it.
 public func lerp(_ a: Tensor, _ b: Tensor, t: [Float]) -> Tensor {
   precondition(a.rank == 2 && a.shape == b.shape, "lerp: a \(a.shape) and b \(b.shape) must both be [N, D]")
-  let n = a.shape[0], d = a.shape[1]
-  precondition(t.count == n, "lerp: \(t.count) fractions for \(n) rows")
-  var result = [Float](repeating: 0, count: n * d)
-  a.scalars.withUnsafeBufferPointer { x in
-    b.scalars.withUnsafeBufferPointer { y in
-      for row in 0..<n {
-        let s = t[row]
-        for j in 0..<d { result[row * d + j] = (1 - s) * x[row * d + j] + s * y[row * d + j] }
-      }
-    }
-  }
-  return Tensor(shape: [n, d], scalars: result)
+  precondition(t.count == a.shape[0], "lerp: \(t.count) fractions for \(a.shape[0]) rows")
+  let fractions = Tensor(shape: [t.count, 1], scalars: t)
+  return a * (1 - fractions) + b * fractions
 }
 
 /// The squared Euclidean distance between row i of `a` and row i of `b`, for every row (flattening the other axes).
