@@ -304,6 +304,12 @@ final class KernelTests: XCTestCase {
       }
     }
     XCTAssertGreaterThan(checked, 100)
+    // On a CPU that has the instructions, the comparison above really was vector path against loops.
+    let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+      .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
+    if ["avx512f", "avx512vl", "avx512bw", "avx512dq", "bmi2"].allSatisfy(flags.contains) {
+      XCTAssertTrue(Kernels.im2colVectorised(stride: 1) && Kernels.im2colVectorised(stride: 2))
+    }
   }
 
   func testConvTransposeShapes() {

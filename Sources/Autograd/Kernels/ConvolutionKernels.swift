@@ -33,6 +33,9 @@ extension Kernels {
               Int32(g.kernelH), Int32(g.kernelW), Int32(g.stride), Int32(g.padding), Int32(count), plain ? 1 : 0, col)
   }
 
+  /// Whether im2col/col2im with this stride take the AVX-512 path on this CPU.
+  static func im2colVectorised(stride: Int) -> Bool { gc_im2col_vectorised(Int32(stride)) != 0 }
+
   /// The adjoint of im2col: adds each column entry back onto the input pixel it came from.
   static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int,
                      _ x: UnsafeMutablePointer<Float>, plain: Bool = false) {
