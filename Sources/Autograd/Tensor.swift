@@ -124,8 +124,10 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     requiresGrad: Bool = false
   ) -> Tensor {
     let n = shape.reduce(1, *)
-    var values = [Float](repeating: 0, count: n)
-    for i in 0..<n { values[i] = mean + std * generator.nextNormal() }
+    let values = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+      generator.fillNormal(buffer, mean: mean, std: std)
+      initialized = n
+    }
     return Tensor(shape: shape, scalars: values, requiresGrad: requiresGrad)
   }
 

@@ -109,8 +109,10 @@ static void blas_call(int transA, int transB, int M, int N, int K, float alpha, 
 // values); only shapes that match are ever cut. GAN_GEMM_SPLIT=0 turns the cutting off; GAN_GEMM_SPLIT_LOG=1 prints
 // each certificate.
 enum { SMALL_MNK = 1000000, MIN_PIECE = 64, CACHE_SIZE = 4096 };
+/// kind 0: cut into `width`-wide column pieces; kind 1: split into `width` row blocks, kind 2: into `width` column
+/// blocks, at the bounds the engine's parallel loop uses (total * i / parts).
 typedef struct {
-  int used, transA, transB, M, N, K, width, certified;
+  int used, kind, transA, transB, M, N, K, width, certified;
   float beta;
 } certificate;
 static certificate certificates[CACHE_SIZE];
@@ -126,7 +128,23 @@ static void cut_call(int transA, int transB, int M, int N, int K, const float *A
   }
 }
 
-static int certify(int transA, int transB, int M, int N, int K, float beta, int width) {
+/// The product as the engine's parallel loop runs it: `parts` blocks of rows (byRows) or of columns.
+static void split_call(int transA, int transB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                       float beta, float *C, int ldc, int parts, int byRows) {
+  for (int i = 0; i < parts; i++) {
+    int total = byRows ? M : N;
+    int start = (int)((long long)total * i / parts), end = (int)((long long)total * (i + 1) / parts);
+    if (end == start) continue;
+    if (byRows)
+      blas_call(transA, transB, end - start, N, K, 1, transA ? A + start : A + (size_t)start * lda, lda, B, ldb, beta,
+                C + (size_t)start * ldc, ldc);
+    else
+      blas_call(transA, transB, M, end - start, K, 1, A, lda, transB ? B + (size_t)start * ldb : B + start, ldb, beta,
+                C + start, ldc);
+  }
+}
+
+static int certify(int kind, int transA, int transB, int M, int N, int K, float beta, int width) {
   size_t sa = (size_t)M * K, sb = (size_t)K * N, sc = (size_t)M * N;
   float *a = malloc(sizeof(float) * sa), *b = malloc(sizeof(float) * sb), *whole = malloc(sizeof(float) * sc),
         *cut = malloc(sizeof(float) * sc);
@@ -138,19 +156,51 @@ static int certify(int transA, int transB, int M, int N, int K, float beta, int 
     for (size_t i = 0; i < sc; i++) { x = x * 6364136223846793005ull + 1442695040888963407ull; whole[i] = cut[i] = (float)(x >> 40) / 16777216.0f - 0.5f; }
     int lda = transA ? M : K, ldb = transB ? K : N;
     blas_call(transA, transB, M, N, K, 1, a, lda, b, ldb, beta, whole, N);
-    cut_call(transA, transB, M, N, K, a, lda, b, ldb, beta, cut, N, width);
+    if (kind == 0)
+      cut_call(transA, transB, M, N, K, a, lda, b, ldb, beta, cut, N, width);
+    else
+      split_call(transA, transB, M, N, K, a, lda, b, ldb, beta, cut, N, width, kind == 1);
     same = memcmp(whole, cut, sizeof(float) * sc) == 0;
   }
   free(a); free(b); free(whole); free(cut);
   return same;
 }
 
+static int splitting_allowed(void) {
+  const char *flag = getenv("GAN_GEMM_SPLIT");
+  return !(flag && strcmp(flag, "0") == 0);
+}
+
+/// Whether a way of running the product in pieces (see `certificate`) gives the whole product's results bit for bit;
+/// certified on first use, then looked up.
+static int certified(int kind, int transA, int transB, int M, int N, int K, float beta, int width) {
+  unsigned h = (unsigned)(kind * 31 + transA * 7 + transB * 13 + width * 101) ^ ((unsigned)M * 2654435761u) ^
+               ((unsigned)N * 40503u) ^ ((unsigned)K * 69069u);
+  int ok = 0;
+  pthread_mutex_lock(&certificate_lock);
+  for (unsigned probe = 0; probe < CACHE_SIZE; probe++) {
+    certificate *c = &certificates[(h + probe) % CACHE_SIZE];
+    if (c->used && c->kind == kind && c->transA == transA && c->transB == transB && c->M == M && c->N == N &&
+        c->K == K && c->width == width && c->beta == beta) {
+      ok = c->certified;
+      break;
+    }
+    if (!c->used) {
+      ok = certify(kind, transA, transB, M, N, K, beta, width);
+      *c = (certificate){1, kind, transA, transB, M, N, K, width, ok, beta};
+      if (getenv("GAN_GEMM_SPLIT_LOG"))
+        fprintf(stderr, "certify %s t%d%d M%d N%d K%d beta%g %s%d -> %d\n", kind == 0 ? "cut" : "split", transA,
+                transB, M, N, K, beta, kind == 0 ? "width" : kind == 1 ? "row blocks " : "column blocks ", width, ok);
+      break;
+    }
+  }  // a full table leaves ok = 0: run whole
+  pthread_mutex_unlock(&certificate_lock);
+  return ok;
+}
+
 /// The column width to cut this product into, or 0 to run it whole.
 static int piece_width(int transA, int transB, int M, int N, int K, float beta) {
-  if (split_enabled < 0) {
-    const char *flag = getenv("GAN_GEMM_SPLIT");
-    split_enabled = !(flag && strcmp(flag, "0") == 0);
-  }
+  if (split_enabled < 0) split_enabled = splitting_allowed();
   if (!split_enabled || K == 0 || (long long)M * N * K <= SMALL_MNK) return 0;
   // Certifying allocates both operands and two results: not for products beyond 32 M floats.
   if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
@@ -159,26 +209,7 @@ static int piece_width(int transA, int transB, int M, int N, int K, float beta) 
   // Pieces a power of two wide (the width the small kernel's lanes divide; measured to certify more often).
   int w = MIN_PIECE;
   while ((long long)w * 2 <= width) w *= 2;
-  unsigned h = (unsigned)(transA * 7 + transB * 13) ^ ((unsigned)M * 2654435761u) ^ ((unsigned)N * 40503u) ^ ((unsigned)K * 69069u);
-  pthread_mutex_lock(&certificate_lock);
-  for (unsigned probe = 0; probe < CACHE_SIZE; probe++) {
-    certificate *c = &certificates[(h + probe) % CACHE_SIZE];
-    if (c->used && c->transA == transA && c->transB == transB && c->M == M && c->N == N && c->K == K && c->width == w &&
-        c->beta == beta) {
-      int ok = c->certified;
-      pthread_mutex_unlock(&certificate_lock);
-      return ok ? w : 0;
-    }
-    if (!c->used) {
-      int ok = certify(transA, transB, M, N, K, beta, w);
-      *c = (certificate){1, transA, transB, M, N, K, w, ok, beta};
-      if (getenv("GAN_GEMM_SPLIT_LOG")) fprintf(stderr, "certify t%d%d M%d N%d K%d beta%g width%d -> %d\n", transA, transB, M, N, K, beta, w, ok);
-      pthread_mutex_unlock(&certificate_lock);
-      return ok ? w : 0;
-    }
-  }
-  pthread_mutex_unlock(&certificate_lock);
-  return 0;  // table full: run whole
+  return certified(0, transA, transB, M, N, K, beta, w) ? w : 0;
 }
 
 void gc_sgemm_whole(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
@@ -204,4 +235,13 @@ void gc_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     cut_call(transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc, width);
   else
     blas_call(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+int gc_sgemm_split_certified(int transA, int transB, int M, int N, int K, float beta, int parts, int byRows) {
+  gc_blas_load();
+  if (blas_sgemm == NULL) return 1;  // the fallback's loops add every element in the same order however they are split
+  if (split_enabled < 0) split_enabled = splitting_allowed();
+  if (!split_enabled || parts < 2) return 0;
+  if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
+  return certified(byRows ? 1 : 2, transA, transB, M, N, K, beta, parts);
 }

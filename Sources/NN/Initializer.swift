@@ -79,7 +79,10 @@ public enum Initializer: Sendable, Equatable {
   }
 
   private static func drawNormal(_ count: Int, mean: Float, std: Float, using generator: inout SeededGenerator) -> [Float] {
-    (0..<count).map { _ in mean + std * generator.nextNormal() }
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      generator.fillNormal(buffer, mean: mean, std: std)
+      initialized = count
+    }
   }
 }
 

@@ -26,6 +26,11 @@ void gc_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
 void gc_sgemm_whole(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                     int ldb, float beta, float *C, int ldc);
 
+/// Whether running the product as `parts` blocks of rows of C (byRows) or of columns, each its own BLAS call, gives
+/// the single call's results bit for bit; certified once per shape on pseudo-random data (see blas.c). 0 when
+/// GAN_GEMM_SPLIT=0.
+int gc_sgemm_split_certified(int transA, int transB, int M, int N, int K, float beta, int parts, int byRows);
+
 /// A parallel loop task: `chunk` in 0..<chunks.
 typedef void (*gc_task_fn)(void *context, int chunk);
 
@@ -56,6 +61,12 @@ double gc_fma_peak_gflops(double seconds, int *vectorBits);
 
 /// sin x and cos x in one call (libm's sincos: one range reduction, the same results as sin and cos).
 void gc_sincos(double x, double *s, double *c);
+
+/// Standard normals by Box-Muller from pairs of 64-bit draws (bits[2p], bits[2p + 1]) for p in first..<last, scaled
+/// to mean + std * z into out[2p] and out[2p + 1]; the sine of a pair whose second slot is `count` goes to *spare
+/// unscaled (see SeededGenerator.fillNormal).
+void gc_normal_pairs(const unsigned long long *bits, long first, long last, float mean, float std, float *out,
+                     long count, float *spare);
 
 #ifdef __cplusplus
 }
