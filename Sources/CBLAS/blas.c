@@ -245,3 +245,12 @@ int gc_sgemm_split_certified(int transA, int transB, int M, int N, int K, float 
   if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
   return certified(byRows ? 1 : 2, transA, transB, M, N, K, beta, parts);
 }
+
+int gc_sgemm_cut_certified(int transA, int transB, int M, int N, int K, float beta, int width) {
+  gc_blas_load();
+  if (blas_sgemm == NULL) return 1;  // the fallback adds every element in the same order however it is cut
+  if (split_enabled < 0) split_enabled = splitting_allowed();
+  if (!split_enabled || width <= 0 || width >= N) return 0;
+  if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
+  return certified(0, transA, transB, M, N, K, beta, width);
+}

@@ -257,6 +257,33 @@ final class KernelTests: XCTestCase {
     }
   }
 
+  /// The input gradient (and transposed convolution) multiplies and folds back a few images at a time where the cut
+  /// product is certified to equal the whole: the result must be the same bit for bit as folding whole chunks, on
+  /// DCGAN-MNIST's D conv 64 -> 128 (whose 10-image blocks certify on this machine), grouped and thin layers.
+  func testBlockedFoldingEqualsWholeChunksBitForBit() {
+    var rng = SeededGenerator(seed: 29)
+    let geometries = [
+      ConvGeometry(batch: 64, inChannels: 64, height: 14, width: 14, outChannels: 128, kernelH: 4, kernelW: 4,
+                   stride: 2, padding: 1, groups: 1),
+      ConvGeometry(batch: 64, inChannels: 1, height: 28, width: 28, outChannels: 64, kernelH: 4, kernelW: 4,
+                   stride: 2, padding: 1, groups: 1),
+      ConvGeometry(batch: 12, inChannels: 8, height: 9, width: 9, outChannels: 6, kernelH: 3, kernelW: 3, stride: 1,
+                   padding: 1, groups: 2),
+    ]
+    for g in geometries {
+      let gy = Tensor.randomNormal(g.outputShape, using: &rng).scalars
+      let w = Tensor.randomNormal(g.weightShape, using: &rng).scalars
+      let whole = Kernels.conv2dInputGrad(gy, w, g, blockFloats: Int.max)
+      for floats in [1, 1 << 12, 1 << 16, 1 << 19] {
+        XCTAssertTrue(Kernels.conv2dInputGrad(gy, w, g, blockFloats: floats) == whole, "\(g), block \(floats) floats")
+      }
+    }
+    if Kernels.cores == 2 && Kernels.blasDescription.contains("SkylakeX") {
+      // Each core folds 32 images; 2 MB blocks are 10 images (490 columns).
+      XCTAssertEqual(gc_sgemm_cut_certified(1, 0, 1024, 32 * 49, 128, 0, 10 * 49), 1)
+    }
+  }
+
   /// Direct convolution by its definition.
   func naiveConv(_ x: Tensor, _ w: Tensor, stride s: Int, padding p: Int, groups: Int) -> [Float] {
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

@@ -31,6 +31,10 @@ void gc_sgemm_whole(int transA, int transB, int M, int N, int K, float alpha, co
 /// GAN_GEMM_SPLIT=0.
 int gc_sgemm_split_certified(int transA, int transB, int M, int N, int K, float beta, int parts, int byRows);
 
+/// Whether running the product as column pieces `width` wide (the last narrower), each its own BLAS call, gives the
+/// single call's results bit for bit; certified once per shape like the splits above.
+int gc_sgemm_cut_certified(int transA, int transB, int M, int N, int K, float beta, int width);
+
 /// A parallel loop task: `chunk` in 0..<chunks.
 typedef void (*gc_task_fn)(void *context, int chunk);
 
