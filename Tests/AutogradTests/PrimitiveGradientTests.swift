@@ -117,6 +117,9 @@ final class PrimitiveGradientTests: XCTestCase {
     GradientCase(name: "standardize, batch-norm axes", inputs: [d(3, 2, 2, 2)]) {
       standardize($0[0], axes: [0, 2, 3], epsilon: 1e-5).normalized * Tensor(shape: [3, 2, 2, 2], scalars: (0..<24).map { Float($0 % 5) - 2 })
     },
+    GradientCase(name: "standardize, batch-norm 1d axes ([N, C])", inputs: [d(4, 3)]) {
+      standardize($0[0], axes: [0], epsilon: 1e-5).normalized * Tensor(shape: [4, 3], scalars: (0..<12).map { Float($0 % 5) - 2 })
+    },
     GradientCase(name: "standardize, instance-norm axes", inputs: [d(2, 2, 3, 2)]) {
       pow(standardize($0[0], axes: [2, 3], epsilon: 1e-3).normalized, 3)
     },
@@ -169,6 +172,50 @@ final class PrimitiveGradientTests: XCTestCase {
       let composite = gradient(of: (elementwise * weights).sum(), wrt: other)
       for (a, b) in zip(fused.scalars, recorded.scalars) { XCTAssertEqual(a, b, accuracy: 2e-5, "\(shape) \(axes)") }
       for (a, b) in zip(fused.scalars, composite.scalars) { XCTAssertEqual(a, b, accuracy: 1e-4, "\(shape) \(axes)") }
+    }
+  }
+
+  /// [N, C] batch norm runs row by row across the channels; it must give exactly what the per-channel loops give
+  /// (the moments from Kernels.shiftedMoments / productSums over one value per row, in row order): values,
+  /// statistics and the fused gradient, bit for bit, on both cores' share of the channels and with a large offset.
+  func testStandardizeAcrossChannelsEqualsPerChannelLoopsBitForBit() {
+    let (rows, groups) = (64, 6272)
+    var rng = SeededGenerator(seed: 31)
+    let x = (0..<rows * groups).map { _ in 3 + 2 * rng.nextNormal() }, g = (0..<rows * groups).map { _ in rng.nextNormal() }
+    let layout = StandardizeLayout(shape: [rows, groups], axes: [0])!
+    let (values, mean, variance, inverse) = Kernels.standardize(x, layout, epsilon: 1e-5)
+    let dx = Kernels.standardizeBackward(g, values, inverse, layout)
+    let n = Double(rows)
+    for c in 0..<groups {
+      let pivot = x[c]
+      var sum = 0.0, squares = 0.0, sumG = 0.0, sumGX = 0.0
+      x.withUnsafeBufferPointer { px in
+        for a in 0..<rows {
+          let (s1, s2) = Kernels.shiftedMoments(px.baseAddress! + a * groups + c, 1, shift: pivot)
+          sum += s1
+          squares += s2
+        }
+      }
+      let offset = sum / n, sigma2 = max(0, squares / n - offset * offset)
+      let shift = Float(Double(pivot) + offset), scale = Float(1 / (sigma2 + 1e-5).squareRoot())
+      XCTAssertEqual(mean[c].bitPattern, shift.bitPattern)
+      XCTAssertEqual(variance[c].bitPattern, Float(sigma2).bitPattern)
+      XCTAssertEqual(inverse[c].bitPattern, scale.bitPattern)
+      for a in 0..<rows { XCTAssertEqual(values[a * groups + c].bitPattern, ((x[a * groups + c] - shift) * scale).bitPattern) }
+      g.withUnsafeBufferPointer { pg in
+        values.withUnsafeBufferPointer { pv in
+          for a in 0..<rows {
+            let (s1, s2) = Kernels.productSums(pg.baseAddress! + a * groups + c, pv.baseAddress! + a * groups + c, 1)
+            sumG += s1
+            sumGX += s2
+          }
+        }
+      }
+      let meanG = Float(sumG / n), meanGX = Float(sumGX / n)
+      for a in 0..<rows {
+        let i = a * groups + c
+        XCTAssertEqual(dx[i].bitPattern, ((g[i] - meanG - values[i] * meanGX) * scale).bitPattern)
+      }
     }
   }
 

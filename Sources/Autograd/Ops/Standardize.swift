@@ -115,6 +115,12 @@ extension Kernels {
             inverse.withUnsafeMutableBufferPointer { pi in
               let (p, o, m, v, inv) = (px.baseAddress!, po.baseAddress!, pm.baseAddress!, pv.baseAddress!, pi.baseAddress!)
               forEachRange(groups, grain: layout.count) { range in
+                if inner == 1 {
+                  // One value per (row, group), groups side by side ([N, C] batch norm): the same sums per group, in
+                  // the same order, taken row by row across the groups so that the loops run over contiguous memory.
+                  standardizeColumns(p, o, m, v, inv, rows: outer, groups: groups, range, count: n, epsilon: epsilon)
+                  return
+                }
                 for group in range {
                   let pivot = p[group * inner]
                   var sum = 0.0, squares = 0.0
@@ -145,6 +151,78 @@ extension Kernels {
     return (out, mean, variance, inverse)
   }
 
+  /// `standardize` for inner size 1, groups `range`: the moments of each group accumulate row by row exactly as
+  /// shiftedMoments over one value does (Double(x - pivot), added to the sum and its square to the squares).
+  private static func standardizeColumns(
+    _ p: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+    _ v: UnsafeMutablePointer<Float>, _ inv: UnsafeMutablePointer<Float>, rows: Int, groups: Int, _ range: Range<Int>,
+    count n: Double, epsilon: Float
+  ) {
+    let width = range.count
+    var sum = [Double](repeating: 0, count: width), squares = [Double](repeating: 0, count: width)
+    sum.withUnsafeMutableBufferPointer { ps in
+      squares.withUnsafeMutableBufferPointer { pq in
+        let (s1, s2) = (ps.baseAddress!, pq.baseAddress!)
+        let pivots = p + range.lowerBound
+        for a in 0..<rows {
+          let row = p + a * groups + range.lowerBound
+          for j in 0..<width {
+            let value = Double(row[j] - pivots[j])
+            s1[j] += value
+            s2[j] += value * value
+          }
+        }
+        for j in 0..<width {
+          let group = range.lowerBound + j
+          let offset = s1[j] / n
+          let sigma2 = Swift.max(0, s2[j] / n - offset * offset)
+          let mu = Double(pivots[j]) + offset
+          m[group] = Float(mu)
+          v[group] = Float(sigma2)
+          inv[group] = Float(1 / (sigma2 + Double(epsilon)).squareRoot())
+        }
+        for a in 0..<rows {
+          let start = a * groups + range.lowerBound
+          for j in 0..<width { o[start + j] = (p[start + j] - m[range.lowerBound + j]) * inv[range.lowerBound + j] }
+        }
+      }
+    }
+  }
+
+  /// `standardizeBackward` for inner size 1, groups `range`, with productSums' arithmetic over one value per row.
+  private static func standardizeColumnsBackward(
+    _ gp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ inv: UnsafePointer<Float>,
+    _ d: UnsafeMutablePointer<Float>, rows: Int, groups: Int, _ range: Range<Int>, count n: Double
+  ) {
+    let width = range.count
+    var sums = [Double](repeating: 0, count: width), products = [Double](repeating: 0, count: width)
+    var means = [Float](repeating: 0, count: 2 * width)
+    sums.withUnsafeMutableBufferPointer { ps in
+      products.withUnsafeMutableBufferPointer { pp in
+        means.withUnsafeMutableBufferPointer { pm in
+          let (s1, s2, mg) = (ps.baseAddress!, pp.baseAddress!, pm.baseAddress!)
+          for a in 0..<rows {
+            let start = a * groups + range.lowerBound
+            for j in 0..<width {
+              s1[j] += Double(gp[start + j])
+              s2[j] += Double(gp[start + j]) * Double(xp[start + j])
+            }
+          }
+          for j in 0..<width {
+            mg[j] = Float(s1[j] / n)
+            mg[width + j] = Float(s2[j] / n)
+          }
+          for a in 0..<rows {
+            let start = a * groups + range.lowerBound
+            for j in 0..<width {
+              d[start + j] = (gp[start + j] - mg[j] - xp[start + j] * mg[width + j]) * inv[range.lowerBound + j]
+            }
+          }
+        }
+      }
+    }
+  }
+
   /// (g - mean(g) - x̂ · mean(g x̂)) / √(σ² + ε) per group, from g, x̂ and 1/√(σ² + ε).
   static func standardizeBackward(_ g: [Float], _ normalized: [Float], _ inverseDeviation: [Float],
                                   _ layout: StandardizeLayout) -> [Float]
@@ -158,6 +236,10 @@ extension Kernels {
           dx.withUnsafeMutableBufferPointer { pd in
             let (gp, xp, inv, d) = (pg.baseAddress!, px.baseAddress!, pi.baseAddress!, pd.baseAddress!)
             forEachRange(groups, grain: layout.count) { range in
+              if inner == 1 {
+                standardizeColumnsBackward(gp, xp, inv, d, rows: outer, groups: groups, range, count: n)
+                return
+              }
               for group in range {
                 var sumG = 0.0, sumGX = 0.0
                 for a in 0..<outer {
