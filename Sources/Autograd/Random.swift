@@ -68,20 +68,23 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
       count -= 1
     }
     if count == 0 { return }
-    let pairs = (count + 1) / 2
-    let bits = [UInt64](unsafeUninitializedCapacity: 2 * pairs) { draws, initialized in
-      for i in 0..<2 * pairs { draws[i] = next() }
-      initialized = 2 * pairs
-    }
+    // Blocks of up to 64k pairs, so that the draws need at most 1 MB however large the fill (a model's weights).
+    let pairs = (count + 1) / 2, blockPairs = 1 << 16
+    var bits = [UInt64](repeating: 0, count: 2 * Swift.min(pairs, blockPairs))
     var spare: Float = 0
-    let chunks = pairs >= 256 ? Kernels.cores : 1
-    bits.withUnsafeBufferPointer { draws in
-      withUnsafeMutablePointer(to: &spare) { sparePointer in
-        let shared = UncheckedBox((draws.baseAddress!, out, sparePointer))
-        Kernels.parallelFor(chunks) { chunk in
-          let range = Kernels.chunkRange(chunk, of: chunks, total: pairs)
-          let (source, target, spareTarget) = shared.value
-          gc_normal_pairs(source, range.lowerBound, range.upperBound, mean, std, target, count, spareTarget)
+    for first in stride(from: 0, to: pairs, by: blockPairs) {
+      let blockCount = Swift.min(blockPairs, pairs - first)
+      for i in 0..<2 * blockCount { bits[i] = next() }
+      let chunks = blockCount >= 256 ? Kernels.cores : 1
+      let target = out + 2 * first, values = Swift.min(2 * blockCount, count - 2 * first)
+      bits.withUnsafeBufferPointer { draws in
+        withUnsafeMutablePointer(to: &spare) { sparePointer in
+          let shared = UncheckedBox((draws.baseAddress!, target, sparePointer))
+          Kernels.parallelFor(chunks) { chunk in
+            let range = Kernels.chunkRange(chunk, of: chunks, total: blockCount)
+            let (source, target, spareTarget) = shared.value
+            gc_normal_pairs(source, range.lowerBound, range.upperBound, mean, std, target, values, spareTarget)
+          }
         }
       }
     }

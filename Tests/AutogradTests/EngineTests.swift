@@ -157,9 +157,10 @@ final class ShapeTests: XCTestCase {
   }
 
   /// The bulk normal fill (Box-Muller across the cores) draws exactly what one nextNormal() per element draws, and
-  /// leaves the generator in the same state: odd and even counts, a spare pending or not, below and above the split.
+  /// leaves the generator in the same state: odd and even counts, a spare pending or not, below and above the split,
+  /// across the 64k-pair blocks.
   func testBulkNormalFillEqualsOneAtATime() {
-    for count in [1, 2, 3, 7, 510, 511, 512, 513, 2048, 5001] {
+    for count in [1, 2, 3, 7, 510, 511, 512, 513, 2048, 5001, 131_072, 131_075, 262_147] {
       for pending in [false, true] {
         var bulk = SeededGenerator(seed: UInt64(count)), single = bulk
         if pending { _ = bulk.nextNormal(); _ = single.nextNormal() }
