@@ -134,6 +134,38 @@ final class ShapeTests: XCTestCase {
     XCTAssertEqual(gradient(of: (x * b).sum(), wrt: b).scalars, [8, 8, 8])
   }
 
+  /// Broadcasts that take the strided kernels (two outer dimensions, the per-channel case, and more), large enough to
+  /// be split across the cores: every value equals the operation on the two broadcast elements, bit for bit.
+  func testStridedBroadcastsAgainstIndexLoops() {
+    var rng = SeededGenerator(seed: 37)
+    let cases: [([Int], [Int])] = [
+      ([8, 16, 700], [1, 16, 1]), ([8, 16, 700], [8, 1, 700]), ([1, 16, 1], [8, 16, 700]), ([8, 16, 700], [16, 1]),
+      ([2, 3, 4, 5], [1, 3, 1, 5]), ([4, 6, 30, 30], [1, 6, 1, 1]), ([3, 1, 5, 2], [1, 4, 1, 2]),
+    ]
+    for (aShape, bShape) in cases {
+      let a = Tensor.randomNormal(aShape, using: &rng), b = Tensor.randomNormal(bShape, using: &rng) + 3
+      let shape = try! Shape.broadcast(aShape, bShape, op: "test")
+      func element(_ t: Tensor, _ index: [Int]) -> Float {
+        let padded = [Int](repeating: 1, count: shape.count - t.rank) + t.shape
+        var offset = 0
+        for (d, size) in padded.enumerated() { offset = offset * size + (size == 1 ? 0 : index[d]) }
+        return t.scalars[offset]
+      }
+      let results: [(Tensor, (Float, Float) -> Float)] = [(a + b, { $0 + $1 }), (a - b, { $0 - $1 }),
+                                                         (a * b, { $0 * $1 }), (a / b, { $0 / $1 })]
+      for (result, op) in results {
+        XCTAssertEqual(result.shape, shape)
+        var index = [Int](repeating: 0, count: shape.count), mismatches = 0
+        for flat in 0..<result.count {
+          var rest = flat
+          for d in stride(from: shape.count - 1, through: 0, by: -1) { index[d] = rest % shape[d]; rest /= shape[d] }
+          if result.scalars[flat].bitPattern != op(element(a, index), element(b, index)).bitPattern { mismatches += 1 }
+        }
+        XCTAssertEqual(mismatches, 0, "\(aShape) with \(bShape)")
+      }
+    }
+  }
+
   func testSlicePadConcat() {
     let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
     XCTAssertEqual(a.sliced(axis: 1, 1..<3).scalars, [2, 3, 5, 6])

@@ -116,6 +116,19 @@ extension Kernels {
     let innerA = sa.last!, innerB = sb.last!
     let outerDims = Array(dims.dropLast())
     let outer = outerDims.reduce(1, *)
+    if outerDims.count == 2 {
+      // [N, C, P] against [1, C, 1] and the like (a per-channel scale or shift): two plain loops, no counter array.
+      let (n1, sa0, sa1, sb0, sb1) = (outerDims[1], sa[0], sa[1], sb[0], sb[1])
+      forEachRange(outer, grain: Swift.max(1, inner)) { rows in
+        var i0 = rows.lowerBound / n1, i1 = rows.lowerBound % n1
+        for row in rows {
+          run(kernel, inner, x + i0 * sa0 + i1 * sa1, innerA, y + i0 * sb0 + i1 * sb1, innerB, o + row * inner)
+          i1 += 1
+          if i1 == n1 { i1 = 0; i0 += 1 }
+        }
+      }
+      return
+    }
     forEachRange(outer, grain: Swift.max(1, inner)) { rows in
       // The outer counter and both offsets at the chunk's first row.
       var index = [Int](repeating: 0, count: outerDims.count)
