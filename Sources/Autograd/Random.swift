@@ -38,21 +38,18 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     Float(next() >> 40) * (1.0 / 16_777_216.0)
   }
 
-  /// Standard normal by the Box-Muller transform (pairs; the second value is kept for the next call).
+  /// Standard normal by the Box-Muller transform (pairs; the second value is kept for the next call; the arithmetic is
+  /// gc_box_muller's, in Sources/CBLAS/mathshim.c).
   public mutating func nextNormal() -> Float {
     if let spare = spareNormal {
       spareNormal = nil
       return spare
     }
-    var u1 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
-    if u1 < 1e-300 { u1 = 1e-300 }
-    let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
-    let radius = (-2 * _log(u1)).squareRoot()
-    let angle = 2 * Double.pi * u2
-    var sine = 0.0, cosine = 0.0
-    gc_sincos(angle, &sine, &cosine)
-    spareNormal = Float(radius * sine)
-    return Float(radius * cosine)
+    let first = next(), second = next()
+    var cosine: Float = 0, sine: Float = 0
+    gc_box_muller(first, second, &cosine, &sine)
+    spareNormal = sine
+    return cosine
   }
 
   /// Fills `buffer` with `mean + std * nextNormal()`, element by element: the same numbers, and the same state
@@ -103,13 +100,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     return values
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-@inline(__always) private func _log(_ x: Double) -> Double { log(x) }

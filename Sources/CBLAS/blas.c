@@ -174,6 +174,10 @@ static int splitting_allowed(void) {
 /// Whether a way of running the product in pieces (see `certificate`) gives the whole product's results bit for bit;
 /// certified on first use, then looked up.
 static int certified(int kind, int transA, int transB, int M, int N, int K, float beta, int width) {
+  if (split_enabled < 0) split_enabled = splitting_allowed();
+  if (!split_enabled) return 0;
+  // Certifying allocates both operands and two results: not for products beyond 32 M floats.
+  if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
   unsigned h = (unsigned)(kind * 31 + transA * 7 + transB * 13 + width * 101) ^ ((unsigned)M * 2654435761u) ^
                ((unsigned)N * 40503u) ^ ((unsigned)K * 69069u);
   int ok = 0;
@@ -200,10 +204,7 @@ static int certified(int kind, int transA, int transB, int M, int N, int K, floa
 
 /// The column width to cut this product into, or 0 to run it whole.
 static int piece_width(int transA, int transB, int M, int N, int K, float beta) {
-  if (split_enabled < 0) split_enabled = splitting_allowed();
-  if (!split_enabled || K == 0 || (long long)M * N * K <= SMALL_MNK) return 0;
-  // Certifying allocates both operands and two results: not for products beyond 32 M floats.
-  if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
+  if (K == 0 || (long long)M * N * K <= SMALL_MNK) return 0;
   long long width = SMALL_MNK / ((long long)M * K);
   if (width < MIN_PIECE || width >= N) return 0;
   // Pieces a power of two wide (the width the small kernel's lanes divide; measured to certify more often).
@@ -237,20 +238,17 @@ void gc_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     blas_call(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-int gc_sgemm_split_certified(int transA, int transB, int M, int N, int K, float beta, int parts, int byRows) {
+/// A certificate for the engine's own pieces of a product. The fallback's loops add every element in the same order
+/// however a product is cut or split, so without a BLAS every way is certified.
+static int certified_for_engine(int kind, int transA, int transB, int M, int N, int K, float beta, int width) {
   gc_blas_load();
-  if (blas_sgemm == NULL) return 1;  // the fallback's loops add every element in the same order however they are split
-  if (split_enabled < 0) split_enabled = splitting_allowed();
-  if (!split_enabled || parts < 2) return 0;
-  if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
-  return certified(byRows ? 1 : 2, transA, transB, M, N, K, beta, parts);
+  return blas_sgemm == NULL ? 1 : certified(kind, transA, transB, M, N, K, beta, width);
+}
+
+int gc_sgemm_split_certified(int transA, int transB, int M, int N, int K, float beta, int parts, int byRows) {
+  return parts >= 2 && certified_for_engine(byRows ? 1 : 2, transA, transB, M, N, K, beta, parts);
 }
 
 int gc_sgemm_cut_certified(int transA, int transB, int M, int N, int K, float beta, int width) {
-  gc_blas_load();
-  if (blas_sgemm == NULL) return 1;  // the fallback adds every element in the same order however it is cut
-  if (split_enabled < 0) split_enabled = splitting_allowed();
-  if (!split_enabled || width <= 0 || width >= N) return 0;
-  if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;
-  return certified(0, transA, transB, M, N, K, beta, width);
+  return width > 0 && width < N && certified_for_engine(0, transA, transB, M, N, K, beta, width);
 }

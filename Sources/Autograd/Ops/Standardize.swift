@@ -129,13 +129,8 @@ extension Kernels {
                     sum += s1
                     squares += s2
                   }
-                  let offset = sum / n
-                  let sigma2 = Swift.max(0, squares / n - offset * offset)
-                  let mu = Double(pivot) + offset
-                  let scale = Float(1 / (sigma2 + Double(epsilon)).squareRoot()), shift = Float(mu)
-                  m[group] = shift
-                  v[group] = Float(sigma2)
-                  inv[group] = scale
+                  (m[group], v[group], inv[group]) = statistics(sum, squares, pivot: pivot, count: n, epsilon: epsilon)
+                  let (shift, scale) = (m[group], inv[group])
                   for a in 0..<outer {
                     let start = (a * groups + group) * inner
                     let (row, dst) = (p + start, o + start)
@@ -149,6 +144,16 @@ extension Kernels {
       }
     }
     return (out, mean, variance, inverse)
+  }
+
+  /// μ, σ² and 1/√(σ² + ε) from the sums of (x - pivot) and of its squares over n values.
+  @inline(__always)
+  private static func statistics(_ sum: Double, _ squares: Double, pivot: Float, count n: Double, epsilon: Float)
+    -> (mean: Float, variance: Float, inverseDeviation: Float)
+  {
+    let offset = sum / n
+    let sigma2 = Swift.max(0, squares / n - offset * offset)
+    return (Float(Double(pivot) + offset), Float(sigma2), Float(1 / (sigma2 + Double(epsilon)).squareRoot()))
   }
 
   /// `standardize` for inner size 1, groups `range`: the moments of each group accumulate row by row exactly as
@@ -174,12 +179,7 @@ extension Kernels {
         }
         for j in 0..<width {
           let group = range.lowerBound + j
-          let offset = s1[j] / n
-          let sigma2 = Swift.max(0, s2[j] / n - offset * offset)
-          let mu = Double(pivots[j]) + offset
-          m[group] = Float(mu)
-          v[group] = Float(sigma2)
-          inv[group] = Float(1 / (sigma2 + Double(epsilon)).squareRoot())
+          (m[group], v[group], inv[group]) = statistics(s1[j], s2[j], pivot: pivots[j], count: n, epsilon: epsilon)
         }
         for a in 0..<rows {
           let start = a * groups + range.lowerBound

@@ -63,8 +63,9 @@ void gc_adam_update(float *theta, const float *g, float *m, float *v, long n, fl
 /// vectors the CPU has (*vectorBits = 512 or 256; 0 and a rate of 0 where neither AVX-512 nor AVX2+FMA exists).
 double gc_fma_peak_gflops(double seconds, int *vectorBits);
 
-/// sin x and cos x in one call (libm's sincos: one range reduction, the same results as sin and cos).
-void gc_sincos(double x, double *s, double *c);
+/// Two standard normals from two 64-bit draws by Box-Muller (53-bit uniforms, the first kept above 1e-300; Double
+/// arithmetic with libm's sincos, each normal rounded to Float): SeededGenerator's sampler.
+void gc_box_muller(unsigned long long first, unsigned long long second, float *cosine, float *sine);
 
 /// Standard normals by Box-Muller from pairs of 64-bit draws (bits[2p], bits[2p + 1]) for p in first..<last, scaled
 /// to mean + std * z into out[2p] and out[2p + 1]; the sine of a pair whose second slot is `count` goes to *spare
