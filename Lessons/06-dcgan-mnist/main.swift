@@ -181,6 +181,7 @@ let histogram = final.classHistogram
 var classes = Figure(name: "classes", title: "Which digits does it draw?", xLabel: "predicted class", yLabel: "share of samples")
 classes.add(.bars(x: Array(0...9), heights: histogram.map { Double($0) / Double(max(1, final.sampleCount)) }, width: 0.8, label: "generated", color: .blue))
 classes.add(.horizontal(0.1, label: "uniform"))
+classes.panel.legend = .below  // a tall bar can stand at either end: a corner legend would cover it
 lesson.figure(classes)
 
 // Interpolation: 8 rows, each a straight line in z between two random points.
