@@ -85,8 +85,14 @@ let package = Package(
       swiftSettings: optimised),
 
     // MARK: Executables
-    .executableTarget(name: "gan-bench", dependencies: ["Autograd", "NN", "GAN"], path: "Sources/GanBench", swiftSettings: optimised),
-    .executableTarget(name: "train-classifier", dependencies: ["GAN", "Datasets"], path: "Sources/TrainClassifier", swiftSettings: optimised),
+    .executableTarget(
+      name: "gan-bench",
+      dependencies: ["Autograd", "NN", "GAN", "LessonKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Sources/GanBench", swiftSettings: optimised),
+    .executableTarget(
+      name: "train-classifier",
+      dependencies: ["GAN", "Datasets", "LessonKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Sources/TrainClassifier", swiftSettings: optimised),
     .executableTarget(
       name: "gan-playground",
       dependencies: [

@@ -16,28 +16,40 @@ final class ImageBatches {
 func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset) {
   let isMNIST = flags.data == .mnist
   let trainLimit: Int? = lesson.budget(nil, quick: 5000)
+  let evaluationCount = lesson.budget(1000, quick: 500)
   let train: LabelledImages
-  let test: LabelledImages?
+  let test: LabelledImages
   let classifier: MNISTClassifier?
+  // Unreadable data is an error, not a failed claim: there is nothing to measure. The minimums are what the run
+  // draws from each split: a batch and a 64-image grid of training images, the Fréchet reference's samples (MNIST),
+  // and 16 test images for the memorisation check.
   do {
     train = try dataset.load(.train, limit: trainLimit)
-    test = isMNIST ? try dataset.load(.test, limit: lesson.budget(10_000, quick: 2000)) : nil
+    test = try dataset.load(.test, limit: isMNIST ? lesson.budget(10_000, quick: 2000) : 16)
     classifier = isMNIST ? try MNISTClassifier.pretrained() : nil
+    let neededTrain = max(flags.batch, 64, isMNIST ? evaluationCount : 0)
+    if train.count < neededTrain {
+      throw DatasetError.tooFewExamples(
+        file: try dataset.path(of: .train, labels: false), count: train.count, needed: neededTrain, who: "gan-playground")
+    }
+    let neededTest = isMNIST ? evaluationCount : 16
+    if test.count < neededTest {
+      throw DatasetError.tooFewExamples(
+        file: try dataset.path(of: .test, labels: false), count: test.count, needed: neededTest, who: "gan-playground")
+    }
   } catch {
-    lesson.check("the \(dataset.name) files in \(dataset.directory) could be read", false, detail: "\(error)")
-    return
+    lesson.fail("--data \(flags.data.rawValue): \(error)")
   }
   var rng = lesson.makeGenerator()
 
   // MARK: 2. The data
   lesson.section("2. The data and how it is judged")
-  let evaluationCount = lesson.budget(1000, quick: 500)
   if isMNIST {
     lesson.narrate("""
       MNIST: \(train.count) training images of handwritten digits, 28×28, scaled to [−1, 1] (from \
       `\(dataset.directory)`). Generated digits are judged as in lesson 06 by the course's own MNIST classifier \
       (99.3% test accuracy) on \(evaluationCount) samples: the **Fréchet distance** between its 128 penultimate \
-      features on generated and on \(test!.count) test images (lower is better; \(evaluationCount) real training \
+      features on generated and on \(test.count) test images (lower is better; \(evaluationCount) real training \
       images score the floor, not 0), the **classifier score** exp(E KL(p(y|x) ‖ p(y))) (10 at best), the **class \
       histogram**'s KL to uniform, and the share classified with confidence > 0.9.
       """)
@@ -52,7 +64,7 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
   lesson.image("real-images", images: train.images.sliced(axis: 0, 0..<64).detached(),
                caption: "Real training images.")
   let reference = classifier.map {
-    FrechetReference(classifier: $0, referenceImages: test!.images, trainImages: train.images,
+    FrechetReference(classifier: $0, referenceImages: test.images, trainImages: train.images,
                      sampleCount: evaluationCount)
   }
   if let reference { lesson.show("Fréchet distance of \(evaluationCount) real training images (the floor)", reference.floor) }
@@ -163,7 +175,7 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
   // Memorisation: distance from generated images to their nearest training image, against test images' (pixels).
   let queries = finalImages.sliced(axis: 0, 0..<16).detached()
   let generatedDistance = nearestNeighbours(of: queries, in: train.images, count: 1).map { Double($0[0].distance) }
-  let realQueries = (test?.images ?? (try? dataset.load(.test, limit: 16))?.images)?.sliced(axis: 0, 0..<16).detached()
+  let realQueries: Tensor? = test.images.sliced(axis: 0, 0..<16).detached()
   lesson.show("mean pixel distance, generated image → nearest training image", generatedDistance.reduce(0, +) / 16)
   if let realQueries {
     let realDistance = nearestNeighbours(of: realQueries, in: train.images, count: 1).map { Double($0[0].distance) }

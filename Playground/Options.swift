@@ -51,8 +51,12 @@ struct PlaygroundFlags: ParsableArguments {
             """, valueName: "dir"))
   var dataFolder: String?
 
+  @Flag(name: .customLong("no-verify"),
+        help: "Skip the SHA-256 check of MNIST's or Fashion-MNIST's files (for your own data in their format).")
+  var noVerify = false
+
   @Option(name: .customLong("mode-std"),
-          help: ArgumentHelp("Standard deviation of each toy mode (default: 0.02 ring, 0.05 grid, 0.25 mixture-1d).",
+          help: Allowed.positive(atMost: 10).help("Standard deviation of each toy mode (default: 0.02 ring, 0.05 grid, 0.25 mixture-1d).",
                              valueName: "s"))
   var modeStd: Float?
 
@@ -63,33 +67,33 @@ struct PlaygroundFlags: ParsableArguments {
     """, valueName: "kind"))
   var architecture: ArchitectureChoice?
 
-  @Option(help: ArgumentHelp("""
+  @Option(help: Allowed.count(1...1024).help("""
     Width: units per hidden layer for mlp (default 128 on toy data, 512 on images), base channels w for conv \
     (default 32).
     """, valueName: "n"))
   var width: Int?
 
-  @Option(help: ArgumentHelp("Hidden layers of G and of D, mlp only (default 2).", valueName: "n"))
+  @Option(help: Allowed.count(1...16).help("Hidden layers of G and of D, mlp only (default 2).", valueName: "n"))
   var depth: Int?
 
   @Option(name: .customLong("noise-size"),
-          help: ArgumentHelp("Size of the noise z (default 16 on toy data, 100 on images).", valueName: "n"))
+          help: Allowed.count(1...1024).help("Size of the noise z (default 16 on toy data, 100 on images).", valueName: "n"))
   var noiseSize: Int?
 
   // Objective and regularisers
   @Option(help: ArgumentHelp("The adversarial loss (Sources/GAN/Losses.swift).", valueName: "name"))
   var loss: AdversarialLoss = .nonSaturating
 
-  @Option(help: ArgumentHelp("Weight clipping: clamp D's weights to [-c, c] after each update (needs --loss wasserstein).",
+  @Option(help: Allowed.positive(atMost: 10).help("Weight clipping: clamp D's weights to [-c, c] after each update (needs --loss wasserstein).",
                              valueName: "c"))
   var clip: Float?
 
   @Option(name: .customLong("gradient-penalty"),
-          help: ArgumentHelp("WGAN-GP's gradient penalty with weight λ, e.g. 10 (needs --loss wasserstein).",
+          help: Allowed.positive(atMost: 1000).help("WGAN-GP's gradient penalty with weight λ, e.g. 10 (needs --loss wasserstein).",
                              valueName: "λ"))
   var gradientPenalty: Float?
 
-  @Option(help: ArgumentHelp("R1 penalty γ/2 E‖∇D(x)‖² on real data, e.g. 1 or 10 (any loss).", valueName: "γ"))
+  @Option(help: Allowed.positive(atMost: 1000).help("R1 penalty γ/2 E‖∇D(x)‖² on real data, e.g. 1 or 10 (any loss).", valueName: "γ"))
   var r1: Float?
 
   @Flag(name: .customLong("spectral-norm"), help: "Spectrally normalise every weighted layer of D.")
@@ -117,26 +121,26 @@ struct PlaygroundFlags: ParsableArguments {
   var discriminatorOptimizer: OptimizerChoice = .adam
 
   @Option(name: .customLong("g-lr"),
-          help: ArgumentHelp("G's learning rate (default 1e-3 on toy data, 2e-4 on images).", valueName: "rate"))
+          help: Allowed.rate.help("G's learning rate (default 1e-3 on toy data, 2e-4 on images).", valueName: "rate"))
   var generatorLearningRate: Float?
 
   @Option(name: .customLong("d-lr"),
-          help: ArgumentHelp("D's learning rate (default 1e-3 on toy data, 2e-4 on images).", valueName: "rate"))
+          help: Allowed.rate.help("D's learning rate (default 1e-3 on toy data, 2e-4 on images).", valueName: "rate"))
   var discriminatorLearningRate: Float?
 
-  @Option(help: ArgumentHelp("Adam's β1, for both networks (adam only; default 0.5).", valueName: "b"))
+  @Option(help: Allowed.coefficient.help("Adam's β1, for both networks (adam only; default 0.5).", valueName: "b"))
   var beta1: Float?
 
-  @Option(help: ArgumentHelp("Adam's β2, for both networks (adam only; default 0.999).", valueName: "b"))
+  @Option(help: Allowed.coefficient.help("Adam's β2, for both networks (adam only; default 0.999).", valueName: "b"))
   var beta2: Float?
 
-  @Option(help: ArgumentHelp("SGD's momentum, for both networks (sgd only; default 0).", valueName: "m"))
+  @Option(help: Allowed.coefficient.help("SGD's momentum, for both networks (sgd only; default 0).", valueName: "m"))
   var momentum: Float?
 
-  @Option(name: .customLong("d-steps"), help: ArgumentHelp("D updates per G update.", valueName: "n"))
+  @Option(name: .customLong("d-steps"), help: Allowed.count(1...100).help("D updates per G update.", valueName: "n"))
   var discriminatorSteps: Int = 1
 
-  @Option(help: ArgumentHelp("Samples per batch, real and generated.", valueName: "n"))
+  @Option(help: Allowed.count(1...8192).help("Samples per batch, real and generated (at most 1024 for image data).", valueName: "n"))
   var batch: Int = 64
 
   init() {}
@@ -162,6 +166,25 @@ struct PlaygroundFlags: ParsableArguments {
 
   /// Every impossible combination is an error naming the flags involved (exit 64, nothing written).
   func validate() throws {
+    // Every number in its range first, so the message names the flag and what it allows.
+    try Allowed.positive(atMost: 10).check(modeStd, "--mode-std")
+    try Allowed.count(1...1024).check(width, "--width")
+    try Allowed.count(1...16).check(depth, "--depth")
+    try Allowed.count(1...1024).check(noiseSize, "--noise-size")
+    try Allowed.positive(atMost: 10).check(clip, "--clip")
+    try Allowed.positive(atMost: 1000).check(gradientPenalty, "--gradient-penalty")
+    try Allowed.positive(atMost: 1000).check(r1, "--r1")
+    try Allowed.rate.check(generatorLearningRate, "--g-lr")
+    try Allowed.rate.check(discriminatorLearningRate, "--d-lr")
+    try Allowed.coefficient.check(beta1, "--beta1")
+    try Allowed.coefficient.check(beta2, "--beta2")
+    try Allowed.coefficient.check(momentum, "--momentum")
+    try Allowed.count(1...100).check(discriminatorSteps, "--d-steps")
+    try Allowed.count(1...8192).check(batch, "--batch")
+    if noVerify && !data.isImages {
+      throw ValidationError("--no-verify applies to --data mnist or fashion only; --data \(data.rawValue) is generated, not read")
+    }
+
     // Data.
     if dataFolder != nil && !data.isImages {
       throw ValidationError("--data-folder applies to --data mnist or fashion only; --data \(data.rawValue) is generated, not read")

@@ -59,7 +59,7 @@ func fail(_ message: String, code: Int32) -> Never {
 let dataset: Dataset?
 if flags.data.isImages {
   do {
-    dataset = try Dataset.named(flags.data.rawValue, dataDirectory: flags.dataFolder)
+    dataset = try Dataset.named(flags.data.rawValue, dataDirectory: flags.dataFolder, verify: !flags.noVerify)
   } catch {
     fail("--data \(flags.data.rawValue): \(error)", code: 66)
   }

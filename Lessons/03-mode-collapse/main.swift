@@ -13,18 +13,34 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "Adam's learning rate for G (default 2e-3; 5e-3 with --quick).") var learningRateG: Float?
-  @Option(help: "Adam's learning rate for D (default 2e-4; 5e-4 with --quick).") var learningRateD: Float?
-  @Option(help: "Samples per batch (real and generated).") var batch: Int = 64
-  @Option(help: "Dimension of the noise z.") var noise: Int = 16
-  @Option(help: "Units in each of the two hidden layers of G and of D.") var hidden: Int = 64
-  @Option(help: "Kernels (rows of T) of the minibatch-discrimination layer.") var kernels: Int = 8
-  @Option(help: "Numbers in each row of T (C).") var kernelSize: Int = 4
+  @Option(help: Allowed.rate.help("Adam's learning rate for G (default 2e-3; 5e-3 with --quick).")) var learningRateG: Float?
+  @Option(help: Allowed.rate.help("Adam's learning rate for D (default 2e-4; 5e-4 with --quick).")) var learningRateD: Float?
+  @Option(help: Allowed.count(2...4096).help("Samples per batch (real and generated).")) var batch: Int = 64
+  @Option(help: Allowed.count(1...1024).help("Dimension of the noise z.")) var noise: Int = 16
+  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and of D.")) var hidden: Int = 64
+  @Option(help: Allowed.count(1...256).help("Kernels (rows of T) of the minibatch-discrimination layer.")) var kernels: Int = 8
+  @Option(help: Allowed.count(1...256).help("Numbers in each row of T (C).")) var kernelSize: Int = 4
   @Flag(help: "Sum the minibatch-discrimination closeness over the batch, as the paper does, instead of averaging it.")
   var summedCloseness = false
-  @Option(help: "Standard deviation of the initial minibatch-discrimination tensor T.") var kernelScale: Float = 0.4
-  @Option(help: "Share of training after which both learning rates fall linearly to zero.") var cooldownFrom: Double = 0.6
-  @Option(help: "Training steps on the 5 x 5 grid (default 6000; 600 with --quick).") var gridSteps: Int?
+  @Option(help: Allowed.positive(atMost: 100).help("Standard deviation of the initial minibatch-discrimination tensor T."))
+  var kernelScale: Float = 0.4
+  @Option(help: Allowed.share.help("Share of training after which both learning rates fall linearly to zero."))
+  var cooldownFrom: Double = 0.6
+  @Option(help: Allowed.count(1...10_000_000).help("Training steps on the 5 x 5 grid (default 6000; 600 with --quick)."))
+  var gridSteps: Int?
+
+  func validate() throws {
+    try Allowed.rate.check(learningRateG, "--learning-rate-g")
+    try Allowed.rate.check(learningRateD, "--learning-rate-d")
+    try Allowed.count(2...4096).check(batch, "--batch")
+    try Allowed.count(1...1024).check(noise, "--noise")
+    try Allowed.count(1...1024).check(hidden, "--hidden")
+    try Allowed.count(1...256).check(kernels, "--kernels")
+    try Allowed.count(1...256).check(kernelSize, "--kernel-size")
+    try Allowed.positive(atMost: 100).check(kernelScale, "--kernel-scale")
+    try Allowed.share.check(cooldownFrom, "--cooldown-from")
+    try Allowed.count(1...10_000_000).check(gridSteps, "--grid-steps")
+  }
 }
 let (lesson, flags) = Lesson.start(number: 3, slug: "mode-collapse", title: "Mode collapse and two fixes",
                                    flags: Flags.self)
@@ -216,8 +232,7 @@ enum Variant: String, CaseIterable {
   do {
     try AtomicFile.write(text, to: lesson.outputFolder.appendingPathComponent("\(name).dat"))
   } catch {
-    FileHandle.standardError.write(Data("lesson-03-mode-collapse: could not write \(name).dat: \(error)\n".utf8))
-    exit(1)
+    lesson.fail("could not write \(name).dat: \(error)")
   }
 }
 

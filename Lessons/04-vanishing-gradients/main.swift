@@ -12,26 +12,21 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "Adam's learning rate for the discriminator.") var discriminatorLearningRate: Float = 1e-3
+  @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float = 1e-3
   @Option(help: "The generator's optimiser in the training runs: sgd or adam.") var generatorOptimizer = "sgd"
-  @Option(help: "The generator's learning rate in the training runs.") var generatorLearningRate: Float = 0.001
-  @Option(help: "Samples per batch.") var batch: Int = 256
-  @Option(help: "Discriminator steps against the frozen generator (section 2).") var discriminatorSteps: Int?
+  @Option(help: Allowed.rate.help("The generator's learning rate in the training runs.")) var generatorLearningRate: Float = 0.001
+  @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
+  @Option(help: Allowed.count(1...10_000_000).help("Discriminator steps against the frozen generator (section 2)."))
+  var discriminatorSteps: Int?
 
   func validate() throws {
     guard ["sgd", "adam"].contains(generatorOptimizer) else {
       throw ValidationError("--generator-optimizer must be sgd or adam, got '\(generatorOptimizer)'")
     }
-    guard discriminatorLearningRate > 0 else {
-      throw ValidationError("--discriminator-learning-rate must be positive, got \(discriminatorLearningRate)")
-    }
-    guard generatorLearningRate > 0 else {
-      throw ValidationError("--generator-learning-rate must be positive, got \(generatorLearningRate)")
-    }
-    guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-    if let discriminatorSteps, discriminatorSteps < 1 {
-      throw ValidationError("--discriminator-steps must be at least 1, got \(discriminatorSteps)")
-    }
+    try Allowed.rate.check(discriminatorLearningRate, "--discriminator-learning-rate")
+    try Allowed.rate.check(generatorLearningRate, "--generator-learning-rate")
+    try Allowed.count(2...8192).check(batch, "--batch")
+    try Allowed.count(1...10_000_000).check(discriminatorSteps, "--discriminator-steps")
   }
 }
 let (lesson, flags) = Lesson.start(number: 4, slug: "vanishing-gradients", title: "Vanishing gradients",

@@ -12,32 +12,27 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "Critic updates per generator update in both WGANs.") var criticSteps: Int = 5
-  @Option(help: "Samples per batch.") var batch: Int = 256
-  @Option(help: "Weight clipping's bound c.") var clip: Float = 0.01
-  @Option(help: "The gradient penalty's weight λ.") var penaltyWeight: Float = 10
-  @Option(help: "Adam's β1 in WGAN-GP (β2 is 0.9).") var beta1: Float = 0.5
-  @Option(help: "WGAN-GP's critic learning rate (the paper's is 1e-4 for networks 8x wider; see the notes).")
+  @Option(help: Allowed.count(1...100).help("Critic updates per generator update in both WGANs.")) var criticSteps: Int = 5
+  @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
+  @Option(help: Allowed.positive(atMost: 10).help("Weight clipping's bound c.")) var clip: Float = 0.01
+  @Option(help: Allowed.weight.help("The gradient penalty's weight λ.")) var penaltyWeight: Float = 10
+  @Option(help: Allowed.coefficient.help("Adam's β1 in WGAN-GP (β2 is 0.9).")) var beta1: Float = 0.5
+  @Option(help: Allowed.rate.help("WGAN-GP's critic learning rate (the paper's is 1e-4 for networks 8x wider; see the notes)."))
   var criticLearningRate: Float = 1.5e-3
-  @Option(help: "WGAN-GP's generator learning rate (the paper's is 1e-4; see the notes).")
+  @Option(help: Allowed.rate.help("WGAN-GP's generator learning rate (the paper's is 1e-4; see the notes)."))
   var generatorLearningRate: Float = 3e-4
-  @Option(help: "Critic steps against the frozen generator in section 1.") var warmupSteps: Int?
+  @Option(help: Allowed.count(1...10_000_000).help("Critic steps against the frozen generator in section 1."))
+  var warmupSteps: Int?
 
   func validate() throws {
-    guard criticSteps >= 1 else { throw ValidationError("--critic-steps must be at least 1, got \(criticSteps)") }
-    guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-    guard clip > 0 else { throw ValidationError("--clip must be positive, got \(clip)") }
-    guard penaltyWeight >= 0 else { throw ValidationError("--penalty-weight must not be negative, got \(penaltyWeight)") }
-    guard beta1 >= 0 && beta1 < 1 else { throw ValidationError("--beta1 must be in [0, 1), got \(beta1)") }
-    guard criticLearningRate > 0 else {
-      throw ValidationError("--critic-learning-rate must be positive, got \(criticLearningRate)")
-    }
-    guard generatorLearningRate > 0 else {
-      throw ValidationError("--generator-learning-rate must be positive, got \(generatorLearningRate)")
-    }
-    if let warmupSteps, warmupSteps < 1 {
-      throw ValidationError("--warmup-steps must be at least 1, got \(warmupSteps)")
-    }
+    try Allowed.count(1...100).check(criticSteps, "--critic-steps")
+    try Allowed.count(2...8192).check(batch, "--batch")
+    try Allowed.positive(atMost: 10).check(clip, "--clip")
+    try Allowed.weight.check(penaltyWeight, "--penalty-weight")
+    try Allowed.coefficient.check(beta1, "--beta1")
+    try Allowed.rate.check(criticLearningRate, "--critic-learning-rate")
+    try Allowed.rate.check(generatorLearningRate, "--generator-learning-rate")
+    try Allowed.count(1...10_000_000).check(warmupSteps, "--warmup-steps")
   }
 }
 // The same default seed as lesson 04, so the same start: the generator is built from the seed, weight for weight.

@@ -12,14 +12,19 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "Folder with the MNIST IDX files (else $GAN_DATA_DIR/mnist, ./data/mnist, the user cache, a download).")
-  var data: String?
+  @OptionGroup var mnist: MNISTFlags
   @Flag(help: "Start from the generator shipped in Lessons/06-dcgan-mnist/pretrained (no training unless --steps).")
   var pretrained = false
-  @Option(help: "Base width w of the networks (channels 2w at 7x7, w at 14x14).") var width: Int = 32
-  @Option(help: "Images per batch.") var batch: Int = 64
-  @Option(help: "Write the trained generator here (safetensors), e.g. to refresh the shipped checkpoint.")
+  @Option(help: Allowed.count(1...256).help("Base width w of the networks (channels 2w at 7x7, w at 14x14).")) var width: Int = 32
+  @Option(help: Allowed.count(2...1024).help("Images per batch (batch norm needs at least 2).")) var batch: Int = 64
+  @Option(help: ArgumentHelp("Write the trained generator here (safetensors), e.g. to refresh the shipped checkpoint.", valueName: "file"))
   var saveGenerator: String?
+
+  func validate() throws {
+    try Allowed.count(1...256).check(width, "--width")
+    try Allowed.count(2...1024).check(batch, "--batch")
+    try checkWritableFile(saveGenerator, "--save-generator")
+  }
 }
 let (lesson, flags) = Lesson.start(number: 6, slug: "dcgan-mnist", title: "A convolutional GAN on MNIST", flags: Flags.self)
 let pretrainedURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -36,9 +41,11 @@ lesson.narrate("""
   reported next to it), the classifier score exp(E KL(p(y|x) ‖ p(y))) (10 at best: confident and all classes), the
   histogram of predicted classes and its KL to uniform, and the share of samples classified with confidence > 0.9.
   """)
-let mnist = lesson.loadMNIST(dataDirectory: flags.data, testLimit: lesson.quick ? 2000 : 10_000)
-let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
 let evaluationCount = lesson.quick ? 500 : 1000
+// The Fréchet reference draws evaluationCount real training images; the sampler needs a whole batch.
+let mnist = lesson.loadMNIST(flags.mnist, testLimit: lesson.quick ? 2000 : 10_000,
+                             minimumTrain: max(flags.batch, evaluationCount), minimumTest: evaluationCount)
+let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
 let reference = FrechetReference(classifier: classifier, referenceImages: test.images, trainImages: train.images,
                                  sampleCount: evaluationCount)
 lesson.show("training images", train.count)
@@ -98,8 +105,7 @@ if flags.pretrained {
     let metadata = try Checkpoint.load(into: g, from: pretrainedURL)
     lesson.narrate("Loaded the shipped generator (`pretrained/generator.safetensors`, trained by `\(metadata["command"] ?? "?")` for \(metadata["steps"] ?? "?") steps).")
   } catch {
-    FileHandle.standardError.write("lesson-06-dcgan-mnist: --pretrained: \(error)\n".data(using: .utf8)!)
-    exit(1)
+    lesson.fail("--pretrained: \(error)")
   }
   steps = lesson.options.steps ?? 0
 } else {
@@ -226,7 +232,7 @@ do {
                         to: lesson.outputFolder.appendingPathComponent("samples.safetensors"))
   lesson.narrate("Wrote `samples.safetensors`: tensor `images`, shape [1000, 1, 28, 28], values in [−1, 1].")
 } catch {
-  lesson.check("samples.safetensors was written", false, detail: "\(error)")
+  lesson.fail("samples.safetensors could not be written: \(error)")
 }
 if let path = flags.saveGenerator {
   do {
@@ -235,7 +241,7 @@ if let path = flags.saveGenerator {
       "steps": String(steps), "width": String(w), "frechet": String(final.frechetDistance ?? .nan)])
     lesson.narrate("Saved the generator to `\(path)`.")
   } catch {
-    lesson.check("the generator checkpoint was written", false, detail: "\(error)")
+    lesson.fail("--save-generator: the generator could not be written: \(error)")
   }
 }
 

@@ -12,20 +12,36 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "Channels w of the ResNet generators' first layer (2w and 4w after the two downsamplings).")
+  @Option(help: Allowed.count(1...128).help("Channels w of the ResNet generators' first layer (2w and 4w after the two downsamplings)."))
   var generatorWidth: Int = 8
-  @Option(help: "Residual blocks in each generator.") var blocks: Int = 1
-  @Option(help: "Channels of the PatchGAN discriminators' first layer.") var discriminatorWidth: Int = 8
-  @Option(help: "Stride-2 layers of the PatchGAN discriminators.") var discriminatorLayers: Int = 2
-  @Option(help: "Images of each domain per batch.") var batch: Int = 8
-  @Option(help: "Adam's learning rate (both networks, both lessons parts), before the linear decay.")
+  @Option(help: Allowed.count(0...32).help("Residual blocks in each generator.")) var blocks: Int = 1
+  @Option(help: Allowed.count(1...128).help("Channels of the PatchGAN discriminators' first layer.")) var discriminatorWidth: Int = 8
+  @Option(help: Allowed.count(1...3).help("Stride-2 layers of the PatchGAN discriminators (the 32×32 images allow 3)."))
+  var discriminatorLayers: Int = 2
+  @Option(help: Allowed.count(1...256).help("Images of each domain per batch.")) var batch: Int = 8
+  @Option(help: Allowed.rate.help("Adam's learning rate (both networks, both lessons parts), before the linear decay."))
   var learningRate: Float = 5e-4
-  @Option(help: "λ, the weight of each direction's L1 cycle error in the image models.") var cycleWeight: Float = 2
-  @Option(help: "The weight of the identity loss |G(b) − b| + |F(a) − a| in the image models (0.5 λ in the paper).")
+  @Option(help: Allowed.weight.help("λ, the weight of each direction's L1 cycle error in the image models.")) var cycleWeight: Float = 2
+  @Option(help: Allowed.weight.help("The weight of the identity loss |G(b) − b| + |F(a) − a| in the image models (0.5 λ in the paper)."))
   var identityWeight: Float = 0
-  @Option(help: "Units in each hidden layer of the point generators and discriminators.") var hidden: Int = 64
-  @Option(help: "Points of each domain per batch.") var pointBatch: Int = 128
-  @Option(help: "Training steps of the point models per step of the image models.") var pointStepsPerImageStep: Int = 2
+  @Option(help: Allowed.count(1...1024).help("Units in each hidden layer of the point generators and discriminators.")) var hidden: Int = 64
+  @Option(help: Allowed.count(2...8192).help("Points of each domain per batch.")) var pointBatch: Int = 128
+  @Option(help: Allowed.count(1...100).help("Training steps of the point models per step of the image models."))
+  var pointStepsPerImageStep: Int = 2
+
+  func validate() throws {
+    try Allowed.count(1...128).check(generatorWidth, "--generator-width")
+    try Allowed.count(0...32).check(blocks, "--blocks")
+    try Allowed.count(1...128).check(discriminatorWidth, "--discriminator-width")
+    try Allowed.count(1...3).check(discriminatorLayers, "--discriminator-layers")
+    try Allowed.count(1...256).check(batch, "--batch")
+    try Allowed.rate.check(learningRate, "--learning-rate")
+    try Allowed.weight.check(cycleWeight, "--cycle-weight")
+    try Allowed.weight.check(identityWeight, "--identity-weight")
+    try Allowed.count(1...1024).check(hidden, "--hidden")
+    try Allowed.count(2...8192).check(pointBatch, "--point-batch")
+    try Allowed.count(1...100).check(pointStepsPerImageStep, "--point-steps-per-image-step")
+  }
 }
 let (lesson, flags) = Lesson.start(number: 7, slug: "cyclegan", title: "Unpaired translation with CycleGAN",
                                    flags: Flags.self)

@@ -13,27 +13,35 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "Folder with the MNIST IDX files (else $GAN_DATA_DIR/mnist, ./data/mnist, the user cache, a download).")
-  var data: String?
+  @OptionGroup var mnist: MNISTFlags
   @Flag(help: "Evaluate the generator shipped in Lessons/08-stylegan-mixing/pretrained (no training unless --steps).")
   var pretrained = false
-  @Option(help: "Images per batch.") var batch: Int = 32
-  @Option(help: "Channels at resolution r: min(channel-base / r, channel-max).") var channelBase: Int = 256
-  @Option(help: "The widest feature map.") var channelMax: Int = 32
-  @Option(help: "Length of z and of w.") var wDim: Int = 64
-  @Option(help: "R1 penalty weight γ (applied lazily every 16 steps).") var r1Gamma: Float = 10
-  @Option(help: "Adam's learning rate for both networks.") var learningRate: Float = 0.002
-  @Option(help: "The share of training batches that mix two latents (style-mixing regularisation).") var mixingProbability: Float = 0.9
-  @Option(help: "Group size of the discriminator's minibatch standard deviation (must divide --batch).") var minibatchGroup: Int = 4
-  @Option(help: "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.")
+  @Option(help: Allowed.count(4...512).help("Images per batch (a multiple of --minibatch-group).")) var batch: Int = 32
+  @Option(help: Allowed.count(32...8192).help("Channels at resolution r: min(channel-base / r, channel-max).")) var channelBase: Int = 256
+  @Option(help: Allowed.count(1...512).help("The widest feature map.")) var channelMax: Int = 32
+  @Option(help: Allowed.count(1...1024).help("Length of z and of w.")) var wDim: Int = 64
+  @Option(help: Allowed.weight.help("R1 penalty weight γ (applied lazily every 16 steps).")) var r1Gamma: Float = 10
+  @Option(help: Allowed.rate.help("Adam's learning rate for both networks.")) var learningRate: Float = 0.002
+  @Option(help: Allowed.share.help("The share of training batches that mix two latents (style-mixing regularisation)."))
+  var mixingProbability: Float = 0.9
+  @Option(help: Allowed.count(1...512).help("Group size of the discriminator's minibatch standard deviation (must divide --batch)."))
+  var minibatchGroup: Int = 4
+  @Option(help: ArgumentHelp("Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.", valueName: "file"))
   var saveGenerator: String?
 
   func validate() throws {
-    guard batch >= 4, batch % 4 == 0 else { throw ValidationError("--batch must be a positive multiple of 4 (minibatch standard deviation groups of 4), got \(batch)") }
-    guard channelBase >= 32, channelMax >= 1 else { throw ValidationError("--channel-base must be at least 32 and --channel-max positive, got \(channelBase) and \(channelMax)") }
-    guard minibatchGroup >= 1, batch % minibatchGroup == 0 else { throw ValidationError("--minibatch-group must divide --batch \(batch), got \(minibatchGroup)") }
-    guard wDim >= 1 else { throw ValidationError("--w-dim must be positive, got \(wDim)") }
-    guard r1Gamma >= 0 else { throw ValidationError("--r1-gamma must not be negative, got \(r1Gamma)") }
+    try Allowed.count(4...512).check(batch, "--batch")
+    try Allowed.count(32...8192).check(channelBase, "--channel-base")
+    try Allowed.count(1...512).check(channelMax, "--channel-max")
+    try Allowed.count(1...1024).check(wDim, "--w-dim")
+    try Allowed.weight.check(r1Gamma, "--r1-gamma")
+    try Allowed.rate.check(learningRate, "--learning-rate")
+    try Allowed.share.check(mixingProbability, "--mixing-probability")
+    try Allowed.count(1...512).check(minibatchGroup, "--minibatch-group")
+    guard batch % minibatchGroup == 0 else {
+      throw ValidationError("--minibatch-group must divide --batch \(batch), got \(minibatchGroup)")
+    }
+    try checkWritableFile(saveGenerator, "--save-generator")
   }
 }
 let (lesson, flags) = Lesson.start(number: 8, slug: "stylegan-mixing", title: "StyleGAN: style mixing, truncation, path length",
@@ -42,10 +50,6 @@ let pretrainedURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .appendingPathComponent("pretrained/generator.safetensors")
 let started = Date()
 
-@MainActor func fail(_ message: String) -> Never {
-  FileHandle.standardError.write("lesson-08-stylegan-mixing: \(message)\n".data(using: .utf8)!)
-  exit(1)
-}
 
 // MARK: - 1. Data and the judge
 
@@ -56,20 +60,13 @@ lesson.narrate("""
   accuracy): it sees the central 28×28 crop, which is exactly the original digit area. We use its predicted class,
   and its 128 penultimate features as a perceptual space: distances there stand in for the paper's VGG distances.
   """)
-let classifier: MNISTClassifier
-let train: LabelledImages?
-let test: LabelledImages
 /// The shipped checkpoint is what `--pretrained` and the claims of `--quick` use; the rest of the time we train.
 let trainsFromScratch = !flags.pretrained
-do {
-  let dataset = try Dataset.locateMNIST(dataDirectory: flags.data)
-  test = try dataset.load(.test, limit: 1000)
-  train = trainsFromScratch || (lesson.options.steps ?? 0) > 0
-    ? try dataset.load(.train, limit: lesson.quick ? 4000 : nil) : nil
-  classifier = try MNISTClassifier.pretrained()
-} catch {
-  fail("\(error)")
-}
+let needsTrain = trainsFromScratch || (lesson.options.steps ?? 0) > 0
+let mnist = lesson.loadMNIST(flags.mnist, trainLimit: lesson.quick ? 4000 : nil, testLimit: 1000,
+                             minimumTrain: flags.batch, minimumTest: 1000, needsTrain: needsTrain)
+let (classifier, test) = (mnist.classifier, mnist.test)
+let train: LabelledImages? = needsTrain ? mnist.train : nil
 
 /// [N, 1, 28, 28] -> [N, 1, 32, 32], padded with the background value -1.
 func padded(_ images: Tensor) -> Tensor {
@@ -121,7 +118,7 @@ if flags.pretrained {
     let metadata = try Checkpoint.load(into: g, from: pretrainedURL)
     lesson.narrate("Loaded the shipped generator (`pretrained/generator.safetensors`, the weight average of a run of `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps).")
   } catch {
-    fail("--pretrained: \(error) (the shipped checkpoint needs the default widths: --channel-base 256 --channel-max 32 --w-dim 64)")
+    lesson.fail("--pretrained: \(error) (the shipped checkpoint needs the default widths: --channel-base 256 --channel-max 32 --w-dim 64)")
   }
   steps = lesson.options.steps ?? 0
 } else {
@@ -170,7 +167,7 @@ if steps > 0, let train {
         "steps": String(steps), "batch": String(flags.batch), "configuration": configuration.description])
       lesson.narrate("Saved the averaged generator to `\(path)`.")
     } catch {
-      lesson.check("the generator checkpoint was written", false, detail: "\(error)")
+      lesson.fail("--save-generator: the generator could not be written: \(error)")
     }
   }
   var losses = Figure(name: "losses", title: "StyleGAN losses (moving averages)", xLabel: "step", yLabel: "loss")
@@ -215,7 +212,7 @@ if evaluatesShipped {
       `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps), with fewer samples than the full run.
       """)
   } catch {
-    fail("--quick evaluates the shipped checkpoint, which could not be read: \(error)")
+    lesson.fail("--quick evaluates the shipped checkpoint, which could not be read: \(error)")
   }
 } else {
   model = steps > 0 ? trainer.averagedGenerator : g
@@ -499,7 +496,7 @@ do {
     column: \(gridA.map(String.init).joined(separator: ", ")) and \(gridB.map(String.init).joined(separator: ", ")).
     """)
 } catch {
-  lesson.check("samples.safetensors was written", false, detail: "\(error)")
+  lesson.fail("samples.safetensors could not be written: \(error)")
 }
 
 // MARK: - 9. Claims

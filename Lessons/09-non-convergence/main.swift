@@ -14,34 +14,38 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "The Dirac-GAN's learning rate h (both players; the discriminator's under TTUR).")
+  @Option(help: Allowed.positive(atMost: 2).help("The Dirac-GAN's learning rate h (both players; the discriminator's under TTUR)."))
   var diracLearningRate: Float = 0.2
-  @Option(help: "The generator's learning rate in the Dirac-GAN under TTUR.") var diracGeneratorLearningRate: Float = 0.05
-  @Option(help: "The R1 weight γ in the Dirac-GAN.") var gamma: Float = 0.3
-  @Option(help: "Steps of each Dirac-GAN trajectory.") var diracSteps: Int = 300
-  @Option(help: "The distance of the Dirac-GAN's starting point from the equilibrium.") var diracStart: Float = 0.2
-  @Option(help: "Adam's learning rate for both networks in the ring's baseline (and for D under TTUR).")
+  @Option(help: Allowed.positive(atMost: 2).help("The generator's learning rate in the Dirac-GAN under TTUR."))
+  var diracGeneratorLearningRate: Float = 0.05
+  @Option(help: Allowed.number(0...100).help("The R1 weight γ in the Dirac-GAN.")) var gamma: Float = 0.3
+  @Option(help: Allowed.count(10...100_000).help("Steps of each Dirac-GAN trajectory.")) var diracSteps: Int = 300
+  @Option(help: Allowed.positive(atMost: 10).help("The distance of the Dirac-GAN's starting point from the equilibrium."))
+  var diracStart: Float = 0.2
+  @Option(help: Allowed.rate.help("Adam's learning rate for both networks in the ring's baseline (and for D under TTUR)."))
   var learningRate: Float = 2e-2
-  @Option(help: "The generator's learning rate under TTUR.") var tturGeneratorLearningRate: Float = 2e-3
-  @Option(help: "D's learning rate with spectral normalisation (default: --learning-rate).")
+  @Option(help: Allowed.rate.help("The generator's learning rate under TTUR.")) var tturGeneratorLearningRate: Float = 2e-3
+  @Option(help: Allowed.rate.help("D's learning rate with spectral normalisation (default: --learning-rate)."))
   var spectralLearningRate: Float?
-  @Option(help: "Power iterations per forward pass of the spectrally normalised D.") var powerIterations: Int = 1
-  @Option(help: "Adam's β1 on the ring (β2 is 0.999).") var beta1: Float = 0.5
-  @Option(help: "Samples per batch on the ring.") var batch: Int = 256
-  @Option(help: "Units in each of the two hidden layers of G and D on the ring.") var hidden: Int = 64
+  @Option(help: Allowed.count(1...100).help("Power iterations per forward pass of the spectrally normalised D."))
+  var powerIterations: Int = 1
+  @Option(help: Allowed.coefficient.help("Adam's β1 on the ring (β2 is 0.999).")) var beta1: Float = 0.5
+  @Option(help: Allowed.count(2...8192).help("Samples per batch on the ring.")) var batch: Int = 256
+  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and D on the ring.")) var hidden: Int = 64
 
   func validate() throws {
-    for (name, value) in [("--dirac-learning-rate", diracLearningRate),
-                          ("--dirac-generator-learning-rate", diracGeneratorLearningRate),
-                          ("--dirac-start", diracStart), ("--learning-rate", learningRate),
-                          ("--ttur-generator-learning-rate", tturGeneratorLearningRate)] {
-      guard value > 0 && value.isFinite else { throw ValidationError("\(name) must be positive, got \(value)") }
-    }
-    guard gamma >= 0 && gamma.isFinite else { throw ValidationError("--gamma must not be negative, got \(gamma)") }
-    guard diracSteps >= 10 else { throw ValidationError("--dirac-steps must be at least 10, got \(diracSteps)") }
-    guard beta1 >= 0 && beta1 < 1 else { throw ValidationError("--beta1 must be in [0, 1), got \(beta1)") }
-    guard batch >= 2 else { throw ValidationError("--batch must be at least 2, got \(batch)") }
-    guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
+    try Allowed.positive(atMost: 2).check(diracLearningRate, "--dirac-learning-rate")
+    try Allowed.positive(atMost: 2).check(diracGeneratorLearningRate, "--dirac-generator-learning-rate")
+    try Allowed.number(0...100).check(gamma, "--gamma")
+    try Allowed.count(10...100_000).check(diracSteps, "--dirac-steps")
+    try Allowed.positive(atMost: 10).check(diracStart, "--dirac-start")
+    try Allowed.rate.check(learningRate, "--learning-rate")
+    try Allowed.rate.check(tturGeneratorLearningRate, "--ttur-generator-learning-rate")
+    try Allowed.rate.check(spectralLearningRate, "--spectral-learning-rate")
+    try Allowed.count(1...100).check(powerIterations, "--power-iterations")
+    try Allowed.coefficient.check(beta1, "--beta1")
+    try Allowed.count(2...8192).check(batch, "--batch")
+    try Allowed.count(1...1024).check(hidden, "--hidden")
   }
 }
 let (lesson, flags) = Lesson.start(number: 9, slug: "non-convergence", title: "Why GAN training need not converge",

@@ -13,21 +13,35 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "Folder with the MNIST IDX files (else $GAN_DATA_DIR/mnist, ./data/mnist, the user cache, a download).")
-  var data: String?
-  @Option(help: "Channels w of the generator's hidden layers.") var width: Int = 16
-  @Option(help: "Residual blocks of the generator.") var blocks: Int = 4
-  @Option(help: "Base width of the discriminator (lesson 06's MNISTDiscriminator).") var discriminatorWidth: Int = 16
-  @Option(help: "Images per batch.") var batch: Int = 16
-  @Option(help: "Adam's learning rate for the generators.") var learningRate: Float = 1e-3
-  @Option(help: "Adam's learning rate for the discriminator.") var discriminatorLearningRate: Float = 5e-4
-  @Option(help: "λ_feature: the weight of the classifier-feature loss in the content loss.") var featureWeight: Float = 0.01
-  @Option(help: "λ_adv: the weight of the adversarial loss in SRGAN's generator loss.") var adversarialWeight: Float = 0.02
-  @Option(help: "The share of the steps spent on the shared content-only start, before SRGAN's adversarial term enters.")
+  @OptionGroup var mnist: MNISTFlags
+  @Option(help: Allowed.count(1...256).help("Channels w of the generator's hidden layers.")) var width: Int = 16
+  @Option(help: Allowed.count(0...64).help("Residual blocks of the generator.")) var blocks: Int = 4
+  @Option(help: Allowed.count(1...256).help("Base width of the discriminator (lesson 06's MNISTDiscriminator).")) var discriminatorWidth: Int = 16
+  @Option(help: Allowed.count(2...1024).help("Images per batch (batch norm needs at least 2).")) var batch: Int = 16
+  @Option(help: Allowed.rate.help("Adam's learning rate for the generators.")) var learningRate: Float = 1e-3
+  @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float = 5e-4
+  @Option(help: Allowed.weight.help("λ_feature: the weight of the classifier-feature loss in the content loss.")) var featureWeight: Float = 0.01
+  @Option(help: Allowed.weight.help("λ_adv: the weight of the adversarial loss in SRGAN's generator loss.")) var adversarialWeight: Float = 0.02
+  @Option(help: Allowed.share.help("The share of the steps spent on the shared content-only start, before SRGAN's adversarial term enters."))
   var warmup: Double = 0.4
-  @Option(help: "The parameter a of the bicubic (Keys) kernel: −0.5 (Keys, MATLAB) or −0.75 (PyTorch, OpenCV).")
+  @Option(help: Allowed.number(-2...0).help("The parameter a of the bicubic (Keys) kernel: −0.5 (Keys, MATLAB) or −0.75 (PyTorch, OpenCV)."))
   var bicubicA: Double = -0.5
-  @Option(help: "Test images to measure on (the first ones of the MNIST test set).") var evaluationImages: Int?
+  @Option(help: Allowed.count(1...10_000).help("Test images to measure on (the first ones of the MNIST test set; default 2000, 500 with --quick)."))
+  var evaluationImages: Int?
+
+  func validate() throws {
+    try Allowed.count(1...256).check(width, "--width")
+    try Allowed.count(0...64).check(blocks, "--blocks")
+    try Allowed.count(1...256).check(discriminatorWidth, "--discriminator-width")
+    try Allowed.count(2...1024).check(batch, "--batch")
+    try Allowed.rate.check(learningRate, "--learning-rate")
+    try Allowed.rate.check(discriminatorLearningRate, "--discriminator-learning-rate")
+    try Allowed.weight.check(featureWeight, "--feature-weight")
+    try Allowed.weight.check(adversarialWeight, "--adversarial-weight")
+    try Allowed.share.check(warmup, "--warmup")
+    try Allowed.number(-2...0).check(bicubicA, "--bicubic-a")
+    try Allowed.count(1...10_000).check(evaluationImages, "--evaluation-images")
+  }
 }
 let (lesson, flags) = Lesson.start(number: 10, slug: "super-resolution", title: "Super-resolution with a GAN (SRGAN)",
                                    flags: Flags.self)
@@ -35,17 +49,6 @@ let factor = 4
 let steps = lesson.steps(default: 1200, quick: 150)
 let warmupSteps = Int((Double(steps) * flags.warmup).rounded())
 let evaluationCount = flags.evaluationImages ?? lesson.budget(2000, quick: 500)
-
-func fail(_ message: String) -> Never {
-  FileHandle.standardError.write("lesson-10-super-resolution: \(message)\n".data(using: .utf8)!)
-  exit(2)
-}
-guard flags.width >= 1, flags.blocks >= 0, flags.batch >= 2, flags.discriminatorWidth >= 1 else {
-  fail("--width, --discriminator-width must be positive, --blocks not negative and --batch at least 2")
-}
-guard (0...1).contains(flags.warmup) else { fail("--warmup must be a share of the steps in [0, 1], got \(flags.warmup)") }
-guard (1...10_000).contains(evaluationCount) else { fail("--evaluation-images must be in 1...10000, got \(evaluationCount)") }
-guard flags.featureWeight >= 0, flags.adversarialWeight >= 0 else { fail("--feature-weight and --adversarial-weight must not be negative") }
 
 /// The mean of some numbers (NaN for none).
 func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
@@ -60,7 +63,8 @@ lesson.narrate("""
   28×28 digits average to the same 7×7 image, so the task has no single right answer: an upscaler has to *guess*,
   and how it guesses is the subject of this lesson.
   """)
-let mnist = lesson.loadMNIST(dataDirectory: flags.data, testLimit: evaluationCount)
+let mnist = lesson.loadMNIST(flags.mnist, testLimit: evaluationCount, minimumTrain: flags.batch,
+                             minimumTest: max(evaluationCount, 10))
 let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
 for parameter in classifier.parameters() { parameter.requiresGrad = false }  // a fixed judge: no gradients for it
 let highResolution = test.images
@@ -263,7 +267,7 @@ do {
   try srgan.loadState(contentOnly.stateTensors(), source: "the content-only generator")
   try optimizerGAN.loadStateContents(optimizerContent.stateContents(), source: "the content-only optimiser")
 } catch {
-  fail("copying the generator at the fork: \(error)")
+  lesson.fail("copying the generator at the fork: \(error)")
 }
 probesGAN.append(probe(srgan, step: warmupSteps))
 let d = MNISTDiscriminator(width: flags.discriminatorWidth, using: &forkRNG)

@@ -13,27 +13,26 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: "Folder with the MNIST IDX files (else $GAN_DATA_DIR/mnist, ./data/mnist, the user cache, a download).")
-  var data: String?
-  @Option(help: "Labelled training images per class (the small subset; 10 classes).") var perClass: Int = 10
-  @Option(help: "Repetitions (each its own subset, GAN and classifier initialisation); default 3, 2 with --quick.")
+  @OptionGroup var mnist: MNISTFlags
+  @Option(help: Allowed.count(1...5000).help("Labelled training images per class (the small subset; 10 classes).")) var perClass: Int = 10
+  @Option(help: Allowed.count(2...100).help("Repetitions (each its own subset, GAN and classifier initialisation); default 3, 2 with --quick; a spread needs two."))
   var repetitions: Int?
-  @Option(help: "Classifier training steps per arm; default 150, 40 with --quick.") var classifierSteps: Int?
-  @Option(help: "Real images per classifier batch.") var realBatch: Int = 16
-  @Option(help: "Generated images added to each classifier batch in the augmented arm.") var generatedBatch: Int = 16
-  @Option(help: "Base width w of the conditional GAN's networks.") var width: Int = 16
-  @Option(help: "Real images per cGAN step.") var ganBatch: Int = 32
-  @Option(help: "Adam learning rate of both cGAN networks.") var ganLearningRate: Float = 1e-3
+  @Option(help: Allowed.count(1...1_000_000).help("Classifier training steps per arm; default 150, 40 with --quick.")) var classifierSteps: Int?
+  @Option(help: Allowed.count(1...1024).help("Real images per classifier batch.")) var realBatch: Int = 16
+  @Option(help: Allowed.count(1...1024).help("Generated images added to each classifier batch in the augmented arm.")) var generatedBatch: Int = 16
+  @Option(help: Allowed.count(1...256).help("Base width w of the conditional GAN's networks.")) var width: Int = 16
+  @Option(help: Allowed.count(2...1024).help("Real images per cGAN step.")) var ganBatch: Int = 32
+  @Option(help: Allowed.rate.help("Adam learning rate of both cGAN networks.")) var ganLearningRate: Float = 1e-3
 
   func validate() throws {
-    guard perClass >= 1 && perClass <= 5000 else { throw ValidationError("--per-class must be in 1...5000, got \(perClass)") }
-    if let repetitions, repetitions < 2 { throw ValidationError("--repetitions must be at least 2 (a spread needs two), got \(repetitions)") }
-    if let classifierSteps, classifierSteps < 1 { throw ValidationError("--classifier-steps must be at least 1, got \(classifierSteps)") }
-    guard realBatch >= 1 else { throw ValidationError("--real-batch must be at least 1, got \(realBatch)") }
-    guard generatedBatch >= 1 else { throw ValidationError("--generated-batch must be at least 1, got \(generatedBatch)") }
-    guard ganBatch >= 1 else { throw ValidationError("--gan-batch must be at least 1, got \(ganBatch)") }
-    guard ganLearningRate > 0 && ganLearningRate.isFinite else { throw ValidationError("--gan-learning-rate must be a positive number, got \(ganLearningRate)") }
-    guard width >= 1 else { throw ValidationError("--width must be at least 1, got \(width)") }
+    try Allowed.count(1...5000).check(perClass, "--per-class")
+    try Allowed.count(2...100).check(repetitions, "--repetitions")
+    try Allowed.count(1...1_000_000).check(classifierSteps, "--classifier-steps")
+    try Allowed.count(1...1024).check(realBatch, "--real-batch")
+    try Allowed.count(1...1024).check(generatedBatch, "--generated-batch")
+    try Allowed.count(1...256).check(width, "--width")
+    try Allowed.count(2...1024).check(ganBatch, "--gan-batch")
+    try Allowed.rate.check(ganLearningRate, "--gan-learning-rate")
   }
 }
 let (lesson, flags) = Lesson.start(number: 11, slug: "data-augmentation", title: "GAN samples as training data?",
@@ -52,14 +51,18 @@ lesson.narrate("""
   batches, once alone and once with generated images appended, repeated on several subsets, reporting the
   per-repetition paired difference and its spread.
   """)
-let mnist = lesson.loadMNIST(dataDirectory: flags.data, testLimit: lesson.quick ? 1000 : 10_000)
+// A fixed slice of the test set to draw the accuracy curves during training (the final numbers use all of `test`).
+let curveCount = lesson.budget(1000, quick: 500)
+let mnist = lesson.loadMNIST(flags.mnist, testLimit: lesson.quick ? 1000 : 10_000, minimumTrain: 10 * flags.perClass,
+                             minimumTest: curveCount)
 let (train, test, judge) = (mnist.train, mnist.test, mnist.classifier)
+if let (digit, count) = train.labelHistogram().enumerated().first(where: { $0.element < flags.perClass }) {
+  lesson.fail("the training split holds \(count) images of the digit \(digit); --per-class \(flags.perClass) needs that many of each")
+}
 let repetitions = flags.repetitions ?? lesson.budget(3, quick: 2)
 let ganSteps = lesson.steps(default: 700, quick: 200)
 let classifierSteps = flags.classifierSteps ?? lesson.budget(150, quick: 40)
 let labelledCount = 10 * flags.perClass
-// A fixed slice of the test set to draw the accuracy curves during training (the final numbers use all of `test`).
-let curveCount = lesson.budget(1000, quick: 500)
 let curveTest = LabelledImages(images: test.images.sliced(axis: 0, 0..<curveCount).detached(),
                                labels: Array(test.labels[0..<curveCount]), classNames: test.classNames)
 lesson.show("labelled training images per repetition", labelledCount)

@@ -59,6 +59,23 @@ final class ByteReader {
     stored.deallocate()
   }
 
+  /// The size of the file as stored.
+  var storedCount: Int { stored.count }
+
+  /// The most content bytes the file can hold: its size when plain; 1032 times its size when gzipped (deflate
+  /// cannot compress more than 1032:1), an upper bound known without decompressing anything.
+  var mostContentBytes: Int {
+    guard isGzip else { return stored.count }
+    let (most, overflow) = stored.count.multipliedReportingOverflow(by: 1032)
+    return overflow ? Int.max : most
+  }
+
+  /// How many content bytes have been delivered so far.
+  var contentBytesRead: Int {
+    guard let stream else { return offset }
+    return Int(stream.pointee.total_out)
+  }
+
   /// Fills `destination` with the next bytes of the content and returns how many were written: all of them,
   /// or fewer when the content ends first.
   func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {

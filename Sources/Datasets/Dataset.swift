@@ -76,6 +76,29 @@ public struct Dataset: Sendable {
   /// Where Debian's `dataset-fashion-mnist` package installs Fashion-MNIST.
   public static let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
 
+  /// Fashion-MNIST's four files: the SHA-256 of the gzipped files as Debian's `dataset-fashion-mnist`
+  /// (0.0~git20200523.55506a9-1, zalandoresearch/fashion-mnist at 55506a9) ships them, and of their decompressed
+  /// content, which does not depend on how a copy was compressed (Zalando's own .gz files differ from Debian's
+  /// by their compression only; Zalando publishes MD5s of its .gz files, not SHA-256s of the content).
+  public static let fashionMNISTFiles: [VerifiedFile] = [
+    VerifiedFile(
+      name: "train-images-idx3-ubyte.gz",
+      sha256: "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+      contentSHA256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    VerifiedFile(
+      name: "train-labels-idx1-ubyte.gz",
+      sha256: "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+      contentSHA256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    VerifiedFile(
+      name: "t10k-images-idx3-ubyte.gz",
+      sha256: "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+      contentSHA256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    VerifiedFile(
+      name: "t10k-labels-idx1-ubyte.gz",
+      sha256: "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+      contentSHA256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+  ]
+
   /// The Debian package that installs Fashion-MNIST.
   public static let fashionMNISTPackage = "dataset-fashion-mnist"
 
@@ -88,20 +111,29 @@ public struct Dataset: Sendable {
 
   /// MNIST found by the search order of `MNIST.locate` (`--data DIR`, `$GAN_DATA_DIR/mnist`, `./data/mnist`, the
   /// user cache), downloaded and verified into the cache when no folder has it.
+  ///
+  /// With `verify` (the default) the four files must be the published ones (SHA-256, see `LocalVerification`).
   public static func locateMNIST(
     dataDirectory: String?,
+    verify: Bool = true,
     environment: [String: String] = ProcessInfo.processInfo.environment,
     workingDirectory: String = FileManager.default.currentDirectoryPath,
     mirrors: [String] = MNIST.mirrors
   ) throws -> Dataset {
     let directory = try MNIST.locate(
       dataDirectory: dataDirectory, environment: environment, workingDirectory: workingDirectory, mirrors: mirrors)
+    if verify {
+      try LocalVerification.verify(directory: directory, dataset: "MNIST", known: MNIST.files, environment: environment)
+    }
     return mnist(directory: directory)
   }
 
   /// Fashion-MNIST from `directory` (by default where Debian's `dataset-fashion-mnist` puts it). Throws, naming the
   /// package, when the files are not there.
-  public static func fashionMNIST(directory: String = fashionMNISTDirectory) throws -> Dataset {
+  public static func fashionMNIST(
+    directory: String = fashionMNISTDirectory, verify: Bool = true,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws -> Dataset {
     let missing = missingFiles(in: directory)
     guard missing.isEmpty else {
       throw DatasetError.missingFiles(
@@ -109,23 +141,29 @@ public struct Dataset: Sendable {
         hint: "Fashion-MNIST comes from the Debian package \(fashionMNISTPackage)"
           + " (sudo apt-get install \(fashionMNISTPackage)), or pass a folder with the four IDX files")
     }
+    if verify {
+      try LocalVerification.verify(
+        directory: directory, dataset: "Fashion-MNIST", known: fashionMNISTFiles, environment: environment)
+    }
     return Dataset(name: "Fashion-MNIST", directory: directory, classNames: fashionMNISTClassNames)
   }
 
   /// The dataset a `--dataset NAME` flag names: `mnist` (searched and downloaded as `locateMNIST` does) or
   /// `fashion` (from `--data DIR` or `DIR/fashion-mnist` when given, else Debian's package folder).
   public static func named(
-    _ name: String, dataDirectory: String?,
+    _ name: String, dataDirectory: String?, verify: Bool = true,
     environment: [String: String] = ProcessInfo.processInfo.environment,
     workingDirectory: String = FileManager.default.currentDirectoryPath
   ) throws -> Dataset {
     switch name.lowercased() {
     case "mnist":
-      return try locateMNIST(dataDirectory: dataDirectory, environment: environment, workingDirectory: workingDirectory)
+      return try locateMNIST(
+        dataDirectory: dataDirectory, verify: verify, environment: environment, workingDirectory: workingDirectory)
     case "fashion", "fashion-mnist", "fashionmnist":
-      guard let dataDirectory else { return try fashionMNIST() }
+      guard let dataDirectory else { return try fashionMNIST(verify: verify, environment: environment) }
       let nested = (dataDirectory as NSString).appendingPathComponent("fashion-mnist")
-      return try fashionMNIST(directory: missingFiles(in: nested).isEmpty ? nested : dataDirectory)
+      return try fashionMNIST(
+        directory: missingFiles(in: nested).isEmpty ? nested : dataDirectory, verify: verify, environment: environment)
     default:
       throw DatasetError.unknownDataset(name: name, known: knownNames)
     }

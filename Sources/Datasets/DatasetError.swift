@@ -27,6 +27,12 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
   case transferFailed(file: String, url: String, reason: String)
   /// Every mirror failed for this file; `failures` says how each one failed.
   case downloadFailed(file: String, failures: [DatasetError])
+  /// A local copy of a known dataset whose SHA-256 is not the published one.
+  case notPublished(file: String, dataset: String, expected: String, actual: String)
+  /// A folder named by a flag or an environment variable that does not exist.
+  case missingFolder(setting: String, path: String, hint: String)
+  /// A split holding fewer examples than the program needs.
+  case tooFewExamples(file: String, count: Int, needed: Int, who: String)
   /// A dataset name that is not known (from `--dataset`).
   case unknownDataset(name: String, known: [String])
 
@@ -60,6 +66,13 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
     case .downloadFailed(let file, let failures):
       let lines = failures.isEmpty ? "  (no mirrors were given)" : failures.map { "  - \($0.description)" }.joined(separator: "\n")
       return "\(file): could not be downloaded from any mirror; nothing was kept:\n\(lines)"
+    case .notPublished(let file, let dataset, let expected, let actual):
+      return "\(file): not the published \(dataset) file (SHA-256 \(actual), expected \(expected)); restore it"
+        + " (delete it to download it again), or pass --no-verify to use your own data in this format"
+    case .missingFolder(let setting, let path, let hint):
+      return "\(setting)=\(path): no such folder" + (hint.isEmpty ? "" : "; \(hint)")
+    case .tooFewExamples(let file, let count, let needed, let who):
+      return "\(file): holds \(count) examples, but \(who) needs at least \(needed)"
     case .unknownDataset(let name, let known):
       return "unknown dataset '\(name)' (known: \(known.joined(separator: ", ")))"
     }

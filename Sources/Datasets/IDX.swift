@@ -92,13 +92,21 @@ public enum IDX {
     return sizes
   }
 
-  /// Decodes `count` images into Float32, a block of images at a time (a plain loop the optimiser vectorises).
+  /// Decodes `count` images into Float32. The header's sizes are only claims: every product is computed with overflow
+  /// checks and compared with what the file can hold before anything is allocated, and the pixels are first
+  /// collected as bytes, so memory grows with the data actually read, never with what a damaged header announces.
   static func readPixels(
     _ reader: ByteReader, shape: [Int], count: Int, scale: PixelScale, checkEnd: Bool
   ) throws -> Tensor {
     let rows = shape[1], columns = shape[2]
-    let imageBytes = rows * columns
+    let (imageBytes, imageOverflow) = rows.multipliedReportingOverflow(by: columns)
+    let (announced, announcedOverflow) = shape[0].multipliedReportingOverflow(by: imageBytes)
+    guard !imageOverflow, !announcedOverflow else {
+      throw DatasetError.badHeader(
+        file: reader.file, reason: "\(shape[0]) images of \(rows)x\(columns) pixels is more bytes than any file holds")
+    }
     let total = count * imageBytes
+    try checkRoom(reader, announced: announced)
     // A table of the 256 possible pixel values, each correctly rounded (x * (1 / 255) would be off by an ulp).
     let table: [Float] = (0..<256).map { byte in
       switch scale {
@@ -106,28 +114,26 @@ public enum IDX {
       case .zeroToOne: return Float(byte) / 255
       }
     }
-    let blockBytes = max(imageBytes, (1 << 18) / imageBytes * imageBytes)
-    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: blockBytes, alignment: 16)
-    defer { scratch.deallocate() }
-    let bytes = scratch.bindMemory(to: UInt8.self)
-    var pixels = [Float](repeating: 0, count: total)
-    var done = 0
-    try pixels.withUnsafeMutableBufferPointer { output in
-      try table.withUnsafeBufferPointer { value in
-        while done < total {
-          let want = min(blockBytes, total - done)
-          let got = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<want]))
-          for i in 0..<got { output[done + i] = value[Int(bytes[i])] }
-          done += got
-          if got < want {
-            throw DatasetError.truncated(
-              file: reader.file, expectedBytes: shape[0] * imageBytes, availableBytes: done)
-          }
-        }
+    var bytes: [UInt8] = []
+    var block = [UInt8](repeating: 0, count: 1 << 20)
+    while bytes.count < total {
+      let want = min(block.count, total - bytes.count)
+      let got = try block.withUnsafeMutableBytes { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<want])) }
+      bytes.append(contentsOf: block[0..<got])
+      if got < want {
+        throw DatasetError.truncated(file: reader.file, expectedBytes: announced, availableBytes: bytes.count)
       }
     }
     if checkEnd, try reader.skipToEnd() > 0 {
-      throw DatasetError.trailingBytes(file: reader.file, expectedBytes: shape[0] * imageBytes)
+      throw DatasetError.trailingBytes(file: reader.file, expectedBytes: announced)
+    }
+    var pixels = [Float](repeating: 0, count: total)
+    pixels.withUnsafeMutableBufferPointer { output in
+      table.withUnsafeBufferPointer { value in
+        bytes.withUnsafeBufferPointer { input in
+          for i in 0..<total { output[i] = value[Int(input[i])] }
+        }
+      }
     }
     return Tensor(shape: [count, 1, rows, columns], scalars: pixels)
   }
@@ -136,6 +142,7 @@ public enum IDX {
   static func readLabels(
     _ reader: ByteReader, announced: Int, count: Int, classCount: Int, checkEnd: Bool
   ) throws -> [Int] {
+    try checkRoom(reader, announced: announced)
     let bytes = try reader.read(count)
     guard bytes.count == count else {
       throw DatasetError.truncated(file: reader.file, expectedBytes: announced, availableBytes: bytes.count)
@@ -152,6 +159,20 @@ public enum IDX {
       labels[index] = label
     }
     return labels
+  }
+
+  /// Throws when the file cannot hold the `announced` data bytes that follow the header: a plain file must have them,
+  /// a gzip file can inflate to at most 1032 times its size (deflate's largest ratio), so a header claiming more is
+  /// rejected before a byte of it is decompressed or allocated.
+  static func checkRoom(_ reader: ByteReader, announced: Int) throws {
+    let remaining = reader.mostContentBytes - reader.contentBytesRead
+    guard announced > remaining else { return }
+    if reader.isGzip {
+      throw DatasetError.badHeader(
+        file: reader.file,
+        reason: "it announces \(announced) bytes of data, more than this \(reader.storedCount)-byte gzip file can hold (at most \(remaining))")
+    }
+    throw DatasetError.truncated(file: reader.file, expectedBytes: announced, availableBytes: remaining)
   }
 
   private static func bigEndian(_ bytes: ArraySlice<UInt8>) -> UInt32 {

@@ -87,6 +87,14 @@ public enum MNIST {
         hint: "--data names a folder that should hold MNIST's four IDX files (itself or in a subfolder mnist/);"
           + " leave --data out to search \(searchDirectories(environment: environment, workingDirectory: workingDirectory).joined(separator: ", ")) and download if needed")
     }
+    if let root = environment["GAN_DATA_DIR"], !root.isEmpty {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), isFolder.boolValue else {
+        // A typo here would otherwise fall through to a download, or to another copy, without a word.
+        throw DatasetError.missingFolder(
+          setting: "GAN_DATA_DIR", path: root, hint: "set it to a folder holding mnist/ (e.g. ../shared/data), or unset it")
+      }
+    }
     let folders = searchDirectories(environment: environment, workingDirectory: workingDirectory)
     if let found = folders.first(where: { Dataset.missingFiles(in: $0).isEmpty }) { return found }
     let cache = cacheDirectory(environment: environment)

@@ -16,13 +16,13 @@ public struct CommonOptions: ParsableArguments, Sendable {
   @Option(name: .customLong("out"), help: ArgumentHelp("Folder for figures, images and notes.", valueName: "dir"))
   public var outputFolder: String?
 
-  @Option(help: ArgumentHelp("Random seed (default: the lesson's fixed seed).", valueName: "n"))
+  @Option(help: ArgumentHelp("Random seed, any whole number from 0 to 2^64 - 1 (default: the lesson's fixed seed).", valueName: "n"))
   public var seed: UInt64?
 
   @Flag(help: "Small budget: a quick look, and what the tests run.")
   public var quick = false
 
-  @Option(help: ArgumentHelp("Training steps (overrides the lesson's default and --quick).", valueName: "n"))
+  @Option(help: CommonOptions.stepsAllowed.help("Training steps (overrides the lesson's default and --quick).", valueName: "n"))
   public var steps: Int?
 
   @Flag(name: .customLong("no-render"), help: "Write gnuplot scripts and data, but do not run gnuplot.")
@@ -34,12 +34,13 @@ public struct CommonOptions: ParsableArguments, Sendable {
   @Flag(help: "Exit with status 1 when a claim fails.")
   public var strict = false
 
+  /// Ten million steps is days of training for the smallest lesson; beyond it a count is a typo.
+  static let stepsAllowed = Allowed.count(1...10_000_000)
+
   public init() {}
 
   public func validate() throws {
-    if let steps, steps <= 0 {
-      throw ValidationError("--steps must be a positive whole number, got \(steps)")
-    }
+    try Self.stepsAllowed.check(steps, "--steps")
     if let outputFolder, outputFolder.trimmingCharacters(in: .whitespaces).isEmpty {
       throw ValidationError("--out needs a folder name, got an empty string")
     }

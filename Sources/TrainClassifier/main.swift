@@ -8,95 +8,54 @@
 //
 // The seed is fixed, so the command repeats its run (bit for bit with the same thread count: the matrix products'
 // summation order depends on how the work is split across cores).
+import ArgumentParser
 import Datasets
 import Foundation
 import GAN
+import LessonKit
 
 // MARK: - Options
 
-struct Options {
-  var data: String?
-  var out: String = MNISTClassifier.defaultWeightsURL.path
-  var epochs = 3
-  var seed: UInt64 = 20_240_607
-  var batchSize = 128
-  var learningRate: Float = 3e-3
-  var minimumAccuracy = 0.99
-  var maxSteps: Int?
-}
+struct Options: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train-classifier",
+    abstract: "Train the MNIST classifier behind the course's sample-quality metrics and write its weights.")
 
-let usage = """
-  usage: train-classifier [--data DIR] [--out FILE] [--epochs N] [--seed S] [--batch-size N] [--learning-rate LR]
-                          [--min-accuracy A] [--max-steps N]
-    --data DIR           a folder with MNIST's four IDX files (else $GAN_DATA_DIR/mnist, ./data/mnist, the user
-                         cache, then a verified download)
-    --out FILE           where to write the weights (default: the shipped file,
-                         \(MNISTClassifier.defaultWeightsURL.path))
-    --epochs N           passes over the 60,000 training images (default 3)
-    --seed S             the seed of the initialisation and the batch order (default 20240607)
-    --batch-size N       images per Adam step (default 128)
-    --learning-rate LR   Adam's initial learning rate, decayed to 0 on a cosine (default 0.003)
-    --min-accuracy A     write the weights only if the test accuracy reaches A (default 0.99)
-    --max-steps N        stop after N steps (to try the command out; the result will not reach --min-accuracy)
-  """
+  @Option(help: ArgumentHelp(
+    "A folder with MNIST's four IDX files (else $GAN_DATA_DIR/mnist, ./data/mnist, the user cache, then a verified download).",
+    valueName: "dir"))
+  var data: String?
+  @Flag(help: "Skip the SHA-256 check of MNIST's files (for your own data in MNIST's format).")
+  var noVerify = false
+  @Option(help: ArgumentHelp("Where to write the weights (default: the shipped file).", valueName: "file"))
+  var out: String = MNISTClassifier.defaultWeightsURL.path
+  @Option(help: Allowed.count(1...100).help("Passes over the 60,000 training images.")) var epochs = 3
+  @Option(help: ArgumentHelp("The seed of the initialisation and the batch order, any whole number from 0 to 2^64 - 1."))
+  var seed: UInt64 = 20_240_607
+  @Option(help: Allowed.count(1...4096).help("Images per Adam step.")) var batchSize = 128
+  @Option(help: Allowed.rate.help("Adam's initial learning rate, decayed to 0 on a cosine.")) var learningRate: Float = 3e-3
+  @Option(name: .customLong("min-accuracy"), help: Allowed.share.help("Write the weights only if the test accuracy reaches this."))
+  var minimumAccuracy = 0.99
+  @Option(help: Allowed.count(1...10_000_000).help("Stop after this many steps (to try the command out; the result will not reach --min-accuracy)."))
+  var maxSteps: Int?
+
+  func validate() throws {
+    try Allowed.count(1...100).check(epochs, "--epochs")
+    try Allowed.count(1...4096).check(batchSize, "--batch-size")
+    try Allowed.rate.check(learningRate, "--learning-rate")
+    try Allowed.share.check(minimumAccuracy, "--min-accuracy")
+    try Allowed.count(1...10_000_000).check(maxSteps, "--max-steps")
+    try checkWritableFile(out, "--out")
+  }
+}
 
 func fail(_ message: String) -> Never {
   FileHandle.standardError.write(Data("train-classifier: \(message)\n".utf8))
-  exit(64)
+  exit(1)
 }
 
-func parseOptions(_ arguments: [String]) -> Options {
-  var options = Options()
-  var index = 0
-  func value(_ flag: String) -> String {
-    guard index + 1 < arguments.count else { fail("\(flag) needs a value\n\(usage)") }
-    index += 1
-    return arguments[index]
-  }
-  func positiveInteger(_ flag: String) -> Int {
-    let text = value(flag)
-    guard let number = Int(text), number >= 1 else { fail("\(flag) needs a positive whole number, got '\(text)'") }
-    return number
-  }
-  while index < arguments.count {
-    let flag = arguments[index]
-    switch flag {
-    case "--data": options.data = value(flag)
-    case "--out": options.out = value(flag)
-    case "--epochs": options.epochs = positiveInteger(flag)
-    case "--batch-size": options.batchSize = positiveInteger(flag)
-    case "--max-steps": options.maxSteps = positiveInteger(flag)
-    case "--seed":
-      let text = value(flag)
-      guard let seed = UInt64(text) else { fail("--seed needs a non-negative whole number, got '\(text)'") }
-      options.seed = seed
-    case "--learning-rate":
-      let text = value(flag)
-      guard let rate = Float(text), rate > 0, rate.isFinite else { fail("--learning-rate needs a positive number, got '\(text)'") }
-      options.learningRate = rate
-    case "--min-accuracy":
-      let text = value(flag)
-      guard let accuracy = Double(text), accuracy >= 0, accuracy <= 1 else {
-        fail("--min-accuracy needs a number between 0 and 1, got '\(text)'")
-      }
-      options.minimumAccuracy = accuracy
-    case "--help", "-h":
-      say(usage)
-      exit(0)
-    default:
-      fail("unknown argument '\(flag)'\n\(usage)")
-    }
-    index += 1
-  }
-  return options
-}
-
-let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
+let options = Options.parseOrExit()
 let outURL = URL(fileURLWithPath: options.out)
-var isFolder: ObjCBool = false
-guard FileManager.default.fileExists(atPath: outURL.deletingLastPathComponent().path, isDirectory: &isFolder),
-  isFolder.boolValue
-else { fail("--out \(options.out): the folder \(outURL.deletingLastPathComponent().path) does not exist") }
 
 /// One line on standard output, written at once (not held in a buffer when the output is a pipe or a file).
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
@@ -109,9 +68,19 @@ let mnist: Dataset
 let train: LabelledImages
 let test: LabelledImages
 do {
-  mnist = try Dataset.locateMNIST(dataDirectory: options.data)
+  mnist = try Dataset.locateMNIST(dataDirectory: options.data, verify: !options.noVerify)
   train = try mnist.load(.train)
   test = try mnist.load(.test)
+  // The Fréchet floors below compare 1,000 and 10,000 training images with the test images' statistics.
+  let neededTrain = max(options.batchSize, 10_000)
+  if train.count < neededTrain {
+    throw DatasetError.tooFewExamples(
+      file: try mnist.path(of: .train, labels: false), count: train.count, needed: neededTrain, who: "train-classifier")
+  }
+  if test.count < 1000 {
+    throw DatasetError.tooFewExamples(
+      file: try mnist.path(of: .test, labels: false), count: test.count, needed: 1000, who: "train-classifier")
+  }
 } catch {
   fail("\(error)")
 }
