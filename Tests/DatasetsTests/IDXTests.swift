@@ -277,6 +277,8 @@ final class MNISTLocateTests: XCTestCase {
 
   func testSearchOrder() throws {
     let environment = ["GAN_DATA_DIR": root + "/env", "XDG_CACHE_HOME": root + "/cache", "HOME": root + "/home"]
+    // GAN_DATA_DIR names a folder that exists but has no mnist/ yet (one that does not exist is an error).
+    try FileManager.default.createDirectory(atPath: root + "/env", withIntermediateDirectories: true)
     // Nothing anywhere: an error that lists where it looked.
     XCTAssertThrowsError(try locate(nil, environment)) { error in
       let message = "\(error)"

@@ -108,7 +108,7 @@ final class PlaygroundTests: XCTestCase {
       (["--loss", "hinge", "--gradient-penalty", "10"], "--gradient-penalty (WGAN-GP) needs --loss wasserstein"),
       (["--loss", "wasserstein", "--clip", "0.01", "--gradient-penalty", "10"], "--clip and --gradient-penalty"),
       (["--data", "mixture-1d", "--architecture", "conv"], "--architecture conv needs image data"),
-      (["--width", "0"], "--width must be at least 1, got 0"),
+      (["--width", "0"], "--width must be a whole number in [1, 1024], got 0"),
       (["--data", "moons"], "'moons' is invalid for '--data"),
       (["--data", "mnist", "--depth", "3"], "--depth applies to --architecture mlp only"),
       (["--data", "mnist", "--r1", "1", "--d-batch-norm"], "--d-batch-norm cannot be combined with --r1"),

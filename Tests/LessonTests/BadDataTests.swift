@@ -1,0 +1,147 @@
+import Foundation
+import XCTest
+
+/// What the MNIST consumers do with data they cannot use: too few images, an altered copy, a data folder that does
+/// not exist, an output file that cannot be written. Each is a non-zero exit with a message naming the file, the
+/// setting or the flag, before any training; never a trap, never a failed claim with exit 0.
+final class BadDataTests: XCTestCase {
+  var folder: URL!
+
+  override func setUpWithError() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("bad-data-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    addTeardownBlock { [folder] in try? FileManager.default.removeItem(at: folder!) }
+  }
+
+  /// The real MNIST content (decompressed by the system's gzip).
+  static let real: [String: Data] = {
+    var files: [String: Data] = [:]
+    for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = ["gzip", "-dc", Lesson06Tests.mnistFolder + "/\(name).gz"]
+      let pipe = Pipe()
+      process.standardOutput = pipe
+      try? process.run()
+      files[name] = pipe.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+    }
+    return files
+  }()
+
+  /// A folder in MNIST's format holding the first `train` training and `test` test images (valid files, not the
+  /// published ones: they need --no-verify).
+  func smallMNIST(train: Int, test: Int) throws -> String {
+    let path = folder.appendingPathComponent("mnist-\(train)-\(test)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    for (prefix, count) in [("train", train), ("t10k", test)] {
+      let images = try XCTUnwrap(Self.real["\(prefix)-images-idx3-ubyte"])
+      let labels = try XCTUnwrap(Self.real["\(prefix)-labels-idx1-ubyte"])
+      var imageHeader = Data(images.prefix(16))
+      var labelHeader = Data(labels.prefix(8))
+      let countBytes = withUnsafeBytes(of: UInt32(count).bigEndian) { Data($0) }
+      imageHeader.replaceSubrange(4..<8, with: countBytes)
+      labelHeader.replaceSubrange(4..<8, with: countBytes)
+      try (imageHeader + images.subdata(in: 16..<(16 + 784 * count)))
+        .write(to: URL(fileURLWithPath: path + "/\(prefix)-images-idx3-ubyte"))
+      try (labelHeader + labels.subdata(in: 8..<(8 + count))).write(to: URL(fileURLWithPath: path + "/\(prefix)-labels-idx1-ubyte"))
+    }
+    return path
+  }
+
+  func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = LessonHarness.productsFolder.appendingPathComponent(executable)
+    process.arguments = arguments
+    var merged = ProcessInfo.processInfo.environment
+    merged["XDG_CACHE_HOME"] = folder.appendingPathComponent("cache").path
+    for (key, value) in environment { merged[key] = value }
+    process.environment = merged
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    XCTAssertNotEqual(process.terminationReason, .uncaughtSignal, "\(executable) \(arguments) crashed")
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
+  func expectFailure(_ executable: String, _ arguments: [String], naming words: [String],
+                     environment: [String: String] = [:], line: UInt = #line) throws {
+    let out = folder.appendingPathComponent("out-\(UUID().uuidString)").path
+    let (status, output) = try run(executable, arguments + (executable.hasPrefix("train") ? [] : ["--quick", "--no-render", "--out", out]),
+                                   environment: environment)
+    XCTAssertNotEqual(status, 0, "\(executable) \(arguments) exited 0:\n\(output.suffix(1500))", line: line)
+    for word in words {
+      XCTAssertTrue(output.contains(word), "\(executable) \(arguments): no '\(word)' in:\n\(output.suffix(1500))", line: line)
+    }
+    for crash in ["Fatal error", "Program crashed", "Backtrace"] {
+      XCTAssertFalse(output.contains(crash), "\(executable) \(arguments) crashed:\n\(output.suffix(1500))", line: line)
+    }
+  }
+
+  func testEmptyTrainingSplitStatesWhatEachConsumerNeeds() throws {
+    let empty = try smallMNIST(train: 0, test: 2000)
+    let file = empty + "/train-images-idx3-ubyte"
+    let needs: [(String, [String], String)] = [
+      ("lesson-06-dcgan-mnist", [], "needs at least 500"),
+      ("lesson-10-super-resolution", [], "needs at least 16"),
+      ("lesson-11-data-augmentation", [], "needs at least 100"),
+      ("lesson-08-stylegan-mixing", ["--steps", "10"], "needs at least 32"),
+      ("gan-playground", ["--data", "mnist"], "needs at least 500"),
+      ("train-classifier", ["--out", folder.appendingPathComponent("c.safetensors").path], "needs at least 10000"),
+    ]
+    for (executable, extra, need) in needs {
+      let dataFlag = executable == "gan-playground" ? "--data-folder" : "--data"
+      try expectFailure(executable, [dataFlag, empty, "--no-verify"] + extra, naming: [file, "holds 0 examples", need])
+    }
+  }
+
+  func testFiveImageTestSplit() throws {
+    let small = try smallMNIST(train: 3000, test: 5)
+    let file = small + "/t10k-images-idx3-ubyte"
+    for (executable, extra) in [("lesson-06-dcgan-mnist", []), ("lesson-10-super-resolution", []),
+                                ("lesson-11-data-augmentation", []), ("lesson-08-stylegan-mixing", ["--pretrained"]),
+                                ("gan-playground", ["--data", "mnist"])] as [(String, [String])] {
+      let dataFlag = executable == "gan-playground" ? "--data-folder" : "--data"
+      try expectFailure(executable, [dataFlag, small, "--no-verify"] + extra, naming: [file, "holds 5 examples"])
+    }
+  }
+
+  /// Exactly the stated minimum is enough: lesson 06 runs a few steps on 500 training and 500 test images.
+  func testTheStatedMinimumIsEnough() throws {
+    let minimum = try smallMNIST(train: 500, test: 500)
+    let out = folder.appendingPathComponent("minimum").path
+    let (status, output) = try run(
+      "lesson-06-dcgan-mnist", ["--data", minimum, "--no-verify", "--quick", "--steps", "4", "--no-render", "--out", out])
+    XCTAssertEqual(status, 0, output.suffix(2000).description)
+  }
+
+  func testAlteredMNISTIsRefusedUnlessTheUserSaysItIsTheirs() throws {
+    let altered = try smallMNIST(train: 600, test: 600)
+    try expectFailure("lesson-06-dcgan-mnist", ["--data", altered], naming: ["not the published MNIST file", "--no-verify"])
+    try expectFailure("gan-playground", ["--data", "mnist", "--data-folder", altered], naming: ["not the published MNIST file"])
+  }
+
+  func testDataFolderVariableNamingNoFolder() throws {
+    try expectFailure("lesson-06-dcgan-mnist", [], naming: ["GAN_DATA_DIR=/nonexistent-gan-data: no such folder"],
+                      environment: ["GAN_DATA_DIR": "/nonexistent-gan-data"])
+  }
+
+  func testUnwritableSaveGeneratorIsFoundBeforeTraining() throws {
+    for executable in ["lesson-06-dcgan-mnist", "lesson-08-stylegan-mixing"] {
+      let started = Date()
+      try expectFailure(executable, ["--save-generator", "/nonexistent-folder/g.safetensors"],
+                        naming: ["--save-generator", "/nonexistent-folder"])
+      XCTAssertLessThan(Date().timeIntervalSince(started), 10, "\(executable) trained before refusing")
+    }
+  }
+
+  func testUnreadableMNISTInThePlaygroundIsAnError() throws {
+    let broken = try smallMNIST(train: 600, test: 600)
+    try Data([0, 0, 8, 3, 0]).write(to: URL(fileURLWithPath: broken + "/train-images-idx3-ubyte"))
+    try expectFailure("gan-playground", ["--data", "mnist", "--data-folder", broken, "--no-verify"],
+                      naming: [broken + "/train-images-idx3-ubyte", "truncated"])
+  }
+}
