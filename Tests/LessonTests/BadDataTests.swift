@@ -144,4 +144,11 @@ final class BadDataTests: XCTestCase {
     try expectFailure("gan-playground", ["--data", "mnist", "--data-folder", broken, "--no-verify"],
                       naming: [broken + "/train-images-idx3-ubyte", "truncated"])
   }
+
+  func testThreadCountVariableThatMeansNothing() throws {
+    for value in ["abc", "0", "100000"] {
+      try expectFailure("lesson-01-autodiff", [], naming: ["GAN_THREADS=\(value): must be a whole number from 1 to 256"],
+                        environment: ["GAN_THREADS": value])
+    }
+  }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import CBLAS
 
 /// Work is split across the cores at the level of batches, channels or matrix rows; below this many
@@ -14,7 +15,14 @@ public enum Kernels {
   /// The cores used by the engine (the machine's active processors; `GAN_THREADS` overrides).
   public static let cores: Int = {
     var n = max(1, ProcessInfoLite.activeProcessorCount)
-    if let text = getenvString("GAN_THREADS"), let value = Int(text), value >= 1 { n = value }
+    if let text = getenvString("GAN_THREADS") {
+      // An environment variable is user input: a value that means nothing is refused, not silently ignored.
+      guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (1...256).contains(value) else {
+        FileHandle.standardError.write(Data("GAN_THREADS=\(text): must be a whole number from 1 to 256 (or unset: all cores)\n".utf8))
+        exit(64)
+      }
+      n = value
+    }
     gc_pool_configure(Int32(n))
     return n
   }()
