@@ -22,7 +22,8 @@ import Plotting
 ///
 /// Everything the lesson prints goes to the terminal (wrapped, aligned, with a progress bar) and into the output
 /// folder: `notes.md`, `lesson.ipynb` (a Jupyter notebook with the same cells and the figures embedded) and
-/// `metrics.json` (values, claims, seed, steps, wall time, files). All files are written atomically.
+/// `metrics.json` (values, claims, seed, steps, wall time, files). All files are written atomically, into a staging
+/// folder beside `--out` that `finish()` swaps into place, so `--out` holds one complete run (see `RunFolder`).
 public final class Lesson: @unchecked Sendable {
   // MARK: Identity and options
 
@@ -35,8 +36,12 @@ public final class Lesson: @unchecked Sendable {
   public let title: String
   /// The parsed common flags.
   public let options: CommonOptions
-  /// The folder every file goes to (created and checked before the lesson starts).
-  public let outputFolder: URL
+  /// The folder to write into. While the lesson runs this is a staging folder beside `--out`
+  /// (`.NAME.incomplete-PID-TAG`), which `finish()` swaps into place as a whole, so `--out` never mixes two runs;
+  /// after `finish()` it is the `--out` folder. Files a lesson writes here itself are part of the run.
+  public var outputFolder: URL { withState { $0.swapped } ? run.destination : run.staging }
+  /// The folder the run ends in: `--out`, or `output/<executable name>`.
+  public var destinationFolder: URL { run.destination }
   /// The random seed for this run: `--seed`, or the lesson's fixed default.
   public let seed: UInt64
   /// `--quick`: the small budget.
@@ -62,6 +67,7 @@ public final class Lesson: @unchecked Sendable {
 
   let console: Console
   let gnuplot: Gnuplot?
+  let run: RunFolder
   private let started = Date()
   private let lock = NSLock()
   private var state = State()
@@ -79,6 +85,7 @@ public final class Lesson: @unchecked Sendable {
     var toldAboutLive = false
     var activeProgress: Progress?
     var finished = false
+    var swapped = false
   }
 
   /// One entry of the notebook, in the order the lesson produced it.
@@ -104,8 +111,7 @@ public final class Lesson: @unchecked Sendable {
     let (options, _) = Self.parseOrExit(NoExtraFlags.self, number: number, slug: slug, title: title)
     let folder = Self.prepareOrExit(options, number: number, slug: slug)
     self.init(
-      number: number, slug: slug, title: title, seed: seed, options: options, outputFolder: folder,
-      console: .standardOutput)
+      number: number, slug: slug, title: title, seed: seed, options: options, run: folder, console: .standardOutput)
   }
 
   /// Starts a lesson from an explicit argument list (without the program name), throwing `LessonSetupError`
@@ -117,9 +123,9 @@ public final class Lesson: @unchecked Sendable {
   ) throws {
     let identity = Self.identity(number: number, slug: slug, title: title)
     let (options, _) = try LessonCommand<NoExtraFlags>.parseLesson(arguments, identity: identity)
-    let folder = try Self.prepareOutputFolder(Self.folderPath(options, number: number, slug: slug))
+    let folder = try Self.prepareOutputFolder(options, number: number, slug: slug)
     self.init(
-      number: number, slug: slug, title: title, seed: seed, options: options, outputFolder: folder, console: console,
+      number: number, slug: slug, title: title, seed: seed, options: options, run: folder, console: console,
       gnuplot: gnuplot)
   }
 
@@ -139,8 +145,7 @@ public final class Lesson: @unchecked Sendable {
     let (options, extra) = parseOrExit(Flags.self, number: number, slug: slug, title: title)
     let folder = prepareOrExit(options, number: number, slug: slug)
     let lesson = Lesson(
-      number: number, slug: slug, title: title, seed: seed, options: options, outputFolder: folder,
-      console: .standardOutput)
+      number: number, slug: slug, title: title, seed: seed, options: options, run: folder, console: .standardOutput)
     return (lesson, extra)
   }
 
@@ -151,14 +156,14 @@ public final class Lesson: @unchecked Sendable {
   ) throws -> (Lesson, Flags) {
     let identity = identity(number: number, slug: slug, title: title)
     let (options, extra) = try LessonCommand<Flags>.parseLesson(arguments, identity: identity)
-    let folder = try prepareOutputFolder(folderPath(options, number: number, slug: slug))
+    let folder = try prepareOutputFolder(options, number: number, slug: slug)
     let lesson = Lesson(
-      number: number, slug: slug, title: title, seed: seed, options: options, outputFolder: folder, console: console)
+      number: number, slug: slug, title: title, seed: seed, options: options, run: folder, console: console)
     return (lesson, extra)
   }
 
   private init(
-    number: Int, slug: String, title: String, seed: UInt64?, options: CommonOptions, outputFolder: URL,
+    number: Int, slug: String, title: String, seed: UInt64?, options: CommonOptions, run: RunFolder,
     console: Console, gnuplot: Gnuplot? = Gnuplot.locate()
   ) {
     self.number = number
@@ -167,7 +172,7 @@ public final class Lesson: @unchecked Sendable {
     self.options = options
     self.console = console
     self.seed = options.seed ?? seed ?? UInt64(number)
-    self.outputFolder = outputFolder
+    self.run = run
     self.gnuplot = gnuplot
     printHeader()
   }
@@ -177,9 +182,9 @@ public final class Lesson: @unchecked Sendable {
     options.outputFolder ?? "output/" + executableName(number: number, slug: slug)
   }
 
-  private static func prepareOrExit(_ options: CommonOptions, number: Int, slug: String) -> URL {
+  private static func prepareOrExit(_ options: CommonOptions, number: Int, slug: String) -> RunFolder {
     do {
-      return try prepareOutputFolder(folderPath(options, number: number, slug: slug))
+      return try prepareOutputFolder(options, number: number, slug: slug)
     } catch {
       exit(with: error)
     }
@@ -213,25 +218,10 @@ public final class Lesson: @unchecked Sendable {
     Foundation.exit(code)
   }
 
-  /// Creates the folder (and its parents) and proves it is writable by writing and removing a file.
-  static func prepareOutputFolder(_ path: String) throws -> URL {
-    let folder = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
-      throw LessonSetupError.outputFolder(path: path, reason: "exists and is not a folder")
-    }
-    do {
-      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    } catch {
-      throw LessonSetupError.outputFolder(
-        path: path, reason: "cannot create the folder (\(error.localizedDescription))")
-    }
-    let probe = folder.appendingPathComponent(".write-test-\(UUID().uuidString)")
-    guard FileManager.default.createFile(atPath: probe.path, contents: Data("ok".utf8)) else {
-      throw LessonSetupError.outputFolder(path: path, reason: "the folder is not writable")
-    }
-    try? FileManager.default.removeItem(at: probe)
-    return folder
+  /// Checks `--out`, cleans up after killed runs and creates this run's staging folder (see `RunFolder`).
+  static func prepareOutputFolder(_ options: CommonOptions, number: Int, slug: String) throws -> RunFolder {
+    try RunFolder.prepare(
+      folderPath(options, number: number, slug: slug), executable: executableName(number: number, slug: slug))
   }
 
   private func printHeader() {
@@ -242,7 +232,7 @@ public final class Lesson: @unchecked Sendable {
     if options.noRender { facts.append("no rendering") }
     if options.live { facts.append("live") }
     if options.strict { facts.append("strict") }
-    facts.append("output: \(displayPath(outputFolder))")
+    facts.append("output: \(displayPath(run.destination))")
     let factLines = TextLayout.wrap(
       facts.joined(separator: " · "), width: console.textWidth, firstPrefix: "  ", restPrefix: "    ")
     console.write("\n" + console.bold(heading) + "\n" + rule + "\n" + console.dim(factLines.joined(separator: "\n")) + "\n")
@@ -527,9 +517,11 @@ public final class Lesson: @unchecked Sendable {
     }
     liveWindow?.close()
 
-    // The notes list their own files, so add them before writing.
+    // The notes, the notebook and metrics.json list only files that are there (a lesson's own code could have
+    // removed one); they list themselves, so they are added before they are written.
     let reportFiles = ["notes.md", "lesson.ipynb", "metrics.json"]
-    addFiles(reportFiles.map { outputFolder.appendingPathComponent($0) })
+    dropMissingFiles()
+    addFiles(reportFiles.map { run.staging.appendingPathComponent($0) })
     let snapshot = withState { $0 }
     let report = Report(lesson: self, state: snapshot, wallTime: wallTime)
     for (file, contents) in [
@@ -537,10 +529,17 @@ public final class Lesson: @unchecked Sendable {
       ("metrics.json", { try report.metrics() }),
     ] as [(String, () throws -> Data)] {
       do {
-        try AtomicFile.write(contents(), to: outputFolder.appendingPathComponent(file))
+        try AtomicFile.write(contents(), to: run.staging.appendingPathComponent(file))
       } catch {
         reportError("\(file) could not be written: \(error)")
       }
+    }
+    dropMissingFiles()
+    do {
+      try run.swapIntoPlace()
+      withState { $0.swapped = true }
+    } catch {
+      reportError("the run could not replace \(displayPath(run.destination)): \(error)")
     }
     let final = withState { $0 }
     printSummary(final, wallTime: wallTime)
@@ -620,6 +619,31 @@ public final class Lesson: @unchecked Sendable {
     } catch {
       reportError("\(what) \(files.script.lastPathComponent): \(error)")
       return false
+    }
+  }
+
+  /// Takes files that are no longer in the staging folder out of the file list and the notes, as an error: the
+  /// list must name only files that are there.
+  private func dropMissingFiles() {
+    let folder = run.staging
+    let missing = withState { state -> [String] in
+      let missing = state.files.filter { !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+      guard !missing.isEmpty else { return [] }
+      state.files.removeAll { missing.contains($0) }
+      state.cells = state.cells.map { cell in
+        switch cell {
+        case .figure(let name, let title, let caption, let image?, let script, let data) where missing.contains(image):
+          return .figure(name: name, title: title, caption: caption, image: nil, script: script, data: data)
+        case .image(let file, _) where missing.contains(file):
+          return .narrative("*(`\(file)` was written but is missing from the output folder.)*")
+        default:
+          return cell
+        }
+      }
+      return missing
+    }
+    for file in missing {
+      reportError("\(file) was written during the run but is missing from the output folder; it is left out of the notes")
     }
   }
 

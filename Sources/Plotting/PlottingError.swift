@@ -15,6 +15,8 @@ public enum PlottingError: Error, CustomStringConvertible, LocalizedError {
   case gnuplotFailed(script: String, status: Int32, message: String)
   /// Bytes that are not the image format they claim to be.
   case invalidImage(String)
+  /// gnuplot did not finish `script` within the time limit and was stopped.
+  case gnuplotTimedOut(script: String, seconds: Double, variable: String)
 
   public var description: String {
     switch self {
@@ -31,6 +33,10 @@ public enum PlottingError: Error, CustomStringConvertible, LocalizedError {
       return "gnuplot \(script) failed (exit status \(status)):\n\(detail)"
     case .invalidImage(let message):
       return message
+    case .gnuplotTimedOut(let script, let seconds, let variable):
+      return "gnuplot \(script) did not finish within \(NumberText.seconds(seconds)) and was stopped; the script "
+        + "and its data are kept (run `gnuplot \(script)` in the output folder to try again; \(variable) sets the "
+        + "limit in seconds)"
     }
   }
 
@@ -42,6 +48,13 @@ public enum PlottingError: Error, CustomStringConvertible, LocalizedError {
     guard !name.isEmpty, !name.hasPrefix("."), name.unicodeScalars.allSatisfy({ allowed.contains($0) }) else {
       throw PlottingError.invalidName(name)
     }
+  }
+}
+
+/// Seconds as a short text: "120 s", "0.5 s".
+enum NumberText {
+  static func seconds(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e9 ? "\(Int(value)) s" : "\(value) s"
   }
 }
 

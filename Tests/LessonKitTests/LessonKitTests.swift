@@ -27,10 +27,13 @@ func makeConsole(_ buffer: OutputBuffer, isTerminal: Bool = false, width: Int = 
 }
 
 final class LessonKitTests: XCTestCase {
+  /// A new empty folder inside a container of its own, so the staging folders a lesson makes beside its output
+  /// folder are removed with it.
   private func temporaryFolder() throws -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lessonkit-tests-\(UUID().uuidString)")
+    let container = FileManager.default.temporaryDirectory.appendingPathComponent("lessonkit-\(UUID().uuidString)")
+    let folder = container.appendingPathComponent("out")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+    addTeardownBlock { try? FileManager.default.removeItem(at: container) }
     return folder
   }
 
@@ -93,7 +96,7 @@ final class LessonKitTests: XCTestCase {
       XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), file)
     }
     let hidden = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") }
-    XCTAssertEqual(hidden, [], "no temporary files left")
+    XCTAssertEqual(hidden, [RunFolder.marker], "no temporary files left, only the marker")
 
     // notes.md
     let notes = try String(contentsOf: folder.appendingPathComponent("notes.md"), encoding: .utf8)
@@ -172,8 +175,8 @@ final class LessonKitTests: XCTestCase {
     var figure = Figure(name: "f")
     figure.add(.line(y: [1.0, 2, 3]))
     XCTAssertNil(lesson.figure(figure), "--no-render writes the script only")
-    XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("f.gp").path))
-    XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("f.png").path))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: lesson.outputFolder.appendingPathComponent("f.gp").path))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: lesson.outputFolder.appendingPathComponent("f.png").path))
     let summary = lesson.finish(exitOnFailure: false)
     XCTAssertEqual(summary.exitStatus, 0)
     try assertValidNotebook(folder.appendingPathComponent("lesson.ipynb"))
@@ -202,8 +205,8 @@ final class LessonKitTests: XCTestCase {
       var figure = Figure(name: name)
       figure.add(.line(y: [1.0, 2, 3]))
       XCTAssertNil(lesson.figure(figure))
-      XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(name).gp").path))
-      XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(name).dat").path))
+      XCTAssertTrue(FileManager.default.fileExists(atPath: lesson.outputFolder.appendingPathComponent("\(name).gp").path))
+      XCTAssertTrue(FileManager.default.fileExists(atPath: lesson.outputFolder.appendingPathComponent("\(name).dat").path))
     }
     XCTAssertNotNil(lesson.image("grid", grid: try ImageGrid(images: [0, 1, 0, 1], count: 1, channels: 1, height: 2, width: 2)))
     let summary = lesson.finish(exitOnFailure: false)
@@ -234,6 +237,171 @@ final class LessonKitTests: XCTestCase {
     XCTAssertEqual(summary.exitStatus, 0)
     XCTAssertEqual(buffer.contents.components(separatedBy: "live: ").count - 1, 1, buffer.contents)
     XCTAssertTrue(buffer.contents.contains("continuing without a window"))
+  }
+
+  // MARK: Output folder: one complete run
+
+  private func startLesson(_ folder: URL, _ extra: [String] = [], gnuplot: Gnuplot? = nil) throws -> Lesson {
+    try Lesson(
+      number: 2, slug: "toy", title: "Toy", arguments: ["--out", folder.path] + extra, console: makeConsole(OutputBuffer()),
+      gnuplot: gnuplot)
+  }
+
+  private func contents(_ folder: URL) -> Set<String> {
+    Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+  }
+
+  private func drawFigure(_ lesson: Lesson, _ name: String) {
+    var figure = Figure(name: name)
+    figure.add(.line(y: [1.0, 2, 3]))
+    lesson.figure(figure)
+  }
+
+  func testARunKilledMidWayLeavesThePreviousRunAndTheNextRunReplacesIt() throws {
+    let folder = try temporaryFolder()
+    let first = try startLesson(folder)
+    drawFigure(first, "first")
+    XCTAssertNotEqual(first.outputFolder.path, folder.path, "the run writes into a staging folder")
+    XCTAssertEqual(first.outputFolder.deletingLastPathComponent().path, folder.deletingLastPathComponent().path, "beside --out")
+    XCTAssertTrue(first.outputFolder.lastPathComponent.hasPrefix(".out.incomplete-\(getpid())-"))
+    XCTAssertEqual(contents(folder), [], "nothing reaches --out before finish()")
+    first.finish(exitOnFailure: false)
+    XCTAssertEqual(first.outputFolder.path, folder.path)
+    XCTAssertEqual(
+      contents(folder), ["first.gp", "first.dat", "notes.md", "lesson.ipynb", "metrics.json", RunFolder.marker])
+
+    // A second run that never finishes (killed): --out still holds the first run, whole.
+    let killed = try startLesson(folder)
+    drawFigure(killed, "killed")
+    XCTAssertTrue(contents(killed.outputFolder).contains("killed.gp"))
+    XCTAssertFalse(contents(folder).contains("killed.gp"))
+
+    // A third run replaces the first as a whole: nothing of the first or the killed run remains.
+    let third = try startLesson(folder)
+    drawFigure(third, "third")
+    let summary = third.finish(exitOnFailure: false)
+    XCTAssertEqual(summary.errors, [])
+    XCTAssertEqual(
+      contents(folder), ["third.gp", "third.dat", "notes.md", "lesson.ipynb", "metrics.json", RunFolder.marker])
+    let notes = try String(contentsOf: folder.appendingPathComponent("notes.md"), encoding: .utf8)
+    XCTAssertTrue(notes.contains("third.gp") && !notes.contains("first.gp") && !notes.contains("killed.gp"), notes)
+    let siblings = contents(folder.deletingLastPathComponent())
+    XCTAssertFalse(siblings.contains { $0.contains(".replaced-") }, "the previous run is removed: \(siblings)")
+    XCTAssertEqual(siblings.filter { $0.contains(".incomplete-") }.count, 1, "only the killed run's staging (its process, this one, still runs)")
+  }
+
+  func testAFolderWithOtherFilesIsRefusedAndLeftAlone() throws {
+    let folder = try temporaryFolder()
+    let thesis = folder.appendingPathComponent("thesis.tex")
+    try Data("my work".utf8).write(to: thesis)
+    XCTAssertThrowsError(try startLesson(folder)) { error in
+      XCTAssertEqual((error as? LessonSetupError)?.exitCode, 64)
+      XCTAssertEqual(
+        "\(error)",
+        "Error: --out \(folder.path): the folder holds files that no lesson run wrote (it has no .gan-course-run "
+          + "file); a run replaces its whole output folder, so give a new or empty folder")
+    }
+    XCTAssertEqual(contents(folder), ["thesis.tex"])
+    XCTAssertEqual(contents(folder.deletingLastPathComponent()), ["out"], "no staging folder was made")
+
+    // A folder written by a lesson before the marker existed (it has a lesson's metrics.json) is replaced.
+    try FileManager.default.removeItem(at: thesis)
+    let metrics = #"{"lesson": {"number": 2}, "claims": [], "files": ["old.png"]}"#
+    try Data(metrics.utf8).write(to: folder.appendingPathComponent("metrics.json"))
+    try Data().write(to: folder.appendingPathComponent("old.png"))
+    let lesson = try startLesson(folder)
+    lesson.finish(exitOnFailure: false)
+    XCTAssertFalse(contents(folder).contains("old.png"))
+  }
+
+  func testLeftoversOfKilledRunsAreRemovedAndAnInterruptedSwapIsRepaired() throws {
+    let folder = try temporaryFolder()
+    let parent = folder.deletingLastPathComponent()
+    // The id of a process that has ended.
+    let ended = Process()
+    ended.executableURL = URL(fileURLWithPath: "/bin/true")
+    try ended.run()
+    ended.waitUntilExit()
+    let dead = ended.processIdentifier
+    XCTAssertFalse(RunFolder.isAlive(dead))
+    func makeRun(_ name: String, notes: String) throws {
+      let url = parent.appendingPathComponent(name)
+      try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+      try Data(notes.utf8).write(to: url.appendingPathComponent("notes.md"))
+      try Data().write(to: url.appendingPathComponent(RunFolder.marker))
+      try Data().write(to: url.appendingPathComponent(".figure.png.partial-123"))
+    }
+    // A swap killed between its two renames: --out is missing, the old run renamed aside, the new one complete.
+    try FileManager.default.removeItem(at: folder)
+    try makeRun(".out.replaced-\(dead)-a1", notes: "old run")
+    try makeRun(".out.incomplete-\(dead)-a1", notes: "new run")
+    try makeRun(".out.incomplete-\(dead)-b2", notes: "killed run")
+    try makeRun(".out.incomplete-\(getpid())-c3", notes: "a run still going")
+
+    let lesson = try startLesson(folder)
+    XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("notes.md"), encoding: .utf8), "new run")
+    let siblings = contents(parent)
+    XCTAssertEqual(
+      siblings, ["out", ".out.incomplete-\(getpid())-c3", lesson.outputFolder.lastPathComponent],
+      "leftovers of ended processes are gone; the running one's staging stays")
+    lesson.finish(exitOnFailure: false)
+    XCTAssertFalse(contents(folder).contains { $0.contains(".partial-") }, "no temporary files in the finished folder")
+  }
+
+  func testOnLinuxTheSwapIsOneAtomicExchange() throws {
+    #if os(Linux)
+      XCTAssertNotNil(RunFolder.renameExchange, "renameat2 is found in the C library")
+      let folder = try temporaryFolder()
+      let other = folder.deletingLastPathComponent().appendingPathComponent("other")
+      try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+      try Data("a".utf8).write(to: folder.appendingPathComponent("a"))
+      let exchange = try XCTUnwrap(RunFolder.renameExchange)
+      XCTAssertEqual(exchange(-100, folder.path, -100, other.path, 2), 0, String(cString: strerror(errno)))
+      XCTAssertEqual(contents(other), ["a"])
+      XCTAssertEqual(contents(folder), [])
+    #endif
+  }
+
+  func testTheFileListNamesOnlyFilesThatExist() throws {
+    let folder = try temporaryFolder()
+    let lesson = try startLesson(folder)
+    let url = try XCTUnwrap(lesson.image("samples", grid: try ImageGrid(images: [0, 1, 0, 1], count: 1, channels: 1, height: 2, width: 2)))
+    try FileManager.default.removeItem(at: url)
+    let summary = lesson.finish(exitOnFailure: false)
+    XCTAssertFalse(summary.files.contains("samples.png"))
+    XCTAssertEqual(
+      summary.errors, ["samples.png was written during the run but is missing from the output folder; it is left out of the notes"])
+    XCTAssertEqual(summary.exitStatus, 1)
+    let metrics = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("metrics.json"))) as? [String: Any])
+    XCTAssertEqual(metrics["files"] as? [String], ["notes.md", "lesson.ipynb", "metrics.json"])
+    let notes = try String(contentsOf: folder.appendingPathComponent("notes.md"), encoding: .utf8)
+    XCTAssertFalse(notes.contains("](samples.png)"), notes)
+  }
+
+  func testATruncatedRenderIsAnErrorAndNotListed() throws {
+    let folder = try temporaryFolder()
+    let fake = folder.deletingLastPathComponent().appendingPathComponent("fake-gnuplot")
+    try """
+      #!/bin/sh
+      out=$(printf '%s' "$2" | sed 's/^outfile="\\(.*\\)"$/\\1/')
+      printf '\\211PNG\\r\\n\\032\\n\\000\\000\\000\\rIHDR' > "$out"
+
+      """.write(to: fake, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+    let buffer = OutputBuffer()
+    let lesson = try Lesson(
+      number: 2, slug: "toy", title: "Toy", arguments: ["--out", folder.path], console: makeConsole(buffer),
+      gnuplot: Gnuplot(executable: fake))
+    drawFigure(lesson, "curve")
+    let summary = lesson.finish(exitOnFailure: false)
+    XCTAssertEqual(
+      summary.errors, ["figure curve.gp: figure curve.png not written: gnuplot left a truncated file (16 bytes, no IEND)"])
+    XCTAssertFalse(summary.files.contains("curve.png"))
+    XCTAssertFalse(contents(folder).contains("curve.png"))
+    XCTAssertTrue(contents(folder).isSuperset(of: ["curve.gp", "curve.dat"]))
+    XCTAssertTrue(buffer.contents.contains("Files in \(folder.path)/"), buffer.contents)
+    XCTAssertFalse(buffer.contents.contains(".incomplete-"), "the user is shown the final folder")
   }
 
   // MARK: Flags
