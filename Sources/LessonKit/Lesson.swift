@@ -220,7 +220,10 @@ public final class Lesson: @unchecked Sendable {
 
   /// Checks `--out`, cleans up after killed runs and creates this run's staging folder (see `RunFolder`).
   static func prepareOutputFolder(_ options: CommonOptions, number: Int, slug: String) throws -> RunFolder {
-    try RunFolder.prepare(
+    // The engine reads GAN_THREADS once, here rather than at the first operation: a value it refuses ends the
+    // process before a staging folder exists.
+    _ = Kernels.cores
+    return try RunFolder.prepare(
       folderPath(options, number: number, slug: slug), executable: executableName(number: number, slug: slug))
   }
 

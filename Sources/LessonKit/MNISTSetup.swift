@@ -58,6 +58,9 @@ extension Lesson {
   /// leave nothing to show (data that cannot be read, a checkpoint that does not load): a load error is an error,
   /// never a failed claim.
   public func fail(_ message: String) -> Never {
+    // The run's staging folder holds a run that will never be finished: nothing half-written is left behind, and
+    // `--out` keeps the previous complete run.
+    try? FileManager.default.removeItem(at: run.staging)
     Console.writeError("\(executableName): \(message)\n")
     fflush(nil)
     exit(1)

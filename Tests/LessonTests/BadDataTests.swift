@@ -73,6 +73,9 @@ final class BadDataTests: XCTestCase {
     let (status, output) = try run(executable, arguments + (executable.hasPrefix("train") ? [] : ["--quick", "--no-render", "--out", out]),
                                    environment: environment)
     XCTAssertNotEqual(status, 0, "\(executable) \(arguments) exited 0:\n\(output.suffix(1500))", line: line)
+    // Nothing half-written: no output folder and no staging folder beside it.
+    let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    XCTAssertFalse(left.contains { $0.contains("out-") }, "\(executable) \(arguments) left \(left)", line: line)
     for word in words {
       XCTAssertTrue(output.contains(word), "\(executable) \(arguments): no '\(word)' in:\n\(output.suffix(1500))", line: line)
     }
