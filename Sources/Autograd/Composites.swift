@@ -13,13 +13,24 @@ public func leakyReLU(_ x: Tensor, slope: Float = 0.2) -> Tensor {
   }
 }
 
-/// log(1 + e^x), computed as m + log(e^(x - m) + e^-m) with the constant shift m = max(x, 0), so that no exponential
-/// overflows. The value and all its derivatives are the same for every constant m (the first is σ(x)), so the gradient
-/// is exact everywhere, x = 0 included: the usual max(x, 0) + log(1 + e^-|x|) gives 0 there instead of 1/2, from the
-/// kinks of max and |x| (the Dirac-GAN of lesson 09 sits exactly at that point).
+/// The side of 0 each value is on, as constants: `positive` is 1 where x > 0 (else 0), `sign` is +1 there and -1
+/// elsewhere (0 included). Multiplying by a constant sign gives |x| with the derivative ±1 and no kink: each side's
+/// formula below is an identity for all x, the sign only picks the one that does not overflow, so every derivative
+/// is the exact derivative of the function, at x = 0 too.
+private func sides(_ x: Tensor) -> (positive: Tensor, sign: Tensor) {
+  let positive = x.isGreater(0)
+  return (positive, 2 * positive - 1)
+}
+
+/// log(1 + e^x) = max(x, 0) + log1p(e^-|x|), with max(x, 0) and |x| through the constant sides of `sides(_:)`:
+/// x + log1p(e^-x) and log1p(e^x) are both exact for every x, so the first derivative is σ(x) everywhere, 1/2 at
+/// x = 0 (a max and |x| with their own kinks would give 0 there; the Dirac-GAN of lesson 09 sits exactly at that point).
+/// log1p keeps full precision far below 0, where log(1 + e^x) rounds 1 + e^x to 1 and returns 0; e^-|x| never
+/// overflows.
 public func softplus(_ x: Tensor) -> Tensor {
-  let shift = relu(x).detached()
-  return shift + log(exp(x - shift) + exp(-shift))
+  let (positive, sign) = sides(x)
+  // `where` rather than x * positive: at x = -inf the product is NaN, the selection 0.
+  return `where`(positive, x, Tensor(0)) + log1p(exp(-(sign * x)))
 }
 
 /// 1 / (1 + e^-x), computed as e^-softplus(-x) so that no exponential overflows.
@@ -28,8 +39,15 @@ public func sigmoid(_ x: Tensor) -> Tensor { exp(-softplus(-x)) }
 /// log σ(x) = -softplus(-x).
 public func logSigmoid(_ x: Tensor) -> Tensor { -softplus(-x) }
 
-/// tanh x = 2σ(2x) - 1.
-public func tanh(_ x: Tensor) -> Tensor { 2 * sigmoid(2 * x) - 1 }
+/// tanh x = sign(x) (1 - e^-2|x|) / (1 + e^-2|x|) = -sign(x) u / (2 + u) with u = expm1(-2|x|) in (-1, 0]. expm1 keeps
+/// full relative precision at tiny |x| (2σ(2x) - 1 or 1 - e^-2|x| cancel there: tanh(1e-8) came out 0), and e^-2|x|
+/// never overflows. The derivative, (1 - tanh²) computed this way as 4e^-2|x| / (1 + e^-2|x|)², stays accurate far out
+/// where 1 - tanh² would be 0 in Float32.
+public func tanh(_ x: Tensor) -> Tensor {
+  let sign = sides(x).sign
+  let u = expm1(-2 * sign * x)
+  return -sign * u / (2 + u)
+}
 
 /// log softmax along `axis`: x - max - log Σ e^(x - max). The max is a constant shift (it cancels in the value).
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {

@@ -96,7 +96,7 @@ open class Module {
   /// Copies `state` (tensors by path) into the parameters and buffers, in place.
   ///
   /// Everything is checked before anything is written, so on error the module is unchanged: every parameter and
-  /// buffer must be present, no other names may appear, and every shape must match.
+  /// buffer must be present, no other names may appear, every shape must match, and every value must be finite.
   /// - Parameter source: names the origin (a file path) in error messages.
   public func loadState(_ state: [String: Tensor], source: String = "state") throws {
     let targets = stateTensors()
@@ -108,6 +108,7 @@ open class Module {
         throw CheckpointError(
           source: source, tensor: name, problem: .shapeMismatch(expected: targets[name]!.shape, found: incoming.shape))
       }
+      try CheckpointError.checkFinite(incoming.scalars, source: source, tensor: name)
     }
     if let extra = state.keys.sorted().first(where: { targets[$0] == nil }) {
       throw CheckpointError(source: source, tensor: extra, problem: .unexpectedTensor)

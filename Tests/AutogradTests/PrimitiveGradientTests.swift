@@ -47,6 +47,8 @@ final class PrimitiveGradientTests: XCTestCase {
     GradientCase(name: "neg", inputs: [d(4)]) { -$0[0] },
     GradientCase(name: "exp", inputs: [d(2, 3)]) { exp($0[0]) },
     GradientCase(name: "log", inputs: [d(2, 3, positive: true)]) { log($0[0]) },
+    GradientCase(name: "expm1", inputs: [d(2, 3)]) { expm1($0[0]) },
+    GradientCase(name: "log1p", inputs: [d(2, 3, positive: true)]) { log1p($0[0] - 1.2) },
     GradientCase(name: "pow 2", inputs: [d(5)]) { pow($0[0], 2) },
     GradientCase(name: "pow 3", inputs: [d(5)]) { pow($0[0], 3) },
     GradientCase(name: "pow 1.5", inputs: [d(5, positive: true)]) { pow($0[0], 1.5) },
@@ -129,7 +131,9 @@ final class PrimitiveGradientTests: XCTestCase {
     // Composites (no rules of their own).
     GradientCase(name: "sigmoid", inputs: [d(6)]) { sigmoid($0[0] * 3) },
     GradientCase(name: "tanh", inputs: [d(6)]) { tanh($0[0]) },
+    GradientCase(name: "tanh, small and large", inputs: [Tensor([-3.5, -1e-3, 2e-3, 2.7])]) { tanh($0[0]) },
     GradientCase(name: "softplus", inputs: [d(6)]) { softplus($0[0] * 2) },
+    GradientCase(name: "softplus, far out", inputs: [Tensor([-9, -4.5, 5.5, 8])]) { softplus($0[0]) },
     GradientCase(name: "logSoftmax", inputs: [d(2, 4)]) { logSoftmax($0[0]) },
     GradientCase(name: "binary cross-entropy", inputs: [d(6)]) {
       binaryCrossEntropy(logits: $0[0], targets: Tensor([1, 0, 1, 1, 0, 0.5]))
@@ -144,7 +148,7 @@ final class PrimitiveGradientTests: XCTestCase {
 
   /// The primitives: every op that records a backward rule. The test fails if one is never exercised.
   static let primitives: Set<String> = [
-    "add", "sub", "mul", "div", "neg", "exp", "log", "pow", "sqrt", "abs", "maximum", "minimum", "where", "clamp",
+    "add", "sub", "mul", "div", "neg", "exp", "log", "expm1", "log1p", "pow", "sqrt", "abs", "maximum", "minimum", "where", "clamp",
     "sum", "max", "reshape", "permute", "broadcast", "concatenate", "slice", "pad", "reflectionPad",
     "reflectionPadAdjoint", "matmul", "conv2d", "conv2dInputGrad", "conv2dWeightGrad", "avgPool2d", "upsampleNearest",
     "leakyReLU", "standardize",

@@ -301,3 +301,174 @@ private struct PythonUnavailable: Error, CustomStringConvertible {
     "\(message)\nThe safetensors interoperability test needs python3 with `pip install safetensors numpy`."
   }
 }
+
+// MARK: - What Python's safetensors rejects, rejected here with the file, tensor and field named
+
+/// A header with one entry per (name, shape, offsets) in that order, all F32.
+private func entries(_ list: [(String, String, String)], metadata: String? = nil) -> String {
+  var parts = list.map { #""\#($0.0)":{"dtype":"F32","shape":\#($0.1),"data_offsets":\#($0.2)}"# }
+  if let metadata { parts.insert(#""__metadata__":\#(metadata)"#, at: 0) }
+  return "{" + parts.joined(separator: ",") + "}"
+}
+
+extension CheckpointTests {
+  /// Writes `bytes` to a file, reads it with `SafeTensors.read`, and checks the CheckpointError: its tensor, and
+  /// that its message names the file, the tensor and contains every one of `phrases` (the field and the fault).
+  private func assertReadFails(
+    _ bytes: [UInt8], tensor: String?, _ phrases: [String], file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    let url = try temporaryFolder(self).appendingPathComponent("bad.safetensors")
+    try Data(bytes).write(to: url)
+    XCTAssertThrowsError(try SafeTensors.read(from: url), file: file, line: line) { error in
+      guard let error = error as? CheckpointError else { return XCTFail("not a CheckpointError: \(error)", file: file, line: line) }
+      XCTAssertEqual(error.tensor, tensor, "\(error)", file: file, line: line)
+      let message = error.description
+      XCTAssertTrue(message.hasPrefix(url.path), "the message names the file: \(message)", file: file, line: line)
+      if let tensor { XCTAssertTrue(message.contains("tensor '\(tensor)'"), message, file: file, line: line) }
+      for phrase in phrases { XCTAssertTrue(message.contains(phrase), "'\(phrase)' missing from: \(message)", file: file, line: line) }
+    }
+  }
+
+  func testShapesWhoseSizeOverflowsAreRejectedWithoutTrapping() throws {
+    // 3037000500² > 2^63: the element count overflows.
+    try assertReadFails(rawFile(header: entries([("w", "[3037000500,3037000500]", "[0,4]")]), data: [1]),
+                        tensor: "w", ["shape [3037000500, 3037000500]", "more elements than an Int can count"])
+    // 2^61 elements fit; 2^61 * 4 bytes do not.
+    try assertReadFails(rawFile(header: entries([("w", "[2305843009213693952]", "[0,4]")]), data: [1]),
+                        tensor: "w", ["shape [2305843009213693952]", "more bytes than an Int can count"])
+    // Past Int.max and past UInt64.max: not an integer an Int can hold.
+    try assertReadFails(rawFile(header: entries([("w", "[18446744073709551616]", "[0,4]")]), data: [1]),
+                        tensor: "w", ["shape must be an array of non-negative integers", "18446744073709551616"])
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[0,18446744073709551615]")]), data: [1]),
+                        tensor: "w", ["data_offsets must be [begin, end]", "18446744073709551615"])
+  }
+
+  /// JSON that JSONSerialization would turn into integers: Python rejects booleans, 2.0, 1e3 and negatives.
+  func testNumbersThatAreNotIntegersAreRejected() throws {
+    for shape in ["[true]", "[1.0]", "[1e0]", "[-1]", "[\"1\"]", "[null]"] {
+      try assertReadFails(rawFile(header: entries([("w", shape, "[0,4]")]), data: [1]),
+                          tensor: "w", ["shape must be an array of non-negative integers, found \(shape)"])
+    }
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[0,4.0]")]), data: [1]), tensor: "w", ["data_offsets"])
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[0,4,4]")]), data: [1]), tensor: "w", ["data_offsets"])
+  }
+
+  func testOffsetsMustTileTheDataSectionExactly() throws {
+    // A gap before the first tensor.
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[4,8]")]), data: [1, 2]), tensor: "w",
+                        ["data_offsets [4, 8] leave a gap", "starts at byte 0"])
+    // A gap between two tensors.
+    try assertReadFails(rawFile(header: entries([("a", "[1]", "[0,4]"), ("b", "[1]", "[8,12]")]), data: [1, 2, 3]),
+                        tensor: "b", ["data_offsets [8, 12] leave a gap", "previous tensor's data ends at byte 4"])
+    // Overlapping ranges, and one range used twice.
+    try assertReadFails(rawFile(header: entries([("a", "[2]", "[0,8]"), ("b", "[1]", "[4,8]")]), data: [1, 2]),
+                        tensor: "b", ["data_offsets [4, 8] overlap other data", "ends at byte 8"])
+    try assertReadFails(rawFile(header: entries([("a", "[2]", "[0,8]"), ("b", "[2]", "[0,8]")]), data: [1, 2]),
+                        tensor: "b", ["data_offsets [0, 8] overlap other data"])
+    // Bytes after the last tensor that no tensor owns.
+    try assertReadFails(rawFile(header: entries([("a", "[1]", "[0,4]")]), data: [1, 2]), tensor: nil,
+                        ["data_offsets cover 4 bytes, but the data section holds 8 bytes"])
+    try assertReadFails(rawFile(header: "{}", data: [1]), tensor: nil, ["cover 0 bytes", "holds 4 bytes"])
+    // Accepted, as Python accepts them: an empty tensor at the start or the end, and a range that starts at a byte
+    // that is not a multiple of 4 (safetensors requires no alignment).
+    let empties = rawFile(header: entries([("e", "[0]", "[0,0]"), ("a", "[2]", "[0,8]"), ("z", "[0,3]", "[8,8]")]), data: [1, 2])
+    XCTAssertEqual(try SafeTensors.decode(empties, source: "memory").tensors.mapValues(\.shape), ["e": [0], "a": [2], "z": [0, 3]])
+    var unaligned = rawFile(header: #"{"pad":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: [])
+    appendLittleEndian([2.5], to: &unaligned)
+    XCTAssertEqual(try SafeTensors.decode(unaligned, source: "memory").tensors["w"]?.scalars, [2.5])
+  }
+
+  /// Our writer pads the header to a multiple of 8 so the data starts aligned; Python does not require it of a
+  /// reader. A header of 8k + 3 bytes puts every value at an odd address: read by copying, not in place.
+  func testUnalignedDataSectionIsRead() throws {
+    var header = entries([("w", "[2]", "[0,8]")])
+    while header.utf8.count % 8 != 3 { header += " " }
+    XCTAssertEqual(try SafeTensors.decode(rawFile(header: header, data: [1.5, -3]), source: "memory").tensors["w"]?.scalars, [1.5, -3])
+  }
+
+  func testHeaderLengthsBeyondTheFileOrTheLimitAreRejected() throws {
+    for length: UInt64 in [UInt64.max, 1 << 63, UInt64(Int.max), 100_000_001] {
+      var bytes: [UInt8] = []
+      withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+      bytes += Array("{}      ".utf8)
+      try assertReadFails(bytes, tensor: nil, ["header length field says \(length) bytes", "100000000"])
+    }
+    var bytes: [UInt8] = []
+    withUnsafeBytes(of: UInt64(16).littleEndian) { bytes.append(contentsOf: $0) }
+    bytes += Array("{}      ".utf8)
+    try assertReadFails(bytes, tensor: nil, ["truncated", "claims 16 bytes but only 8 follow"])
+  }
+
+  /// JSONSerialization keeps one of two equal keys; Python keeps the last (rejecting only a repeated __metadata__ or
+  /// field). A repeated name is ambiguous, and no writer produces one, so every duplicate is rejected here.
+  func testDuplicateKeysAreRejected() throws {
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[0,4]"), ("w", "[1]", "[0,4]")]), data: [1]),
+                        tensor: "w", [#"the key "w" appears twice"#])
+    // The same name spelled with an escape is the same key.
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[0,4]"), (#"\u0077"#, "[1]", "[0,4]")]), data: [1]),
+                        tensor: "w", [#"the key "w" appears twice"#])
+    try assertReadFails(
+      rawFile(header: #"{"w":{"dtype":"F32","shape":[1],"shape":[1],"data_offsets":[0,4]}}"#, data: [1]),
+      tensor: "w", [#"the field "shape" appears twice"#])
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[0,4]")], metadata: #"{"a":"1","a":"2"}"#), data: [1]),
+                        tensor: nil, [#"__metadata__ has the key "a" twice"#])
+    try assertReadFails(
+      rawFile(header: #"{"__metadata__":{},"__metadata__":{},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: [1]),
+      tensor: nil, [#"the key "__metadata__" appears twice"#])
+  }
+
+  func testHeadersThatAreNotStrictUTF8JSONAreRejected() throws {
+    var invalidUTF8 = Array(entries([("w", "[1]", "[0,4]")]).utf8)
+    invalidUTF8.insert(0xFF, at: 2)
+    var bytes: [UInt8] = []
+    withUnsafeBytes(of: UInt64(invalidUTF8.count).littleEndian) { bytes.append(contentsOf: $0) }
+    bytes += invalidUTF8
+    appendLittleEndian([1], to: &bytes)
+    try assertReadFails(bytes, tensor: nil, ["not valid UTF-8"])
+    // NUL padding (Python: trailing characters), metadata values that are not strings, deep nesting.
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[0,4]")]) + "\0\0", data: [1]), tensor: nil,
+                        ["not valid JSON: trailing characters"])
+    try assertReadFails(rawFile(header: entries([("w", "[1]", "[0,4]")], metadata: #"{"step":7}"#), data: [1]),
+                        tensor: nil, [#"__metadata__ must map strings to strings, not "step" to 7"#])
+    try assertReadFails(rawFile(header: String(repeating: "[", count: 5000), data: []), tensor: nil, ["nested deeper than 64"])
+    // Accepted like Python: a null __metadata__, fields safetensors does not know, spaces before the object.
+    let lenient = rawFile(header: #" {"__metadata__":null,"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":[]}}"#, data: [4])
+    XCTAssertEqual(try SafeTensors.decode(lenient, source: "memory").tensors["w"]?.scalars, [4])
+  }
+
+  /// SafeTensors.read returns NaN and infinities (a file may hold them); loading them into a model or an optimiser
+  /// is refused, naming the tensor and counting the bad values, and nothing changes.
+  func testNonFiniteValuesAreReadButNotLoaded() throws {
+    var g = SeededGenerator(seed: 3)
+    let model = Linear(inputSize: 4, outputSize: 1, bias: false, using: &g)
+    let bytes = rawFile(header: entries([("weight", "[1,4]", "[0,16]")]), data: [.nan, 1, .infinity, -.infinity])
+    XCTAssertEqual(try SafeTensors.decode(bytes, source: "memory").tensors["weight"]?.scalars.filter(\.isFinite), [1])
+    try assertRejected(bytes, into: model, tensor: "weight") { $0 == .nonFinite(nan: 1, infinite: 2, of: 4) }
+    let url = try temporaryFolder(self).appendingPathComponent("nan.safetensors")
+    try Data(bytes).write(to: url)
+    XCTAssertThrowsError(try Checkpoint.load(into: model, from: url)) { error in
+      XCTAssertEqual("\(error)", "\(url.path): tensor 'weight': 3 of its 4 values are not finite (1 NaN, 2 infinite)")
+    }
+
+    // Optimiser state: a NaN second moment.
+    let folder = try temporaryFolder(self)
+    let stateURL = folder.appendingPathComponent("adam.safetensors")
+    let trained = makeModel(seed: 1)
+    let adam = Adam(for: trained)
+    crossEntropy(logits: trained(Tensor([[1, 2], [2, 1]])), labels: [0, 2]).backward()
+    adam.step()
+    var contents = adam.stateContents()
+    let name = "layers.3.weight.exp_avg_sq"
+    let moment = try XCTUnwrap(contents.tensors[name])
+    var values = moment.scalars
+    values[1] = .nan
+    contents.tensors[name] = Tensor(shape: moment.shape, scalars: values)
+    try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: stateURL)
+    let before = adam.stateContents().tensors.mapValues { bits($0.scalars) }
+    XCTAssertThrowsError(try Checkpoint.load(into: adam, from: stateURL)) { error in
+      XCTAssertEqual((error as? CheckpointError)?.tensor, name, "\(error)")
+      XCTAssertTrue("\(error)".contains("1 of its \(values.count) values are not finite (1 NaN, 0 infinite)"), "\(error)")
+    }
+    XCTAssertEqual(adam.stateContents().tensors.mapValues { bits($0.scalars) }, before)
+  }
+}

@@ -237,6 +237,8 @@ extension Kernels {
     switch kernel {
     case .exp: apply { expf($0) }
     case .log: apply { logf($0) }
+    case .expm1: apply { expm1f($0) }
+    case .log1p: apply { log1pf($0) }
     case .sqrt: apply { $0.squareRoot() }
     case .abs: apply { Swift.abs($0) }
     case .negate: apply { -$0 }
@@ -256,6 +258,8 @@ extension Kernels {
 
   static func exp(_ x: [Float]) -> [Float] { map(x, .exp) }
   static func log(_ x: [Float]) -> [Float] { map(x, .log) }
+  static func expm1(_ x: [Float]) -> [Float] { map(x, .expm1) }
+  static func log1p(_ x: [Float]) -> [Float] { map(x, .log1p) }
   static func sqrt(_ x: [Float]) -> [Float] { map(x, .sqrt) }
   static func abs(_ x: [Float]) -> [Float] { map(x, .abs) }
   static func negate(_ x: [Float]) -> [Float] { map(x, .negate) }
@@ -282,7 +286,7 @@ extension Kernels {
 
 /// The element-wise unary kernels.
 enum UnaryKernel {
-  case exp, log, sqrt, abs, negate, sign, square, cube, reciprocal, tanh
+  case exp, log, expm1, log1p, sqrt, abs, negate, sign, square, cube, reciprocal, tanh
   case power(Float)
   case clamp(Float, Float)
   case leakyReLU(Float), leakyMask(Float), insideMask(Float, Float), greaterMask(Float)

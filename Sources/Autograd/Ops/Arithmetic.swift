@@ -59,6 +59,19 @@ public func exp(_ x: Tensor) -> Tensor {
   Tensor.record("exp", [x], shape: x.shape, scalars: Kernels.exp(x.scalars)) { g, out, _ in [g * out] }
 }
 
+/// e^x - 1, accurate to full relative precision near 0 where exp(x) - 1 would cancel (the composites' tanh needs it).
+/// d/dx = e^x, taken from the input rather than as out + 1: far below 0 the output is -1 to Float32 and out + 1 would
+/// be 0, while e^x is still a normal number with every bit.
+public func expm1(_ x: Tensor) -> Tensor {
+  Tensor.record("expm1", [x], shape: x.shape, scalars: Kernels.expm1(x.scalars)) { g, _, x in [g * exp(x[0])] }
+}
+
+/// log(1 + x), accurate to full relative precision for tiny x, where 1 + x would round to 1 (the composites'
+/// softplus needs it). d/dx = 1/(1 + x).
+public func log1p(_ x: Tensor) -> Tensor {
+  Tensor.record("log1p", [x], shape: x.shape, scalars: Kernels.log1p(x.scalars)) { g, _, x in [g / (1 + x[0])] }
+}
+
 /// Natural logarithm. d/dx log x = 1/x.
 public func log(_ x: Tensor) -> Tensor {
   Tensor.record("log", [x], shape: x.shape, scalars: Kernels.log(x.scalars)) { g, _, x in [g / x[0]] }

@@ -19,6 +19,8 @@ public struct CheckpointError: Error, Equatable, CustomStringConvertible, Locali
     case shapeMismatch(expected: [Int], found: [Int])
     /// Optimiser state that does not belong to this optimiser or model.
     case incompatibleState(String)
+    /// The tensor holds NaN or infinite values (how many of each, out of how many): a file may, a model may not.
+    case nonFinite(nan: Int, infinite: Int, of: Int)
   }
 
   /// The file (or other origin) being read or written.
@@ -45,8 +47,24 @@ public struct CheckpointError: Error, Equatable, CustomStringConvertible, Locali
     case .shapeMismatch(let expected, let found):
       return "\(subject): shape \(found) in the file, but the model expects \(expected)"
     case .incompatibleState(let detail): return "\(subject): \(detail)"
+    case .nonFinite(let nan, let infinite, let count):
+      return "\(subject): \(nan + infinite) of its \(count) values are not finite (\(nan) NaN, \(infinite) infinite)"
     }
   }
 
   public var errorDescription: String? { description }
+}
+
+extension CheckpointError {
+  /// Throws `.nonFinite` for `tensor` if any of `values` is NaN or infinite. Model and optimiser loading call this
+  /// for every tensor before changing anything: one NaN weight would turn every output and gradient into NaN.
+  static func checkFinite(_ values: [Float], source: String, tensor: String) throws {
+    var nan = 0, infinite = 0
+    for value in values where !value.isFinite {
+      if value.isNaN { nan += 1 } else { infinite += 1 }
+    }
+    if nan + infinite > 0 {
+      throw CheckpointError(source: source, tensor: tensor, problem: .nonFinite(nan: nan, infinite: infinite, of: values.count))
+    }
+  }
 }

@@ -82,8 +82,15 @@ public enum SafeTensors {
 
   // MARK: Decoding
 
-  /// Parses and checks a whole file's bytes: every tensor must be F32, have a valid shape, and have a byte range
-  /// that holds exactly its values and lies inside the file. `source` names the file in errors.
+  /// The largest header Python's safetensors accepts (100 MB); a longer length field is rejected before it is used.
+  public static let maximumHeaderLength: UInt64 = 100_000_000
+
+  /// Parses and checks a whole file's bytes, rejecting what Python's safetensors rejects (and duplicate keys, which it
+  /// resolves silently): the header must be UTF-8 JSON of at most `maximumHeaderLength` bytes; every tensor must be
+  /// F32 with a shape whose element and byte counts fit in an Int; sorted by offset, the tensors' byte ranges must
+  /// tile the data section exactly, from byte 0 to its end, without overlaps or gaps. Like Python, no alignment of a
+  /// range's start is required (values are copied out, never read in place). Values may be NaN or infinite: a file
+  /// may hold them; loading into a model rejects them. `source` names the file in errors.
   public static func decode(_ bytes: [UInt8], source: String) throws -> Contents {
     func fail(_ tensor: String?, _ problem: CheckpointError.Problem) -> CheckpointError {
       CheckpointError(source: source, tensor: tensor, problem: problem)
@@ -93,60 +100,127 @@ public enum SafeTensors {
     }
     var headerLength: UInt64 = 0
     for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+    // Compared as UInt64 first: Int(headerLength) would trap above Int.max.
+    guard headerLength <= maximumHeaderLength else {
+      throw fail(nil, .malformedHeader(
+        "the header length field says \(headerLength) bytes, more than the \(maximumHeaderLength) safetensors allows"))
+    }
     guard headerLength <= UInt64(bytes.count - 8) else {
       throw fail(nil, .truncated("the header claims \(headerLength) bytes but only \(bytes.count - 8) follow"))
     }
     let dataStart = 8 + Int(headerLength)
-    let json: Any
-    do {
-      json = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
-    } catch {
-      throw fail(nil, .malformedHeader("not valid JSON"))
+    guard String(validating: bytes[8..<dataStart], as: UTF8.self) != nil else {
+      throw fail(nil, .malformedHeader("the header is not valid UTF-8"))
     }
-    guard let header = json as? [String: Any] else { throw fail(nil, .malformedHeader("not a JSON object")) }
+    let json: HeaderJSON
+    do { json = try HeaderJSON.parse(bytes[8..<dataStart]) } catch let error as HeaderJSON.SyntaxError {
+      throw fail(nil, .malformedHeader("not valid JSON: \(error.message) at header byte \(error.offset)"))
+    }
+    guard case .object(let header) = json else { throw fail(nil, .malformedHeader("not a JSON object")) }
+    if let name = firstDuplicate(header.map(\.key)) {
+      throw fail(name == "__metadata__" ? nil : name, .malformedHeader("the key \(jsonString(name)) appears twice"))
+    }
 
     var metadata: [String: String] = [:]
-    if let rawMetadata = header["__metadata__"] {
-      guard let strings = rawMetadata as? [String: String] else {
-        throw fail(nil, .malformedHeader("__metadata__ must map strings to strings"))
+    if let rawMetadata = header.first(where: { $0.key == "__metadata__" })?.value {
+      switch rawMetadata {
+      case .null: break  // Python accepts a null __metadata__ as none
+      case .object(let pairs):
+        if let key = firstDuplicate(pairs.map(\.key)) {
+          throw fail(nil, .malformedHeader("__metadata__ has the key \(jsonString(key)) twice"))
+        }
+        for (key, value) in pairs {
+          guard case .string(let text) = value else {
+            throw fail(nil, .malformedHeader("__metadata__ must map strings to strings, not \(jsonString(key)) to \(value.summary)"))
+          }
+          metadata[key] = text
+        }
+      default: throw fail(nil, .malformedHeader("__metadata__ must map strings to strings"))
       }
-      metadata = strings
     }
 
     let dataCount = bytes.count - dataStart
-    var tensors: [String: Tensor] = [:]
-    for name in header.keys.sorted() where name != "__metadata__" {
-      guard let entry = header[name] as? [String: Any] else { throw fail(name, .malformedHeader("entry is not an object")) }
-      guard let dtype = entry["dtype"] as? String else { throw fail(name, .malformedHeader("no dtype string")) }
+    var ranges: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+    for (name, value) in header where name != "__metadata__" {
+      guard case .object(let fields) = value else { throw fail(name, .malformedHeader("entry is not an object")) }
+      if let field = firstDuplicate(fields.map(\.key)) {
+        throw fail(name, .malformedHeader("the field \(jsonString(field)) appears twice"))
+      }
+      let entry = Dictionary(fields, uniquingKeysWith: { first, _ in first })
+      guard case .string(let dtype)? = entry["dtype"] else { throw fail(name, .malformedHeader("no dtype string")) }
       guard dtype == "F32" else { throw fail(name, .wrongDType(dtype)) }
-      guard let shape = integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
-        throw fail(name, .malformedHeader("shape must be an array of non-negative integers"))
-      }
-      guard let offsets = integers(entry["data_offsets"]), offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1]
-      else { throw fail(name, .malformedHeader("data_offsets must be [begin, end] with 0 <= begin <= end")) }
-      let count = shape.reduce(1, *)
-      guard offsets[1] - offsets[0] == 4 * count else {
+      guard case .array(let dimensions)? = entry["shape"], let shape = integers(dimensions) else {
         throw fail(name, .malformedHeader(
-          "data_offsets \(offsets) span \(offsets[1] - offsets[0]) bytes, but shape \(shape) in F32 needs \(4 * count)"))
+          "shape must be an array of non-negative integers, found \(entry["shape"]?.summary ?? "none")"))
       }
-      guard offsets[1] <= dataCount else {
-        throw fail(name, .truncated("its data ends at byte \(offsets[1]) but the file holds \(dataCount) data bytes"))
+      guard case .array(let bounds)? = entry["data_offsets"], let offsets = integers(bounds), offsets.count == 2,
+        offsets[0] <= offsets[1]
+      else {
+        throw fail(name, .malformedHeader(
+          "data_offsets must be [begin, end] with 0 <= begin <= end, found \(entry["data_offsets"]?.summary ?? "none")"))
       }
-      let values = readLittleEndian(bytes, from: dataStart + offsets[0], count: count)
-      tensors[name] = Tensor(shape: shape, scalars: values)
+      // Overflow-checked: a shape like [3037000500, 3037000500] or [2^61] must be an error, not a trap.
+      var count = 1
+      for dimension in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+        guard !overflow else {
+          throw fail(name, .malformedHeader("shape \(shape) has more elements than an Int can count"))
+        }
+        count = product
+      }
+      let (byteCount, overflow) = count.multipliedReportingOverflow(by: 4)
+      guard !overflow else {
+        throw fail(name, .malformedHeader("shape \(shape) in F32 needs more bytes than an Int can count"))
+      }
+      guard offsets[1] - offsets[0] == byteCount else {
+        throw fail(name, .malformedHeader(
+          "data_offsets \(offsets) span \(offsets[1] - offsets[0]) bytes, but shape \(shape) in F32 needs \(byteCount)"))
+      }
+      ranges.append((name, shape, offsets[0], offsets[1]))
+    }
+
+    // Python's rule: in order of their offsets, each range begins where the previous one ends, the first at 0.
+    ranges.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+    var position = 0
+    for range in ranges {
+      guard range.begin == position else {
+        let previous = position == 0 ? "the data section starts at byte 0" : "the previous tensor's data ends at byte \(position)"
+        let what = range.begin < position ? "overlap other data" : "leave a gap"
+        throw fail(range.name, .malformedHeader("data_offsets [\(range.begin), \(range.end)] \(what): \(previous)"))
+      }
+      guard range.end <= dataCount else {
+        throw fail(range.name, .truncated("its data ends at byte \(range.end) but the file holds \(dataCount) data bytes"))
+      }
+      position = range.end
+    }
+    guard position == dataCount else {
+      throw fail(nil, .malformedHeader(
+        "the tensors' data_offsets cover \(position) bytes, but the data section holds \(dataCount) bytes"))
+    }
+
+    var tensors: [String: Tensor] = [:]
+    for range in ranges {
+      let values = readLittleEndian(bytes, from: dataStart + range.begin, count: (range.end - range.begin) / 4)
+      tensors[range.name] = Tensor(shape: range.shape, scalars: values)
     }
     return Contents(tensors: tensors, metadata: metadata)
   }
 
-  /// A JSON array of integers, or nil (a fraction is not an integer).
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let array = value as? [Any] else { return nil }
+  /// Non-negative integers that fit an Int, or nil (a sign, fraction, exponent, boolean, string or overflow).
+  private static func integers(_ values: [HeaderJSON]) -> [Int]? {
     var result: [Int] = []
-    for element in array {
-      guard let integer = element as? Int else { return nil }
+    for value in values {
+      guard let integer = value.nonNegativeInteger else { return nil }
       result.append(integer)
     }
     return result
+  }
+
+  /// The first key that occurs twice, in order of the second occurrence.
+  private static func firstDuplicate(_ keys: [String]) -> String? {
+    var seen = Set<String>()
+    for key in keys where !seen.insert(key).inserted { return key }
+    return nil
   }
 }
 

@@ -123,6 +123,7 @@ struct OptimizerStates {
         guard tensor.shape == shape else {
           throw fail(tensorName, .shapeMismatch(expected: shape, found: tensor.shape))
         }
+        try CheckpointError.checkFinite(tensor.scalars, source: source, tensor: tensorName)
         let slot = Slot(count: 0)
         slot.values = tensor.scalars
         state.slots.append(slot)

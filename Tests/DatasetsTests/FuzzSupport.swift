@@ -1,0 +1,1 @@
+../NNTests/FuzzSupport.swift
