@@ -6,8 +6,8 @@ import PackageDescription
 // MARK: - Build settings
 
 /// The numeric targets are compiled with `-O` even in the default debug build: users type `swift run lesson-...`,
-/// and unoptimised Swift runs the hot loops 8-57x slower. (`-wmo` is left out: it breaks incremental debug builds.)
-let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
+/// and unoptimized Swift runs the hot loops 8-57x slower. (`-wmo` is left out: it breaks incremental debug builds.)
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 // MARK: - Lessons
 
@@ -36,7 +36,7 @@ func lessonTarget(_ folder: String) -> Target {
     ],
     path: "Lessons/\(folder)",
     exclude: ["README.md", "pretrained"].filter { exists("Lessons/\(folder)/\($0)") },
-    swiftSettings: optimised)
+    swiftSettings: optimized)
 }
 
 /// Whether a path exists in the package (a lesson may ship a `pretrained` folder of checkpoints).
@@ -64,51 +64,53 @@ let package = Package(
   ],
   targets: [
     // MARK: Libraries
-    // The BLAS loader: picks the fast OpenBLAS kernel for this CPU before the library initialises.
+    // The engine's C kernels, behind Autograd's kernel layer: the BLAS loader (picks the fast OpenBLAS kernel for
+    // this CPU before the library initializes), the thread pool, im2col/col2im, the Adam update, the normal sampler's
+    // Box-Muller step and the FMA peak probe. Only Autograd imports it.
     .target(
-      name: "CBLAS",
-      path: "Sources/CBLAS",
+      name: "CKernels",
+      path: "Sources/CKernels",
       cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])],
       linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-    .target(name: "Autograd", dependencies: ["CBLAS"], swiftSettings: optimised),
-    .target(name: "NN", dependencies: ["Autograd", "CBLAS"], swiftSettings: optimised),
-    .target(name: "GAN", dependencies: ["Autograd", "NN"], resources: [.copy("Resources")], swiftSettings: optimised),
-    .target(name: "Datasets", dependencies: ["Autograd", "CZlib"], swiftSettings: optimised),
-    .target(name: "Plotting", dependencies: ["CZlib"], swiftSettings: optimised),
+    .target(name: "Autograd", dependencies: ["CKernels"], exclude: ["RULES.md"], swiftSettings: optimized),
+    .target(name: "NN", dependencies: ["Autograd"], swiftSettings: optimized),
+    .target(name: "GAN", dependencies: ["Autograd", "NN"], resources: [.copy("Resources")], swiftSettings: optimized),
+    .target(name: "Datasets", dependencies: ["Autograd", "CZlib"], swiftSettings: optimized),
+    .target(name: "Plotting", dependencies: ["CZlib"], swiftSettings: optimized),
     .target(
       name: "LessonKit",
       dependencies: [
         "Autograd", "NN", "GAN", "Datasets", "Plotting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      swiftSettings: optimised),
+      swiftSettings: optimized),
 
     // MARK: Executables
     .executableTarget(
       name: "gan-bench",
       dependencies: ["Autograd", "NN", "GAN", "LessonKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-      path: "Sources/GanBench", swiftSettings: optimised),
+      path: "Sources/GanBench", swiftSettings: optimized),
     .executableTarget(
       name: "train-classifier",
       dependencies: ["GAN", "Datasets", "LessonKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-      path: "Sources/TrainClassifier", swiftSettings: optimised),
+      path: "Sources/TrainClassifier", swiftSettings: optimized),
     .executableTarget(
       name: "gan-playground",
       dependencies: [
         "LessonKit", "GAN", "Datasets", "Plotting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      path: "Playground", exclude: ["README.md"], swiftSettings: optimised),
+      path: "Playground", exclude: ["README.md"], swiftSettings: optimized),
 
     // MARK: Tests
-    .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimised),
-    .testTarget(name: "NNTests", dependencies: ["NN"], swiftSettings: optimised),
-    .testTarget(name: "GANTests", dependencies: ["GAN", "Datasets"], swiftSettings: optimised),
-    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: optimised),
-    .testTarget(name: "PlottingTests", dependencies: ["Plotting"], swiftSettings: optimised),
-    .testTarget(name: "LessonKitTests", dependencies: ["LessonKit"], swiftSettings: optimised),
-    .testTarget(name: "LessonTests", dependencies: [], swiftSettings: optimised),
+    .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimized),
+    .testTarget(name: "NNTests", dependencies: ["NN"], swiftSettings: optimized),
+    .testTarget(name: "GANTests", dependencies: ["GAN", "Datasets"], swiftSettings: optimized),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: optimized),
+    .testTarget(name: "PlottingTests", dependencies: ["Plotting"], swiftSettings: optimized),
+    .testTarget(name: "LessonKitTests", dependencies: ["LessonKit"], swiftSettings: optimized),
+    .testTarget(name: "LessonTests", dependencies: [], swiftSettings: optimized),
   ] + lessons.map(lessonTarget),
   swiftLanguageModes: [.v6]
 )

@@ -17,12 +17,12 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
   let isMNIST = flags.data == .mnist
   let trainLimit: Int? = lesson.budget(nil, quick: 5000)
   let evaluationCount = lesson.budget(1000, quick: 500)
-  let train: LabelledImages
-  let test: LabelledImages
+  let train: LabeledImages
+  let test: LabeledImages
   let classifier: MNISTClassifier?
   // Unreadable data is an error, not a failed claim: there is nothing to measure. The minimums are what the run
   // draws from each split: a batch and a 64-image grid of training images, the Fréchet reference's samples (MNIST),
-  // and 16 test images for the memorisation check.
+  // and 16 test images for the memorization check.
   do {
     train = try dataset.load(.train, limit: trainLimit)
     test = try dataset.load(.test, limit: isMNIST ? lesson.budget(10_000, quick: 2000) : 16)
@@ -58,7 +58,7 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
       \(dataset.name): \(train.count) training images, 28×28, scaled to [−1, 1] (from `\(dataset.directory)`). The \
       course's classifier was trained on MNIST digits and knows nothing about clothes, so its Fréchet distance, score \
       and class histogram would not mean anything here and are not computed: judge the sample grids by eye, and the \
-      nearest-neighbour check at the end says whether G copies its training images.
+      nearest-neighbor check at the end says whether G copies its training images.
       """)
   }
   lesson.image("real-images", images: train.images.sliced(axis: 0, 0..<64).detached(),
@@ -172,13 +172,13 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
     lesson.show("classes never drawn", final.missingClasses.count)
   }
 
-  // Memorisation: distance from generated images to their nearest training image, against test images' (pixels).
+  // Memorization: distance from generated images to their nearest training image, against test images' (pixels).
   let queries = finalImages.sliced(axis: 0, 0..<16).detached()
-  let generatedDistance = nearestNeighbours(of: queries, in: train.images, count: 1).map { Double($0[0].distance) }
+  let generatedDistance = nearestNeighbors(of: queries, in: train.images, count: 1).map { Double($0[0].distance) }
   let realQueries: Tensor? = test.images.sliced(axis: 0, 0..<16).detached()
   lesson.show("mean pixel distance, generated image → nearest training image", generatedDistance.reduce(0, +) / 16)
   if let realQueries {
-    let realDistance = nearestNeighbours(of: realQueries, in: train.images, count: 1).map { Double($0[0].distance) }
+    let realDistance = nearestNeighbors(of: realQueries, in: train.images, count: 1).map { Double($0[0].distance) }
     lesson.show("mean pixel distance, test image → nearest training image", realDistance.reduce(0, +) / 16)
   }
   lesson.show("D loss at the end", lossHistory.discriminator.last!)

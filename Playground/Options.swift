@@ -80,7 +80,7 @@ struct PlaygroundFlags: ParsableArguments {
           help: Allowed.count(1...1024).help("Size of the noise z (default 16 on toy data, 100 on images).", valueName: "n"))
   var noiseSize: Int?
 
-  // Objective and regularisers
+  // Objective and regularizers
   @Option(help: ArgumentHelp("The adversarial loss (Sources/GAN/Losses.swift).", valueName: "name"))
   var loss: AdversarialLoss = .nonSaturating
 
@@ -96,7 +96,7 @@ struct PlaygroundFlags: ParsableArguments {
   @Option(help: Allowed.positive(atMost: 1000).help("R1 penalty γ/2 E‖∇D(x)‖² on real data, e.g. 1 or 10 (any loss).", valueName: "γ"))
   var r1: Float?
 
-  @Flag(name: .customLong("spectral-norm"), help: "Spectrally normalise every weighted layer of D.")
+  @Flag(name: .customLong("spectral-norm"), help: "Spectrally normalize every weighted layer of D.")
   var spectralNorm = false
 
   @Option(help: ArgumentHelp("""
@@ -111,12 +111,12 @@ struct PlaygroundFlags: ParsableArguments {
           """)
   var discriminatorBatchNorm: Bool?
 
-  // Optimisation
-  @Option(name: .customLong("g-optimizer"), help: ArgumentHelp("G's optimiser.",
+  // Optimization
+  @Option(name: .customLong("g-optimizer"), help: ArgumentHelp("G's optimizer.",
                                                                 valueName: "name"))
   var generatorOptimizer: OptimizerChoice = .adam
 
-  @Option(name: .customLong("d-optimizer"), help: ArgumentHelp("D's optimiser.",
+  @Option(name: .customLong("d-optimizer"), help: ArgumentHelp("D's optimizer.",
                                                                 valueName: "name"))
   var discriminatorOptimizer: OptimizerChoice = .adam
 
@@ -212,7 +212,7 @@ struct PlaygroundFlags: ParsableArguments {
     }
     if let noiseSize, noiseSize < 1 { throw ValidationError("--noise-size must be at least 1, got \(noiseSize)") }
 
-    // Objective and regularisers.
+    // Objective and regularizers.
     if clip != nil && gradientPenalty != nil {
       throw ValidationError("--clip and --gradient-penalty are two ways to constrain a Wasserstein critic: choose one")
     }
@@ -246,7 +246,7 @@ struct PlaygroundFlags: ParsableArguments {
       }
     }
 
-    // Optimisation.
+    // Optimization.
     if let rate = generatorLearningRate, !(rate > 0 && rate.isFinite) {
       throw ValidationError("--g-lr must be positive, got \(rate)")
     }

@@ -16,7 +16,7 @@ func experimentTitle(_ flags: PlaygroundFlags) -> String {
   return parts.joined(separator: ", ")
 }
 
-/// The optimiser a flag names, with the run's learning rate, betas and momentum.
+/// The optimizer a flag names, with the run's learning rate, betas and momentum.
 func makeOptimizer(_ choice: OptimizerChoice, for model: Module, learningRate: Float, flags: PlaygroundFlags)
   -> any Optimizer
 {
@@ -42,31 +42,31 @@ func optimizerDescription(_ choice: OptimizerChoice, learningRate: Float, flags:
 /// What each loss asks of D and G, in one line.
 func lossDescription(_ loss: AdversarialLoss) -> String {
   switch loss {
-  case .minimax: return "minimax (Goodfellow et al. 2014): G minimises log(1 − D(G(z))), which saturates when D wins"
-  case .nonSaturating: return "non-saturating: D as in the minimax game, G maximises log D(G(z))"
-  case .wasserstein: return "Wasserstein (Arjovsky et al. 2017): the critic maximises E f(x) − E f(G(z)), G maximises E f(G(z))"
+  case .minimax: return "minimax (Goodfellow et al. 2014): G minimizes log(1 − D(G(z))), which saturates when D wins"
+  case .nonSaturating: return "non-saturating: D as in the minimax game, G maximizes log D(G(z))"
+  case .wasserstein: return "Wasserstein (Arjovsky et al. 2017): the critic maximizes E f(x) − E f(G(z)), G maximizes E f(G(z))"
   case .leastSquares: return "least squares (LSGAN, Mao et al. 2017): D regresses real to 1 and fake to 0, G pulls D(G(z)) to 1"
-  case .hinge: return "hinge (Lim & Ye 2017): D minimises relu(1 − D(x)) + relu(1 + D(G(z))), G maximises D(G(z))"
+  case .hinge: return "hinge (Lim & Ye 2017): D minimizes relu(1 − D(x)) + relu(1 + D(G(z))), G maximizes D(G(z))"
   }
 }
 
 /// Section 1: the configuration as the run resolved it (defaults filled in), and the command that repeats it.
 func describeExperiment(lesson: Lesson, flags: PlaygroundFlags, arguments: [String]) {
   lesson.section("1. The experiment")
-  var regularisers: [String] = []
+  var regularizers: [String] = []
   switch flags.constraint {
   case .none: break
-  case .weightClipping(let limit): regularisers.append("weight clipping of D to [−\(limit), \(limit)] after every update")
-  case .gradientPenalty(let weight): regularisers.append("gradient penalty λ = \(weight) at interpolates (WGAN-GP)")
+  case .weightClipping(let limit): regularizers.append("weight clipping of D to [−\(limit), \(limit)] after every update")
+  case .gradientPenalty(let weight): regularizers.append("gradient penalty λ = \(weight) at interpolates (WGAN-GP)")
   }
-  if let r1 = flags.r1 { regularisers.append("R1 penalty γ = \(r1) on real data") }
-  if flags.spectralNorm { regularisers.append("spectral normalisation of every weighted layer of D") }
+  if let r1 = flags.r1 { regularizers.append("R1 penalty γ = \(r1) on real data") }
+  if flags.spectralNorm { regularizers.append("spectral normalization of every weighted layer of D") }
   switch flags.minibatch {
   case .none: break
-  case .discrimination: regularisers.append("minibatch discrimination before D's last layer")
-  case .stddev: regularisers.append("minibatch standard deviation before D's last layer")
+  case .discrimination: regularizers.append("minibatch discrimination before D's last layer")
+  case .stddev: regularizers.append("minibatch standard deviation before D's last layer")
   }
-  if flags.resolvedArchitecture == .conv && flags.resolvedBatchNorm { regularisers.append("batch norm in D") }
+  if flags.resolvedArchitecture == .conv && flags.resolvedBatchNorm { regularizers.append("batch norm in D") }
   let architecture = flags.resolvedArchitecture == .mlp
     ? "multilayer perceptrons, \(flags.resolvedDepth) hidden layers of \(flags.resolvedWidth) units"
     : "DCGAN-style convolutional networks for 28×28 images (lesson 06's), base width \(flags.resolvedWidth)"
@@ -79,9 +79,9 @@ func describeExperiment(lesson: Lesson, flags: PlaygroundFlags, arguments: [Stri
     - **data**: \(flags.data.rawValue)
     - **networks**: \(architecture); noise z ~ N(0, I) of size \(flags.resolvedNoiseSize)
     - **loss**: \(lossDescription(flags.loss))
-    - **regularisers**: \(regularisers.isEmpty ? "none" : regularisers.joined(separator: "; "))
-    - **G's optimiser**: \(optimizerDescription(flags.generatorOptimizer, learningRate: flags.resolvedGeneratorLearningRate, flags: flags))
-    - **D's optimiser**: \(optimizerDescription(flags.discriminatorOptimizer, learningRate: flags.resolvedDiscriminatorLearningRate, flags: flags))
+    - **regularizers**: \(regularizers.isEmpty ? "none" : regularizers.joined(separator: "; "))
+    - **G's optimizer**: \(optimizerDescription(flags.generatorOptimizer, learningRate: flags.resolvedGeneratorLearningRate, flags: flags))
+    - **D's optimizer**: \(optimizerDescription(flags.discriminatorOptimizer, learningRate: flags.resolvedDiscriminatorLearningRate, flags: flags))
     - **schedule**: \(flags.discriminatorSteps) D update\(flags.discriminatorSteps == 1 ? "" : "s") per G update, batches of \(flags.batch)
 
     To repeat it exactly: `\(reproduce)\(seedNote)`.

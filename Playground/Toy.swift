@@ -45,7 +45,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
     likely. Every mode is known, so a generator can be scored (the protocol of lesson 03, on \(evaluationCount) \
     generated samples):
 
-    - a sample is **high quality** if it lies within 3σ of its nearest mode centre;
+    - a sample is **high quality** if it lies within 3σ of its nearest mode center;
     - a mode is **captured** if at least \(minimumCount) high-quality samples fall on it;
     - **KL to uniform** of the high-quality samples' mode histogram: 0 when every mode gets its share, \
     ln \(target.modeCount) ≈ \(String(format: "%.2f", log(Double(target.modeCount)))) when all sit on one mode;
@@ -55,7 +55,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
     are not at 0: that floor is measured too.
     """)
   let dataSamples = target.sample(count: evaluationCount, using: &dataRNG)
-  let dataCoverage = ModeCoverage(samples: dataSamples, centres: target.modeCenters, std: std, minimumCount: minimumCount)
+  let dataCoverage = ModeCoverage(samples: dataSamples, centers: target.modeCenters, std: std, minimumCount: minimumCount)
 
   /// W1 between `samples` and fresh data.
   func distanceToData(_ samples: Tensor, using rng: inout SeededGenerator) -> Double {
@@ -103,7 +103,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
   let fixedNoise = trainer.noise(evaluationCount, using: &rng)
   func evaluate(step: Int, using rng: inout SeededGenerator) -> (ToyEvaluation, Tensor) {
     let samples = trainer.generate(from: fixedNoise)
-    let coverage = ModeCoverage(samples: samples, centres: target.modeCenters, std: std, minimumCount: minimumCount)
+    let coverage = ModeCoverage(samples: samples, centers: target.modeCenters, std: std, minimumCount: minimumCount)
     return (ToyEvaluation(step: step, coverage: coverage, wasserstein: distanceToData(samples, using: &rng)), samples)
   }
   var evalRNG = lesson.makeGenerator(offset: 20)
@@ -134,7 +134,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
                               data: dataSamples, samples: finalSamples, target: target),
                 caption: dimension == 1
                   ? "The data's density (shaded) and a histogram of the generated samples (those outside the plot are counted in its end bins)."
-                  : "Real samples in blue, generated in red (those outside the plot drawn on its edge), mode centres as crosses.")
+                  : "Real samples in blue, generated in red (those outside the plot drawn on its edge), mode centers as crosses.")
   var snapshotPanels: [Panel] = []
   for snapshot in snapshots {
     var figure = samplesFigure(name: "x", title: "step \(snapshot.step)", data: dataSamples, samples: snapshot.samples,
@@ -189,18 +189,18 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
                .atLeast(Double(target.modeCount)))
 }
 
-/// Data and generated samples: a scatter in 2-D (with the mode centres), density and histogram in 1-D.
+/// Data and generated samples: a scatter in 2-D (with the mode centers), density and histogram in 1-D.
 func samplesFigure(name: String, title: String, data: Tensor, samples: Tensor, target: any ToyDistribution) -> Figure {
   var figure: Figure
   if target.dimension == 1 {
-    let centres = target.modeCenters.map { $0[0] }
-    let low = Double(centres.min()! - 6 * target.modeStds.max()! - 1)
-    let high = Double(centres.max()! + 6 * target.modeStds.max()! + 1)
+    let centers = target.modeCenters.map { $0[0] }
+    let low = Double(centers.min()! - 6 * target.modeStds.max()! - 1)
+    let high = Double(centers.max()! + 6 * target.modeStds.max()! + 1)
     let xs = (0...400).map { low + (high - low) * Double($0) / 400 }
     let density: [Double] = xs.map { x in
       zip(zip(target.modeCenters, target.modeStds), target.modeWeights).reduce(0.0) { total, mode in
-        let ((centre, std), weight) = mode
-        let z = (x - Double(centre[0])) / Double(std)
+        let ((center, std), weight) = mode
+        let z = (x - Double(center[0])) / Double(std)
         return total + Double(weight) * exp(-0.5 * z * z) / (Double(std) * (2 * Double.pi).squareRoot())
       }
     }
@@ -217,7 +217,7 @@ func samplesFigure(name: String, title: String, data: Tensor, samples: Tensor, t
       .scatter(x: column(data, 0), y: column(data, 1), label: "data", color: .blue, size: 0.6, opacity: 0.5),
       .scatter(x: clamp(column(samples, 0)), y: clamp(column(samples, 1)), label: "generated", color: .vermillion,
                size: 0.6, opacity: 0.5),
-      .points(x: target.modeCenters.map { $0[0] }, y: target.modeCenters.map { $0[1] }, label: "mode centres",
+      .points(x: target.modeCenters.map { $0[0] }, y: target.modeCenters.map { $0[1] }, label: "mode centers",
               color: .black, size: 1.5, pointType: 2),
     ]
     panel.xAxis.range = -extent...extent

@@ -1,5 +1,5 @@
 // gan-playground: one executable for the experiments no lesson covers.
-// Choose the data, the networks, the loss, the regularisers and the optimisers; the run writes what a lesson writes
+// Choose the data, the networks, the loss, the regularizers and the optimizers; the run writes what a lesson writes
 // (figures with their gnuplot scripts and data, notes.md, lesson.ipynb, metrics.json) into its output folder.
 // Run: swift run gan-playground --help
 //      swift run gan-playground --data grid --loss wasserstein --gradient-penalty 10 --d-steps 5

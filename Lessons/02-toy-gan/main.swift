@@ -36,8 +36,8 @@ lesson.narrate("""
   The forger G turns noise z ~ N(0, 1) into a number x = G(z); the critic D(x) = σ(f(x)) says how likely x is to be
   real. Each training step has two moves, as in Goodfellow et al. (2014):
 
-  1. **Critic:** on a batch of real samples and a batch of fakes, minimise −[log D(x) + log(1 − D(G(z)))].
-  2. **Forger:** on fresh noise, minimise −log D(G(z)) (the non-saturating loss; lesson 04 shows why not
+  1. **Critic:** on a batch of real samples and a batch of fakes, minimize −[log D(x) + log(1 − D(G(z)))].
+  2. **Forger:** on fresh noise, minimize −log D(G(z)) (the non-saturating loss; lesson 04 shows why not
      log(1 − D(G(z)))). Only G's weights move in this step: D is frozen.
 
   For a fixed G the best critic is D* = p_data / (p_data + p_G). If G reproduces the data, p_G = p_data and D* = ½
@@ -48,7 +48,7 @@ lesson.narrate("""
   0.999), as StyleGAN and BigGAN sample from one; `--average-decay 0` shows G itself.
   """)
 
-/// One 1D GAN run: its networks, optimisers and the measurements taken along the way.
+/// One 1D GAN run: its networks, optimizers and the measurements taken along the way.
 @MainActor final class Run {
   let target: any ToyDistribution
   let g: Sequential
@@ -199,7 +199,7 @@ lesson.figure(w1Plot, caption: "W1 is the area between the two quantile function
 var mapping = Figure(name: "mapping", title: "The forger's map z → x", xLabel: "z", yLabel: "x = G(z)")
 let zs = (0..<121).map { -3 + Double($0) * 0.05 }
 for (i, m) in gaussian.maps.enumerated() {
-  mapping.add(.line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.grey, .orange, .green, .vermillion][i % 4]))
+  mapping.add(.line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4]))
 }
 mapping.add(.line(x: zs, y: zs.map { 4 + 1.25 * $0 }, label: "x = 4 + 1.25 z (one exact answer)", color: .darkGrey, dashed: true))
 lesson.figure(mapping, caption: "Any map that pushes N(0, 1) onto N(4, 1.25²) wins; the straight line is the monotone one.")
@@ -234,9 +234,9 @@ twoModes.train(steps: steps, title: "two modes", range: -4.5...4.5, label: "GAN 
 lesson.animation(Animation(name: "two-modes", frames: twoModes.frames, delay: 0.2))
 var twoModeMap = Figure(name: "two-modes-mapping", title: "The map z → x for two modes", xLabel: "z", yLabel: "x = G(z)")
 for (i, m) in twoModes.maps.enumerated() {
-  twoModeMap.add(.line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.grey, .orange, .green, .vermillion][i % 4]))
+  twoModeMap.add(.line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4]))
 }
-twoModeMap.add(.horizontal(-2, label: "mode centres"))
+twoModeMap.add(.horizontal(-2, label: "mode centers"))
 twoModeMap.add(.horizontal(2))
 lesson.figure(twoModeMap, caption: "A steep step in the map is how a continuous G jumps the gap.")
 

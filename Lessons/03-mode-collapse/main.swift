@@ -54,11 +54,11 @@ let sampleCount = 2500
 let minimumCount = 20
 lesson.narrate("""
   The data is the classic mode-collapse benchmark: eight Gaussians evenly spaced on a circle of radius 2, each with
-  standard deviation σ = 0.02, equally likely. Later, a 5 × 5 grid of Gaussians 2 apart (centres at −4, −2, 0, 2, 4
+  standard deviation σ = 0.02, equally likely. Later, a 5 × 5 grid of Gaussians 2 apart (centers at −4, −2, 0, 2, 4
   on each axis) with σ = 0.05. Every mode is known, so we can count what a generator covers, with the protocol of
   the mode-collapse papers (Unrolled GAN, VEEGAN, PacGAN), on \(sampleCount) generated samples:
 
-  - a sample is **high quality** if it lies within 3σ of its nearest mode centre;
+  - a sample is **high quality** if it lies within 3σ of its nearest mode center;
   - a mode is **captured** if at least \(minimumCount) high-quality samples fall on it (a perfect generator puts
     about \(sampleCount / 8) on each of the eight);
   - the **reverse KL** KL(p ‖ uniform) = Σₖ pₖ log(pₖ K) of the high-quality samples' mode histogram p to the
@@ -69,8 +69,8 @@ lesson.narrate("""
 var dataRNG = lesson.makeGenerator(offset: 10)
 let ringData = ring.sample(count: sampleCount, using: &dataRNG)
 let gridData = grid.sample(count: sampleCount, using: &dataRNG)
-let ringDataCoverage = ModeCoverage(samples: ringData, centres: ring.modeCenters, std: ring.std, minimumCount: minimumCount)
-let gridDataCoverage = ModeCoverage(samples: gridData, centres: grid.modeCenters, std: grid.std, minimumCount: minimumCount)
+let ringDataCoverage = ModeCoverage(samples: ringData, centers: ring.modeCenters, std: ring.std, minimumCount: minimumCount)
+let gridDataCoverage = ModeCoverage(samples: gridData, centers: grid.modeCenters, std: grid.std, minimumCount: minimumCount)
 lesson.show("real ring samples: modes captured (of 8)", ringDataCoverage.modesCaptured)
 lesson.show("real ring samples: high quality", 100 * ringDataCoverage.highQualityFraction, unit: "%")
 lesson.show("real ring samples: KL to uniform", ringDataCoverage.klToUniform)
@@ -180,7 +180,7 @@ enum Variant: String, CaseIterable {
       averagedCloseness: !flags.summedCloseness, minibatchInitialScale: flags.kernelScale, using: &dInit)
     optG = Adam(for: g, learningRate: lrG, beta1: 0.5, beta2: 0.999)
     optD = Adam(for: d, learningRate: lrD, beta1: 0.5, beta2: 0.999)
-    timeline = ModeTimeline(centres: target.modeCenters, std: target.modeStds[0], minimumCount: minimumCount)
+    timeline = ModeTimeline(centers: target.modeCenters, std: target.modeStds[0], minimumCount: minimumCount)
   }
 
   func generate(_ count: Int, using rng: inout SeededGenerator) -> Tensor {
@@ -247,7 +247,7 @@ for variant in Variant.allCases {
 }
 
 // The animation: the three runs side by side, at the same steps.
-let ringCentres = ring.modeCenters
+let ringCenters = ring.modeCenters
 var frames: [Figure] = []
 for index in 0..<runs[0].snapshots.count {
   var panels: [Panel] = []
@@ -255,7 +255,7 @@ for index in 0..<runs[0].snapshots.count {
     let snapshot = run.snapshots[index]
     var panel = planePanel("\(run.variant.title)", range: 2.6)
     panel.series = [
-      .points(x: ringCentres.map { $0[0] }, y: ringCentres.map { $0[1] }, color: .grey, size: 2.5, pointType: 6),
+      .points(x: ringCenters.map { $0[0] }, y: ringCenters.map { $0[1] }, color: .gray, size: 2.5, pointType: 6),
       .scatter(x: xs(snapshot.samples), y: ys(snapshot.samples), color: run.variant.color, size: 0.7, opacity: 0.6),
     ]
     panels.append(panel)
@@ -263,7 +263,7 @@ for index in 0..<runs[0].snapshots.count {
   frames.append(Figure(name: "frame", title: "step \(runs[0].snapshots[index].step)", columns: 3, panels: panels))
 }
 lesson.animation(Animation(name: "collapse", frames: frames, delay: 0.25, width: 1440, height: 560, fontSize: 16),
-                 caption: "Generated samples (600 per panel) over training; grey circles mark the eight mode centres.")
+                 caption: "Generated samples (600 per panel) over training; gray circles mark the eight mode centers.")
 
 // Which mode holds the samples, step by step.
 var timePanels: [Panel] = []
@@ -289,7 +289,7 @@ for run in runs {
 }
 lesson.figure(Figure(name: "modes-over-time", title: "Where the samples are: share near each mode, per step",
                      width: 1280, height: 1000, columns: 1, panels: timePanels),
-              caption: "Colour: the share of \(sampleCount) samples near each mode (within half the distance between "
+              caption: "Color: the share of \(sampleCount) samples near each mode (within half the distance between "
                 + "modes). White dots: the mode is captured (≥ \(minimumCount) high-quality samples).")
 
 var capturedPlot = Figure(name: "modes-captured", title: "Modes captured during training (of 8)", xLabel: "step",
@@ -309,11 +309,11 @@ for run in runs {
   let samples = run.finalSamples()
   writeSamples(samples, name: "final-samples-\(run.variant.rawValue)",
                about: "ring of 8 Gaussians (radius 2, std 0.02): final samples of the \(run.variant.title), \(steps) steps")
-  let coverage = ModeCoverage(samples: samples, centres: ring.modeCenters, std: ring.std, minimumCount: minimumCount)
+  let coverage = ModeCoverage(samples: samples, centers: ring.modeCenters, std: ring.std, minimumCount: minimumCount)
   finals[run.variant] = coverage
   var panel = planePanel("\(run.variant.shortTitle): \(coverage.modesCaptured) of 8", range: 2.6)
   panel.series = [
-    .points(x: ringCentres.map { $0[0] }, y: ringCentres.map { $0[1] }, color: .grey, size: 2.5, pointType: 6),
+    .points(x: ringCenters.map { $0[0] }, y: ringCenters.map { $0[1] }, color: .gray, size: 2.5, pointType: 6),
     .scatter(x: xs(samples), y: ys(samples), color: run.variant.color, size: 0.6, opacity: 0.5),
   ]
   finalPanels.append(panel)
@@ -391,7 +391,7 @@ lesson.narrate("""
 lesson.section("4. A harder target: the 5 × 5 grid")
 let gridSteps = flags.gridSteps ?? lesson.budget(6000, quick: 600)
 lesson.narrate("""
-  Twenty-five modes, σ = 0.05, centres 2 apart on [−4, 4]²: a sample is high quality within 0.15 of a centre. Same
+  Twenty-five modes, σ = 0.05, centers 2 apart on [−4, 4]²: a sample is high quality within 0.15 of a center. Same
   networks, same learning rates, \(gridSteps) steps, the same switch.
   """)
 var gridRuns: [Run] = []
@@ -402,16 +402,16 @@ for variant in Variant.allCases {
 }
 var gridFinals: [Variant: ModeCoverage] = [:]
 var gridPanels: [Panel] = []
-let gridCentres = grid.modeCenters
+let gridCenters = grid.modeCenters
 for run in gridRuns {
   let samples = run.finalSamples()
   writeSamples(samples, name: "final-samples-grid-\(run.variant.rawValue)",
                about: "5 x 5 grid of Gaussians (spacing 2, std 0.05): final samples of the \(run.variant.title), \(gridSteps) steps")
-  let coverage = ModeCoverage(samples: samples, centres: gridCentres, std: grid.std, minimumCount: minimumCount)
+  let coverage = ModeCoverage(samples: samples, centers: gridCenters, std: grid.std, minimumCount: minimumCount)
   gridFinals[run.variant] = coverage
   var panel = planePanel("\(run.variant.shortTitle): \(coverage.modesCaptured) of 25", range: 5)
   panel.series = [
-    .points(x: gridCentres.map { $0[0] }, y: gridCentres.map { $0[1] }, color: .grey, size: 2.5, pointType: 6),
+    .points(x: gridCenters.map { $0[0] }, y: gridCenters.map { $0[1] }, color: .gray, size: 2.5, pointType: 6),
     .scatter(x: xs(samples), y: ys(samples), color: run.variant.color, size: 0.6, opacity: 0.5),
   ]
   gridPanels.append(panel)
@@ -446,7 +446,7 @@ for run in gridRuns {
 lesson.narrate("""
   Look at `grid-final-samples.png` before the numbers. Here the runs fail differently from the ring: within this
   budget the slow critic never carves out the 25 modes, so all three generators spread their samples over the square
-  (the vanilla one often along its edges) without settling on the centres, and the protocol counts few or no
+  (the vanilla one often along its edges) without settling on the centers, and the protocol counts few or no
   captured modes for any of them. The batch features cannot help G find modes that D has not yet learned to see.
   """)
 let gridVanilla = gridFinals[.vanilla]!
@@ -476,7 +476,7 @@ lesson.narrate("""
   1. Give D the same learning rate as G (`--learning-rate-d 2e-3`). Does the vanilla run still collapse?
   2. Run the grid for longer (`--grid-steps 30000`). Which variant gains the most modes?
   3. Open `final-samples-minibatch-discrimination.dat` in your own tool and count the samples within 0.06 of each
-     centre. Do you get the same counts as the lesson?
+     center. Do you get the same counts as the lesson?
   4. Try `--kernels 2 --kernel-size 1`, and `--kernel-scale 0.1`: how much do the rows of T and their starting
      scale matter?
   """)

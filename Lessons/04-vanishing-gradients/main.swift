@@ -13,7 +13,7 @@ import Plotting
 
 struct Flags: ParsableArguments {
   @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float = 1e-3
-  @Option(help: "The generator's optimiser in the training runs: sgd or adam.") var generatorOptimizer = "sgd"
+  @Option(help: "The generator's optimizer in the training runs: sgd or adam.") var generatorOptimizer = "sgd"
   @Option(help: Allowed.rate.help("The generator's learning rate in the training runs.")) var generatorLearningRate: Float = 0.001
   @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
   @Option(help: Allowed.count(1...10_000_000).help("Discriminator steps against the frozen generator (section 2)."))
@@ -36,10 +36,10 @@ let (lesson, flags) = Lesson.start(number: 4, slug: "vanishing-gradients", title
 
 lesson.section("1. A generator that misses the data")
 lesson.narrate("""
-  The data is the ring of eight Gaussians: centres on the circle of radius 2, standard deviation 0.05. The generator
+  The data is the ring of eight Gaussians: centers on the circle of radius 2, standard deviation 0.05. The generator
   G maps z ~ N(0, I₂) through an MLP (two hidden layers of 64 ReLU units) to the plane, and starts **poor**: its last
   layer is shrunk fivefold, so every sample lands in a small blob near the origin, two units from any data. The two
-  distributions do not overlap at all, the situation Arjovsky and Bottou (2017) analyse: a discriminator can then
+  distributions do not overlap at all, the situation Arjovsky and Bottou (2017) analyze: a discriminator can then
   separate them perfectly. Lesson 05 starts from exactly this generator (same seed, same weights).
   """)
 let ring = GaussianRing(modeCount: 8, radius: 2, std: 0.05)
@@ -55,13 +55,13 @@ let startSamples = withoutGradients { g0(fixedNoise) }
   return assignmentWasserstein(ring.sample(count: 400, using: &rng), fake)
 }
 
-/// The mean distance from each sample to the nearest centre of the ring: how far the generator is from the data.
+/// The mean distance from each sample to the nearest center of the ring: how far the generator is from the data.
 @MainActor func meanDistanceToNearestMode(_ samples: Tensor) -> Double {
-  let centres = ring.modeCenters
+  let centers = ring.modeCenters
   var total = 0.0
   for i in 0..<samples.shape[0] {
     let x = samples.scalars[2 * i], y = samples.scalars[2 * i + 1]
-    total += Double(centres.map { (($0[0] - x) * ($0[0] - x) + ($0[1] - y) * ($0[1] - y)).squareRoot() }.min()!)
+    total += Double(centers.map { (($0[0] - x) * ($0[0] - x) + ($0[1] - y) * ($0[1] - y)).squareRoot() }.min()!)
   }
   return total / Double(samples.shape[0])
 }
@@ -79,7 +79,7 @@ lesson.check("the supports are disjoint: every generated sample is more than 1 u
              measured: startRadius, .below(1))
 
 let dataPreview = ring.sample(count: 2000, using: &rng)
-var startPlot = Figure(name: "start", title: "The start: data on the ring, the generator's blob at the centre",
+var startPlot = Figure(name: "start", title: "The start: data on the ring, the generator's blob at the center",
                        xLabel: "x₁", yLabel: "x₂")
 startPlot.panel.equalAspect = true
 startPlot.panel.xAxis.range = -2.6...2.6
@@ -192,12 +192,12 @@ let nonSaturatingField = planeField(of: { x in -softplus(-trainedD(x)) }, x: -2.
 let pushLogs = [saturatingField, nonSaturatingField].map { field in
   field.gradientNorms.map { log10(max(Double($0), 1e-12)) }
 }
-// The colour scale spans the pushes near the samples; anything weaker than 10⁻⁶ is drawn black.
+// The color scale spans the pushes near the samples; anything weaker than 10⁻⁶ is drawn black.
 let pushRange = max(-6, pushLogs.flatMap { $0 }.min()!.rounded(.down))...(pushLogs.flatMap { $0 }.max()!.rounded(.up))
 @MainActor func pushPanel(_ field: PlaneField, logNorms: [Double], title: String) -> Panel {
   var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
   panel.series = [
-    .heatmap(x: field.xs, y: field.ys, values: logNorms, label: "log₁₀ ‖push‖", palette: .greys, range: pushRange),
+    .heatmap(x: field.xs, y: field.ys, values: logNorms, label: "log₁₀ ‖push‖", palette: .grays, range: pushRange),
     .scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, color: .skyBlue, size: 0.8, opacity: 0.8),
     .scatter(x: planeColumns(startSamples).x, y: planeColumns(startSamples).y, color: .vermillion, size: 0.8, opacity: 0.8),
   ]
@@ -215,7 +215,7 @@ let pushFigure = Figure(name: "discriminator", title: "How hard each loss pushes
   pushPanel(nonSaturatingField, logNorms: pushLogs[1], title: "non-saturating −log D(x)"),
 ])
 lesson.figure(pushFigure, caption: """
-  The same trained D, seen through each loss: colour is log₁₀ of the push's strength at x, arrows its direction \
+  The same trained D, seen through each loss: color is log₁₀ of the push's strength at x, arrows its direction \
   (all drawn the same length). Data in blue, the generator's samples in red.
   """)
 
@@ -300,7 +300,7 @@ lesson.animation(Animation(name: "games", frames: frames, delay: 0.25, width: 12
 var finalFigure = frames.last!
 finalFigure.name = "final-samples"
 finalFigure.width = 1600
-lesson.figure(finalFigure, caption: "After training: the saturating run's samples have not left the centre.")
+lesson.figure(finalFigure, caption: "After training: the saturating run's samples have not left the center.")
 
 var trainingPlot = Figure(name: "training", title: "How far the generator is from the data while it trains",
                           xLabel: "generator steps", yLabel: "mean distance to the nearest mode")
@@ -308,7 +308,7 @@ trainingPlot.add(.line(x: saturating.steps, y: saturating.distance, label: "satu
 trainingPlot.add(.line(x: nonSaturating.steps, y: nonSaturating.distance, label: "non-saturating", color: .green))
 trainingPlot.panel.yAxis.range = 0...(max(startModeDistance, nonSaturating.distance.max()!) * 1.1)
 lesson.figure(trainingPlot, caption: """
-  For 512 fixed noise vectors, the mean distance from G(z) to the nearest of the eight ring centres (about 2 at the \
+  For 512 fixed noise vectors, the mean distance from G(z) to the nearest of the eight ring centers (about 2 at the \
   start; 0.05·√(π/2) ≈ 0.063 for samples of the data itself).
   """)
 

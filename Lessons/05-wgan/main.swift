@@ -43,7 +43,7 @@ let batch = flags.batch
 
 lesson.section("1. The same start, three critics")
 lesson.narrate("""
-  Lesson 04 left a generator stuck in a blob at the centre of the ring: its discriminator had become perfect, and
+  Lesson 04 left a generator stuck in a blob at the center of the ring: its discriminator had become perfect, and
   the saturating loss gave no gradient. The Wasserstein-1 distance measures the mismatch differently — the least
   average distance the generated mass must travel to become the data,
 
@@ -53,14 +53,14 @@ lesson.narrate("""
 
       W₁ = sup over 1-Lipschitz f of  E_data f(x) − E_z f(G(z)).
 
-  A **critic** f (no sigmoid) maximises the gap; the generator minimises −E f(G(z)). The best critic has slope 1
+  A **critic** f (no sigmoid) maximizes the gap; the generator minimizes −E f(G(z)). The best critic has slope 1
   along the paths the mass should take, so its gradient at the generated samples does not fade, however well it is
   trained. The catch is the constraint "1-Lipschitz". WGAN clips every weight into [−c, c] after each step (c = 0.01,
   RMSProp at 5·10⁻⁵, as Arjovsky et al.). WGAN-GP adds λ E[(‖∇f(x̂)‖ − 1)²] at random interpolates
   x̂ = εx + (1 − ε)G(z), one ε ~ U(0, 1) per sample, λ = 10, Adam with β = (0.5, 0.9) (Gulrajani et al.).
 
   Three critics train against lesson 04's frozen poor generator (same seed, same weights): lesson 04's
-  discriminator, a clipped critic (its weights start spread evenly in [−c, c]) and a penalised critic. As they train
+  discriminator, a clipped critic (its weights start spread evenly in [−c, c]) and a penalized critic. As they train
   we measure the gradient G would get from each, ‖∇θ L_G‖ on 512 fixed noise vectors.
   """)
 let ring = GaussianRing(modeCount: 8, radius: 2, std: 0.05)
@@ -90,10 +90,10 @@ func clippedCritic(limit: Float, using rng: inout SeededGenerator) -> Sequential
 let warmupSteps = flags.warmupSteps ?? lesson.budget(1000, quick: 300)
 let discriminator = DisjointSupportStart.critic(using: &rng)
 let clipped = clippedCritic(limit: flags.clip, using: &rng)
-let penalised = DisjointSupportStart.critic(using: &rng)
+let penalized = DisjointSupportStart.critic(using: &rng)
 let startWeights = clippableWeights(of: clipped)
 
-/// A trainer whose generator is the frozen g0 (its optimiser is never stepped here).
+/// A trainer whose generator is the frozen g0 (its optimizer is never stepped here).
 @MainActor func frozenTrainer(
   critic: Sequential, optimizer: any Optimizer, loss: AdversarialLoss, constraint: CriticConstraint
 ) -> AdversarialTrainer {
@@ -101,7 +101,7 @@ let startWeights = clippableWeights(of: clipped)
                      criticOptimizer: optimizer, loss: loss, constraint: constraint, batchSize: batch,
                      noiseSize: noiseSize, sampleData: sampleRing)
 }
-let gpOptimizer = Adam(for: penalised, learningRate: flags.criticLearningRate, beta1: flags.beta1, beta2: 0.9)
+let gpOptimizer = Adam(for: penalized, learningRate: flags.criticLearningRate, beta1: flags.beta1, beta2: 0.9)
 let clipOptimizer = RMSProp(for: clipped, learningRate: 5e-5)
 let warmups: [(name: String, trainer: AdversarialTrainer, color: Color)] = [
   ("GAN discriminator, saturating loss",
@@ -110,8 +110,8 @@ let warmups: [(name: String, trainer: AdversarialTrainer, color: Color)] = [
   ("clipped critic (WGAN)",
    frozenTrainer(critic: clipped, optimizer: clipOptimizer, loss: .wasserstein,
                  constraint: .weightClipping(limit: flags.clip)), .orange),
-  ("penalised critic (WGAN-GP)",
-   frozenTrainer(critic: penalised, optimizer: gpOptimizer, loss: .wasserstein,
+  ("penalized critic (WGAN-GP)",
+   frozenTrainer(critic: penalized, optimizer: gpOptimizer, loss: .wasserstein,
                  constraint: .gradientPenalty(weight: flags.penaltyWeight)), .blue),
 ]
 var warmupNorms: [[Double]] = warmups.map { _ in [] }
@@ -151,7 +151,7 @@ lesson.figure(warmupPlot, caption: """
   direction and relative size matter, and RMSProp rescales the size anyway.
   """)
 
-/// A critic over the plane: its value as colour, its gradient as arrows, the data and some generated samples.
+/// A critic over the plane: its value as color, its gradient as arrows, the data and some generated samples.
 @MainActor func criticPanel(_ critic: Sequential, title: String, samples: Tensor) -> Panel {
   let field = planeField(of: { critic($0) }, x: -2.6...2.6, y: -2.6...2.6, resolution: 53)
   let arrows = field.arrows(every: 4)
@@ -169,33 +169,33 @@ lesson.figure(warmupPlot, caption: """
 lesson.figure(Figure(name: "critics", title: "Two Wasserstein critics after \(warmupSteps) steps against the poor G",
                      width: 1600, height: 800, columns: 2, panels: [
   criticPanel(clipped, title: "clipped (c = \(flags.clip))", samples: startSamples),
-  criticPanel(penalised, title: "gradient penalty (λ = \(Int(flags.penaltyWeight)))", samples: startSamples),
+  criticPanel(penalized, title: "gradient penalty (λ = \(Int(flags.penaltyWeight)))", samples: startSamples),
 ]), caption: """
-  Colour: the critic's value f(x) (its level is arbitrary: only differences matter). Arrows: ∇f, the direction a \
+  Color: the critic's value f(x) (its level is arbitrary: only differences matter). Arrows: ∇f, the direction a \
   generated sample is pushed, lengths relative to the longest in each panel. Data in white, the generator's \
-  samples (the blob at the centre) in red.
+  samples (the blob at the center) in red.
   """)
 
-let gpSlopes = inputGradientNorms(critic: { penalised($0) }, at: startSamples)
+let gpSlopes = inputGradientNorms(critic: { penalized($0) }, at: startSamples)
 let gpSlope = Double(gpSlopes.reduce(0, +)) / Double(gpSlopes.count)
 let clippedSlopes = inputGradientNorms(critic: { clipped($0) }, at: startSamples)
 let clippedSlope = Double(clippedSlopes.reduce(0, +)) / Double(clippedSlopes.count)
 let saturatingFall = warmupNorms[0].first! / warmupNorms[0].last!
 let clippedGrowth = warmupNorms[1].last! / warmupNorms[1].first!
-let penalisedGrowth = warmupNorms[2].last! / warmupNorms[2].first!
+let penalizedGrowth = warmupNorms[2].last! / warmupNorms[2].first!
 lesson.show("GAN discriminator: G's gradient, start / end", saturatingFall)
 lesson.show("clipped critic: G's gradient, end / start", clippedGrowth)
-lesson.show("penalised critic: G's gradient, end / start", penalisedGrowth)
+lesson.show("penalized critic: G's gradient, end / start", penalizedGrowth)
 lesson.show("GAN discriminator: G's gradient norm at the end", warmupNorms[0].last!)
 lesson.show("clipped critic: G's gradient norm at the end", warmupNorms[1].last!)
-lesson.show("penalised critic: G's gradient norm at the end", warmupNorms[2].last!)
-lesson.show("penalised critic: mean ‖∇f‖ at the generated samples", gpSlope)
+lesson.show("penalized critic: G's gradient norm at the end", warmupNorms[2].last!)
+lesson.show("penalized critic: mean ‖∇f‖ at the generated samples", gpSlope)
 lesson.show("clipped critic: mean ‖∇f‖ at the generated samples", clippedSlope)
-lesson.check("the penalised critic's gradient for G does not fade as it trains (end / start at least 1)",
-             measured: penalisedGrowth, .atLeast(1))
+lesson.check("the penalized critic's gradient for G does not fade as it trains (end / start at least 1)",
+             measured: penalizedGrowth, .atLeast(1))
 lesson.check("the clipped critic's gradient for G does not fade as it trains (end / start at least 1)",
              measured: clippedGrowth, .atLeast(1))
-lesson.check("the penalised critic's slope at the generated samples is close to 1", measured: gpSlope,
+lesson.check("the penalized critic's slope at the generated samples is close to 1", measured: gpSlope,
              .between(0.7, 1.3))
 
 // MARK: - 2. Training from the same start
@@ -252,7 +252,7 @@ lesson.narrate("""
     let scores = withoutGradients { (trainer.critic(real).mean().scalar, trainer.critic(fake).mean().scalar) }
     estimate.append(Double(scores.0 - scores.1))
     criticLoss.append(loss)
-    modes.append(ModeCoverage(samples: trainer.generate(2500, using: &rng), centres: ring.modeCenters, std: ring.std)
+    modes.append(ModeCoverage(samples: trainer.generate(2500, using: &rng), centers: ring.modeCenters, std: ring.std)
       .modesCaptured)
     if case .weightClipping(let limit) = trainer.constraint {
       atBounds.append(fractionAtClippingBounds(of: trainer.critic, limit: limit, relativeTolerance: 0.1))
@@ -294,7 +294,7 @@ let clipping = Game(name: "WGAN (clipping)", color: .orange, trainer: Adversaria
   criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
 let gpG = DisjointSupportStart.copy(of: g0)
 let wganGP = Game(name: "WGAN-GP", color: .blue, trainer: AdversarialTrainer(
-  generator: gpG, critic: penalised,
+  generator: gpG, critic: penalized,
   generatorOptimizer: Adam(for: gpG, learningRate: flags.generatorLearningRate, beta1: flags.beta1, beta2: 0.9),
   criticOptimizer: gpOptimizer, loss: .wasserstein, constraint: .gradientPenalty(weight: flags.penaltyWeight),
   criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
@@ -329,7 +329,7 @@ distancePlot.panels[1].yAxis.range = -0.3...12.5
 for i in distancePlot.panels.indices { distancePlot.panels[i].xAxis.range = 0...Double(steps) }
 lesson.figure(distancePlot, caption: """
   Left: the distance to the data. Right: modes captured — a mode counts when at least 20 of 2500 samples lie \
-  within 3 standard deviations (0.15) of its centre.
+  within 3 standard deviations (0.15) of its center.
   """)
 
 lesson.show("W1 between two samples of the data itself (the floor)", dataFloor)
@@ -351,9 +351,9 @@ let finalClip = withoutGradients { clipG(fixedNoise) }
 lesson.figure(Figure(name: "critics-after", title: "The two critics after training", width: 1600, height: 800,
                      columns: 2, panels: [
   criticPanel(clipped, title: "clipped, after \(steps) generator steps", samples: finalClip),
-  criticPanel(penalised, title: "gradient penalty, after \(steps) generator steps", samples: finalGP),
+  criticPanel(penalized, title: "gradient penalty, after \(steps) generator steps", samples: finalGP),
 ]), caption: """
-  The penalised critic has learnt a bump on every mode, and its arrows lead the remaining strays to them. The \
+  The penalized critic has learnt a bump on every mode, and its arrows lead the remaining strays to them. The \
   clipped critic, its weights stuck at ±c, can only draw a few broad slopes, and its generator is still a diffuse cloud.
   """)
 
@@ -407,7 +407,7 @@ let edge = Double(flags.clip) * 1.15
 var histogramPanel = Panel(title: "weights before and after training", xLabel: "weight", yLabel: "density",
                            legend: .topLeft)
 histogramPanel.series = [
-  .histogram(startWeights, bins: 46, range: -edge...edge, label: "at the start", color: .grey),
+  .histogram(startWeights, bins: 46, range: -edge...edge, label: "at the start", color: .gray),
   .histogram(endWeights, bins: 46, range: -edge...edge, label: "after training", color: .orange),
 ]
 histogramPanel.referenceLines = [.vertical(-Double(flags.clip), label: "±c"), .vertical(Double(flags.clip))]
@@ -439,7 +439,7 @@ lesson.check("clipped weights pile up at the bounds: on average over the game at
 
 lesson.section("5. All eight modes")
 let finalSamples = wganGP.trainer.generate(2500, using: &rng)
-let coverage = ModeCoverage(samples: finalSamples, centres: ring.modeCenters, std: ring.std)
+let coverage = ModeCoverage(samples: finalSamples, centers: ring.modeCenters, std: ring.std)
 lesson.show("WGAN-GP: modes captured (of 8)", coverage.modesCaptured)
 lesson.show("WGAN-GP: share of samples within 3σ of a mode", coverage.highQualityFraction)
 lesson.show("WGAN-GP: KL of the mode histogram to uniform", coverage.klToUniform)

@@ -1,9 +1,9 @@
 // Lesson 06: a convolutional GAN on MNIST
 // You will: train DCGAN on real images, watch digits appear from a fixed batch of noise, measure them with a
 // classifier of our own (a Fréchet distance, a classifier score, the class histogram), walk through latent space,
-// and check whether the generator is memorising its training set.
+// and check whether the generator is memorizing its training set.
 // Run: swift run lesson-06-dcgan-mnist [--pretrained] [--data DIR]
-//      Emits: output/lesson-06-dcgan-mnist/{samples-*.png, samples.gif, metrics.png, interpolation.png, neighbours.png, samples.safetensors, ...}
+//      Emits: output/lesson-06-dcgan-mnist/{samples-*.png, samples.gif, metrics.png, interpolation.png, neighbors.png, samples.safetensors, ...}
 import ArgumentParser
 import Datasets
 import Foundation
@@ -34,10 +34,10 @@ let pretrainedURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 lesson.section("1. Real images, and a judge of our own")
 lesson.narrate("""
-  MNIST: 60,000 training images of handwritten digits, 28×28 grey, scaled to [−1, 1] to match the generator's
+  MNIST: 60,000 training images of handwritten digits, 28×28 gray, scaled to [−1, 1] to match the generator's
   tanh. To judge generated digits we use a small CNN classifier trained by this engine (99.3% test accuracy,
   `swift run train-classifier`): the Fréchet distance between its 128 penultimate features on generated and on test
-  images (the MNIST analogue of FID — lower is better, and even two sets of real digits are not at 0: that floor is
+  images (the MNIST analog of FID — lower is better, and even two sets of real digits are not at 0: that floor is
   reported next to it), the classifier score exp(E KL(p(y|x) ‖ p(y))) (10 at best: confident and all classes), the
   histogram of predicted classes and its KL to uniform, and the share of samples classified with confidence > 0.9.
   """)
@@ -58,7 +58,7 @@ lesson.section("2. DCGAN, sized for MNIST")
 let w = flags.width
 lesson.narrate("""
   Radford et al. (2016) made GANs work on images with a few rules: strided (transposed) convolutions instead of
-  pooling, batch normalisation in both networks (not on D's input), ReLU in G and leaky ReLU (0.2) in D, tanh on
+  pooling, batch normalization in both networks (not on D's input), ReLU in G and leaky ReLU (0.2) in D, tanh on
   G's output, Adam with learning rate 2·10⁻⁴ and β₁ = 0.5. For 28×28 digits (w = \(w)):
 
   - G: z ∈ ℝ¹⁰⁰ → Linear → 2w×7×7, batch norm, ReLU → ConvTranspose 4×4 stride 2 → w×14×14, batch norm, ReLU →
@@ -139,7 +139,13 @@ for step in stride(from: 1, through: steps, by: 1) {
   if snapshots.contains(step) {
     let images = generate(64, from: fixedNoise, using: &rng)
     if let grid = try? ImageGrid(images) { grids.append(grid) }
-    if lesson.isLive, let grid = grids.last, let png = try? grid.pngData() { _ = png }
+    if lesson.isLive && !lossSteps.isEmpty {
+      // --live: the losses so far, redrawn at each snapshot (the window draws figures; the sample grids are files).
+      var live = Figure(name: "losses-live", title: "DCGAN losses, step \(step) of \(steps)", xLabel: "step", yLabel: "loss")
+      live.add(.line(x: lossSteps, y: dLosses, label: "D loss", color: .blue, width: 2))
+      live.add(.line(x: lossSteps, y: gLosses, label: "G loss", color: .vermillion, width: 2))
+      lesson.live(live)
+    }
   }
   if evaluations.contains(step) { history.append((step, evaluate(using: &rng))) }
   progress.update(step, values: ["D loss": Double(lossD), "G loss": Double(lossG)])
@@ -203,19 +209,19 @@ let interpolation = generate(80, from: concatenate(strip, alongAxis: 0), using: 
 lesson.image("interpolation", grid: try! ImageGrid(interpolation, columns: 10),
              caption: "Each row walks in a straight line through z: the digits morph smoothly, no jumps.")
 
-// Memorisation: the nearest training images of 8 samples (pixel distance).
+// Memorization: the nearest training images of 8 samples (pixel distance).
 let queries = finalImages.sliced(axis: 0, 0..<8).detached()
-let neighbours = nearestNeighbours(of: queries, in: train.images, count: 3)
+let neighbors = nearestNeighbors(of: queries, in: train.images, count: 3)
 var rows: [Tensor] = []
-for (i, found) in neighbours.enumerated() {
+for (i, found) in neighbors.enumerated() {
   rows.append(queries.sliced(axis: 0, i..<(i + 1)).detached())
   for n in found { rows.append(train.images.sliced(axis: 0, n.index..<(n.index + 1)).detached()) }
 }
-lesson.image("neighbours", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 4),
+lesson.image("neighbors", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 4),
              caption: "Left: a generated digit; right: its three nearest training images.")
-let sampleDistances = neighbours.map { Double($0[0].distance) }
-let realNeighbours = nearestNeighbours(of: test.images.sliced(axis: 0, 0..<8).detached(), in: train.images, count: 1)
-let realDistances = realNeighbours.map { Double($0[0].distance) }
+let sampleDistances = neighbors.map { Double($0[0].distance) }
+let realNeighbors = nearestNeighbors(of: test.images.sliced(axis: 0, 0..<8).detached(), in: train.images, count: 1)
+let realDistances = realNeighbors.map { Double($0[0].distance) }
 let meanSampleDistance = sampleDistances.reduce(0, +) / 8, meanRealDistance = realDistances.reduce(0, +) / 8
 lesson.show("mean distance, generated digit → nearest training image", meanSampleDistance)
 lesson.show("mean distance, test digit → nearest training image", meanRealDistance)

@@ -48,7 +48,7 @@ let (lesson, flags) = Lesson.start(number: 7, slug: "cyclegan", title: "Unpaired
 let imageSteps = lesson.steps(default: 1200, quick: 250)
 let pointSteps = imageSteps * flags.pointStepsPerImageStep
 
-/// The average of `values`, in Double (NaN for none): how the per-point and per-image measurements are summarised.
+/// The average of `values`, in Double (NaN for none): how the per-point and per-image measurements are summarized.
 func mean(_ values: [Float]) -> Double { values.isEmpty ? .nan : values.map(Double.init).reduce(0, +) / Double(values.count) }
 
 // MARK: - 1. The idea
@@ -65,7 +65,7 @@ lesson.narrate("""
 
   a translation must keep enough of its input to be translated back. The paper uses λ = 10; for the points we keep
   it, for our tiny image networks we use λ = \(flags.cycleWeight) (see section 3 for why). Both games use the least-squares loss (LSGAN):
-  D minimises ½[(D(real) − 1)² + D(fake)²], G minimises ½(D(G(a)) − 1)². The discriminators train on an image
+  D minimizes ½[(D(real) − 1)² + D(fake)²], G minimizes ½(D(G(a)) − 1)². The discriminators train on an image
   pool of 50 past translations; the learning rate stays at its base value for half the steps and then falls linearly
   to zero. The paper also adds an identity loss (G(b) ≈ b, F(a) ≈ a), which we switch off here
   (`--identity-weight` turns it on), so that the only thing that ties an output to its input is the cycle loss,
@@ -183,7 +183,7 @@ lesson.figure(
          width: 1400, height: 1400, fontSize: 18, columns: 2,
          panels: mappingPanels(pointsWithCycle, title: "with cycle loss")
            + mappingPanels(pointsWithoutCycle, title: "without")),
-  caption: "Top: with the cycle loss, neighbouring ring points go to neighbouring square points and come back home. "
+  caption: "Top: with the cycle loss, neighboring ring points go to neighboring square points and come back home. "
     + "Bottom: without it G still lands on the square, but nothing makes F undo G.")
 
 lesson.show("mean distance of G(ring) to the square", pointScores.toSquare)
@@ -210,7 +210,7 @@ lesson.check("without the cycle loss the round trip does not come back: mean |F(
 lesson.section("3. Plain shapes and striped shapes")
 let shapes = ToyShapeImages(imageSize: 16, channels: 1, stripePeriod: 4)
 lesson.narrate("""
-  Now the "horse to zebra" analogue, at 16×16 pixels: domain A has one plain white shape per image (square, disc or
+  Now the "horse to zebra" analog, at 16×16 pixels: domain A has one plain white shape per image (square, disc or
   triangle, anywhere, of any size), domain B has striped shapes (stripes at 0°, 45°, 90° or 135°). A good G adds
   stripes and leaves the shape where it was; a good F fills the stripes in. The generators are the paper's ResNet
   generator at width \(flags.generatorWidth) with \(flags.blocks) residual block(s) (c7s1-w, two stride-2 convolutions,

@@ -22,7 +22,7 @@ struct Flags: ParsableArguments {
   @Option(help: Allowed.count(1...1024).help("Length of z and of w.")) var wDim: Int = 64
   @Option(help: Allowed.weight.help("R1 penalty weight γ (applied lazily every 16 steps).")) var r1Gamma: Float = 10
   @Option(help: Allowed.rate.help("Adam's learning rate for both networks.")) var learningRate: Float = 0.002
-  @Option(help: Allowed.share.help("The share of training batches that mix two latents (style-mixing regularisation)."))
+  @Option(help: Allowed.share.help("The share of training batches that mix two latents (style-mixing regularization)."))
   var mixingProbability: Float = 0.9
   @Option(help: Allowed.count(1...512).help("Group size of the discriminator's minibatch standard deviation (must divide --batch)."))
   var minibatchGroup: Int = 4
@@ -66,7 +66,7 @@ let needsTrain = trainsFromScratch || (lesson.options.steps ?? 0) > 0
 let mnist = lesson.loadMNIST(flags.mnist, trainLimit: lesson.quick ? 4000 : nil, testLimit: 1000,
                              minimumTrain: flags.batch, minimumTest: 1000, needsTrain: needsTrain)
 let (classifier, test) = (mnist.classifier, mnist.test)
-let train: LabelledImages? = needsTrain ? mnist.train : nil
+let train: LabeledImages? = needsTrain ? mnist.train : nil
 
 /// [N, 1, 28, 28] -> [N, 1, 32, 32], padded with the background value -1.
 func padded(_ images: Tensor) -> Tensor {
@@ -128,7 +128,7 @@ let options = StyleGANTrainingOptions(learningRate: flags.learningRate, r1Gamma:
 let trainer = StyleGANTrainer(generator: g, discriminator: d, options: options)
 lesson.narrate("""
   StyleGAN2's recipe: the non-saturating logistic loss, Adam (lr 0.002, β₁ = 0, β₂ = 0.99), lazy R1 on real images
-  (γ = \(flags.r1Gamma), every 16 steps; with γ = 0.05 this small network collapsed to one digit), style-mixing regularisation (90% of batches switch to a second latent at a
+  (γ = \(flags.r1Gamma), every 16 steps; with γ = 0.05 this small network collapsed to one digit), style-mixing regularization (90% of batches switch to a second latent at a
   random crossover) and an exponential moving average of G's weights, from which we sample. Batch \(flags.batch),
   \(steps) steps.
   """)
@@ -367,9 +367,9 @@ lesson.figure(mixingFigure, caption: "Over \(differing.count) random pairs whose
 
 lesson.section("6. The truncation trick")
 lesson.narrate("""
-  w_avg, the centre of W, is tracked during training as a moving average. Truncation replaces w by
+  w_avg, the center of W, is tracked during training as a moving average. Truncation replaces w by
   w_avg + ψ (w − w_avg): ψ = 1 leaves the samples alone, ψ = 0 sends every latent to the "average digit".
-  Low-density regions of W — where the odd, broken digits live — are far from the centre, so small ψ trades
+  Low-density regions of W — where the odd, broken digits live — are far from the center, so small ψ trades
   diversity for typicality. `truncation.png`: each column one latent, each row one ψ.
   """)
 let psis: [Float] = [1, 0.8, 0.6, 0.4, 0.2, 0]

@@ -1,9 +1,9 @@
 // Lesson 09: why GAN training need not converge
 // You will: build the Dirac-GAN (one number per player), compute its training vector field with the autodiff
 // engine, watch simultaneous gradient steps spiral away from the equilibrium, alternating steps cycle round it and
-// the R1 penalty pull them in — each at the rate the eigenvalues of the linearised update predict; then train a
+// the R1 penalty pull them in — each at the rate the eigenvalues of the linearized update predict; then train a
 // real GAN on the ring of eight Gaussians with equal learning rates, two time scales (TTUR) and a spectrally
-// normalised discriminator, and measure how much each still swings at the end.
+// normalized discriminator, and measure how much each still swings at the end.
 // Run: swift run lesson-09-non-convergence   Emits: output/lesson-09-non-convergence/{dirac-field.png,
 //      dirac-distance.png, ring-samples.png, ring-stability.png, notes.md, ...}
 import ArgumentParser
@@ -25,9 +25,9 @@ struct Flags: ParsableArguments {
   @Option(help: Allowed.rate.help("Adam's learning rate for both networks in the ring's baseline (and for D under TTUR)."))
   var learningRate: Float = 2e-2
   @Option(help: Allowed.rate.help("The generator's learning rate under TTUR.")) var tturGeneratorLearningRate: Float = 2e-3
-  @Option(help: Allowed.rate.help("D's learning rate with spectral normalisation (default: --learning-rate)."))
+  @Option(help: Allowed.rate.help("D's learning rate with spectral normalization (default: --learning-rate)."))
   var spectralLearningRate: Float?
-  @Option(help: Allowed.count(1...100).help("Power iterations per forward pass of the spectrally normalised D."))
+  @Option(help: Allowed.count(1...100).help("Power iterations per forward pass of the spectrally normalized D."))
   var powerIterations: Int = 1
   @Option(help: Allowed.coefficient.help("Adam's β1 on the ring (β2 is 0.999).")) var beta1: Float = 0.5
   @Option(help: Allowed.count(2...8192).help("Samples per batch on the ring.")) var batch: Int = 256
@@ -106,7 +106,7 @@ func format(_ z: (Complex, Complex)) -> String {
 }
 let jacobianError = max(largestDifference(measuredJacobian(plain), plain.jacobianAtEquilibrium),
                         largestDifference(measuredJacobian(r1), r1.jacobianAtEquilibrium))
-lesson.show("Jacobian eigenvalues at the equilibrium, no regularisation", format(plain.eigenvaluesAtEquilibrium))
+lesson.show("Jacobian eigenvalues at the equilibrium, no regularization", format(plain.eigenvaluesAtEquilibrium))
 lesson.show("Jacobian eigenvalues at the equilibrium, R1 (γ = \(gamma))", format(r1.eigenvaluesAtEquilibrium))
 lesson.show("largest difference, engine's Jacobian vs the closed form", jacobianError)
 lesson.check("the engine's Jacobian at the equilibrium matches the closed form (every entry within 10⁻³)",
@@ -155,7 +155,7 @@ let runs = [
   DiracRun(name: "simultaneous, R1", color: .blue, game: r1, rule: .simultaneous, generatorRate: h,
            discriminatorRate: h, start: start, steps: diracSteps),
 ]
-let (simultaneous, alternating, ttur, regularised) = (runs[0], runs[1], runs[2], runs[3])
+let (simultaneous, alternating, ttur, regularized) = (runs[0], runs[1], runs[2], runs[3])
 
 /// The direction of the training field on a grid that avoids the axes (arrows of equal length).
 /// With two learning rates the step moves along (h_G v_θ, h_D v_ψ), so the arrows are drawn for that field.
@@ -189,7 +189,7 @@ let tturField = fieldArrows(plain, extent: extent, count: 14, generatorRate: hG,
   var panel = Panel(title: "\(run.name) (\(rates)\(run.game.r1Weight > 0 ? ", γ = \(run.game.r1Weight)" : ""))",
                     xLabel: "θ (generator)", yLabel: "ψ (discriminator)", legend: .hidden, equalAspect: true)
   panel.series = [
-    .vectors(x: field.x, y: field.y, dx: field.dx, dy: field.dy, color: .grey, width: 1.5),
+    .vectors(x: field.x, y: field.y, dx: field.dx, dy: field.dy, color: .gray, width: 1.5),
     .line(x: run.states.map(\.theta), y: run.states.map(\.psi), color: run.color, width: 2.5),
     .points(x: [start.theta], y: [start.psi], color: .black, size: 2.5),
     .points(x: [Float(0)], y: [Float(0)], color: .green, size: 3, pointType: 5),
@@ -201,11 +201,11 @@ let tturField = fieldArrows(plain, extent: extent, count: 14, generatorRate: hG,
 lesson.figure(Figure(name: "dirac-field", title: "The Dirac-GAN: training field and \(diracSteps) steps from the same start",
                      width: 1500, height: 1500, columns: 2, panels: [
   diracPanel(simultaneous, field: plainField), diracPanel(alternating, field: plainField),
-  diracPanel(ttur, field: tturField), diracPanel(regularised, field: r1Field),
+  diracPanel(ttur, field: tturField), diracPanel(regularized, field: r1Field),
 ]), caption: """
-  Grey arrows: the direction of the training field v(θ, ψ), computed by the engine (equal lengths; the speed \
-  vanishes at the centre). Coloured: the trajectory from the black dot; green square: the equilibrium. The first \
-  two panels show the unregularised field, which circles the equilibrium; TTUR's steps follow (h_G v_θ, h_D v_ψ), \
+  Gray arrows: the direction of the training field v(θ, ψ), computed by the engine (equal lengths; the speed \
+  vanishes at the center). Colored: the trajectory from the black dot; green square: the equilibrium. The first \
+  two panels show the unregularized field, which circles the equilibrium; TTUR's steps follow (h_G v_θ, h_D v_ψ), \
   which circles it on ellipses; R1 bends the field inwards.
   """)
 
@@ -247,8 +247,8 @@ lesson.check("simultaneous descent moves away from the equilibrium: the distance
 lesson.check("its measured growth rate per step matches ln ρ(I + hJ) within 5%", measured: relativeError(simultaneous),
              .below(0.05))
 lesson.check("R1 converges: the distance shrinks at least 1000-fold", measured:
-             regularised.distances.last! / regularised.distances[0], .atMost(1e-3))
-lesson.check("its measured decay rate per step matches ln ρ(I + hJ) within 5%", measured: relativeError(regularised),
+             regularized.distances.last! / regularized.distances[0], .atMost(1e-3))
+lesson.check("its measured decay rate per step matches ln ρ(I + hJ) within 5%", measured: relativeError(regularized),
              .below(0.05))
 lesson.check("TTUR alone still moves away (measured rate within 10% of its positive prediction)",
              measured: relativeError(ttur), .below(0.1))
@@ -274,7 +274,7 @@ lesson.narrate("""
   - **same learning rate**: \(flags.learningRate) for both (high on purpose);
   - **TTUR** (two time scales, Heusel et al. 2017): D keeps \(flags.learningRate), G drops to
     \(flags.tturGeneratorLearningRate), so D is (nearly) at its best response to the current G;
-  - **spectral normalisation** in D (Miyato et al. 2018), learning rates as the baseline: every weight matrix of D
+  - **spectral normalization** in D (Miyato et al. 2018), learning rates as the baseline: every weight matrix of D
     divided by its largest singular value, so D is 1-Lipschitz and cannot answer a small move of G with a large
     change of its slope.
 
@@ -359,7 +359,7 @@ func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
     previous = fake.scalars
     steps.append(step)
     w1.append(assignmentWasserstein(fixedReal, fake))
-    modes.append(ModeCoverage(samples: samples, centres: ring.modeCenters, std: ring.std, minimumCount: 8).modesCaptured)
+    modes.append(ModeCoverage(samples: samples, centers: ring.modeCenters, std: ring.std, minimumCount: 8).modesCaptured)
   }
 
   func train(total: Int, rng: inout SeededGenerator) {
@@ -406,14 +406,14 @@ let dataFloor = assignmentWasserstein(fixedReal, floorSample)
   let samples = columns(run.samples)
   var panel = Panel(title: "\(run.name), step \(steps)", xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
   panel.series = [
-    .scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, color: .grey, size: 1, opacity: 0.6),
+    .scatter(x: columns(dataPreview).x, y: columns(dataPreview).y, color: .gray, size: 1, opacity: 0.6),
     .scatter(x: samples.x, y: samples.y, color: run.color, size: 1, opacity: 0.6),
   ]
   panel.xAxis.range = -3...3
   panel.yAxis.range = -3...3
   return panel
 }
-lesson.figure(Figure(name: "ring-samples", title: "After \(steps) steps: 1000 generated samples on the data (grey)",
+lesson.figure(Figure(name: "ring-samples", title: "After \(steps) steps: 1000 generated samples on the data (gray)",
                      width: 1800, height: 660, columns: 3, panels: ringRuns.map(samplePanel)))
 
 let tailStart = Double(steps) * (1 - tailFraction)
@@ -468,13 +468,13 @@ stabilityPlot.panels[3].yAxis.range = -0.3...12
 stabilityPlot.panels[3].referenceLines = [.vertical(tailStart)]
 for i in stabilityPlot.panels.indices { stabilityPlot.panels[i].xAxis.range = 0...Double(steps) }
 lesson.figure(stabilityPlot, caption: """
-  Colours as in the legend of the modes panel. Top left: the distance to the data (log scale, so that the \
-  wandering spectrally normalised run fits); the horizontal dashed line is the sampling floor (W1 between the \
+  Colors as in the legend of the modes panel. Top left: the distance to the data (log scale, so that the \
+  wandering spectrally normalized run fits); the horizontal dashed line is the sampling floor (W1 between the \
   fixed data set and a fresh data sample), and right of the vertical one the stability is measured. Top right: \
   the W1 jitter over training, the median |change| of W1 \
   between consecutive measurements over a sliding window of \(window) measurements. Bottom left: the generator \
   movement, how far G's 200 fixed-noise points moved since the previous measurement. Bottom right: modes \
-  captured (at least 8 of 1000 samples within 3σ of a mode's centre).
+  captured (at least 8 of 1000 samples within 3σ of a mode's center).
   """)
 
 lesson.show("W1 between the fixed data set and a fresh data sample (floor)", dataFloor)
@@ -516,7 +516,7 @@ lesson.narrate("""
   the rotation of the Dirac-GAN. A slower generator follows those changes less eagerly and stays closer to where
   it was.
   """)
-// Why spectral normalisation does not help here: how steep each D is at the data at the end.
+// Why spectral normalization does not help here: how steep each D is at the data at the end.
 @MainActor func meanSlope(_ run: RingRun) -> Double {
   let slopes = inputGradientNorms(critic: { run.trainer.critic($0) }, at: fixedReal)
   return Double(slopes.reduce(0, +)) / Double(slopes.count)
@@ -524,10 +524,10 @@ lesson.narrate("""
 for run in ringRuns { lesson.show("\(run.name): D's mean slope ‖∇ₓD‖ at the data", meanSlope(run)) }
 let baselineSlope = meanSlope(baseline), spectralSlope = meanSlope(ringSN)
 lesson.narrate("""
-  Spectral normalisation, the usual stabiliser of large GANs, is not claimed to help this small one at this learning
+  Spectral normalization, the usual stabilizer of large GANs, is not claimed to help this small one at this learning
   rate — on this run its W1 typically moves \(String(format: "%.2f", snRatio)) times as much per measurement as
   the baseline's, and its points \(String(format: "%.2f", snMovementRatio)) times as far. Its D is held to slope at
-  most 1, and in practice far less, since a stack of normalised layers shrinks most directions: its mean slope
+  most 1, and in practice far less, since a stack of normalized layers shrinks most directions: its mean slope
   ‖∇ₓD‖ at the data is \(String(format: "%.3f", spectralSlope)) against the plain D's
   \(String(format: "%.2f", baselineSlope)). So it separates the modes only weakly, and the generator collapses onto
   a few of them or onto a point (see the samples), usually wandering, sometimes sitting still far from the data.

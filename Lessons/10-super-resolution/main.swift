@@ -1,5 +1,5 @@
 // Lesson 10: super-resolution with a GAN (SRGAN)
-// You will: shrink digits to 7x7 and enlarge them 4x again, with nearest-neighbour and bicubic interpolation, with a
+// You will: shrink digits to 7x7 and enlarge them 4x again, with nearest-neighbor and bicubic interpolation, with a
 // residual network trained on a content loss, and with the same network trained with an adversarial loss added; then
 // measure all four three ways (pixel fidelity, sharpness, does the classifier still read the digit) and see why the
 // numbers disagree.
@@ -78,7 +78,7 @@ let showcase: [Int] = (0..<10).map { digit in test.labels.firstIndex(of: digit) 
   concatenate(showcase.map { images.sliced(axis: 0, $0..<($0 + 1)) }, alongAxis: 0).detached()
 }
 
-/// A 7×7 image drawn at its true size in the middle of a grey 28×28 frame, to show how little the input holds.
+/// A 7×7 image drawn at its true size in the middle of a gray 28×28 frame, to show how little the input holds.
 @MainActor func framed(_ small: Tensor) -> Tensor {
   let (n, size) = (small.shape[0], small.shape[2])
   let offset = (28 - size) / 2
@@ -97,7 +97,7 @@ let showcase: [Int] = (0..<10).map { digit in test.labels.firstIndex(of: digit) 
 
 lesson.section("2. Interpolation: nearest and bicubic")
 lesson.narrate("""
-  The classical upscalers are fixed linear maps. **Nearest neighbour** repeats each pixel into a 4×4 block.
+  The classical upscalers are fixed linear maps. **Nearest neighbor** repeats each pixel into a 4×4 block.
   **Bicubic** interpolation (Keys 1981) gives each output pixel a weighted sum of the 4×4 nearest input pixels, with
   weights from the cubic kernel W(x) = (a+2)|x|³ − (a+3)|x|² + 1 for |x| ≤ 1, a|x|³ − 5a|x|² + 8a|x| − 4a for
   1 < |x| < 2, 0 beyond. We use **a = \(flags.bicubicA)** (Keys' choice, MATLAB's `imresize`; PyTorch and OpenCV use
@@ -161,7 +161,7 @@ lesson.narrate("""
   output block gets its own filter (Shi et al. 2016), where a transposed convolution overlaps its filters unevenly
   and tends to leave checkerboard patterns. A last 3×3 convolution gives the 28×28 image, with no tanh (as in the
   paper; a tanh saturated at the black background stalls training), clamped to [−1, 1] when we measure it. Leaky
-  ReLU (slope 0.2) everywhere; no batch normalisation (as EDSR and ESRGAN later dropped it).
+  ReLU (slope 0.2) everywhere; no batch normalization (as EDSR and ESRGAN later dropped it).
   """)
 lesson.show("pixel shuffle vs its index formula, largest difference", Double(shuffleError))
 lesson.check("the pixel shuffle (reshape + permute) moves every value where the formula says", measured: Double(shuffleError),
@@ -185,7 +185,7 @@ lesson.narrate("""
   L_G = L_content + λ_adv · (−log D(G(x_lr))),  λ_adv = \(flags.adversarialWeight).
 
   **The fair comparison.** As in the paper, SRGAN starts from a network trained on the content loss alone: both
-  generators share the same initialisation and the first \(warmupSteps) steps; then one continues on the content
+  generators share the same initialization and the first \(warmupSteps) steps; then one continues on the content
   loss alone and the other adds the adversarial term, for \(steps - warmupSteps) more steps on *the same batches*.
   Same seed, same steps, same data; the only difference is the adversarial term. Adam (learning rate
   \(flags.learningRate), β = (0.9, 0.999)) for G, Adam (\(flags.discriminatorLearningRate), β₁ = 0.5) for D; batches
@@ -258,14 +258,14 @@ for step in stride(from: 1, through: warmupSteps, by: 1) {
   progressWarmup.update(step, values: ["pixel MSE": Double(pixel)])
 }
 
-// The fork: SRGAN's generator starts as an exact copy, its optimiser state too.
+// The fork: SRGAN's generator starts as an exact copy, its optimizer state too.
 var forkRNG = lesson.makeGenerator(offset: 1)
 let srgan = SuperResolutionGenerator(imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
                                      using: &forkRNG)
 let optimizerGAN = Adam(for: srgan, learningRate: flags.learningRate, beta1: 0.9, beta2: 0.999)
 do {
   try srgan.loadState(contentOnly.stateTensors(), source: "the content-only generator")
-  try optimizerGAN.loadStateContents(optimizerContent.stateContents(), source: "the content-only optimiser")
+  try optimizerGAN.loadStateContents(optimizerContent.stateContents(), source: "the content-only optimizer")
 } catch {
   lesson.fail("copying the generator at the fork: \(error)")
 }
@@ -339,12 +339,12 @@ let ganScores = score("SRGAN", upscale(srgan, lowResolution))
 let methods = [nearest, bicubic, contentScores, ganScores]
 let rows = [framed(pick(lowResolution))] + methods.map { pick($0.images) } + [pick(highResolution)]
 lesson.image("comparison", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 10, scale: 5),
-             caption: "One test digit of each class. Rows: the 7×7 input (true size, grey frame), nearest, bicubic "
+             caption: "One test digit of each class. Rows: the 7×7 input (true size, gray frame), nearest, bicubic "
                + "(a = \(flags.bicubicA)), content-only network, SRGAN, the real 28×28 digit.")
 lesson.narrate("""
   Look at the strokes. Nearest is blocks; bicubic is the blocks smoothed into a blur. The content-only network draws
   plausible digits with soft edges: where it is unsure which of several pixels a stroke covers, the squared error is
-  smallest for grey on all of them. SRGAN's edges are harder, and it also draws what is not there: doubled or
+  smallest for gray on all of them. SRGAN's edges are harder, and it also draws what is not there: doubled or
   broken strokes, blobs at junctions, a faint speckle in the background. The discriminator pays for "looks like a
   real digit", not for "is this digit". And look at the 3 in the fourth column: its 7×7 version is as much an 8 as a
   3, and the networks tend to draw an 8. No loss can recover what the input does not hold.
@@ -352,13 +352,13 @@ lesson.narrate("""
 
 // MARK: - 7. Three kinds of score
 
-lesson.section("7. Fidelity, sharpness, recognisability")
+lesson.section("7. Fidelity, sharpness, recognizability")
 lesson.narrate("""
   On the first \(test.count) MNIST test digits, for each upscaler:
   - **PSNR** = 10 log₁₀(2² / MSE) per image (pixels in [−1, 1], so the range is 2), averaged: fidelity to the
     original, pixel by pixel.
   - **Sharpness**, two ways, compared with the real digits' own values: the mean gradient magnitude
-    √(dx² + dy²) of neighbouring-pixel differences, and the share of spectral energy (2D DFT, mean removed)
+    √(dx² + dy²) of neighboring-pixel differences, and the share of spectral energy (2D DFT, mean removed)
     above \(cutoff) cycles/pixel, the highest frequency a 7×7 image can hold, i.e. the energy an upscaler had to invent.
   - **Accuracy** of the classifier on the upscaled digits (it reads \(String(format: "%.1f", 100 * real.accuracy))% of
     the real ones correctly). The content loss uses this classifier's features, so for the two networks it is not an
@@ -374,7 +374,7 @@ lesson.show("real digits: mean gradient magnitude", real.gradient)
 lesson.show("real digits: high-frequency energy share", real.highFrequency)
 lesson.show("real digits: classifier accuracy", real.accuracy)
 
-let colors: [Color] = [.grey, .skyBlue, .blue, .orange]
+let colors: [Color] = [.gray, .skyBlue, .blue, .orange]
 @MainActor func bars(_ value: (Scores) -> Double) -> [Series] {
   methods.enumerated().map { i, m in .bars(x: [i + 1], heights: [value(m)], width: 0.7, label: m.name, color: colors[i], opacity: 0.6) }
 }
@@ -408,7 +408,7 @@ for (i, range) in [psnrRange, gradientRange, spectralRange, accuracyRange].enume
   scoreFigure.panels[i].xAxis = Axis(methodAxis, range: 0.4...4.6, ticks: methodTicks)
   scoreFigure.panels[i].yAxis = Axis(scoreFigure.panels[i].yAxis.label, range: range)
 }
-lesson.figure(scoreFigure, caption: "Bars, left to right: nearest (grey), bicubic (light blue), content-only (blue), "
+lesson.figure(scoreFigure, caption: "Bars, left to right: nearest (gray), bicubic (light blue), content-only (blue), "
   + "SRGAN (orange); dashed lines: the real digits.")
 
 // MARK: - 8. Claims
@@ -462,7 +462,7 @@ lesson.narrate("""
   \(String(format: "%.2f", contentScores.psnr - ganScores.psnr)) dB lower, and it is sharper. Its gradient magnitude is
   \(f3(ganScores.gradient)) against content-only's \(f3(contentScores.gradient))\(overshootText). Its share of energy above the
   7×7 grid's frequencies is \(f3(ganScores.highFrequency)) against content-only's \(f3(contentScores.highFrequency)) and the real
-  digits' \(f3(real.highFrequency)). PSNR rewards the safe grey average; the discriminator punishes it. Which is "better"
+  digits' \(f3(real.highFrequency)). PSNR rewards the safe gray average; the discriminator punishes it. Which is "better"
   depends on what the image is for: a measurement wants fidelity, a viewer wants real-looking strokes, and no one
   number says both.
   """)

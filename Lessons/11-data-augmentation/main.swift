@@ -1,9 +1,9 @@
 // Lesson 11: do GAN samples help a classifier trained on few labels?
-// You will: pick a small balanced labelled subset of MNIST, train a class-conditional GAN on it, train the same
+// You will: pick a small balanced labeled subset of MNIST, train a class-conditional GAN on it, train the same
 // classifier twice (real images only; real images plus generated ones), and measure the difference over several
 // repetitions with its spread: a paired experiment, reported whichever way it comes out.
 // Run: swift run lesson-11-data-augmentation [--per-class N] [--repetitions R] [--data DIR]
-//      Emits: output/lesson-11-data-augmentation/{cgan-samples.png, labelled-subset.png, accuracy-per-seed.png,
+//      Emits: output/lesson-11-data-augmentation/{cgan-samples.png, labeled-subset.png, accuracy-per-seed.png,
 //             training-curves.png, conditional-confusion.png, notes.md, metrics.json, ...}
 import ArgumentParser
 import Datasets
@@ -14,8 +14,8 @@ import Plotting
 
 struct Flags: ParsableArguments {
   @OptionGroup var mnist: MNISTFlags
-  @Option(help: Allowed.count(1...5000).help("Labelled training images per class (the small subset; 10 classes).")) var perClass: Int = 10
-  @Option(help: Allowed.count(2...100).help("Repetitions (each its own subset, GAN and classifier initialisation); default 3, 2 with --quick; a spread needs two."))
+  @Option(help: Allowed.count(1...5000).help("Labeled training images per class (the small subset; 10 classes).")) var perClass: Int = 10
+  @Option(help: Allowed.count(2...100).help("Repetitions (each its own subset, GAN and classifier initialization); default 3, 2 with --quick; a spread needs two."))
   var repetitions: Int?
   @Option(help: Allowed.count(1...1_000_000).help("Classifier training steps per arm; default 150, 40 with --quick.")) var classifierSteps: Int?
   @Option(help: Allowed.count(1...1024).help("Real images per classifier batch.")) var realBatch: Int = 16
@@ -42,12 +42,12 @@ let (lesson, flags) = Lesson.start(number: 11, slug: "data-augmentation", title:
 
 lesson.section("1. Few labels, and a generator of more")
 lesson.narrate("""
-  Labels are expensive. Suppose we have only \(flags.perClass) labelled images of each digit. A class-conditional GAN
+  Labels are expensive. Suppose we have only \(flags.perClass) labeled images of each digit. A class-conditional GAN
   trained on those same images can draw as many new "3"s as we like. Does adding them to the classifier's training
   batches make it better on real test digits? The GAN sees no image the classifier does not also see, so any gain
   must come from what the GAN adds: interpolations between the few examples, smoothness, or nothing at all.
 
-  We answer it by measurement: the same classifier trained twice from the same initialisation on the same real
+  We answer it by measurement: the same classifier trained twice from the same initialization on the same real
   batches, once alone and once with generated images appended, repeated on several subsets, reporting the
   per-repetition paired difference and its spread.
   """)
@@ -62,10 +62,10 @@ if let (digit, count) = train.labelHistogram().enumerated().first(where: { $0.el
 let repetitions = flags.repetitions ?? lesson.budget(3, quick: 2)
 let ganSteps = lesson.steps(default: 700, quick: 200)
 let classifierSteps = flags.classifierSteps ?? lesson.budget(150, quick: 40)
-let labelledCount = 10 * flags.perClass
-let curveTest = LabelledImages(images: test.images.sliced(axis: 0, 0..<curveCount).detached(),
+let labeledCount = 10 * flags.perClass
+let curveTest = LabeledImages(images: test.images.sliced(axis: 0, 0..<curveCount).detached(),
                                labels: Array(test.labels[0..<curveCount]), classNames: test.classNames)
-lesson.show("labelled training images per repetition", labelledCount)
+lesson.show("labeled training images per repetition", labeledCount)
 lesson.show("test images (the final accuracies)", test.count)
 lesson.show("repetitions", repetitions)
 lesson.show("judge: shipped classifier's accuracy on these test images", judge.accuracy(images: test.images, labels: test.labels))
@@ -82,8 +82,8 @@ lesson.narrate("""
       D(x, y) = ψ(φ(x)) + ⟨E(y), φ(x)⟩
 
   with φ the convolutional features, ψ the linear head and E(y) a learned vector per class: the first term judges
-  "a digit?", the second "this digit?". Non-saturating loss, Adam \(flags.ganLearningRate), β₁ = 0.5, batch \(min(flags.ganBatch, labelledCount)) real
-  images per step, \(ganSteps) steps per repetition. The GAN trains on the labelled subset only.
+  "a digit?", the second "this digit?". Non-saturating loss, Adam \(flags.ganLearningRate), β₁ = 0.5, batch \(min(flags.ganBatch, labeledCount)) real
+  images per step, \(ganSteps) steps per repetition. The GAN trains on the labeled subset only.
   """)
 do {
   var probe = SeededGenerator(seed: 0)
@@ -95,9 +95,9 @@ do {
 
 lesson.section("3. The paired experiment")
 lesson.narrate("""
-  Repetition r (seed \(lesson.seed)·1000 + r) draws its own balanced subset of \(labelledCount) images, trains the
+  Repetition r (seed \(lesson.seed)·1000 + r) draws its own balanced subset of \(labeledCount) images, trains the
   cGAN on it, then trains two `MNISTClassifier`s (the CNN of lesson 06, 430,890 parameters) from one shared
-  initialisation on one shared stream of real batches (\(flags.realBatch) subset images per step, \(classifierSteps) steps,
+  initialization on one shared stream of real batches (\(flags.realBatch) subset images per step, \(classifierSteps) steps,
   Adam 10⁻³ on a cosine to 0):
 
   - **baseline**: the real batch only;
@@ -129,8 +129,8 @@ struct Repetition {
 
 var results: [Repetition] = []
 var firstGenerator: ConditionalMNISTGenerator?
-var firstSubset: LabelledImages?
-let ganBatch = min(flags.ganBatch, labelledCount)
+var firstSubset: LabeledImages?
+let ganBatch = min(flags.ganBatch, labeledCount)
 let ganEvaluations = Set((1...5).map { ganSteps * $0 / 5 })
 let curvePoints = lesson.budget(5, quick: 3)
 let classifierEvaluations = Set([1] + (1...curvePoints).map { classifierSteps * $0 / curvePoints })
@@ -139,7 +139,7 @@ for r in 1...repetitions {
   var rep = Repetition(seed: seed)
   var rng = SeededGenerator(seed: seed)
   let indices = balancedSubsetIndices(labels: train.labels, perClass: flags.perClass, using: &rng)
-  let subset = LabelledImages(images: train.images.examples(at: indices), labels: indices.map { train.labels[$0] },
+  let subset = LabeledImages(images: train.images.examples(at: indices), labels: indices.map { train.labels[$0] },
                               classNames: train.classNames)
   if r == 1 { firstSubset = subset }
 
@@ -192,14 +192,14 @@ for r in 1...repetitions {
   rep.diversityRatio = ratios.isEmpty ? .nan : ratios.reduce(0, +) / Double(ratios.count)
   if r == 1 { firstGenerator = g }
 
-  // The two classifiers: one initialisation, one stream of real batches.
+  // The two classifiers: one initialization, one stream of real batches.
   var initRNG = SeededGenerator(seed: seed &+ 4)
   let baseline = MNISTClassifier(using: &initRNG)
   let augmented = MNISTClassifier(using: &initRNG)
   for (target, source) in zip(augmented.parameters(), baseline.parameters()) { target.scalars = source.scalars }
   let baselineTrainer = ClassifierTrainer(classifier: baseline, totalSteps: classifierSteps)
   let augmentedTrainer = ClassifierTrainer(classifier: augmented, totalSteps: classifierSteps)
-  var realSampler = InfiniteBatchSampler(subset, batchSize: min(flags.realBatch, labelledCount), seed: seed &+ 5)
+  var realSampler = InfiniteBatchSampler(subset, batchSize: min(flags.realBatch, labeledCount), seed: seed &+ 5)
   var sampleRNG = SeededGenerator(seed: seed &+ 6)
   let classifierProgress = lesson.progress(total: classifierSteps, label: "repetition \(r)/\(repetitions): classifiers")
   for step in 1...classifierSteps {
@@ -234,14 +234,14 @@ if let subset = firstSubset {
   let shown = min(10, flags.perClass)
   var rows: [Int] = []
   for label in 0..<10 { rows += subset.labels.indices.filter { subset.labels[$0] == label }.prefix(shown) }
-  lesson.image("labelled-subset", images: subset.images.examples(at: rows), columns: shown,
-               caption: "Repetition 1's labelled images (up to 10 per class, one row per digit): all the GAN and the classifiers see.")
+  lesson.image("labeled-subset", images: subset.images.examples(at: rows), columns: shown,
+               caption: "Repetition 1's labeled images (up to 10 per class, one row per digit): all the GAN and the classifiers see.")
 }
 if let g = firstGenerator {
   var gridRNG = SeededGenerator(seed: lesson.seed &+ 77)
   let labels = (0..<100).map { $0 / 10 }
   lesson.image("cgan-samples", images: g.samples(labels: labels, using: &gridRNG), columns: 10,
-               caption: "Repetition 1's cGAN: row y is G(z, y) for 10 noise vectors. Compare with labelled-subset.png.")
+               caption: "Repetition 1's cGAN: row y is G(z, y) for 10 noise vectors. Compare with labeled-subset.png.")
 }
 let first = results[0]
 var confusionValues: [Double] = []
@@ -264,7 +264,7 @@ for (label, share) in first.conditionalPerClass.enumerated() {
 }
 lesson.narrate("""
   Right label is not the same as new information. Compare the rows of `cgan-samples.png` with those of
-  `labelled-subset.png`: how many *different* 7s does the generator draw? The within-class diversity measures it: the
+  `labeled-subset.png`: how many *different* 7s does the generator draw? The within-class diversity measures it: the
   mean distance between the judge's 128 features of two generated digits of one class, over the same for two real
   subset digits of that class (1 = as varied as the real ones; lower = G repeats itself).
   """)
@@ -311,7 +311,7 @@ lesson.show("within-class diversity, generated / real, max", diversity.maximum)
 lesson.show("baseline accuracy on its own training subset, min", results.map(\.baselineTrainAccuracy).min()!)
 
 let repetitionAxis = Array(1...repetitions)
-var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labelledCount) labels)", width: 1600, height: 800, columns: 2, panels: [
+var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labeledCount) labels)", width: 1600, height: 800, columns: 2, panels: [
   Panel(title: "test accuracy (dashed: the means)", xLabel: "repetition", yLabel: "test accuracy",
         series: [.linesPoints(x: repetitionAxis, y: comparison.baseline, label: "baseline (real only)", color: .blue, width: 2, size: 2.5),
                  .linesPoints(x: repetitionAxis, y: comparison.treatment, label: "augmented", color: .vermillion, width: 2, size: 2.5, pointType: 5)],
@@ -321,8 +321,8 @@ var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repeti
         series: [.bars(x: repetitionAxis, heights: comparison.differences.map { 100 * $0 }, width: 0.6, label: "per repetition", color: .green)],
         referenceLines: [.horizontal(0, color: .black),
                          .horizontal(100 * diff.mean, label: "mean", color: .vermillion),
-                         .horizontal(100 * (diff.mean + diff.standardDeviation), label: "mean ± std", color: .grey),
-                         .horizontal(100 * (diff.mean - diff.standardDeviation), color: .grey)],
+                         .horizontal(100 * (diff.mean + diff.standardDeviation), label: "mean ± std", color: .gray),
+                         .horizontal(100 * (diff.mean - diff.standardDeviation), color: .gray)],
         legend: .below),
 ])
 let accuracyLow = min(a.minimum, b.minimum), accuracyHigh = max(a.maximum, b.maximum)
@@ -336,8 +336,8 @@ let differenceExtent = max(0.5, comparison.differences.map { abs(100 * $0) }.max
 perSeed.panels[1].yAxis.range = (-differenceExtent)...differenceExtent
 lesson.figure(perSeed, caption: "Left: each repetition's two test accuracies (lines join the repetitions only to pair the eye). Right: the paired differences, their mean and ± one standard deviation.")
 
-let palette: [Color] = [.blue, .vermillion, .green, .purple, .orange, .skyBlue, .black, .grey]
-func colour(_ i: Int) -> Color { palette[i % palette.count] }
+let palette: [Color] = [.blue, .vermillion, .green, .purple, .orange, .skyBlue, .black, .gray]
+func color(_ i: Int) -> Color { palette[i % palette.count] }
 var curves = Figure(name: "training-curves", title: "Training curves, every repetition", width: 1800, height: 800, columns: 3, panels: [
   Panel(title: "cGAN losses", xLabel: "cGAN step", yLabel: "loss (mean of 25 steps)", legend: .topRight),
   Panel(title: "conditional accuracy", xLabel: "cGAN step", yLabel: "judged as its label", legend: .bottomRight),
@@ -347,7 +347,7 @@ for (i, rep) in results.enumerated() {
   let tag = "r\(i + 1)"
   curves.panels[0].series.append(.line(x: rep.dLoss.steps, y: rep.dLoss.values, label: i == 0 ? "D" : nil, color: .blue, width: 1.5))
   curves.panels[0].series.append(.line(x: rep.gLoss.steps, y: rep.gLoss.values, label: i == 0 ? "G" : nil, color: .vermillion, width: 1.5))
-  curves.panels[1].series.append(.linesPoints(x: rep.conditionalCurve.steps, y: rep.conditionalCurve.values, label: tag, color: colour(i), width: 2, size: 1.5))
+  curves.panels[1].series.append(.linesPoints(x: rep.conditionalCurve.steps, y: rep.conditionalCurve.values, label: tag, color: color(i), width: 2, size: 1.5))
   curves.panels[2].series.append(.linesPoints(x: rep.baselineCurve.steps, y: rep.baselineCurve.values, label: i == 0 ? "baseline" : nil, color: .blue, width: 2, size: 1.5))
   curves.panels[2].series.append(.linesPoints(x: rep.augmentedCurve.steps, y: rep.augmentedCurve.values, label: i == 0 ? "augmented" : nil, color: .vermillion, width: 2, size: 1.5, pointType: 5))
 }
@@ -361,7 +361,7 @@ lesson.figure(curves, caption: "Left: D and G losses of every repetition's cGAN.
 
 lesson.section("6. Claims")
 lesson.narrate("""
-  The checks below are the ones that hold honestly whatever the answer: the baseline learns from \(labelledCount)
+  The checks below are the ones that hold honestly whatever the answer: the baseline learns from \(labeledCount)
   labels (far above the 10% of chance), the cGAN learned its labels (conditional accuracy far above chance), and the
   augmented classifier still works. The augmentation effect itself is *reported* above, with its spread: it is the
   result of the experiment, not a claim to pass.

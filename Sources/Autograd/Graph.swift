@@ -26,7 +26,7 @@ public enum GradientMode {
   @TaskLocal public static var isEnabled = true
 }
 
-/// Runs `body` without recording ops: for inference, evaluation and optimiser updates.
+/// Runs `body` without recording ops: for inference, evaluation and optimizer updates.
 public func withoutGradients<T>(_ body: () throws -> T) rethrows -> T {
   try GradientMode.$isEnabled.withValue(false) { try body() }
 }
@@ -95,7 +95,7 @@ public func gradients(of output: Tensor, wrt inputs: [Tensor], seed: Tensor? = n
   return inputs.map { found[ObjectIdentifier($0)] ?? Tensor.zeros($0.shape) }
 }
 
-/// Like `gradients(of:wrt:)`, but `nil` for an input that `output` does not depend on (an optimiser then leaves
+/// Like `gradients(of:wrt:)`, but `nil` for an input that `output` does not depend on (an optimizer then leaves
 /// that parameter and its state alone, as PyTorch does for a parameter whose `.grad` is None).
 public func reachableGradients(of output: Tensor, wrt inputs: [Tensor], createGraph: Bool = false) -> [Tensor?] {
   let targets = Set(inputs.map(ObjectIdentifier.init))

@@ -1,4 +1,4 @@
-import CBLAS
+import CKernels
 
 /// A small, fast, seedable generator (xoshiro256**, seeded through SplitMix64): the same seed gives the same
 /// numbers on every run and every machine, which is what makes the lessons' numbers reproducible.
@@ -39,7 +39,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 
   /// Standard normal by the Box-Muller transform (pairs; the second value is kept for the next call; the arithmetic is
-  /// gc_box_muller's, in Sources/CBLAS/mathshim.c).
+  /// gc_box_muller's, in Sources/CKernels/mathshim.c).
   public mutating func nextNormal() -> Float {
     if let spare = spareNormal {
       spareNormal = nil

@@ -44,7 +44,7 @@ public enum Shape {
   }
 
   /// An axis index that may be negative (counted from the end), checked against `rank`.
-  static func normalise(axis: Int, rank: Int, op: String) -> Int {
+  static func normalize(axis: Int, rank: Int, op: String) -> Int {
     let a = axis < 0 ? axis + rank : axis
     if a < 0 || a >= rank { shapeFailure(ShapeError(op: op, "axis \(axis) is out of range for rank \(rank)")) }
     return a

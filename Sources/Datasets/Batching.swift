@@ -4,7 +4,7 @@ import Autograd
 public struct Batch: Sendable {
   /// `[B, ...]`: the selected rows of the data tensor.
   public let examples: Tensor
-  /// The labels of those rows, or nil for unlabelled data.
+  /// The labels of those rows, or nil for unlabeled data.
   public let labels: [Int]?
   /// The rows' indices in the full data.
   public let indices: [Int]
@@ -70,8 +70,8 @@ public struct DataLoader: Sendable {
     self.generator = SeededGenerator(seed: seed)
   }
 
-  /// Batches of labelled images.
-  public init(_ data: LabelledImages, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64) {
+  /// Batches of labeled images.
+  public init(_ data: LabeledImages, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64) {
     self.init(
       examples: data.images, labels: data.labels, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, seed: seed)
   }
@@ -141,7 +141,7 @@ public struct InfiniteBatchSampler: Sendable {
     self.generator = SeededGenerator(seed: seed)
   }
 
-  public init(_ data: LabelledImages, batchSize: Int, seed: UInt64) {
+  public init(_ data: LabeledImages, batchSize: Int, seed: UInt64) {
     self.init(examples: data.images, labels: data.labels, batchSize: batchSize, seed: seed)
   }
 

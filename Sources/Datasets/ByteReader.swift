@@ -11,7 +11,7 @@ import Foundation
 
 /// Reads a file's content front to back, whether it is stored plain or gzipped.
 ///
-/// Gzip is recognised by its two magic bytes (0x1f 0x8b), not by the file name, so `train-images-idx3-ubyte`
+/// Gzip is recognized by its two magic bytes (0x1f 0x8b), not by the file name, so `train-images-idx3-ubyte`
 /// may be either. The compressed file is read into memory once; zlib's `inflate` then decompresses only as many
 /// bytes as are asked for, so reading the first thousand images of a gzipped file costs a thousand images' work.
 /// zlib checks the CRC-32 at the end of each gzip member, so a damaged stream is an error, not silently bad pixels.

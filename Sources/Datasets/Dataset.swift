@@ -10,8 +10,8 @@ public enum Split: String, Sendable, CaseIterable {
   public var filePrefix: String { self == .train ? "train" : "t10k" }
 }
 
-/// Labelled images in memory: `images` is `[N, 1, rows, columns]`, `labels[i]` is the class of image i.
-public struct LabelledImages: Sendable {
+/// Labeled images in memory: `images` is `[N, 1, rows, columns]`, `labels[i]` is the class of image i.
+public struct LabeledImages: Sendable {
   public let images: Tensor
   public let labels: [Int]
   /// The class names, indexed by label.
@@ -20,7 +20,7 @@ public struct LabelledImages: Sendable {
   public init(images: Tensor, labels: [Int], classNames: [String]) {
     precondition(
       images.rank >= 1 && images.shape[0] == labels.count,
-      "LabelledImages: \(labels.count) labels for images of shape \(images.shape)")
+      "LabeledImages: \(labels.count) labels for images of shape \(images.shape)")
     self.images = images
     self.labels = labels
     self.classNames = classNames
@@ -199,10 +199,10 @@ public struct Dataset: Sendable {
   // MARK: Loading
 
   /// Loads a split: images `[N, 1, 28, 28]` (N at most `limit`, the file's first N) scaled by `scale`, and labels.
-  public func load(_ split: Split, limit: Int? = nil, scale: IDX.PixelScale = .minusOneToOne) throws -> LabelledImages {
+  public func load(_ split: Split, limit: Int? = nil, scale: IDX.PixelScale = .minusOneToOne) throws -> LabeledImages {
     let (images, labels) = try IDX.readExamples(
       imageFile: try path(of: split, labels: false), labelFile: try path(of: split, labels: true), limit: limit,
       scale: scale, classCount: classNames.count)
-    return LabelledImages(images: images, labels: labels, classNames: classNames)
+    return LabeledImages(images: images, labels: labels, classNames: classNames)
   }
 }

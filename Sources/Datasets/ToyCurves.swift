@@ -71,7 +71,7 @@ public struct CircleCurve: ToyCurve {
   public func distance(x: Float, y: Float) -> Float { abs((x * x + y * y).squareRoot() - radius) }
 }
 
-/// The outline of an axis-aligned square centred on the origin, with sides `2 * halfSide` long. Positions run
+/// The outline of an axis-aligned square centered on the origin, with sides `2 * halfSide` long. Positions run
 /// counter-clockwise from the middle of the right side, as angles do on the circle.
 public struct SquareCurve: ToyCurve {
   public let halfSide: Float

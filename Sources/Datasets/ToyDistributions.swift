@@ -16,7 +16,7 @@ import Autograd
 public protocol ToyDistribution: Sendable {
   /// The number of coordinates of a sample (1 or 2).
   var dimension: Int { get }
-  /// The centre of each mode (`dimension` coordinates each).
+  /// The center of each mode (`dimension` coordinates each).
   var modeCenters: [[Float]] { get }
   /// The standard deviation of each mode, the same along every coordinate.
   var modeStds: [Float] { get }
@@ -80,12 +80,12 @@ public struct Gaussian1D: ToyDistribution {
 
 /// A weighted sum of Gaussians on the real line: p(x) = Σₖ wₖ N(x; μₖ, σₖ²).
 public struct GaussianMixture1D: ToyDistribution {
-  /// The mixture weights, normalised to sum to 1.
+  /// The mixture weights, normalized to sum to 1.
   public let weights: [Float]
   public let means: [Float]
   public let stds: [Float]
 
-  /// - Parameter weights: relative weights (positive; normalised here).
+  /// - Parameter weights: relative weights (positive; normalized here).
   public init(weights: [Float], means: [Float], stds: [Float]) {
     precondition(
       !weights.isEmpty && weights.count == means.count && weights.count == stds.count,
@@ -165,8 +165,8 @@ public struct GaussianRing: ToyDistribution {
   public var modeWeights: [Float] { [Float](repeating: 1 / Float(modeCount), count: modeCount) }
 }
 
-/// A `side` x `side` grid of Gaussians, `spacing` apart and centred at the origin: 5 x 5 with spacing 2 puts the
-/// centres at -4, -2, 0, 2, 4 on each axis (std 0.05 by default). Mode `row * side + column` is at
+/// A `side` x `side` grid of Gaussians, `spacing` apart and centered at the origin: 5 x 5 with spacing 2 puts the
+/// centers at -4, -2, 0, 2, 4 on each axis (std 0.05 by default). Mode `row * side + column` is at
 /// (x of column, y of row).
 public struct GaussianGrid: ToyDistribution {
   public let side: Int
@@ -180,7 +180,7 @@ public struct GaussianGrid: ToyDistribution {
     self.std = std
   }
 
-  /// The centre coordinates along one axis.
+  /// The center coordinates along one axis.
   public var axisPositions: [Float] { (0..<side).map { (Float($0) - Float(side - 1) / 2) * spacing } }
 
   public var dimension: Int { 2 }

@@ -28,7 +28,7 @@ public enum ToyShapeKind: String, Sendable, CaseIterable {
 /// One shape: its kind, position and size in pixels, and how its stripes run when it is drawn striped.
 public struct ToyShape: Sendable, Equatable {
   public var kind: ToyShapeKind
-  /// The centre, in pixels from the top-left corner (x to the right, y down).
+  /// The center, in pixels from the top-left corner (x to the right, y down).
   public var centerX: Float
   public var centerY: Float
   /// The side of the square, the diameter of the disc, the base and height of the triangle, in pixels.
@@ -87,7 +87,7 @@ public struct ToyImageBatch: Sendable {
 public struct ToyShapeImages: Sendable {
   /// Width and height in pixels.
   public let imageSize: Int
-  /// 1 (grey) or 3 (the grey value in every channel, for three-channel architectures).
+  /// 1 (gray) or 3 (the gray value in every channel, for three-channel architectures).
   public let channels: Int
   /// The width of one light and one dark stripe together, in pixels.
   public let stripePeriod: Float
@@ -139,7 +139,7 @@ public struct ToyShapeImages: Sendable {
     render(randomShapes(count: count, using: &generator), as: domain)
   }
 
-  /// Draws `shapes`, one per image, in `domain`. Pixel (x, y) is sampled at its centre (x + 0.5, y + 0.5).
+  /// Draws `shapes`, one per image, in `domain`. Pixel (x, y) is sampled at its center (x + 0.5, y + 0.5).
   public func render(_ shapes: [ToyShape], as domain: ToyImageDomain) -> ToyImageBatch {
     let n = shapes.count, pixels = imageSize * imageSize
     var images = [Float](repeating: Self.background, count: n * channels * pixels)

@@ -4,20 +4,20 @@ import Autograd
 /// outputs for real and generated samples, and the generator's loss on the critic's outputs for generated samples.
 /// "Logits" are raw scores: D(x) = σ(logit) for the probabilistic losses, the score itself for Wasserstein and hinge.
 public enum AdversarialLoss: String, CaseIterable, Sendable {
-  /// Goodfellow et al. 2014's game: D maximises log D(x) + log(1 - D(G(z))); G minimises log(1 - D(G(z))),
+  /// Goodfellow et al. 2014's game: D maximizes log D(x) + log(1 - D(G(z))); G minimizes log(1 - D(G(z))),
   /// whose gradient vanishes when D confidently rejects the fakes ("saturating").
   case minimax
-  /// The same D; G maximises log D(G(z)) instead: the same fixed point, strong gradients early on.
+  /// The same D; G maximizes log D(G(z)) instead: the same fixed point, strong gradients early on.
   case nonSaturating = "non-saturating"
-  /// Arjovsky et al. 2017: the critic maximises E[f(x)] - E[f(G(z))] (needs a Lipschitz constraint: clipping or a
-  /// gradient penalty); G maximises E[f(G(z))].
+  /// Arjovsky et al. 2017: the critic maximizes E[f(x)] - E[f(G(z))] (needs a Lipschitz constraint: clipping or a
+  /// gradient penalty); G maximizes E[f(G(z))].
   case wasserstein
-  /// Mao et al. 2017 (LSGAN), in CycleGAN's form: D minimises (D(x) - 1)² + D(G(z))², over 2; G minimises (D(G(z)) - 1)².
+  /// Mao et al. 2017 (LSGAN), in CycleGAN's form: D minimizes (D(x) - 1)² + D(G(z))², over 2; G minimizes (D(G(z)) - 1)².
   case leastSquares = "least-squares"
-  /// The hinge loss (Lim & Ye 2017; SAGAN, BigGAN): D minimises relu(1 - D(x)) + relu(1 + D(G(z))); G maximises D(G(z)).
+  /// The hinge loss (Lim & Ye 2017; SAGAN, BigGAN): D minimizes relu(1 - D(x)) + relu(1 + D(G(z))); G maximizes D(G(z)).
   case hinge
 
-  /// The discriminator's loss, to be minimised.
+  /// The discriminator's loss, to be minimized.
   public func discriminatorLoss(real: Tensor, fake: Tensor) -> Tensor {
     switch self {
     case .minimax, .nonSaturating:
@@ -31,7 +31,7 @@ public enum AdversarialLoss: String, CaseIterable, Sendable {
     }
   }
 
-  /// The generator's loss, to be minimised.
+  /// The generator's loss, to be minimized.
   public func generatorLoss(fakeLogits fake: Tensor) -> Tensor {
     switch self {
     case .minimax:

@@ -29,16 +29,16 @@ public struct ModeCoverage: Sendable, Equatable {
     return kl
   }
 
-  /// How many of `samples` [N, D] have each centre as their nearest, counting only samples within `radius` of it.
-  public static func nearestModeCounts(_ samples: Tensor, centres: [[Float]], radius: Float) -> [Int] {
+  /// How many of `samples` [N, D] have each center as their nearest, counting only samples within `radius` of it.
+  public static func nearestModeCounts(_ samples: Tensor, centers: [[Float]], radius: Float) -> [Int] {
     let n = samples.shape[0], d = samples.shape[1]
-    var counts = [Int](repeating: 0, count: centres.count)
+    var counts = [Int](repeating: 0, count: centers.count)
     let limit = radius * radius
     samples.scalars.withUnsafeBufferPointer { values in
       for i in 0..<n {
         var best = 0
         var bestDistance = Float.infinity
-        for (m, c) in centres.enumerated() {
+        for (m, c) in centers.enumerated() {
           var distance: Float = 0
           for j in 0..<d {
             let difference = values[i * d + j] - c[j]
@@ -55,12 +55,12 @@ public struct ModeCoverage: Sendable, Equatable {
     return counts
   }
 
-  /// Measures `samples` [N, D] against mode `centres` (each of length D) with per-mode standard deviation `std`.
-  public init(samples: Tensor, centres: [[Float]], std: Float, threshold: Float = 3, minimumCount: Int = 20) {
+  /// Measures `samples` [N, D] against mode `centers` (each of length D) with per-mode standard deviation `std`.
+  public init(samples: Tensor, centers: [[Float]], std: Float, threshold: Float = 3, minimumCount: Int = 20) {
     precondition(samples.rank == 2, "ModeCoverage: samples must be [N, D], got \(samples.shape)")
     let d = samples.shape[1]
-    precondition(centres.allSatisfy { $0.count == d }, "ModeCoverage: centres must have \(d) coordinates")
-    let counts = ModeCoverage.nearestModeCounts(samples, centres: centres, radius: threshold * std)
+    precondition(centers.allSatisfy { $0.count == d }, "ModeCoverage: centers must have \(d) coordinates")
+    let counts = ModeCoverage.nearestModeCounts(samples, centers: centers, radius: threshold * std)
     self.counts = counts
     self.sampleCount = samples.shape[0]
     self.minimumCount = minimumCount

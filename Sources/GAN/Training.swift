@@ -1,7 +1,7 @@
 import NN
 
 extension Optimizer {
-  /// One update of this optimiser's model on the gradient of `loss`, computed for this model's parameters only.
+  /// One update of this optimizer's model on the gradient of `loss`, computed for this model's parameters only.
   ///
   /// This is how a GAN freezes the other network: in the generator's step the loss runs through the discriminator,
   /// but only the generator's gradients are computed (the discriminator's weights get none, and their `.grad` is

@@ -56,7 +56,7 @@ public struct Allowed: Sendable, CustomStringConvertible {
     Allowed(lower: 0, upper: upper, includesLower: false, wholeNumbers: false)
   }
 
-  /// A learning rate: above 0, at most 1 (beyond 1 no optimiser of the course does anything but diverge).
+  /// A learning rate: above 0, at most 1 (beyond 1 no optimizer of the course does anything but diverge).
   public static let rate = positive(atMost: 1)
 
   /// A decay or momentum coefficient, Adam's β: from 0 (included) to 1 (excluded; 1 would never forget).

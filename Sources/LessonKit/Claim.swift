@@ -55,7 +55,7 @@ public struct Claim: Sendable {
   public var threshold: Threshold?
 }
 
-/// A labelled value shown by the lesson.
+/// A labeled value shown by the lesson.
 struct ShownValue: Sendable {
   var label: String
   /// The number (nil for text values).

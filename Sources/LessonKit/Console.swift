@@ -8,7 +8,7 @@ import Foundation
 
 /// Where a lesson's terminal output goes, and what that place can show.
 ///
-/// On a terminal, progress bars redraw in place and PASS/FAIL are coloured; when the output is a file or a pipe
+/// On a terminal, progress bars redraw in place and PASS/FAIL are colored; when the output is a file or a pipe
 /// (a test, a CI log), every line is plain text and progress is printed as periodic lines.
 public struct Console: Sendable {
   /// True when the output is an interactive terminal.

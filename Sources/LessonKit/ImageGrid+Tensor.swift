@@ -3,7 +3,7 @@ import Plotting
 
 extension ImageGrid {
   /// A grid of the images in an NCHW tensor (`[count, channels, height, width]` with 1 or 3 channels), or
-  /// `[count, height, width]` for grey images.
+  /// `[count, height, width]` for gray images.
   public init(
     _ images: Tensor, range: ValueRange = .minusOneToOne, columns: Int? = nil, margin: Int = 2, scale: Int? = nil
   ) throws {

@@ -280,13 +280,13 @@ public final class Lesson: @unchecked Sendable {
     withState { $0.cells.append(.narrative(markdown)) }
   }
 
-  /// Shows a labelled number, aligned with the other values (4 significant digits; integers exactly).
+  /// Shows a labeled number, aligned with the other values (4 significant digits; integers exactly).
   public func show<V: PlotValue>(_ label: String, _ value: V, unit: String? = nil) {
     let number = value.plotValue
     record(ShownValue(label: label, number: number, text: NumberFormat.format(number), unit: unit))
   }
 
-  /// Shows a labelled text value.
+  /// Shows a labeled text value.
   public func show(_ label: String, _ text: String) {
     record(ShownValue(label: label, number: nil, text: text, unit: nil))
   }

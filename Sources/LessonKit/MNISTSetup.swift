@@ -20,8 +20,8 @@ public struct MNISTFlags: ParsableArguments, Sendable {
 /// (lesson 06's judge).
 public struct MNISTSetup {
   public let dataset: Dataset
-  public let train: LabelledImages
-  public let test: LabelledImages
+  public let train: LabeledImages
+  public let test: LabeledImages
   public let classifier: MNISTClassifier
 }
 

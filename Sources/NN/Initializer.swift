@@ -11,7 +11,7 @@ public enum Initializer: Sendable, Equatable {
   case constant(Float)
   /// U(low, high).
   case uniform(low: Float, high: Float)
-  /// N(mean, std²). DCGAN initialises every convolution with N(0, 0.02²): see `Initializer.dcgan`.
+  /// N(mean, std²). DCGAN initializes every convolution with N(0, 0.02²): see `Initializer.dcgan`.
   case normal(mean: Float, std: Float)
   /// Xavier/Glorot uniform: U(-a, a) with a = gain · √(6 / (fan-in + fan-out)), which keeps the variance of
   /// activations and of gradients about equal through a layer of a linear or tanh network.

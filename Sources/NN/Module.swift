@@ -3,7 +3,7 @@
 
 /// Non-trainable state of a module: running statistics, spectral-norm vectors, EMA copies.
 ///
-/// The parameter walker skips buffers (optimisers never touch them), but `namedBuffers()` finds them and checkpoints
+/// The parameter walker skips buffers (optimizers never touch them), but `namedBuffers()` finds them and checkpoints
 /// save them beside the parameters, under the path of the property that holds the buffer.
 public final class Buffer {
   /// The current value. Layers update it in place or replace it with a tensor of the same shape.
@@ -26,7 +26,7 @@ public final class Buffer {
 ///
 /// **Paths.** Property names, array indices and dictionary keys joined by dots: a model with
 /// `var blocks: [Block]` whose blocks hold `var conv: Conv2D` has a parameter `blocks.2.conv.weight`. These paths
-/// are the tensor names in checkpoints and the keys of optimiser state.
+/// are the tensor names in checkpoints and the keys of optimizer state.
 ///
 /// ```swift
 /// final class Critic: Module, Layer {

@@ -218,15 +218,15 @@ public struct TextLabel: Sendable {
   }
 }
 
-// MARK: - Colours
+// MARK: - Colors
 
-/// A colour written as `#RRGGBB`. The named colours are the Okabe-Ito set, distinguishable with colour-blindness
+/// A color written as `#RRGGBB`. The named colors are the Okabe-Ito set, distinguishable with color-blindness
 /// and on a washed-out projector.
 public struct Color: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
   /// `#RRGGBB`.
   public let hex: String
 
-  /// A colour from `#RRGGBB` (the `#` is optional). Anything else is replaced by black when written, with the
+  /// A color from `#RRGGBB` (the `#` is optional). Anything else is replaced by black when written, with the
   /// problem reported by `Figure.validate()`.
   public init(hex: String) {
     self.hex = hex.hasPrefix("#") ? hex : "#" + hex
@@ -241,7 +241,7 @@ public struct Color: Sendable, Hashable, ExpressibleByStringLiteral, CustomStrin
     hex.count == 7 && hex.dropFirst().allSatisfy { $0.isHexDigit }
   }
 
-  /// This colour with an opacity in 0...1, written gnuplot's way: `#AARRGGBB` where AA is the transparency.
+  /// This color with an opacity in 0...1, written gnuplot's way: `#AARRGGBB` where AA is the transparency.
   func withOpacity(_ opacity: Double) -> String {
     let alpha = Int(((1 - min(max(opacity, 0), 1)) * 255).rounded())
     return "#" + String(format: "%02X", alpha) + hex.dropFirst()
@@ -255,20 +255,20 @@ public struct Color: Sendable, Hashable, ExpressibleByStringLiteral, CustomStrin
   public static let skyBlue: Color = "#56B4E9"
   public static let black: Color = "#000000"
   public static let darkGrey: Color = "#444444"
-  public static let grey: Color = "#999999"
+  public static let gray: Color = "#999999"
   public static let white: Color = "#FFFFFF"
 
-  /// The order series take colours in when they do not name one.
+  /// The order series take colors in when they do not name one.
   public static let cycle: [Color] = [.blue, .vermillion, .green, .orange, .purple, .skyBlue, .black]
 }
 
-/// How a heatmap turns numbers into colours.
+/// How a heatmap turns numbers into colors.
 public enum Palette: Sendable {
   /// Dark purple to yellow, perceptually even (like matplotlib's viridis): for values with no special middle.
   case viridis
   /// Blue, white at `center`, red: for signed values such as a critic's output around 0 or D(x) around 1/2.
-  /// The colour range is made symmetric around the centre.
+  /// The color range is made symmetric around the center.
   case diverging(center: Double)
   /// Black to white.
-  case greys
+  case grays
 }

@@ -2,10 +2,10 @@ import Foundation
 
 /// An animated GIF made from raster images (sample grids over training), written without gnuplot.
 ///
-/// A GIF stores up to 256 colours in a palette and each frame as palette indices compressed with LZW.
-/// Grey frames use the 256 grey levels exactly; colour frames share one palette chosen by median cut (the colour
+/// A GIF stores up to 256 colors in a palette and each frame as palette indices compressed with LZW.
+/// Gray frames use the 256 gray levels exactly; color frames share one palette chosen by median cut (the color
 /// cube is split, again and again, at the median of its longest side until there are 256 boxes, and each box
-/// becomes the average of its colours).
+/// becomes the average of its colors).
 ///
 /// ```swift
 /// var movie = AnimatedGIF(delay: 0.3)
@@ -42,7 +42,7 @@ public struct AnimatedGIF: Sendable {
     let (palette, indexFrames) = quantize()
     var out: [UInt8] = Array("GIF89a".utf8)
     out += littleEndian(first.width) + littleEndian(first.height)
-    out += [0xF7, 0, 0]  // global colour table of 2^(7+1) = 256 entries, 8 bits per primary; background 0
+    out += [0xF7, 0, 0]  // global color table of 2^(7+1) = 256 entries, 8 bits per primary; background 0
     out += palette
     // Netscape application extension: loop count.
     out += [0x21, 0xFF, 0x0B] + Array("NETSCAPE2.0".utf8) + [0x03, 0x01] + littleEndian(loops) + [0x00]
@@ -71,16 +71,16 @@ public struct AnimatedGIF: Sendable {
 
   /// A 256-entry RGB palette and every frame as palette indices.
   func quantize() -> (palette: [UInt8], frames: [[UInt8]]) {
-    if frames.allSatisfy({ $0.format == .grey }) {
+    if frames.allSatisfy({ $0.format == .gray }) {
       let palette = (0..<256).flatMap { [UInt8($0), UInt8($0), UInt8($0)] }
       return (palette, frames.map(\.pixels))
     }
-    // Histogram of colours reduced to 5 bits per channel (32768 bins).
+    // Histogram of colors reduced to 5 bits per channel (32768 bins).
     func bin(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> Int { Int(r >> 3) << 10 | Int(g >> 3) << 5 | Int(b >> 3) }
     var counts = [Int](repeating: 0, count: 32_768)
     for frame in frames {
       let pixels = frame.pixels
-      if frame.format == .grey {
+      if frame.format == .gray {
         for value in pixels { counts[bin(value, value, value)] += 1 }
       } else {
         for index in stride(from: 0, to: pixels.count, by: 3) {
@@ -97,7 +97,7 @@ public struct AnimatedGIF: Sendable {
       }.max { $0.1 < $1.1 }!
     }
     while boxes.count < 256 {
-      // Split the box with the widest colour range (ties: the one with more pixels).
+      // Split the box with the widest color range (ties: the one with more pixels).
       guard let (index, axis) = boxes.indices
         .map({ ($0, spread(boxes[$0])) })
         .filter({ $0.1.width > 0 })
@@ -132,7 +132,7 @@ public struct AnimatedGIF: Sendable {
     }
     let indexFrames = frames.map { frame -> [UInt8] in
       let pixels = frame.pixels
-      if frame.format == .grey { return pixels.map { lookup[bin($0, $0, $0)] } }
+      if frame.format == .gray { return pixels.map { lookup[bin($0, $0, $0)] } }
       return stride(from: 0, to: pixels.count, by: 3).map { lookup[bin(pixels[$0], pixels[$0 + 1], pixels[$0 + 2])] }
     }
     return (palette, indexFrames)

@@ -80,7 +80,7 @@ extension Figure {
           throw PlottingError.invalidData("\(which): the columns must have the same length, but \(described) values")
         }
         if let color = series.color, !color.isValid {
-          throw PlottingError.invalidData("\(which): colour '\(color.hex)' is not #RRGGBB")
+          throw PlottingError.invalidData("\(which): color '\(color.hex)' is not #RRGGBB")
         }
       }
       for axis in [("x", panel.xAxis), ("y", panel.yAxis)] {
@@ -247,7 +247,7 @@ struct ScriptWriter {
     let width = format(series.lineWidth)
     let opaque = "linecolor rgb \"\(color.hex)\""
     let translucent = "linecolor rgb \"\(series.opacity < 1 ? color.withOpacity(series.opacity) : color.hex)\""
-    let description = series.label ?? "unlabelled \(series.kind)"
+    let description = series.label ?? "unlabeled \(series.kind)"
     switch series.kind {
     case .lines:
       let source = addBlock(series.columns, comment: "\(description): x y")
@@ -265,7 +265,7 @@ struct ScriptWriter {
           + "pointsize \(format(series.pointSize)) \(opaque) \(title)"
       ]
     case .bars:
-      let source = addBlock(series.columns, comment: "\(description): centre height width")
+      let source = addBlock(series.columns, comment: "\(description): center height width")
       let fill = series.opacity < 1 ? "transparent solid \(format(series.opacity))" : "solid 1.0"
       return [
         "\(source) using 1:2:3 with boxes fillstyle \(fill) border linecolor rgb \"\(color.hex)\" "
@@ -297,19 +297,19 @@ struct ScriptWriter {
       lines.append(
         "set palette defined (0 \"#440154\", 0.25 \"#3B528B\", 0.5 \"#21918C\", 0.75 \"#5EC962\", 1 \"#FDE725\")")
       if let range = series.valueRange { lines.append("set cbrange [\(format(range.lowerBound)):\(format(range.upperBound))]") }
-    case .greys:
+    case .grays:
       lines.append("set palette defined (0 \"#000000\", 1 \"#FFFFFF\")")
       if let range = series.valueRange { lines.append("set cbrange [\(format(range.lowerBound)):\(format(range.upperBound))]") }
-    case .diverging(let centre):
+    case .diverging(let center):
       lines.append("set palette defined (0 \"#2166AC\", 0.25 \"#92C5DE\", 0.5 \"#F7F7F7\", 0.75 \"#F4A582\", 1 \"#B2182B\")")
       let spread: Double
       if let range = series.valueRange {
-        spread = max(abs(range.lowerBound - centre), abs(range.upperBound - centre))
+        spread = max(abs(range.lowerBound - center), abs(range.upperBound - center))
       } else {
-        spread = values.map { abs($0 - centre) }.max() ?? 1
+        spread = values.map { abs($0 - center) }.max() ?? 1
       }
       let half = spread > 0 ? spread : 1
-      lines.append("set cbrange [\(format(centre - half)):\(format(centre + half))]")
+      lines.append("set cbrange [\(format(center - half)):\(format(center + half))]")
     }
     if let label = series.label { lines.append("set cblabel \(quoted(label))") }
     lines.append("set format cb \"%g\"")

@@ -1,10 +1,10 @@
 import Foundation
 
-/// A batch of images laid out in a grid with a margin between them, scaled up (nearest neighbour) so that
+/// A batch of images laid out in a grid with a margin between them, scaled up (nearest neighbor) so that
 /// 28x28 digits are visible on a projector. The standard way to look at what a generator makes.
 ///
 /// The batch is given as the engine stores it: `count * channels * height * width` floats, image after image,
-/// channel planes one after the other (NCHW). One channel gives a grey PNG, three give RGB.
+/// channel planes one after the other (NCHW). One channel gives a gray PNG, three give RGB.
 ///
 /// ```swift
 /// let grid = try ImageGrid(images: samples.scalars, count: 64, channels: 1, height: 28, width: 28)
@@ -37,7 +37,7 @@ public struct ImageGrid: Sendable {
   ///   - margin: image pixels of `background` around and between the images (scaled with them).
   ///   - scale: the integer magnification; by default the smallest that makes the grid at least 512 pixels
   ///     wide (at most 16).
-  ///   - background: the margin's grey level (0 black ... 255 white).
+  ///   - background: the margin's gray level (0 black ... 255 white).
   public init(
     images: [Float], count: Int, channels: Int, height: Int, width: Int, range: ValueRange = .minusOneToOne,
     columns: Int? = nil, margin: Int = 2, scale: Int? = nil, background: UInt8 = 128
@@ -46,7 +46,7 @@ public struct ImageGrid: Sendable {
       throw PlottingError.invalidData("image grid: count \(count), height \(height) and width \(width) must be positive")
     }
     guard channels == 1 || channels == 3 else {
-      throw PlottingError.invalidData("image grid: \(channels) channels given; use 1 (grey) or 3 (RGB)")
+      throw PlottingError.invalidData("image grid: \(channels) channels given; use 1 (gray) or 3 (RGB)")
     }
     let plane = height * width
     guard images.count == count * channels * plane else {
@@ -114,7 +114,7 @@ public struct ImageGrid: Sendable {
       }
     }
     self.image = try RasterImage(
-      width: gridWidth * scale, height: gridHeight * scale, format: channels == 1 ? .grey : .rgb, pixels: large)
+      width: gridWidth * scale, height: gridHeight * scale, format: channels == 1 ? .gray : .rgb, pixels: large)
     self.columns = columns
     self.rows = rows
     self.scale = scale

@@ -1,12 +1,12 @@
 import CZlib
 import Foundation
 
-/// An 8-bit image in memory: grey (one byte per pixel) or RGB (three bytes per pixel), rows top to bottom.
+/// An 8-bit image in memory: gray (one byte per pixel) or RGB (three bytes per pixel), rows top to bottom.
 public struct RasterImage: Sendable, Equatable {
   public enum Format: Sendable, Equatable {
-    case grey, rgb
+    case gray, rgb
     /// Bytes per pixel.
-    public var channels: Int { self == .grey ? 1 : 3 }
+    public var channels: Int { self == .gray ? 1 : 3 }
   }
 
   public let width: Int
@@ -39,8 +39,8 @@ public struct RasterImage: Sendable, Equatable {
 /// PNG files: the writer used for sample grids, and a reader for the header (and pixels) of 8-bit PNGs.
 ///
 /// A PNG file is an 8-byte signature followed by chunks, each `length (4 bytes, big-endian) | type (4 ASCII
-/// letters) | data | CRC-32 of type and data`. We write three: `IHDR` (width, height, bit depth 8, colour type
-/// 0 = grey or 2 = RGB), `IDAT` (the rows, each prefixed by a filter byte, compressed with zlib) and `IEND`.
+/// letters) | data | CRC-32 of type and data`. We write three: `IHDR` (width, height, bit depth 8, color type
+/// 0 = gray or 2 = RGB), `IDAT` (the rows, each prefixed by a filter byte, compressed with zlib) and `IEND`.
 public enum PNG {
   static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
@@ -49,14 +49,14 @@ public enum PNG {
     public let width: Int
     public let height: Int
     public let bitDepth: Int
-    /// 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA.
+    /// 0 gray, 2 RGB, 3 palette, 4 gray + alpha, 6 RGBA.
     public let colorType: Int
   }
 
   // MARK: Writing
 
-  /// Encodes an 8-bit grey or RGB image as PNG (each row filtered with "Sub", which predicts a pixel from its
-  /// left neighbour: scaled-up pixel art and flat margins then compress to almost nothing).
+  /// Encodes an 8-bit gray or RGB image as PNG (each row filtered with "Sub", which predicts a pixel from its
+  /// left neighbor: scaled-up pixel art and flat margins then compress to almost nothing).
   public static func encode(_ image: RasterImage) throws -> Data {
     let channels = image.format.channels
     let rowBytes = image.width * channels
@@ -85,7 +85,7 @@ public enum PNG {
     var header = [UInt8]()
     header += bigEndian(UInt32(image.width))
     header += bigEndian(UInt32(image.height))
-    header += [8, image.format == .grey ? 0 : 2, 0, 0, 0]  // depth, colour type, compression, filter, interlace
+    header += [8, image.format == .gray ? 0 : 2, 0, 0, 0]  // depth, color type, compression, filter, interlace
 
     var file = signature
     appendChunk("IHDR", header, to: &file)
@@ -124,7 +124,7 @@ public enum PNG {
       colorType: Int(bytes[25]))
   }
 
-  /// Decodes an 8-bit, non-interlaced PNG (grey, RGB, palette, grey + alpha or RGBA) to grey or RGB pixels
+  /// Decodes an 8-bit, non-interlaced PNG (gray, RGB, palette, gray + alpha or RGBA) to gray or RGB pixels
   /// (alpha is composited over white). Checks every chunk's CRC.
   public static func decode(_ data: Data) throws -> RasterImage {
     let bytes = [UInt8](data)
@@ -161,7 +161,7 @@ public enum PNG {
     case 3: channels = 1
     case 4: channels = 2
     case 6: channels = 4
-    default: throw PlottingError.invalidImage("PNG colour type \(header.colorType) is not valid")
+    default: throw PlottingError.invalidImage("PNG color type \(header.colorType) is not valid")
     }
     let rowBytes = header.width * channels
     var raw = [UInt8](repeating: 0, count: (rowBytes + 1) * header.height)
@@ -195,7 +195,7 @@ public enum PNG {
     }
     switch header.colorType {
     case 0:
-      return try RasterImage(width: header.width, height: header.height, format: .grey, pixels: rows)
+      return try RasterImage(width: header.width, height: header.height, format: .gray, pixels: rows)
     case 2:
       return try RasterImage(width: header.width, height: header.height, format: .rgb, pixels: rows)
     case 3:
@@ -220,7 +220,7 @@ public enum PNG {
         }
       }
       return try RasterImage(
-        width: header.width, height: header.height, format: colorChannels == 1 ? .grey : .rgb, pixels: out)
+        width: header.width, height: header.height, format: colorChannels == 1 ? .gray : .rgb, pixels: out)
     }
   }
 

@@ -29,20 +29,20 @@ public struct Series: Sendable {
     case points
     /// Markers joined by lines.
     case linesPoints
-    /// Bars: columns (centre, height, width).
+    /// Bars: columns (center, height, width).
     case bars
     /// The area between the curve (x, y) and y = 0, shaded, with the curve on top.
     case filled
     /// Arrows from (x, y) to (x + dx, y + dy): columns (x, y, dx, dy).
     case vectors
-    /// A coloured grid of values f(x, y): columns (x, y, value), row by row, with optional contour lines.
+    /// A colored grid of values f(x, y): columns (x, y, value), row by row, with optional contour lines.
     case heatmap
 
     /// What each data column holds, for error messages and the data file's comments.
     var columnNames: [String] {
       switch self {
       case .lines, .points, .linesPoints, .filled: return ["x", "y"]
-      case .bars: return ["centre", "height", "width"]
+      case .bars: return ["center", "height", "width"]
       case .vectors: return ["x", "y", "dx", "dy"]
       case .heatmap: return ["x", "y", "value"]
       }
@@ -54,7 +54,7 @@ public struct Series: Sendable {
   public var label: String?
   /// The numbers, column by column (all columns have the same length).
   public var columns: [[Double]]
-  /// The colour; `nil` takes the next colour of `Color.cycle`.
+  /// The color; `nil` takes the next color of `Color.cycle`.
   public var color: Color?
   /// Line width in pixels (lines, borders, arrows).
   public var lineWidth: Double = 3
@@ -68,13 +68,13 @@ public struct Series: Sendable {
   public var opacity: Double = 1
   /// Heatmap only: the grid's size, `(columns: x.count, rows: y.count)`.
   public var gridSize: (columns: Int, rows: Int)? = nil
-  /// Heatmap only: the colour scale.
+  /// Heatmap only: the color scale.
   public var palette: Palette = .viridis
   /// Heatmap only: values mapped to the ends of the palette; `nil` uses the data's range.
   public var valueRange: ClosedRange<Double>? = nil
   /// Heatmap only: draw contour lines at these values (computed here by marching squares).
   public var contourLevels: [Double] = []
-  /// Heatmap only: the contour lines' colour.
+  /// Heatmap only: the contour lines' color.
   public var contourColor: Color = .black
 
   init(kind: Kind, label: String?, columns: [[Double]], color: Color?) {
@@ -160,16 +160,16 @@ public struct Series: Sendable {
       let scale = 1 / (Double(numbers.count) * width)
       counts = counts.map { $0 * scale }
     }
-    let centres = (0..<bins).map { low + (Double($0) + 0.5) * width }
+    let centers = (0..<bins).map { low + (Double($0) + 0.5) * width }
     var series = Series(
       kind: .bars, label: label,
-      columns: [centres, counts, [Double](repeating: width, count: bins)], color: color)
+      columns: [centers, counts, [Double](repeating: width, count: bins)], color: color)
     series.opacity = opacity
     series.lineWidth = 1
     return series
   }
 
-  /// Bars of the given heights centred at `x`, each `width` wide.
+  /// Bars of the given heights centered at `x`, each `width` wide.
   public static func bars<X: PlotValue, Y: PlotValue>(
     x: [X], heights: [Y], width: Double, label: String? = nil, color: Color? = nil, opacity: Double = 0.7
   ) -> Series {
@@ -192,8 +192,8 @@ public struct Series: Sendable {
 
   // MARK: Functions over the plane
 
-  /// A function over a grid, drawn as colours: `values[row * x.count + column]` is f(x[column], y[row]).
-  /// `label` names the colour scale (and the contour lines: "label = level").
+  /// A function over a grid, drawn as colors: `values[row * x.count + column]` is f(x[column], y[row]).
+  /// `label` names the color scale (and the contour lines: "label = level").
   public static func heatmap<X: PlotValue, Y: PlotValue, V: PlotValue>(
     x: [X], y: [Y], values: [V], label: String? = nil, palette: Palette = .viridis,
     range: ClosedRange<Double>? = nil, contours: [Double] = [], contourColor: Color = .black
@@ -309,9 +309,9 @@ func contourSegments(
         segments.append((crossings[0], crossings[1]))
       } else if crossings.count == 4 {
         // A saddle: decide by the cell's mean which pairs belong together.
-        let centre = corners.map(\.2).reduce(0, +) / 4
+        let center = corners.map(\.2).reduce(0, +) / 4
         let firstAbove = corners[0].2 >= level
-        if (centre >= level) == firstAbove {
+        if (center >= level) == firstAbove {
           segments.append((crossings[0], crossings[1]))
           segments.append((crossings[2], crossings[3]))
         } else {

@@ -30,7 +30,7 @@ struct Options: ParsableCommand {
   @Option(help: ArgumentHelp("Where to write the weights (default: the shipped file).", valueName: "file"))
   var out: String = MNISTClassifier.defaultWeightsURL.path
   @Option(help: Allowed.count(1...100).help("Passes over the 60,000 training images.")) var epochs = 3
-  @Option(help: ArgumentHelp("The seed of the initialisation and the batch order, any whole number from 0 to 2^64 - 1."))
+  @Option(help: ArgumentHelp("The seed of the initialization and the batch order, any whole number from 0 to 2^64 - 1."))
   var seed: UInt64 = 20_240_607
   @Option(help: Allowed.count(1...4096).help("Images per Adam step.")) var batchSize = 128
   @Option(help: Allowed.rate.help("Adam's initial learning rate, decayed to 0 on a cosine.")) var learningRate: Float = 3e-3
@@ -65,8 +65,8 @@ func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digit
 // MARK: - Data
 
 let mnist: Dataset
-let train: LabelledImages
-let test: LabelledImages
+let train: LabeledImages
+let test: LabeledImages
 do {
   mnist = try Dataset.locateMNIST(dataDirectory: options.data, verify: !options.noVerify)
   train = try mnist.load(.train)
@@ -165,7 +165,7 @@ guard testAccuracy >= options.minimumAccuracy else {
 }
 let metadata: [String: String] = [
   "model": "MNISTClassifier",
-  "architecture": "standardise, conv3x3(1->32) relu maxpool2, conv3x3(32->32) relu maxpool2, conv3x3(32->64) relu,"
+  "architecture": "standardize, conv3x3(1->32) relu maxpool2, conv3x3(32->32) relu maxpool2, conv3x3(32->64) relu,"
     + " linear(3136->128) relu [features], linear(128->10)",
   "parameters": String(classifier.parameterCount),
   "test_accuracy": fixed(testAccuracy, 4),

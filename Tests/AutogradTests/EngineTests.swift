@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 @testable import Autograd
-import CBLAS
+import CKernels
 
 final class HigherOrderTests: XCTestCase {
   /// d/dx x³ = 3x², d²/dx² x³ = 6x, d³/dx³ = 6.
@@ -371,7 +371,7 @@ final class KernelTests: XCTestCase {
       let geometry = ConvGeometry(
         batch: b, inChannels: ci, height: size, width: size, outChannels: co, kernelH: k, kernelW: k, stride: s,
         padding: p, groups: g)
-      let back = convolveInputGrad(u, w, geometry)
+      let back = conv2dInputGrad(u, w, geometry)
       let rhs = (x * back).sum().scalar
       XCTAssertEqual(lhs, rhs, accuracy: 1e-3 * max(1, Swift.abs(lhs)))
       // And the weight gradient: <conv(x, w), u> = <w, ∂/∂w> (summed over the batch's chunks and images).
@@ -389,7 +389,7 @@ final class KernelTests: XCTestCase {
       let source = Tensor(shape: u.shape, scalars: u.scalars, requiresGrad: true)
       let transposedWeights = Tensor(shape: w.shape, scalars: w.scalars, requiresGrad: true)
       let upstream = Tensor.randomNormal(x.shape, using: &rng)
-      let both = gradients(of: (convolveInputGrad(source, transposedWeights, geometry) * upstream).sum(),
+      let both = gradients(of: (conv2dInputGrad(source, transposedWeights, geometry) * upstream).sum(),
                            wrt: [source, transposedWeights])
       XCTAssertEqual(both[0].scalars, Kernels.conv2d(upstream.scalars, w.scalars, geometry))
       XCTAssertEqual(both[1].scalars, Kernels.conv2dWeightGrad(upstream.scalars, u.scalars, geometry))
@@ -431,7 +431,7 @@ final class KernelTests: XCTestCase {
     let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
       .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
     if ["avx512f", "avx512vl", "avx512bw", "avx512dq", "bmi2"].allSatisfy(flags.contains) {
-      XCTAssertTrue(Kernels.im2colVectorised(stride: 1) && Kernels.im2colVectorised(stride: 2))
+      XCTAssertTrue(Kernels.im2colVectorized(stride: 1) && Kernels.im2colVectorized(stride: 2))
     }
   }
 

@@ -149,13 +149,13 @@ final class PrimitiveGradientTests: XCTestCase {
   /// The primitives: every op that records a backward rule. The test fails if one is never exercised.
   static let primitives: Set<String> = [
     "add", "sub", "mul", "div", "neg", "exp", "log", "expm1", "log1p", "pow", "sqrt", "abs", "maximum", "minimum", "where", "clamp",
-    "sum", "max", "reshape", "permute", "broadcast", "concatenate", "slice", "pad", "reflectionPad",
-    "reflectionPadAdjoint", "matmul", "conv2d", "conv2dInputGrad", "conv2dWeightGrad", "avgPool2d", "upsampleNearest",
+    "sum", "max", "reshaped", "permuted", "broadcasted", "concatenate", "sliced", "padded", "reflectionPadded2D",
+    "reflectionPadAdjoint", "matmul", "conv2d", "conv2dInputGrad", "conv2dWeightGrad", "avgPooled2D", "upsampledNearest",
     "leakyReLU", "standardize",
   ]
 
   /// The fused kernels against the same function from element-wise ops: forward values, and the plain backward pass
-  /// (fused) against the recorded one (differentiable ops), on every layout the normalisation layers use.
+  /// (fused) against the recorded one (differentiable ops), on every layout the normalization layers use.
   func testStandardizeMatchesItsElementwiseForm() {
     for (shape, axes) in [([8, 3, 5, 5], [0, 2, 3]), ([16, 6], [0]), ([4, 3, 6, 6], [2, 3]), ([5, 7], [1]), ([2, 3, 4], [0, 1, 2])] {
       let x = Self.data(shape, seed: 21)
@@ -230,5 +230,19 @@ final class PrimitiveGradientTests: XCTestCase {
     }
     XCTAssertEqual(seen.subtracting(Self.primitives), [], "ops recorded that are not in the primitive list")
     XCTAssertEqual(Self.primitives.subtracting(seen), [], "primitives never exercised at first and second order")
+  }
+
+  /// The same table with every fast path taken at the table's tiny sizes: products and convolutions split across the
+  /// cores, element-wise passes and reductions split, certified splits of small products tried, convolution
+  /// gradients folded in small blocks. The default thresholds keep all of these above the table's shapes, so
+  /// without this pass no finite difference would reach them.
+  func testEveryPrimitiveFirstAndSecondOrderOnTheFastPaths() {
+    Kernels.withThresholds(.everyFastPath) {
+      // The decisions the kernels take do change at the table's sizes (on a machine with more than one core).
+      XCTAssertEqual(Kernels.elementChunks(4), Swift.min(Kernels.cores, 4))
+      XCTAssertEqual(chunkCount(cost: 24, items: 3), Swift.min(Kernels.cores, 3))
+      for c in Self.cases { _ = GradientCheck.check(c) }
+    }
+    XCTAssertEqual(Kernels.elementChunks(4), 1, "the default thresholds are back")
   }
 }

@@ -31,7 +31,7 @@ final class MNISTLoadingTests: XCTestCase {
     XCTAssertEqual(pixels.max(), 1)
     let mean = pixels.reduce(0.0) { $0 + Double($1) } / Double(pixels.count)
     XCTAssertEqual(mean, 33.318421 / 127.5 - 1, accuracy: 1e-5)
-    // A debug-build budget: decoding is a plain vectorised loop, inflate is zlib's C.
+    // A debug-build budget: decoding is a plain vectorized loop, inflate is zlib's C.
     XCTAssertLessThan(trainSeconds, 3, "loading the MNIST training set is too slow")
   }
 

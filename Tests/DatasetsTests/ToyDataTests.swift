@@ -51,7 +51,7 @@ final class ToyDistributionTests: XCTestCase {
     XCTAssertEqual(integral, 1, accuracy: 1e-3)
   }
 
-  /// For a 2D mixture: the samples' nearest centres, the share per mode, and each mode's spread.
+  /// For a 2D mixture: the samples' nearest centers, the share per mode, and each mode's spread.
   func checkModes(_ distribution: some ToyDistribution, count: Int, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
     var rng = SeededGenerator(seed: seed)
     let samples = distribution.sample(count: count, using: &rng)

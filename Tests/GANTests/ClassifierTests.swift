@@ -256,27 +256,27 @@ final class ClassifierTests: XCTestCase {
     XCTAssertEqual(klToUniform([3, 3, 3, 3]), 0, accuracy: 1e-12)
   }
 
-  // MARK: Nearest neighbours
+  // MARK: Nearest neighbors
 
   /// Against a brute-force search, with blocks smaller than the reference set; an exact copy is found at distance 0.
-  func testNearestNeighboursMatchBruteForce() {
+  func testNearestNeighborsMatchBruteForce() {
     var generator = SeededGenerator(seed: 5)
     let references = Tensor.randomNormal([53, 3, 2, 2], using: &generator)
     var queryRows: [Float] = []
     queryRows += references.sliced(axis: 0, 17..<18).scalars  // an exact copy of row 17
     queryRows += Tensor.randomNormal([4, 12], using: &generator).scalars
     let queries = Tensor(shape: [5, 3, 2, 2], scalars: queryRows)
-    let found = nearestNeighbours(of: queries, in: references, count: 3, blockSize: 10)
+    let found = nearestNeighbors(of: queries, in: references, count: 3, blockSize: 10)
     XCTAssertEqual(found.count, 5)
-    XCTAssertEqual(found[0][0], Neighbour(index: 17, distance: 0))
-    for (i, neighbours) in found.enumerated() {
+    XCTAssertEqual(found[0][0], Neighbor(index: 17, distance: 0))
+    for (i, neighbors) in found.enumerated() {
       let brute = (0..<53).map { j -> (Int, Float) in
         var sum: Float = 0
         for k in 0..<12 { sum += pow(queries.scalars[i * 12 + k] - references.scalars[j * 12 + k], 2) }
         return (j, sum.squareRoot())
       }.sorted { $0.1 < $1.1 }
-      XCTAssertEqual(neighbours.map(\.index), brute.prefix(3).map(\.0))
-      for (neighbour, truth) in zip(neighbours, brute.prefix(3)) { XCTAssertEqual(neighbour.distance, truth.1, accuracy: 1e-5) }
+      XCTAssertEqual(neighbors.map(\.index), brute.prefix(3).map(\.0))
+      for (neighbor, truth) in zip(neighbors, brute.prefix(3)) { XCTAssertEqual(neighbor.distance, truth.1, accuracy: 1e-5) }
     }
   }
 

@@ -28,7 +28,7 @@ final class ConvergenceTests: XCTestCase {
     let (first, second) = DiracGAN().eigenvaluesAtEquilibrium
     XCTAssertEqual(first, Complex(0, 0.5))
     XCTAssertEqual(second, Complex(0, -0.5))
-    // Under- and over-damped R1: the closed form agrees with the Jacobian's characteristic polynomial.
+    // Under- and over-damped R1: the closed form agrees with the Jacobian's characteriztic polynomial.
     for gamma: Float in [0.3, 1, 2.5] {
       let game = DiracGAN(r1Weight: gamma)
       let closed = game.eigenvaluesAtEquilibrium, matrix = game.jacobianAtEquilibrium.eigenvalues
@@ -75,7 +75,7 @@ final class ConvergenceTests: XCTestCase {
   }
 
   func testSimultaneousStepsGrowTheDistanceExactly() {
-    // Unregularised simultaneous steps: ‖x_{k+1}‖² = ‖x_k‖² (1 + h² f′(ψθ)²), even far from the equilibrium.
+    // Unregularized simultaneous steps: ‖x_{k+1}‖² = ‖x_k‖² (1 + h² f′(ψθ)²), even far from the equilibrium.
     let game = DiracGAN()
     var state = DiracState(theta: 0.8, psi: 0.6)
     for _ in 0..<20 {

@@ -325,7 +325,7 @@ final class CycleGANTrainingTests: XCTestCase {
     XCTAssertTrue(history.allSatisfy { $0.total.isFinite })
   }
 
-  /// Without the cycle loss the generators do not minimise it, but the step still measures it.
+  /// Without the cycle loss the generators do not minimize it, but the step still measures it.
   func testCycleLossSwitch() {
     var rng = SeededGenerator(seed: 41)
     let gan = tinyCycleGAN(configuration: .init(identityWeight: 0, usesCycleLoss: false), using: &rng)

@@ -59,13 +59,13 @@ final class LossTests: XCTestCase {
 
 final class MetricTests: XCTestCase {
   func testModeCoverage() {
-    let centres: [[Float]] = [[0, 0], [10, 0], [0, 10]]
+    let centers: [[Float]] = [[0, 0], [10, 0], [0, 10]]
     var points: [Float] = []
     for _ in 0..<30 { points += [0.1, 0] }  // 30 on mode 0
     for _ in 0..<25 { points += [10, 0.2] }  // 25 on mode 1
     for _ in 0..<5 { points += [0, 10] }  // 5 on mode 2: below the minimum count
     for _ in 0..<40 { points += [5, 5] }  // 40 far from every mode
-    let coverage = ModeCoverage(samples: Tensor(shape: [100, 2], scalars: points), centres: centres, std: 0.1,
+    let coverage = ModeCoverage(samples: Tensor(shape: [100, 2], scalars: points), centers: centers, std: 0.1,
                                 minimumCount: 20)
     XCTAssertEqual(coverage.counts, [30, 25, 5])
     XCTAssertEqual(coverage.modesCaptured, 2)

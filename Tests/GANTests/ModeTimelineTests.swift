@@ -5,22 +5,22 @@ import XCTest
 @testable import GAN
 
 final class ModeTimelineTests: XCTestCase {
-  let centres: [[Float]] = [[0, 0], [2, 0], [0, 2]]
+  let centers: [[Float]] = [[0, 0], [2, 0], [0, 2]]
 
   /// Occupancy counts a sample for its nearest mode only when it is within the radius; far samples count for none.
   func testOccupancyShares() {
     let samples = Tensor([[0.1, 0], [1.9, 0.1], [2.1, 0], [5, 5]])
-    let shares = ModeTimeline.occupancy(of: samples, centres: centres, radius: 0.5)
+    let shares = ModeTimeline.occupancy(of: samples, centers: centers, radius: 0.5)
     XCTAssertEqual(shares, [0.25, 0.5, 0])
-    XCTAssertEqual(ModeTimeline.halfSmallestSeparation(centres), 1, accuracy: 1e-6)
+    XCTAssertEqual(ModeTimeline.halfSmallestSeparation(centers), 1, accuracy: 1e-6)
   }
 
   /// A generator that sits on one mode at a time and moves on: main modes, hops, mean share and captured modes.
   func testCollapsedAndHoppingGenerator() {
-    var timeline = ModeTimeline(centres: centres, std: 0.1, minimumCount: 3)
+    var timeline = ModeTimeline(centers: centers, std: 0.1, minimumCount: 3)
     let visits = [0, 0, 1, 1, 2, 0]
     for (index, mode) in visits.enumerated() {
-      let c = centres[mode]
+      let c = centers[mode]
       let samples = Tensor((0..<4).map { _ in c })
       timeline.record(step: (index + 1) * 10, samples: samples)
     }
@@ -36,8 +36,8 @@ final class ModeTimelineTests: XCTestCase {
 
   /// Samples spread evenly over the modes: every mode captured, no main mode dominates, KL to uniform 0.
   func testSpreadGenerator() {
-    var timeline = ModeTimeline(centres: centres, std: 0.1, minimumCount: 2)
-    let samples = Tensor(centres + centres)
+    var timeline = ModeTimeline(centers: centers, std: 0.1, minimumCount: 2)
+    let samples = Tensor(centers + centers)
     timeline.record(step: 1, samples: samples)
     XCTAssertEqual(timeline.meanMainShare(from: 0), 1.0 / 3, accuracy: 1e-12)
     XCTAssertEqual(timeline.mostCapturedAtOnce(from: 0), 3)
@@ -46,7 +46,7 @@ final class ModeTimelineTests: XCTestCase {
 
   /// With no sample near any mode there is no main mode (and no hop is counted).
   func testEmptyOccupancy() {
-    var timeline = ModeTimeline(centres: centres, std: 0.1)
+    var timeline = ModeTimeline(centers: centers, std: 0.1)
     timeline.record(step: 1, samples: Tensor([[10, 10], [-10, 3]]))
     timeline.record(step: 2, samples: Tensor([[10, 10], [-10, 3]]))
     XCTAssertEqual(timeline.mainModes.compactMap { $0 }, [])

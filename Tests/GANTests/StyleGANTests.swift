@@ -183,7 +183,7 @@ final class StyleGANTests: XCTestCase {
   /// ¼ x[i+1], zero outside; a constant stays constant away from the border.
   func testFilteredUpsampling() {
     let x = Tensor(shape: [1, 1, 1, 3], scalars: [4, 8, 0])
-    // Height 1: the row itself gets ¾ (the ¼ neighbours above and below are the zero padding).
+    // Height 1: the row itself gets ¾ (the ¼ neighbors above and below are the zero padding).
     let y = upsampledFiltered(x)
     XCTAssertEqual(y.shape, [1, 1, 2, 6])
     // Horizontally: ¾·4 + ¼·0, ¾·4 + ¼·8, ¾·8 + ¼·4, ¾·8 + ¼·0, ¾·0 + ¼·8, ¾·0 + ¼·0; then ¾ vertically.
@@ -373,7 +373,7 @@ final class StyleGANTests: XCTestCase {
     XCTAssertEqual(trainer.imagesSeen, 12)
     XCTAssertTrue(zip(before, g.parameters().map(\.scalars)).contains { $0 != $1 })
     XCTAssertTrue(zip(discriminatorBefore, d.parameters().map(\.scalars)).contains { $0 != $1 })
-    // The discriminator's Adam runs at lr·c, β2^c with c = 2/3 (lazy regularisation every 2 steps).
+    // The discriminator's Adam runs at lr·c, β2^c with c = 2/3 (lazy regularization every 2 steps).
     XCTAssertEqual(trainer.discriminatorOptimizer.learningRate, 0.002 * 2 / 3, accuracy: 1e-9)
     XCTAssertEqual(trainer.discriminatorOptimizer.beta2, Float(Foundation.pow(0.99, 2.0 / 3)), accuracy: 1e-6)
     XCTAssertEqual(trainer.generatorOptimizer.learningRate, 0.002)

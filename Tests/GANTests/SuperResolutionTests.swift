@@ -73,7 +73,7 @@ final class InterpolationTests: XCTestCase {
     XCTAssertEqual(cubicConvolutionWeight(1.5, a: -0.5), -0.0625, accuracy: 1e-12)
   }
 
-  /// The matrix form against a direct per-pixel evaluation of the half-pixel formula with clamped neighbours; a
+  /// The matrix form against a direct per-pixel evaluation of the half-pixel formula with clamped neighbors; a
   /// constant stays constant; with a = −0.5 a quadratic is reproduced exactly away from the border.
   func testBicubicUpsampling() {
     var rng = SeededGenerator(seed: 3)
@@ -109,7 +109,7 @@ final class InterpolationTests: XCTestCase {
     let smooth = bicubicUpsampled(quadratic, factor: 4, a: -0.5)
     for x in 0..<(n * 4) {
       let position = (Double(x) + 0.5) / 4 - 0.5
-      guard position >= 1, position <= Double(n - 2) else { continue }  // all four neighbours inside
+      guard position >= 1, position <= Double(n - 2) else { continue }  // all four neighbors inside
       XCTAssertEqual(Double(smooth.scalars[x]), 0.05 * position * position - 0.3 * position, accuracy: 1e-5)
     }
     XCTAssertEqual(boxDownsampled(Tensor.full([1, 1, 8, 8], 0.5), factor: 4).shape, [1, 1, 2, 2])

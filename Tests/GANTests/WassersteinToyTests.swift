@@ -89,7 +89,7 @@ final class ToyTrainingTests: XCTestCase {
     XCTAssertGreaterThan(fractionAtClippingBounds(of: trainer.critic, limit: 0.01), 0.5)
   }
 
-  /// The penalised critic reports a positive penalty; a generator step moves G and leaves the critic alone.
+  /// The penalized critic reports a positive penalty; a generator step moves G and leaves the critic alone.
   func testGradientPenaltyAndGeneratorStep() {
     let trainer = makeTrainer(constraint: .gradientPenalty(weight: 10))
     var rng = SeededGenerator(seed: 2)

@@ -62,7 +62,7 @@ final class LessonKitTests: XCTestCase {
       """)
     lesson.show("optimal D", 0.5)
     lesson.show("modes covered", 7, unit: "of 8")
-    lesson.show("optimiser", "Adam")
+    lesson.show("optimizer", "Adam")
     lesson.check("D ends near 1/2", measured: 0.52, .near(0.5, tolerance: 0.05))
     lesson.check("covers at least 7 modes", measured: 6, .atLeast(7))
     lesson.check("plain claim", true, detail: "by construction")
@@ -126,7 +126,7 @@ final class LessonKitTests: XCTestCase {
     let values = try XCTUnwrap(metrics["values"] as? [String: [String: Any]])
     XCTAssertEqual(values["optimal D"]?["value"] as? Double, 0.5)
     XCTAssertEqual(values["modes covered"]?["unit"] as? String, "of 8")
-    XCTAssertEqual(values["optimiser"]?["value"] as? String, "Adam")
+    XCTAssertEqual(values["optimizer"]?["value"] as? String, "Adam")
     let claims = try XCTUnwrap(metrics["claims"] as? [[String: Any]])
     XCTAssertEqual(claims.count, 3)
     XCTAssertEqual(claims[1]["name"] as? String, "covers at least 7 modes")
@@ -158,7 +158,7 @@ final class LessonKitTests: XCTestCase {
     XCTAssertTrue(output.contains("[FAIL] covers at least 7 modes"))
     XCTAssertTrue(output.contains("Claims"))
     XCTAssertTrue(output.contains("notes.md"))
-    let valueLines = output.split(separator: "\n").filter { $0.contains(" .") && ($0.contains("optimal D") || $0.contains("optimiser")) }
+    let valueLines = output.split(separator: "\n").filter { $0.contains(" .") && ($0.contains("optimal D") || $0.contains("optimizer")) }
     XCTAssertEqual(valueLines.count, 2)
     XCTAssertEqual(Set(valueLines.map { $0.count - ($0.split(separator: " ").last?.count ?? 0) }).count, 1, "values start in one column: \(valueLines)")
     for line in output.split(separator: "\n") { XCTAssertLessThanOrEqual(line.count, 80, "wrapped: \(line)") }

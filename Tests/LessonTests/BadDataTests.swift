@@ -50,21 +50,10 @@ final class BadDataTests: XCTestCase {
   }
 
   func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = LessonHarness.productsFolder.appendingPathComponent(executable)
-    process.arguments = arguments
-    var merged = ProcessInfo.processInfo.environment
-    merged["XDG_CACHE_HOME"] = folder.appendingPathComponent("cache").path
-    for (key, value) in environment { merged[key] = value }
-    process.environment = merged
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    XCTAssertNotEqual(process.terminationReason, .uncaughtSignal, "\(executable) \(arguments) crashed")
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    // The verdict cache goes into the test's folder, not the user's.
+    try LessonHarness.execute(
+      LessonHarness.productsFolder.appendingPathComponent(executable), arguments, in: nil,
+      environment: ["XDG_CACHE_HOME": folder.appendingPathComponent("cache").path].merging(environment) { $1 })
   }
 
   func expectFailure(_ executable: String, _ arguments: [String], naming words: [String],

@@ -19,7 +19,7 @@ final class Lesson03Tests: XCTestCase {
       let points = try samples(in: run.folder.appendingPathComponent("final-samples-\(variant).dat"))
       XCTAssertGreaterThanOrEqual(points.count, 2500, variant)
       XCTAssertTrue(run.files.contains("final-samples-grid-\(variant).dat"), "missing grid samples for \(variant)")
-      // Count the modes again here, independently of the library: within 3σ = 0.06 of a centre, at least 20.
+      // Count the modes again here, independently of the library: within 3σ = 0.06 of a center, at least 20.
       var counts = [Int](repeating: 0, count: 8)
       for p in points {
         for (k, c) in ring.enumerated() where hypot(p[0] - c[0], p[1] - c[1]) <= 0.06 { counts[k] += 1 }

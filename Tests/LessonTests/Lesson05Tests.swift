@@ -8,8 +8,8 @@ final class Lesson05Tests: XCTestCase {
                  "critics-after.png", "w1-estimate.png", "clipped-weights.png"] {
       XCTAssertTrue(run.files.contains(file), "missing \(file)")
     }
-    // The penalised critic's slope at the generated samples is pulled to 1 by the penalty.
-    XCTAssertEqual(try XCTUnwrap(run.value("penalised critic: mean ‖∇f‖ at the generated samples")), 1, accuracy: 0.3)
+    // The penalized critic's slope at the generated samples is pulled to 1 by the penalty.
+    XCTAssertEqual(try XCTUnwrap(run.value("penalized critic: mean ‖∇f‖ at the generated samples")), 1, accuracy: 0.3)
     XCTAssertGreaterThanOrEqual(try XCTUnwrap(run.value("WGAN-GP: modes captured (of 8)")), 7)
     // The saturating GAN's generator has not moved, WGAN-GP's has come close to the data.
     let floor = try XCTUnwrap(run.value("W1 between two samples of the data itself (the floor)"))

@@ -13,7 +13,7 @@ final class Lesson06Tests: XCTestCase {
   /// Training from scratch in the quick budget: the claims (with the quick bars) and every file.
   func testQuickTrainingRun() throws {
     let run = try LessonHarness.run("lesson-06-dcgan-mnist", extraArguments: ["--data", Self.mnistFolder])
-    for file in ["samples-final.png", "samples.gif", "metrics.png", "interpolation.png", "neighbours.png",
+    for file in ["samples-final.png", "samples.gif", "metrics.png", "interpolation.png", "neighbors.png",
                  "classes.png", "losses.png", "samples.safetensors"] {
       XCTAssertTrue(run.files.contains(file), "missing \(file)")
     }

@@ -13,7 +13,7 @@ final class Lesson09Tests: XCTestCase {
     XCTAssertEqual(try XCTUnwrap(run.value("alternating: predicted ln ρ per step")), 0, accuracy: 1e-9)
     XCTAssertEqual(try XCTUnwrap(run.value("simultaneous, R1: predicted ln ρ per step")), 0.5 * log(0.95),
                    accuracy: 1e-6)
-    // The trajectories: outwards without regularisation, inwards with R1.
+    // The trajectories: outwards without regularization, inwards with R1.
     XCTAssertGreaterThan(try XCTUnwrap(run.value("simultaneous: distance at the end / at the start")), 2)
     XCTAssertLessThan(try XCTUnwrap(run.value("simultaneous, R1: distance at the end / at the start")), 1e-3)
     // On the ring, TTUR's W1 moves less per measurement than the baseline's, and TTUR ends near the data.

@@ -6,7 +6,7 @@ import XCTest
 final class Lesson11Tests: XCTestCase {
   func testQuickRun() throws {
     let run = try LessonHarness.run("lesson-11-data-augmentation", extraArguments: ["--data", Lesson06Tests.mnistFolder])
-    for file in ["cgan-samples.png", "labelled-subset.png", "accuracy-per-seed.png", "training-curves.png",
+    for file in ["cgan-samples.png", "labeled-subset.png", "accuracy-per-seed.png", "training-curves.png",
                  "conditional-confusion.png", "accuracy-per-seed.dat", "training-curves.dat"] {
       XCTAssertTrue(run.files.contains(file), "missing \(file)")
     }

@@ -78,18 +78,25 @@ enum LessonHarness {
     return nil
   }
 
-  /// Runs a program to completion, returning its exit status and its combined output.
-  static func execute(_ program: URL, _ arguments: [String], in directory: URL?) throws -> (Int32, String) {
+  /// Runs a program to completion, returning its exit status and its combined output. `environment` adds to (or
+  /// replaces entries of) this process's environment. A crash (a signal) fails the test.
+  static func execute(
+    _ program: URL, _ arguments: [String], in directory: URL?, environment: [String: String] = [:]
+  ) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = program
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    XCTAssertNotEqual(process.terminationReason, .uncaughtSignal, "\(program.lastPathComponent) \(arguments) crashed")
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 }

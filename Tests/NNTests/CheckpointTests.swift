@@ -143,7 +143,7 @@ final class CheckpointTests: XCTestCase {
     }
   }
 
-  // MARK: Optimiser state
+  // MARK: Optimizer state
 
   /// Trains `model` with `adam` for the given steps on batches drawn from the step number.
   private func train(_ model: Module & Layer, _ adam: Adam, steps: Range<Int>) {
@@ -178,7 +178,7 @@ final class CheckpointTests: XCTestCase {
     train(resumed, adam, steps: n..<(2 * n))
 
     XCTAssertEqual(snapshot(resumed).mapValues(bits), snapshot(uninterrupted).mapValues(bits))
-    // Without the optimiser state the run differs (the check above can fail).
+    // Without the optimizer state the run differs (the check above can fail).
     let fresh = makeModel(seed: 99)
     try Checkpoint.load(into: fresh, from: modelURL)
     train(fresh, Adam(for: fresh, learningRate: 0.01, beta1: 0.5), steps: n..<(2 * n))
@@ -195,12 +195,12 @@ final class CheckpointTests: XCTestCase {
     try Checkpoint.save(rms, to: url)
     XCTAssertEqual(try SafeTensors.readWithMetadata(from: url).metadata["layers.0.weight.step"], "1")
 
-    // Another optimiser kind.
+    // Another optimizer kind.
     let adam = Adam(for: model)
     XCTAssertThrowsError(try Checkpoint.load(into: adam, from: url)) { error in
       guard case .incompatibleState = (error as? CheckpointError)?.problem else { return XCTFail("\(error)") }
     }
-    // Another model shape; the optimiser keeps its state.
+    // Another model shape; the optimizer keeps its state.
     let other = makeModel(seed: 1, hidden: 5)
     let otherRMS = RMSProp(for: other)
     crossEntropy(logits: other(Tensor([[1, 2], [2, 1]])), labels: [0, 2]).backward()
@@ -436,7 +436,7 @@ extension CheckpointTests {
     XCTAssertEqual(try SafeTensors.decode(lenient, source: "memory").tensors["w"]?.scalars, [4])
   }
 
-  /// SafeTensors.read returns NaN and infinities (a file may hold them); loading them into a model or an optimiser
+  /// SafeTensors.read returns NaN and infinities (a file may hold them); loading them into a model or an optimizer
   /// is refused, naming the tensor and counting the bad values, and nothing changes.
   func testNonFiniteValuesAreReadButNotLoaded() throws {
     var g = SeededGenerator(seed: 3)
@@ -450,7 +450,7 @@ extension CheckpointTests {
       XCTAssertEqual("\(error)", "\(url.path): tensor 'weight': 3 of its 4 values are not finite (1 NaN, 2 infinite)")
     }
 
-    // Optimiser state: a NaN second moment.
+    // Optimizer state: a NaN second moment.
     let folder = try temporaryFolder(self)
     let stateURL = folder.appendingPathComponent("adam.safetensors")
     let trained = makeModel(seed: 1)

@@ -29,7 +29,7 @@ enum FuzzMutations {
 
   /// One byte-level mutation: a bit flip, a byte set to 0x00/0xFF/0x7F/0x80, a 4- or 8-byte field overwritten with an
   /// extreme (often at one of `fields`, the format's length fields), truncation, insertion, a range duplicated or
-  /// deleted. Positions favour `focus` (the header). `log` records what was done, for replaying a failure.
+  /// deleted. Positions favor `focus` (the header). `log` records what was done, for replaying a failure.
   static func byteLevel(
     _ input: [UInt8], _ rng: inout FuzzRandom, focus: Range<Int>, fields: [Int], littleEndian: Bool,
     log: inout [String]

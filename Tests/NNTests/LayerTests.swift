@@ -33,9 +33,9 @@ final class LayerTests: XCTestCase {
     XCTAssertEqual(project(Tensor.zeros([1, 100, 1, 1])).shape, [1, 8, 4, 4])
   }
 
-  // MARK: Initialisers
+  // MARK: Initializers
 
-  func testDefaultInitialisationIsPyTorchsUniformRange() {
+  func testDefaultInitializationIsPyTorchsUniformRange() {
     var g = SeededGenerator(seed: 2)
     let linear = Linear(inputSize: 100, outputSize: 200, using: &g)
     let bound: Float = 0.1  // 1 / √100
@@ -51,7 +51,7 @@ final class LayerTests: XCTestCase {
     XCTAssertLessThanOrEqual(up.weight.scalars.map(abs).max()!, 1 / Float(128).squareRoot())
   }
 
-  func testInitialiserStatistics() {
+  func testInitializerStatistics() {
     var g = SeededGenerator(seed: 3)
     let shape = [64, 32, 3, 3]  // fan-in 288, fan-out 576
     func draw(_ rule: Initializer) -> [Float] { rule.makeTensor(shape, using: &g).scalars }
@@ -73,7 +73,7 @@ final class LayerTests: XCTestCase {
     XCTAssertEqual(Initializer.dcgan.makeTensor([10], using: &a).scalars, Initializer.dcgan.makeTensor([10], using: &b).scalars)
   }
 
-  // MARK: Normalisation
+  // MARK: Normalization
 
   func testBatchNormTrainingAndEvaluationAgainstHandNumbers() {
     let norm = BatchNorm(featureCount: 2)
@@ -99,12 +99,12 @@ final class LayerTests: XCTestCase {
     // One channel holding 1, 3, 5, 7 over batch and width: μ = 4, σ² = 5, unbiased 20/3.
     let y = norm(Tensor(shape: [2, 1, 1, 2], scalars: [1, 3, 5, 7]))
     assertClose(y.scalars, [-1.3416394448610998, -0.4472131482870333, 0.4472131482870333, 1.3416394448610998],
-                tolerance: 1e-6, "normalised")
+                tolerance: 1e-6, "normalized")
     assertClose(norm.runningVariance.value.scalars, [0.9 + 0.1 * 20 / 3], tolerance: 1e-6, "running variance")
     assertClose(norm.runningMean.value.scalars, [0.4], tolerance: 1e-7, "running mean")
   }
 
-  func testInstanceNormStandardisesEachSampleAndChannel() {
+  func testInstanceNormStandardizesEachSampleAndChannel() {
     var g = SeededGenerator(seed: 4)
     let x = Tensor.randomNormal([2, 3, 4, 4], mean: 5, std: 3, using: &g)
     let y = InstanceNorm(featureCount: 3)(x)

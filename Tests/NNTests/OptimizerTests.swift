@@ -13,11 +13,11 @@ final class Holder: Module {
   }
 }
 
-/// Gradients fed to the optimisers, one row per step (independent of θ, so the reference needs no model).
+/// Gradients fed to the optimizers, one row per step (independent of θ, so the reference needs no model).
 private let gradientSteps: [[Double]] = [[0.1, -0.2, 0.3], [0.05, -0.4, -0.3], [-0.2, 0.1, 0.25], [0.3, 0.3, -0.01]]
 private let start: [Double] = [0.5, -1.0, 2.0]
 
-/// Runs an optimiser through `gradientSteps` and returns θ after each step.
+/// Runs an optimizer through `gradientSteps` and returns θ after each step.
 private func trajectory(_ makeOptimizer: (Module) -> any Optimizer) -> [[Float]] {
   let holder = Holder(start.map { Float($0) })
   let optimizer = makeOptimizer(holder)
@@ -79,7 +79,7 @@ final class OptimizerTests: XCTestCase {
     XCTAssertEqual(Double(tiny.theta.scalars[0]), -1e-4 / (1e-4 + 1), accuracy: 1e-9)
   }
 
-  /// The update runs as a vectorised C loop, on both cores for large parameters and shared out for small ones; it must
+  /// The update runs as a vectorized C loop, on both cores for large parameters and shared out for small ones; it must
   /// give exactly (bit for bit) what the formula gives in Float, element by element, in any cut of the work.
   func testAdamFastPathEqualsTheFormulaBitForBit() {
     final class Many: Module {
@@ -175,7 +175,7 @@ final class OptimizerTests: XCTestCase {
     XCTAssertTrue(adam.stateContents().tensors.isEmpty)
   }
 
-  /// The optimiser remembers the parameters it first found (the model is walked once, not on every step); a tensor
+  /// The optimizer remembers the parameters it first found (the model is walked once, not on every step); a tensor
   /// assigned to the model afterwards is updated only after `refreshParameters()`.
   func testOptimizerWalksOnceAndRefreshesOnRequest() {
     let holder = Holder([1, 2])

@@ -3,7 +3,7 @@ import XCTest
 @testable import NN
 
 final class RegularizationTests: XCTestCase {
-  // MARK: Spectral normalisation
+  // MARK: Spectral normalization
 
   func testSpectralNormFindsTheLargestSingularValue() {
     var g = SeededGenerator(seed: 1)
@@ -47,7 +47,7 @@ final class RegularizationTests: XCTestCase {
     XCTAssertEqual(normalized.sigma.scalar, 2, accuracy: 1e-4)
   }
 
-  // MARK: Equalised learning rate
+  // MARK: Equalized learning rate
 
   func testEqualizedLinearScalesAtRuntime() {
     var g = SeededGenerator(seed: 3)

@@ -4,7 +4,7 @@ import XCTest
 @testable import Plotting
 
 /// Every kind of figure the lessons use is written, rendered by the real gnuplot without an error or a warning,
-/// and checked: a valid PNG (pngcheck), the requested size (IHDR), and the series' colours actually drawn.
+/// and checked: a valid PNG (pngcheck), the requested size (IHDR), and the series' colors actually drawn.
 final class FigureRenderingTests: XCTestCase {
   // MARK: Figures of every kind
 
@@ -153,8 +153,8 @@ final class FigureRenderingTests: XCTestCase {
     XCTAssertTrue(stepped.contains("set xtics 1\n"), stepped)
   }
 
-  /// The series are really drawn: pixels in each series' colour exist in the picture.
-  func testSeriesColoursAppearInTheRenderedImage() throws {
+  /// The series are really drawn: pixels in each series' color exist in the picture.
+  func testSeriesColorsAppearInTheRenderedImage() throws {
     let gnuplot = try requireGnuplot()
     let folder = try makeTemporaryFolder(self)
     let cases: [(Figure, [Color])] = [
@@ -170,7 +170,7 @@ final class FigureRenderingTests: XCTestCase {
       XCTAssertEqual(image.format, .rgb)
       for color in colors {
         let count = countPixels(image, near: color, tolerance: 40)
-        XCTAssertGreaterThan(count, 50, "\(figure.name): colour \(color) should be drawn, found \(count) pixels")
+        XCTAssertGreaterThan(count, 50, "\(figure.name): color \(color) should be drawn, found \(count) pixels")
       }
     }
   }

@@ -10,23 +10,23 @@ final class ImageTests: XCTestCase {
   func testPNGWriterOutputPassesPngcheckAndRoundTrips() throws {
     let folder = try makeTemporaryFolder(self)
     var generator = SplitMix(seed: 3)
-    let grey = try RasterImage(
-      width: 37, height: 19, format: .grey, pixels: (0..<(37 * 19)).map { _ in UInt8(generator.next() & 0xFF) })
+    let gray = try RasterImage(
+      width: 37, height: 19, format: .gray, pixels: (0..<(37 * 19)).map { _ in UInt8(generator.next() & 0xFF) })
     let rgb = try RasterImage(
       width: 23, height: 41, format: .rgb, pixels: (0..<(23 * 41 * 3)).map { UInt8(($0 * 7) & 0xFF) })
-    for (name, image) in [("grey", grey), ("rgb", rgb)] {
+    for (name, image) in [("gray", gray), ("rgb", rgb)] {
       let data = try image.pngData()
       let url = folder.appendingPathComponent("\(name).png")
       try AtomicFile.write(data, to: url)
       try assertPNGCheckPasses(url)
       let header = try PNG.header(of: data)
-      XCTAssertEqual(header, PNG.Header(width: image.width, height: image.height, bitDepth: 8, colorType: name == "grey" ? 0 : 2))
+      XCTAssertEqual(header, PNG.Header(width: image.width, height: image.height, bitDepth: 8, colorType: name == "gray" ? 0 : 2))
       XCTAssertEqual(try PNG.decode(data), image, "decoding gives back the same pixels")
     }
   }
 
   func testPNGReaderRejectsCorruptFiles() throws {
-    let image = try RasterImage(width: 4, height: 4, format: .grey, pixels: [UInt8](repeating: 9, count: 16))
+    let image = try RasterImage(width: 4, height: 4, format: .gray, pixels: [UInt8](repeating: 9, count: 16))
     var data = try image.pngData()
     XCTAssertThrowsError(try PNG.header(of: Data("not a png".utf8)))
     data[data.count - 20] ^= 0xFF  // inside IDAT or its CRC
@@ -41,7 +41,7 @@ final class ImageTests: XCTestCase {
   // MARK: Image grids
 
   func testGridPlacesImagesWithMarginsAndScalesByWholePixels() throws {
-    // Three 2x3 grey images with values -1 (black), 0 (mid grey) and 1 (white); two per row.
+    // Three 2x3 gray images with values -1 (black), 0 (mid gray) and 1 (white); two per row.
     let values: [Float] = [Float](repeating: -1, count: 6) + [Float](repeating: 0, count: 6) + [Float](repeating: 1, count: 6)
     let grid = try ImageGrid(images: values, count: 3, channels: 1, height: 2, width: 3, columns: 2, margin: 1, scale: 2, background: 200)
     XCTAssertEqual(grid.rows, 2)
@@ -54,7 +54,7 @@ final class ImageTests: XCTestCase {
     XCTAssertEqual(pixel(2, 2), 0, "first image is black")
     XCTAssertEqual(pixel(7, 5), 0, "first image, last pixel")
     XCTAssertEqual(pixel(8, 2), 200, "margin between images")
-    XCTAssertEqual(pixel(10, 2), 128, "second image is mid grey")
+    XCTAssertEqual(pixel(10, 2), 128, "second image is mid gray")
     XCTAssertEqual(pixel(2, 8), 255, "third image (second row) is white")
     XCTAssertEqual(pixel(10, 8), 200, "the empty cell is background")
     let folder = try makeTemporaryFolder(self)
@@ -72,8 +72,8 @@ final class ImageTests: XCTestCase {
     XCTAssertEqual(grid.image.format, .rgb)
     XCTAssertGreaterThanOrEqual(grid.image.width, 512, "scaled up to be visible")
     XCTAssertEqual(grid.image.width % (4 * 8 + 5 * 2), 0, "scaled by a whole number")
-    let centre = ((grid.scale * 5) * grid.image.width + grid.scale * 5) * 3
-    XCTAssertEqual(Array(grid.image.pixels[centre..<(centre + 3)]), [255, 0, 0])
+    let center = ((grid.scale * 5) * grid.image.width + grid.scale * 5) * 3
+    XCTAssertEqual(Array(grid.image.pixels[center..<(center + 3)]), [255, 0, 0])
   }
 
   func testGridRejectsMismatchedShapes() {
@@ -96,7 +96,7 @@ final class ImageTests: XCTestCase {
       let pixels: [UInt8] = frame == 1
         ? (0..<(150 * 120)).map { UInt8(($0 / 150) & 0xFF) }
         : (0..<(150 * 120)).map { _ in UInt8(generator.next() & 0xFF) }
-      let image = try RasterImage(width: 150, height: 120, format: .grey, pixels: pixels)
+      let image = try RasterImage(width: 150, height: 120, format: .gray, pixels: pixels)
       originals.append(image)
       try movie.add(image)
     }
@@ -106,12 +106,12 @@ final class ImageTests: XCTestCase {
     XCTAssertEqual(gif.delays, [30, 30, 30])
     XCTAssertEqual(gif.loopCount, 0)
     for (decoded, original) in zip(gif.frames, originals) {
-      let grey = stride(from: 0, to: decoded.count, by: 3).map { decoded[$0] }
-      XCTAssertEqual(grey, original.pixels)
+      let gray = stride(from: 0, to: decoded.count, by: 3).map { decoded[$0] }
+      XCTAssertEqual(gray, original.pixels)
     }
   }
 
-  func testColourGIFKeepsColoursClose() throws {
+  func testColorGIFKeepsColorsClose() throws {
     let grid = try ImageGrid(
       images: (0..<(4 * 3 * 10 * 10)).map { Float(($0 * 37) % 100) / 50 - 1 }, count: 4, channels: 3, height: 10,
       width: 10, scale: 2)
@@ -123,6 +123,6 @@ final class ImageTests: XCTestCase {
     let difference = zip(gif.frames[0], grid.image.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
     XCTAssertLessThanOrEqual(difference, 8, "at most the 5-bit binning error")
     var wrongSize = movie
-    XCTAssertThrowsError(try wrongSize.add(try RasterImage(width: 1, height: 1, format: .grey, pixels: [0])))
+    XCTAssertThrowsError(try wrongSize.add(try RasterImage(width: 1, height: 1, format: .gray, pixels: [0])))
   }
 }

@@ -1,4 +1,4 @@
-import CBLAS
+import CKernels
 
 /// The sizes of one 2D convolution from x [batch, inChannels, height, width] to
 /// y [batch, outChannels, outHeight, outWidth] with weight [outChannels, inChannels / groups, kernelH, kernelW].
@@ -19,17 +19,13 @@ public struct ConvGeometry: Equatable, Sendable {
 /// side by side into one column matrix [inChannels * kH * kW, images * outPixels], so each group is a single large
 /// product rather than one small product per image.
 /// An array whose every element the caller overwrites before reading (im2col and GEMM outputs): skips the zeroing.
-@inline(__always) func uninitialised(_ count: Int) -> [Float] {
-  [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
+@inline(__always) func uninitialized(_ count: Int) -> [Float] {
+  [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
-
-/// The column block conv2dInputGrad aims for, in floats: 2 MB. On DCGAN-MNIST (one core, A/B over 5 rounds) blocks of
-/// 1 MB and 2 MB made W4 1.6% and 3.0% faster than folding a whole chunk; 256 KB was slower.
-let foldingBlockFloats = 1 << 19
 
 extension Kernels {
   /// Unfolds images [i0, i0 + count) of x into `col` (columnRows x count*P, P = output pixels). The copies are C
-  /// (Sources/CBLAS/im2col.c): AVX-512 runs for strides 1 and 2 where the CPU has it, plain loops elsewhere; `plain`
+  /// (Sources/CKernels/im2col.c): AVX-512 runs for strides 1 and 2 where the CPU has it, plain loops elsewhere; `plain`
   /// forces the loops (the tests compare both).
   static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int,
                      _ col: UnsafeMutablePointer<Float>, plain: Bool = false) {
@@ -38,7 +34,7 @@ extension Kernels {
   }
 
   /// Whether im2col/col2im with this stride take the AVX-512 path on this CPU.
-  static func im2colVectorised(stride: Int) -> Bool { gc_im2col_vectorised(Int32(stride)) != 0 }
+  static func im2colVectorized(stride: Int) -> Bool { gc_im2col_vectorized(Int32(stride)) != 0 }
 
   /// The adjoint of im2col: adds each column entry back onto the input pixel it came from.
   static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, first i0: Int, count: Int,
@@ -86,7 +82,7 @@ extension Kernels {
       let images = chunkRange(chunk, of: chunks, total: g.batch)
       let step = keepsColumns(g) ? images.count : 1
       let n = step * pixels
-      var staging = uninitialised(step == 1 ? 0 : g.outChannels * n)
+      var staging = uninitialized(step == 1 ? 0 : g.outChannels * n)
       func run(_ col: UnsafeMutablePointer<Float>, ready: Bool) {
         staging.withUnsafeMutableBufferPointer { ps in
           for start in stride(from: images.lowerBound, to: images.upperBound, by: step) {
@@ -100,7 +96,7 @@ extension Kernels {
         cached.withUnsafeBufferPointer { pc in run(UnsafeMutablePointer(mutating: pc.baseAddress!), ready: true) }
         return
       }
-      var col = uninitialised(g.columnRows * n)
+      var col = uninitialized(g.columnRows * n)
       col.withUnsafeMutableBufferPointer { pc in run(pc.baseAddress!, ready: false) }
       keep?.store(col, chunk, of: chunks)
     }
@@ -114,7 +110,7 @@ extension Kernels {
   /// y = conv(x, w); `keep` receives the column matrices when given.
   static func conv2d(_ x: [Float], _ w: [Float], _ g: ConvGeometry, keep: SavedColumns? = nil) -> [Float] {
     let pixels = g.outHeight * g.outWidth
-    var y = uninitialised(g.batch * g.outChannels * pixels)
+    var y = uninitialized(g.batch * g.outChannels * pixels)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
     x.withUnsafeBufferPointer { px in
       w.withUnsafeBufferPointer { pw in
@@ -152,7 +148,7 @@ extension Kernels {
   }
 
   /// The gradient with respect to x of <gy, conv(x, w)>: also the transposed convolution of gy by w.
-  static func conv2dInputGrad(_ gy: [Float], _ w: [Float], _ g: ConvGeometry, blockFloats: Int = foldingBlockFloats)
+  static func conv2dInputGrad(_ gy: [Float], _ w: [Float], _ g: ConvGeometry, blockFloats: Int = Kernels.thresholds.foldingBlockFloats)
     -> [Float]
   {
     let pixels = g.outHeight * g.outWidth

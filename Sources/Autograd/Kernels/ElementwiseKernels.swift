@@ -1,4 +1,4 @@
-import CBLAS
+import CKernels
 
 #if canImport(Glibc)
   import Glibc
@@ -16,10 +16,9 @@ enum BinaryKernel {
 }
 
 extension Kernels {
-  /// Element-wise passes are split across the cores from this many elements: a hand-off to the pool's spinning worker
-  /// costs about a microsecond, a pass over 64k floats tens of microseconds. Each chunk writes its own part of the
-  /// output, so the result is the same, bit for bit, on any number of cores.
-  public static let elementThreshold = 1 << 16
+  /// Element-wise passes are split across the cores from this many elements (KernelThresholds.parallelElements).
+  /// Each chunk writes its own part of the output, so the result is the same, bit for bit, on any number of cores.
+  public static var elementThreshold: Int { thresholds.parallelElements }
 
   /// Runs `body(chunk)` for chunk in 0..<chunks on the engine's cores (for other modules; 1 chunk runs inline).
   public static func parallel(chunks: Int, _ body: (Int) -> Void) { parallelFor(chunks, body) }
@@ -41,7 +40,7 @@ extension Kernels {
     parallelFor(chunks) { chunk in body(chunkRange(chunk, of: chunks, total: n)) }
   }
 
-  /// `forEachRange` for other modules (optimisers' updates): `body` runs once per range, on the engine's cores.
+  /// `forEachRange` for other modules (optimizers' updates): `body` runs once per range, on the engine's cores.
   public static func forEachElementRange(_ n: Int, _ body: (Range<Int>) -> Void) { forEachRange(n, body) }
 
   /// `a op b` with NumPy broadcasting. Same shapes and scalar operands take straight loops; otherwise the shapes are
@@ -94,7 +93,7 @@ extension Kernels {
   /// `values` (of shape `from`) repeated out to the broadcast shape `to`, in one pass.
   static func broadcast(_ values: [Float], from: [Int], to shape: [Int]) -> [Float] {
     let n = shape.reduce(1, *)
-    var out = uninitialised(n)
+    var out = uninitialized(n)
     if n == 0 { return out }
     var unused: Float = 0
     values.withUnsafeBufferPointer { pv in
@@ -222,7 +221,7 @@ extension Kernels {
   /// leaky ReLU on a WGAN-GP critic ran 4x slower that way), while each case of `runUnary` is a plain loop.
   static func map(_ x: [Float], _ kernel: UnaryKernel) -> [Float] {
     let n = x.count
-    var out = uninitialised(n)
+    var out = uninitialized(n)
     x.withUnsafeBufferPointer { px in
       out.withUnsafeMutableBufferPointer { po in
         guard let p = px.baseAddress, let o = po.baseAddress else { return }

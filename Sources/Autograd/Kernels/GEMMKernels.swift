@@ -1,8 +1,4 @@
-import CBLAS
-
-/// Products from this many floating-point operations up to `parallelThreshold` are split across the cores when
-/// the split is certified to give the same bits (toy MLPs: 256 x 64 x 64 is 2.1 M).
-let certifiedSplitThreshold = 1 << 19
+import CKernels
 
 extension Kernels {
   /// Which BLAS is in use and with which core (loaded on first use).
@@ -23,8 +19,10 @@ extension Kernels {
                      c, Int32(ldc))
       return
     }
-    var chunks = parallel ? chunkCount(cost: 2 * m * n * k, items: Swift.max(m, n) / 16) : 1
-    if parallel && chunks <= 1 && 2 * m * n * k >= certifiedSplitThreshold && Kernels.cores > 1 && Swift.max(m, n) >= 32
+    let thresholds = Kernels.thresholds
+    var chunks = parallel ? chunkCount(cost: 2 * m * n * k, items: Swift.max(m, n) / thresholds.rowsPerChunk) : 1
+    if parallel && chunks <= 1 && 2 * m * n * k >= thresholds.certifiedSplitFlops && Kernels.cores > 1
+      && Swift.max(m, n) >= 2 * thresholds.rowsPerChunk
       && gc_sgemm_split_certified(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), beta,
                                   Int32(Kernels.cores), m >= n ? 1 : 0) != 0
     {

@@ -1,13 +1,10 @@
 import Foundation
-import CBLAS
-
-/// Work is split across the cores at the level of batches, channels or matrix rows; below this many
-/// floating-point operations a split costs more than it saves.
-let parallelThreshold = 1 << 22
+import CKernels
 
 /// The number of chunks to split work of `cost` operations into (1 or the core count).
 func chunkCount(cost: Int, items: Int) -> Int {
-  guard cost >= parallelThreshold, items > 1 else { return 1 }
+  // Work is split at the level of batches, channels or matrix rows (KernelThresholds.parallelFlops).
+  guard cost >= Kernels.thresholds.parallelFlops, items > 1 else { return 1 }
   return min(items, Kernels.cores)
 }
 
@@ -27,7 +24,7 @@ public enum Kernels {
     return n
   }()
 
-  /// Runs `body(chunk)` for chunk in 0..<chunks on the engine's thread pool (see Sources/CBLAS/pool.c).
+  /// Runs `body(chunk)` for chunk in 0..<chunks on the engine's thread pool (see Sources/CKernels/pool.c).
   @inline(__always)
   static func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
     if chunks <= 1 {

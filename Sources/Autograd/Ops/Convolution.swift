@@ -17,7 +17,7 @@ public func conv2d(_ x: Tensor, _ w: Tensor, stride: Int = 1, padding: Int = 0, 
   let g = ConvGeometry(
     batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3], outChannels: w.shape[0],
     kernelH: w.shape[2], kernelW: w.shape[3], stride: stride, padding: padding, groups: groups)
-  return convolve(x, w, g)
+  return conv2d(x, w, g)
 }
 
 /// Transposed 2D convolution of x [N, C, H, W] with w [C, O / groups, kH, kW] (PyTorch's ConvTranspose2d layout):
@@ -42,40 +42,41 @@ public func convTranspose2d(
   let g = ConvGeometry(
     batch: x.shape[0], inChannels: w.shape[1] * groups, height: outH, width: outW, outChannels: w.shape[0],
     kernelH: w.shape[2], kernelW: w.shape[3], stride: stride, padding: padding, groups: groups)
-  return convolveInputGrad(x, w, g)
+  return conv2dInputGrad(x, w, g)
 }
 
-func convolve(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
-  convolveKeepingColumns(x, w, g, alsoFor: false).output
+/// conv2d on a geometry already checked and worked out (the primitive the public `conv2d` records).
+func conv2d(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
+  conv2d(x, w, g, keepingColumnsAlsoFor: false).output
 }
 
-/// conv(x, w), keeping its column matrices (small images only) when a gradient in w will need them, or when the
+/// conv2d(x, w), keeping its column matrices (small images only) when a gradient in w will need them, or when the
 /// caller will take another weight gradient with this same x (`alsoFor`); they are returned for that.
-func convolveKeepingColumns(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry, alsoFor other: Bool)
+func conv2d(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry, keepingColumnsAlsoFor other: Bool)
   -> (output: Tensor, columns: SavedColumns?)
 {
   let wanted = other || (GradientMode.isEnabled && w.requiresGrad)
   let keep = wanted && Kernels.keepsColumns(g) ? SavedColumns(chunks: chunkCount(cost: g.flops, items: g.batch)) : nil
   let y = Kernels.conv2d(x.scalars, w.scalars, g, keep: keep)
   let output = Tensor.record("conv2d", [x, w], shape: g.outputShape, scalars: y) { gy, _, i, needed in
-    [needed[0] ? convolveInputGrad(gy, i[1], g) : nil, needed[1] ? convolveWeightGrad(i[0], gy, g, saved: keep) : nil]
+    [needed[0] ? conv2dInputGrad(gy, i[1], g) : nil, needed[1] ? conv2dWeightGrad(i[0], gy, g, saved: keep) : nil]
   }
   return (output, keep)
 }
 
-func convolveInputGrad(_ gy: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
+func conv2dInputGrad(_ gy: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
   Tensor.record("conv2dInputGrad", [gy, w], shape: g.inputShape, scalars: Kernels.conv2dInputGrad(gy.scalars, w.scalars, g)) {
     gx, _, i, needed in
     // Both gradients unfold gx the same way: the first one's columns serve the second.
-    let first = needed[0] ? convolveKeepingColumns(gx, i[1], g, alsoFor: needed[1]) : nil
-    return [first?.output, needed[1] ? convolveWeightGrad(gx, i[0], g, saved: first?.columns) : nil]
+    let first = needed[0] ? conv2d(gx, i[1], g, keepingColumnsAlsoFor: needed[1]) : nil
+    return [first?.output, needed[1] ? conv2dWeightGrad(gx, i[0], g, saved: first?.columns) : nil]
   }
 }
 
-func convolveWeightGrad(_ x: Tensor, _ gy: Tensor, _ g: ConvGeometry, saved: SavedColumns? = nil) -> Tensor {
+func conv2dWeightGrad(_ x: Tensor, _ gy: Tensor, _ g: ConvGeometry, saved: SavedColumns? = nil) -> Tensor {
   let values = Kernels.conv2dWeightGrad(x.scalars, gy.scalars, g, saved: saved)
   return Tensor.record("conv2dWeightGrad", [x, gy], shape: g.weightShape, scalars: values) {
     gw, _, i, needed in
-    [needed[0] ? convolveInputGrad(i[1], gw, g) : nil, needed[1] ? convolve(i[0], gw, g) : nil]
+    [needed[0] ? conv2dInputGrad(i[1], gw, g) : nil, needed[1] ? conv2d(i[0], gw, g) : nil]
   }
 }

@@ -29,8 +29,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
   let (m, k) = transposeA ? (ac, ar) : (ar, ac)
   let (k2, n) = transposeB ? (bc, br) : (br, bc)
   guard k == k2 else { fail() }
-  // The product overwrites every element (beta 0), so the output starts uninitialised unless there is nothing to sum.
-  var out = k == 0 ? [Float](repeating: 0, count: batch * m * n) : uninitialised(batch * m * n)
+  // The product overwrites every element (beta 0), so the output starts uninitialized unless there is nothing to sum.
+  var out = k == 0 ? [Float](repeating: 0, count: batch * m * n) : uninitialized(batch * m * n)
   a.scalars.withUnsafeBufferPointer { pa in
     b.scalars.withUnsafeBufferPointer { pb in
       out.withUnsafeMutableBufferPointer { po in

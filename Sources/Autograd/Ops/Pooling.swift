@@ -10,7 +10,7 @@ extension Tensor {
     }
     if size == 1 { return self }
     let (newShape, values) = Kernels.avgPool(scalars, shape: shape, size: size)
-    return Tensor.record("avgPool2d", [self], shape: newShape, scalars: values) { g, _, _ in
+    return Tensor.record("avgPooled2D", [self], shape: newShape, scalars: values) { g, _, _ in
       [g.upsampledNearest(size) / Float(size * size)]
     }
   }
@@ -20,7 +20,7 @@ extension Tensor {
     precondition(rank >= 2 && factor >= 1, "upsampleNearest: needs rank 2 or more and factor >= 1, got \(shape), \(factor)")
     if factor == 1 { return self }
     let (newShape, values) = Kernels.upsample(scalars, shape: shape, factor: factor)
-    return Tensor.record("upsampleNearest", [self], shape: newShape, scalars: values) { g, _, _ in
+    return Tensor.record("upsampledNearest", [self], shape: newShape, scalars: values) { g, _, _ in
       [g.avgPooled2D(factor) * Float(factor * factor)]
     }
   }

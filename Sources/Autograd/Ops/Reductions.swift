@@ -4,10 +4,10 @@
 extension Tensor {
   /// The sum over `axes`, keeping them as size-1 dimensions. d/dx sum = 1 for every element summed.
   public func sum(alongAxes axes: [Int]) -> Tensor {
-    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "sum") }).sorted()
+    let normalized = Set(axes.map { Shape.normalize(axis: $0, rank: rank, op: "sum") }).sorted()
     var shape = self.shape
     var values = scalars
-    for axis in normalised {
+    for axis in normalized {
       values = Kernels.reduce(values, shape: shape, axis: axis, max: false)
       shape[axis] = 1
     }
@@ -19,8 +19,8 @@ extension Tensor {
 
   /// The sum over `axes`, which are removed from the shape.
   public func sum(squeezingAxes axes: Int...) -> Tensor {
-    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "sum") })
-    return sum(alongAxes: Array(normalised)).reshaped(to: shape.enumerated().filter { !normalised.contains($0.offset) }.map(\.element))
+    let normalized = Set(axes.map { Shape.normalize(axis: $0, rank: rank, op: "sum") })
+    return sum(alongAxes: Array(normalized)).reshaped(to: shape.enumerated().filter { !normalized.contains($0.offset) }.map(\.element))
   }
 
   /// The sum of all values, as a scalar.
@@ -30,19 +30,19 @@ extension Tensor {
 
   /// The mean over `axes`, keeping them as size 1.
   public func mean(alongAxes axes: [Int]) -> Tensor {
-    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "mean") })
-    let n = normalised.reduce(1) { $0 * shape[$1] }
-    return sum(alongAxes: Array(normalised)) / Float(n)
+    let normalized = Set(axes.map { Shape.normalize(axis: $0, rank: rank, op: "mean") })
+    let n = normalized.reduce(1) { $0 * shape[$1] }
+    return sum(alongAxes: Array(normalized)) / Float(n)
   }
 
   public func mean(alongAxes axes: Int...) -> Tensor { mean(alongAxes: axes) }
 
   /// The mean over `axes`, which are removed from the shape.
   public func mean(squeezingAxes axes: Int...) -> Tensor {
-    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "mean") })
-    let n = normalised.reduce(1) { $0 * shape[$1] }
-    return sum(alongAxes: Array(normalised)).reshaped(
-      to: shape.enumerated().filter { !normalised.contains($0.offset) }.map(\.element)) / Float(n)
+    let normalized = Set(axes.map { Shape.normalize(axis: $0, rank: rank, op: "mean") })
+    let n = normalized.reduce(1) { $0 * shape[$1] }
+    return sum(alongAxes: Array(normalized)).reshaped(
+      to: shape.enumerated().filter { !normalized.contains($0.offset) }.map(\.element)) / Float(n)
   }
 
   /// The mean of all values, as a scalar.
@@ -51,16 +51,16 @@ extension Tensor {
   /// The maximum over `axes`, keeping them as size 1. The gradient goes to the elements that equal the maximum
   /// (shared equally between ties).
   public func max(alongAxes axes: [Int]) -> Tensor {
-    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "max") }).sorted()
+    let normalized = Set(axes.map { Shape.normalize(axis: $0, rank: rank, op: "max") }).sorted()
     var shape = self.shape
     var values = scalars
-    for axis in normalised {
+    for axis in normalized {
       values = Kernels.reduce(values, shape: shape, axis: axis, max: true)
       shape[axis] = 1
     }
     return Tensor.record("max", [self], shape: shape, scalars: values) { g, out, x in
       let mask = x[0].isEqual(out.detached())
-      let ties = mask.sum(alongAxes: normalised)
+      let ties = mask.sum(alongAxes: normalized)
       return [g * (mask / ties)]
     }
   }
@@ -69,9 +69,9 @@ extension Tensor {
 
   /// The maximum over `axes`, which are removed from the shape.
   public func max(squeezingAxes axes: Int...) -> Tensor {
-    let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: rank, op: "max") })
-    return max(alongAxes: Array(normalised)).reshaped(
-      to: shape.enumerated().filter { !normalised.contains($0.offset) }.map(\.element))
+    let normalized = Set(axes.map { Shape.normalize(axis: $0, rank: rank, op: "max") })
+    return max(alongAxes: Array(normalized)).reshaped(
+      to: shape.enumerated().filter { !normalized.contains($0.offset) }.map(\.element))
   }
 
   /// The largest value, as a scalar.

@@ -17,7 +17,7 @@ extension Tensor {
     }
     if target == shape { return self }
     let inputShape = shape
-    return Tensor.record("reshape", [self], shape: target, scalars: scalars) { g, _, _ in [g.reshaped(to: inputShape)] }
+    return Tensor.record("reshaped", [self], shape: target, scalars: scalars) { g, _, _ in [g.reshaped(to: inputShape)] }
   }
 
   public func reshaped(to newShape: Int...) -> Tensor { reshaped(to: newShape) }
@@ -34,7 +34,7 @@ extension Tensor {
     var inverse = [Int](repeating: 0, count: rank)
     for (i, a) in axes.enumerated() { inverse[a] = i }
     let (newShape, values) = Kernels.permute(scalars, shape: shape, axes: axes)
-    return Tensor.record("permute", [self], shape: newShape, scalars: values) { g, _, _ in [g.permuted(inverse)] }
+    return Tensor.record("permuted", [self], shape: newShape, scalars: values) { g, _, _ in [g.permuted(inverse)] }
   }
 
   public func permuted(_ axes: Int...) -> Tensor { permuted(axes) }
@@ -55,7 +55,7 @@ extension Tensor {
       shapeFailure(ShapeError(op: "broadcast", "shape \(shape) cannot be broadcast to \(target)"))
     }
     let values = broadcastValues(to: target)
-    return Tensor.record("broadcast", [self], shape: target, scalars: values) { g, _, _ in [g] }
+    return Tensor.record("broadcasted", [self], shape: target, scalars: values) { g, _, _ in [g] }
   }
 
   /// The sum of broadcast copies back to `target` (the adjoint of `broadcasted(to:)`).
@@ -82,14 +82,14 @@ extension Tensor {
     if newShape == shape { return self }
     let values = Kernels.copyBox(scalars, from: shape, offset: lower, to: newShape, into: nil, placedAt: nil)
     let after = zip(shape, upper).map { $0 - $1 }
-    return Tensor.record("slice", [self], shape: newShape, scalars: values) { g, _, _ in
+    return Tensor.record("sliced", [self], shape: newShape, scalars: values) { g, _, _ in
       [g.padded(before: lower, after: after)]
     }
   }
 
   /// The part of one axis in `range`.
   public func sliced(axis: Int, _ range: Range<Int>) -> Tensor {
-    let a = Shape.normalise(axis: axis, rank: rank, op: "slice")
+    let a = Shape.normalize(axis: axis, rank: rank, op: "slice")
     var lower = [Int](repeating: 0, count: rank), upper = shape
     lower[a] = range.lowerBound
     upper[a] = range.upperBound
@@ -105,7 +105,7 @@ extension Tensor {
     if newShape == shape { return self }
     let values = Kernels.copyBox(scalars, from: shape, offset: nil, to: newShape, into: nil, placedAt: before)
     let inputShape = shape
-    return Tensor.record("pad", [self], shape: newShape, scalars: values) { g, _, _ in
+    return Tensor.record("padded", [self], shape: newShape, scalars: values) { g, _, _ in
       [g.sliced(lower: before, upper: zip(before, inputShape).map { $0 + $1 })]
     }
   }
@@ -130,7 +130,7 @@ extension Tensor {
     var newShape = shape
     newShape[rank - 2] += 2 * padding
     newShape[rank - 1] += 2 * padding
-    return Tensor.record("reflectionPad", [self], shape: newShape, scalars: values) { g, _, _ in
+    return Tensor.record("reflectionPadded2D", [self], shape: newShape, scalars: values) { g, _, _ in
       [g.reflectionPadAdjoint(padding)]
     }
   }
@@ -151,7 +151,7 @@ extension Tensor {
 public func concatenate(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
   precondition(!tensors.isEmpty, "concatenate: no tensors")
   let first = tensors[0]
-  let a = Shape.normalise(axis: axis, rank: first.rank, op: "concatenate")
+  let a = Shape.normalize(axis: axis, rank: first.rank, op: "concatenate")
   for t in tensors where t.rank != first.rank || (0..<first.rank).contains(where: { $0 != a && t.shape[$0] != first.shape[$0] }) {
     shapeFailure(ShapeError(op: "concatenate", "shapes \(first.shape) and \(t.shape) differ off axis \(a)"))
   }
@@ -281,7 +281,7 @@ extension Kernels {
     let h = shape[rank - 2], w = shape[rank - 1]
     let planes = x.count / Swift.max(h * w, 1)
     let ho = h + 2 * p, wo = w + 2 * p
-    var out = uninitialised(planes * ho * wo)  // every element is written
+    var out = uninitialized(planes * ho * wo)  // every element is written
     x.withUnsafeBufferPointer { px in
       out.withUnsafeMutableBufferPointer { po in
         guard let source = px.baseAddress, let target = po.baseAddress else { return }

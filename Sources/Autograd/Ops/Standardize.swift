@@ -1,4 +1,4 @@
-// Standardisation, the core of batch, instance and layer normalisation: x̂ = (x - μ) / √(σ² + ε) with μ and the
+// Standardization, the core of batch, instance and layer normalization: x̂ = (x - μ) / √(σ² + ε) with μ and the
 // biased variance σ² taken over some axes. As a chain of element-wise ops it costs about five passes forward and a
 // dozen backward (a sixth of a DCGAN step); as one primitive it is two passes each way. Its rule is the closed form
 //   ∂L/∂x = (g - mean(g) - x̂ · mean(g x̂)) / √(σ² + ε),
@@ -28,14 +28,14 @@ struct StandardizeLayout: Equatable {
 /// x̂ = (x - μ) / √(σ² + ε) over `axes`, with μ and σ² (biased) per position of the other axes, shaped like x with
 /// the reduced axes kept as size 1 (the statistics are plain values, outside the graph).
 public func standardize(_ x: Tensor, axes: [Int], epsilon: Float) -> (normalized: Tensor, mean: Tensor, variance: Tensor) {
-  let normalised = Set(axes.map { Shape.normalise(axis: $0, rank: x.rank, op: "standardize") }).sorted()
+  let reduced = Set(axes.map { Shape.normalize(axis: $0, rank: x.rank, op: "standardize") }).sorted()
   var statisticsShape = x.shape
-  for axis in normalised { statisticsShape[axis] = 1 }
-  guard let layout = StandardizeLayout(shape: x.shape, axes: normalised), layout.count > 0 else {
+  for axis in reduced { statisticsShape[axis] = 1 }
+  guard let layout = StandardizeLayout(shape: x.shape, axes: reduced), layout.count > 0 else {
     // Kept axes that are not one block: the same function from element-wise ops.
-    let mean = x.mean(alongAxes: normalised)
+    let mean = x.mean(alongAxes: reduced)
     let centered = x - mean
-    let variance = (centered * centered).mean(alongAxes: normalised)
+    let variance = (centered * centered).mean(alongAxes: reduced)
     return (centered / sqrt(variance + epsilon), mean.detached(), variance.detached())
   }
   let (values, mean, variance, inverseDeviation) = Kernels.standardize(x.scalars, layout, epsilon: epsilon)
@@ -46,9 +46,9 @@ public func standardize(_ x: Tensor, axes: [Int], epsilon: Float) -> (normalized
     }
     // A recorded backward pass: the same closed form from differentiable ops (σ again as a function of x).
     let x = inputs[0]
-    let centered = x - x.mean(alongAxes: normalised)
-    let deviation = sqrt((centered * centered).mean(alongAxes: normalised) + epsilon)
-    let projected = g - g.mean(alongAxes: normalised) - out * (g * out).mean(alongAxes: normalised)
+    let centered = x - x.mean(alongAxes: reduced)
+    let deviation = sqrt((centered * centered).mean(alongAxes: reduced) + epsilon)
+    let projected = g - g.mean(alongAxes: reduced) - out * (g * out).mean(alongAxes: reduced)
     return [projected / deviation]
   }
   return (normalized, Tensor(shape: statisticsShape, scalars: mean), Tensor(shape: statisticsShape, scalars: variance))
@@ -106,8 +106,8 @@ extension Kernels {
   {
     let (outer, groups, inner) = (layout.outer, layout.groups, layout.inner)
     let n = Double(layout.count)
-    var out = uninitialised(x.count)
-    var mean = uninitialised(groups), variance = uninitialised(groups), inverse = uninitialised(groups)
+    var out = uninitialized(x.count)
+    var mean = uninitialized(groups), variance = uninitialized(groups), inverse = uninitialized(groups)
     x.withUnsafeBufferPointer { px in
       out.withUnsafeMutableBufferPointer { po in
         mean.withUnsafeMutableBufferPointer { pm in
@@ -229,7 +229,7 @@ extension Kernels {
   {
     let (outer, groups, inner) = (layout.outer, layout.groups, layout.inner)
     let n = Double(layout.count)
-    var dx = uninitialised(g.count)
+    var dx = uninitialized(g.count)
     g.withUnsafeBufferPointer { pg in
       normalized.withUnsafeBufferPointer { px in
         inverseDeviation.withUnsafeBufferPointer { pi in

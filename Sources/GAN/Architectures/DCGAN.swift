@@ -141,7 +141,7 @@ func dcganDoublings(_ resolution: Int) -> Int {
   return resolution.trailingZeroBitCount - 2
 }
 
-/// Batch norm initialised as the DCGAN reference does: scale from N(1, 0.02), shift 0.
+/// Batch norm initialized as the DCGAN reference does: scale from N(1, 0.02), shift 0.
 func dcganBatchNorm(_ channels: Int, using generator: inout SeededGenerator) -> BatchNorm {
   let norm = BatchNorm(featureCount: channels)
   if let weight = norm.weight {

@@ -1,11 +1,11 @@
 import Foundation
 import NN
 
-// The pieces of lesson 11's experiment: a balanced labelled subset, a classifier trained on a stream of batches,
+// The pieces of lesson 11's experiment: a balanced labeled subset, a classifier trained on a stream of batches,
 // the conditional accuracy of a class-conditional generator, and the paired statistics of several repetitions.
 
 /// `perClass` indices of each class 0..<classCount, drawn without replacement in a seeded random order, then
-/// shuffled together: the small labelled set of a semi-supervised experiment, balanced so that no class is missing.
+/// shuffled together: the small labeled set of a semi-supervised experiment, balanced so that no class is missing.
 /// Fails with a message naming the class when a class has fewer than `perClass` examples.
 public func balancedSubsetIndices(labels: [Int], perClass: Int, classCount: Int = 10,
                                   using generator: inout SeededGenerator) -> [Int] {
@@ -105,7 +105,7 @@ public struct SpreadSummary: Sendable, Equatable {
 }
 
 /// A paired comparison: each repetition measured once without (`baseline`) and once with (`treatment`) the change,
-/// everything else (data subset, initialisation, batch order) shared. The per-repetition differences
+/// everything else (data subset, initialization, batch order) shared. The per-repetition differences
 /// treatment − baseline cancel what the two runs share, so their spread is the honest error bar of the effect.
 public struct PairedComparison: Sendable {
   public let baseline: [Double]

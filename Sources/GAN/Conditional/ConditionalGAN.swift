@@ -10,8 +10,8 @@ import NN
 /// an image that does not look like its label a bad forgery. Parameter names: `embedding.weight`, `base.project.weight`, ...
 ///
 /// A trap worth knowing: the label passes through the first linear layer and then a batch norm that, in training mode,
-/// normalises every feature over the batch. In a batch whose labels are all the same, E(y) adds the same constant to
-/// each sample's features, and the normalisation subtracts it again: the label is lost, and G(z, 3) comes out as
+/// normalizes every feature over the batch. In a batch whose labels are all the same, E(y) adds the same constant to
+/// each sample's features, and the normalization subtracts it again: the label is lost, and G(z, 3) comes out as
 /// whatever digit the noise suggests. Label only batches with mixed labels (training does, with uniform labels), or
 /// switch the generator to evaluation mode, which uses the running statistics instead.
 public final class ConditionalMNISTGenerator: Module {
@@ -90,7 +90,7 @@ public final class ProjectionMNISTDiscriminator: Module {
   }
 }
 
-/// One conditional GAN, trained one step at a time on labelled real images: D on (real image, its label) against
+/// One conditional GAN, trained one step at a time on labeled real images: D on (real image, its label) against
 /// (G(z, y), y) with labels y drawn uniformly, then G through the frozen D, with the given adversarial loss
 /// (non-saturating by default) and DCGAN's Adam settings unless told otherwise.
 public final class ConditionalGANTrainer {

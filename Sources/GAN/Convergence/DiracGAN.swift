@@ -22,7 +22,7 @@ import Autograd
 /// Every gradient here is computed by the autodiff engine from the losses (the R1 term by double backward through
 /// `r1Penalty`), not from the closed forms above; the closed forms are what the tests and the lesson compare with.
 public struct DiracGAN: Sendable {
-  /// The R1 weight γ (0: no regularisation).
+  /// The R1 weight γ (0: no regularization).
   public let r1Weight: Float
 
   public init(r1Weight: Float = 0) {
@@ -74,7 +74,7 @@ public struct DiracGAN: Sendable {
   }
 
   /// The eigenvalues of the Jacobian at the equilibrium, in closed form: −γ/2 ± √(γ²/4 − f′(0)²) (a complex pair
-  /// ±i·f′(0) without regularisation).
+  /// ±i·f′(0) without regularization).
   public var eigenvaluesAtEquilibrium: (Complex, Complex) {
     let gamma = Double(r1Weight), slope = Self.lossSlopeAtEquilibrium
     let discriminant = gamma * gamma / 4 - slope * slope
@@ -120,7 +120,7 @@ public struct DiracGAN: Sendable {
     return states
   }
 
-  /// The linearisation of one training step at the equilibrium: the matrix M with (θ, ψ)ₖ₊₁ ≈ M (θ, ψ)ₖ near (0, 0).
+  /// The linearization of one training step at the equilibrium: the matrix M with (θ, ψ)ₖ₊₁ ≈ M (θ, ψ)ₖ near (0, 0).
   /// Simultaneous steps give M = I + H·J, with H = diag(h_G, h_D) and J the Jacobian; alternating steps compose the
   /// discriminator's step (which changes ψ only) and then the generator's (θ only). The iterates shrink to the
   /// equilibrium when M's spectral radius is below 1 and move away when it is above 1; exactly 1 means they cycle.
@@ -154,7 +154,7 @@ public struct DiracState: Sendable, Equatable {
   /// The distance to the equilibrium with θ stretched by √(h_D / h_G): √((h_D/h_G)·θ² + ψ²), the Euclidean distance
   /// when both learning rates are equal.
   ///
-  /// With two learning rates the unregularised Dirac-GAN's orbits are ellipses, not circles: the continuous flow
+  /// With two learning rates the unregularized Dirac-GAN's orbits are ellipses, not circles: the continuous flow
   /// θ′ = −h_G f′ψ, ψ′ = h_D f′θ conserves θ²/h_G + ψ²/h_D, so the Euclidean distance swings up and down within each
   /// turn. In this stretched distance every simultaneous step multiplies the distance by exactly √(1 + h_G h_D f′(ψθ)²)
   /// — the orbit's true growth, with the swing taken out.

@@ -14,7 +14,7 @@ public struct Complex: Sendable, Equatable, CustomStringConvertible {
   }
 }
 
-/// A real 2x2 matrix [[a, b], [c, d]]: the Jacobian of a two-parameter game, or the linearisation of one training step.
+/// A real 2x2 matrix [[a, b], [c, d]]: the Jacobian of a two-parameter game, or the linearization of one training step.
 public struct Matrix2: Sendable, Equatable {
   public var a: Double, b: Double, c: Double, d: Double
 

@@ -1,6 +1,6 @@
 import NN
 
-/// The two generators of a CycleGAN, as one module so that one optimiser updates both (the reference's
+/// The two generators of a CycleGAN, as one module so that one optimizer updates both (the reference's
 /// `Adam(chain(G_A.parameters(), G_B.parameters()))`). Parameter paths start with `aToB.` and `bToA.`.
 public final class CycleGANGenerators: Module {
   /// G: domain A -> domain B (the reference's `G_A`).
@@ -16,7 +16,7 @@ public final class CycleGANGenerators: Module {
   }
 }
 
-/// The two discriminators of a CycleGAN, as one module for one optimiser. Named by the domain each one judges:
+/// The two discriminators of a CycleGAN, as one module for one optimizer. Named by the domain each one judges:
 /// `domainB` tells real B images from G's translations (the reference's `D_A`, named there after G_A, whose
 /// output it judges) and `domainA` tells real A images from F's (the reference's `D_B`).
 public final class CycleGANDiscriminators: Module {
@@ -39,11 +39,11 @@ public struct CycleGANLosses: Sendable, Equatable {
   /// The generators' adversarial loss, both directions summed: L(D_B(G(a))) + L(D_A(F(b))).
   public var generatorAdversarial: Float
   /// λ (mean|F(G(a)) - a| + mean|G(F(b)) - b|). Measured even when the cycle loss is switched off (then it is
-  /// not part of what the generators minimise, and shows how far they drift from invertibility).
+  /// not part of what the generators minimize, and shows how far they drift from invertibility).
   public var cycle: Float
   /// λ_idt (mean|G(b) - b| + mean|F(a) - a|); 0 when the identity weight is 0.
   public var identity: Float
-  /// What the generators minimised: adversarial + cycle (if switched on) + identity.
+  /// What the generators minimized: adversarial + cycle (if switched on) + identity.
   public var generatorTotal: Float
   /// The loss of the discriminator that judges domain A (the reference's `loss_D_B`).
   public var discriminatorA: Float
@@ -53,7 +53,7 @@ public struct CycleGANLosses: Sendable, Equatable {
   /// ½(mean|F(G(a)) - a| + mean|G(F(b)) - b|), in the images' units (pixels in [-1, 1]).
   public var reconstructionError: Float
 
-  /// Everything that was minimised in the step: the generators' total plus both discriminators' losses.
+  /// Everything that was minimized in the step: the generators' total plus both discriminators' losses.
   public var total: Float { generatorTotal + discriminatorA + discriminatorB }
 }
 
@@ -61,7 +61,7 @@ public struct CycleGANLosses: Sendable, Equatable {
 /// discriminators, and a training step exactly in the order of the reference's `optimize_parameters`:
 ///
 /// 1. **Generators**, discriminators frozen: translate both ways, b̂ = G(a), â = F(b); reconstruct, F(b̂) and G(â);
-///    identities G(b) and F(a); minimise the adversarial losses of b̂ against D_B and â against D_A, plus
+///    identities G(b) and F(a); minimize the adversarial losses of b̂ against D_B and â against D_A, plus
 ///    λ times the L1 cycle errors, plus λ_idt times the L1 identity errors, over both generators' parameters only
 ///    (`Optimizer.minimize`, so the discriminators' weights get no gradient).
 /// 2. **Discriminators**, on real images and on fakes from the image pools (the b̂ and â of step 1, detached, mixed
@@ -74,7 +74,7 @@ public struct CycleGANLosses: Sendable, Equatable {
 /// The class is a `Module` whose parameters are `generators.aToB.…`, `generators.bToA.…`,
 /// `discriminators.domainA.…` and `discriminators.domainB.…`, so a checkpoint saves all four networks.
 public final class CycleGAN: Module {
-  /// The settings of the objective and the optimisers.
+  /// The settings of the objective and the optimizers.
   public struct Configuration: Sendable, Equatable {
     /// The adversarial loss; `.leastSquares` (LSGAN) in CycleGAN.
     public var adversarialLoss: AdversarialLoss
@@ -82,7 +82,7 @@ public final class CycleGAN: Module {
     public var cycleWeight: Float
     /// The weight of each direction's L1 identity error: 0.5 λ in CycleGAN; 0 switches the identity loss off.
     public var identityWeight: Float
-    /// Whether the generators minimise the cycle loss. Switching it off shows what it is for: the generators are
+    /// Whether the generators minimize the cycle loss. Switching it off shows what it is for: the generators are
     /// then free to produce convincing images of the other domain that have nothing to do with their input.
     public var usesCycleLoss: Bool
     public var learningRate: Float
@@ -158,7 +158,7 @@ public final class CycleGAN: Module {
               using: &generator)
   }
 
-  /// Sets both optimisers' learning rate to the base rate times the schedule's factor for `epoch`.
+  /// Sets both optimizers' learning rate to the base rate times the schedule's factor for `epoch`.
   public func applySchedule(_ schedule: LinearDecaySchedule, epoch: Int) {
     let rate = schedule.learningRate(base: configuration.learningRate, epoch: epoch)
     generatorOptimizer.learningRate = rate

@@ -7,7 +7,7 @@ import Autograd
 //   L_cyc = E|F(G(a)) - a|₁ + E|G(F(b)) - b|₁            translate there and back: you should get the input back
 //   L_idt = E|G(b) - b|₁ + E|F(a) - a|₁                  a B image given to G is already a B image: leave it alone
 //
-// with λ = 10 and λ_idt = 0.5 λ = 5. L_GAN is the least-squares loss (`AdversarialLoss.leastSquares`): D minimises
+// with λ = 10 and λ_idt = 0.5 λ = 5. L_GAN is the least-squares loss (`AdversarialLoss.leastSquares`): D minimizes
 // ½[(D(real) - 1)² + D(fake)²] and the generator (D(fake) - 1)², averaged over the patches of the PatchGAN map.
 //
 // Without L_cyc nothing ties G(a) to a: any G whose outputs look like B images wins the adversarial game, including
@@ -24,7 +24,7 @@ public func cycleConsistencyLoss(reconstructed: Tensor, original: Tensor, weight
 
 /// The identity term of one direction: `weight` · mean |translated - original|, with `translated` = G(original) for
 /// an `original` already in G's target domain. The default weight is 0.5 λ = 5, as CycleGAN's
-/// `--lambda_identity 0.5`. It keeps colours (the paper's painting -> photo experiments) from drifting.
+/// `--lambda_identity 0.5`. It keeps colors (the paper's painting -> photo experiments) from drifting.
 public func identityLoss(translated: Tensor, original: Tensor, weight: Float = 5) -> Tensor {
   precondition(translated.shape == original.shape,
                "identityLoss: translation \(translated.shape) and original \(original.shape) differ")

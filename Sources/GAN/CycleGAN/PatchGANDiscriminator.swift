@@ -5,7 +5,7 @@ import NN
 /// to the cycle loss. It is the reference's `NLayerDiscriminator` with instance norm.
 ///
 /// Layers, all 4x4 convolutions with padding 1 and LeakyReLU(0.2):
-/// - `features.0`: image -> w channels, stride 2, no normalisation;
+/// - `features.0`: image -> w channels, stride 2, no normalization;
 /// - `features.1` ... `features.<layers-1>`: stride 2, channels doubling up to 8w, instance norm;
 /// - `features.<layers>`: stride 1, channels min(2^layers, 8)·w, instance norm;
 /// - `outputConv`: stride 1 to one channel, no activation (the least-squares loss takes the raw scores).
@@ -14,7 +14,7 @@ import NN
 /// 30x30 map (256 -> 128 -> 64 -> 32 -> 31 -> 30), a 32x32 image a 2x2 map. At C = 3, w = 64, 3 layers there are
 /// (48w + w) + (32w² + 2w) + (128w² + 4w) + (512w² + 8w) + (128w + 1) = 2,764,737 parameters, as the reference.
 public final class PatchGANDiscriminator: Module, Layer {
-  /// The feature convolutions, in order (see the type's description); `features.0` has no normalisation.
+  /// The feature convolutions, in order (see the type's description); `features.0` has no normalization.
   public let features: [Conv2D]
   /// The instance norms after `features.1` ... `features.<layers>` (`norms.i` follows `features.<i+1>`).
   public let norms: [InstanceNorm]
@@ -43,21 +43,21 @@ public final class PatchGANDiscriminator: Module, Layer {
              weightInitializer: weightInitializer, biasInitializer: biasInitializer, using: &generator)
     }
     var convolutions = [conv(inputChannels, width, stride: 2)]
-    var normalisations: [InstanceNorm] = []
+    var normalizations: [InstanceNorm] = []
     var multiplier = 1
     for n in 1..<max(layers, 1) {  // the stride-2 convolutions after the first
       let previous = multiplier
       multiplier = min(1 << n, 8)
       convolutions.append(conv(width * previous, width * multiplier, stride: 2))
-      normalisations.append(InstanceNorm(featureCount: width * multiplier))
+      normalizations.append(InstanceNorm(featureCount: width * multiplier))
     }
     // One more at stride 1 (which widens once more and keeps the size), as the reference.
     let previous = multiplier
     multiplier = min(1 << layers, 8)
     convolutions.append(conv(width * previous, width * multiplier, stride: 1))
-    normalisations.append(InstanceNorm(featureCount: width * multiplier))
+    normalizations.append(InstanceNorm(featureCount: width * multiplier))
     features = convolutions
-    norms = normalisations
+    norms = normalizations
     outputConv = conv(width * multiplier, 1, stride: 1)
     super.init()
   }

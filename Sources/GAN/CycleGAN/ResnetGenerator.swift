@@ -82,7 +82,7 @@ public final class ResnetGenerator: Module, Layer {
   ///   - width: w, the channels after the first convolution (the reference's `ngf`, 64 in the paper).
   ///   - blocks: the number of residual blocks (9 for 256x256 images, 6 for 128x128 in the paper).
   ///   - weightInitializer, biasInitializer: PyTorch's default by default, as the reference functions; the CycleGAN
-  ///     repository's training script instead re-initialises convolutions with `.normal(mean: 0, std: 0.02)` and
+  ///     repository's training script instead re-initializes convolutions with `.normal(mean: 0, std: 0.02)` and
   ///     zero biases (`biasInitializer: .zeros`).
   public init(
     inputChannels: Int = 3, outputChannels: Int = 3, width: Int = 64, blocks: Int = 9,

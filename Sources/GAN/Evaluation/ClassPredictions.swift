@@ -52,7 +52,7 @@ public struct ClassPredictions: Sendable {
     return p.map { $0 / Double(Swift.max(sampleCount, 1)) }
   }
 
-  /// The classifier score, the MNIST analogue of the Inception Score (Salimans et al. 2016):
+  /// The classifier score, the MNIST analog of the Inception Score (Salimans et al. 2016):
   ///
   ///     exp( E_x KL(p(y|x) ‖ p(y)) ) = exp( E_x Σ_y p(y|x) log(p(y|x) / p(y)) )
   ///

@@ -22,7 +22,7 @@ import Autograd
 public struct FeatureStatistics: Sendable {
   /// The mean feature vector μ, length `dimension`.
   public let mean: [Double]
-  /// The covariance C (dimension x dimension, row-major), with the unbiased 1/(N - 1) normalisation, as numpy's
+  /// The covariance C (dimension x dimension, row-major), with the unbiased 1/(N - 1) normalization, as numpy's
   /// `np.cov` in the FID reference code.
   public let covariance: [Double]
   /// The feature length.
@@ -51,16 +51,16 @@ public struct FeatureStatistics: Sendable {
     features.scalars.withUnsafeBufferPointer { x in
       for i in 0..<n { for j in 0..<d { mean[j] += Double(x[i * d + j]) } }
       for j in 0..<d { mean[j] /= Double(n) }
-      var centred = [Double](repeating: 0, count: d)
+      var centered = [Double](repeating: 0, count: d)
       covariance.withUnsafeMutableBufferPointer { c in
         for i in 0..<n {
-          for j in 0..<d { centred[j] = Double(x[i * d + j]) - mean[j] }
+          for j in 0..<d { centered[j] = Double(x[i * d + j]) - mean[j] }
           // The upper triangle only; mirrored below.
           for j in 0..<d {
-            let xj = centred[j]
+            let xj = centered[j]
             if xj == 0 { continue }
             let row = c.baseAddress! + j * d
-            for k in j..<d { row[k] += xj * centred[k] }
+            for k in j..<d { row[k] += xj * centered[k] }
           }
         }
       }

@@ -6,7 +6,7 @@ import NN
 /// repository as `Sources/GAN/Resources/mnist-classifier.safetensors`.
 ///
 /// ```
-/// input  [N, 1, 28, 28] in [-1, 1], standardised with MNIST's pixel mean and standard deviation
+/// input  [N, 1, 28, 28] in [-1, 1], standardized with MNIST's pixel mean and standard deviation
 /// conv1  Conv2D 1 -> 32, 3x3, padding 1     [N, 32, 28, 28]   ReLU, 2x2 max pool -> [N, 32, 14, 14]
 /// conv2  Conv2D 32 -> 32, 3x3, padding 1    [N, 32, 14, 14]   ReLU, 2x2 max pool -> [N, 32, 7, 7]
 /// conv3  Conv2D 32 -> 64, 3x3, padding 1    [N, 64, 7, 7]     ReLU, flatten      -> [N, 3136]
@@ -34,13 +34,13 @@ public final class MNISTClassifier: Module, Layer {
   /// The number of classes (the digits 0-9).
   public static let classCount = 10
   /// MNIST's pixel mean and standard deviation on the [-1, 1] scale (0.1307 and 0.3081 on [0, 1]): the first layer
-  /// sees standardised pixels, which lets a larger learning rate work.
+  /// sees standardized pixels, which lets a larger learning rate work.
   public static let pixelMean: Float = 2 * 0.1307 - 1
   public static let pixelStandardDeviation: Float = 2 * 0.3081
   /// The input shape of one image.
   public static let imageShape = [1, 28, 28]
 
-  /// A freshly initialised network (PyTorch's default initialisation, drawn from `generator`).
+  /// A freshly initialized network (PyTorch's default initialization, drawn from `generator`).
   public init(using generator: inout SeededGenerator) {
     conv1 = Conv2D(inputChannels: 1, outputChannels: 32, kernelSize: 3, padding: 1, using: &generator)
     conv2 = Conv2D(inputChannels: 32, outputChannels: 32, kernelSize: 3, padding: 1, using: &generator)

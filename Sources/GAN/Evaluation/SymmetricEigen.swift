@@ -26,7 +26,7 @@ public struct SymmetricEigenDecomposition: Sendable {
 /// tens of milliseconds.
 ///
 /// The sweeps end when a whole sweep finds every off-diagonal element too small to change the diagonal entries it
-/// would mix (or after `maximumSweeps`). Only the upper triangle is read; the matrix is symmetrised from it.
+/// would mix (or after `maximumSweeps`). Only the upper triangle is read; the matrix is symmetrized from it.
 public func symmetricEigenDecomposition(_ matrix: [Double], size n: Int, maximumSweeps: Int = 100)
   -> SymmetricEigenDecomposition
 {

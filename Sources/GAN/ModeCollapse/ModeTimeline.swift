@@ -7,16 +7,16 @@ import Autograd
 /// - `ModeCoverage` (the standard protocol): high-quality samples, within `threshold` standard deviations of their
 ///   nearest mode; a mode is captured with at least `minimumCount` of them.
 /// - the *occupancy*: the share of all samples that lie within `nearRadius` of each mode, by default half the
-///   smallest distance between two centres, so each sample is near at most one mode. A generator that has collapsed
+///   smallest distance between two centers, so each sample is near at most one mode. A generator that has collapsed
 ///   to a blurry blob still has a clear occupancy, so this is what shows where the mass is and how it moves.
 public struct ModeTimeline: Sendable {
-  /// The mode centres.
-  public let centres: [[Float]]
+  /// The mode centers.
+  public let centers: [[Float]]
   /// The standard deviation of each mode (the protocol's unit of distance).
   public let std: Float
   public let threshold: Float
   public let minimumCount: Int
-  /// A sample within this distance of a centre occupies that mode.
+  /// A sample within this distance of a center occupies that mode.
   public let nearRadius: Float
 
   /// The checkpoints' steps.
@@ -26,22 +26,22 @@ public struct ModeTimeline: Sendable {
   /// At each checkpoint, the share of samples near each mode (one row per checkpoint, one column per mode).
   public private(set) var occupancy: [[Double]] = []
 
-  public init(centres: [[Float]], std: Float, threshold: Float = 3, minimumCount: Int = 20, nearRadius: Float? = nil) {
-    precondition(!centres.isEmpty, "ModeTimeline: needs at least one mode centre")
-    self.centres = centres
+  public init(centers: [[Float]], std: Float, threshold: Float = 3, minimumCount: Int = 20, nearRadius: Float? = nil) {
+    precondition(!centers.isEmpty, "ModeTimeline: needs at least one mode center")
+    self.centers = centers
     self.std = std
     self.threshold = threshold
     self.minimumCount = minimumCount
-    self.nearRadius = nearRadius ?? ModeTimeline.halfSmallestSeparation(centres)
+    self.nearRadius = nearRadius ?? ModeTimeline.halfSmallestSeparation(centers)
   }
 
-  /// Half the smallest distance between two centres (infinite with a single mode).
-  public static func halfSmallestSeparation(_ centres: [[Float]]) -> Float {
+  /// Half the smallest distance between two centers (infinite with a single mode).
+  public static func halfSmallestSeparation(_ centers: [[Float]]) -> Float {
     var smallest = Float.infinity
-    for i in 0..<centres.count {
-      for j in (i + 1)..<centres.count {
+    for i in 0..<centers.count {
+      for j in (i + 1)..<centers.count {
         var squared: Float = 0
-        for k in 0..<centres[i].count { squared += (centres[i][k] - centres[j][k]) * (centres[i][k] - centres[j][k]) }
+        for k in 0..<centers[i].count { squared += (centers[i][k] - centers[j][k]) * (centers[i][k] - centers[j][k]) }
         smallest = min(smallest, squared.squareRoot())
       }
     }
@@ -52,16 +52,16 @@ public struct ModeTimeline: Sendable {
   public mutating func record(step: Int, samples: Tensor) {
     steps.append(step)
     coverages.append(
-      ModeCoverage(samples: samples, centres: centres, std: std, threshold: threshold, minimumCount: minimumCount))
-    occupancy.append(ModeTimeline.occupancy(of: samples, centres: centres, radius: nearRadius))
+      ModeCoverage(samples: samples, centers: centers, std: std, threshold: threshold, minimumCount: minimumCount))
+    occupancy.append(ModeTimeline.occupancy(of: samples, centers: centers, radius: nearRadius))
   }
 
-  /// The share of `samples` [N, D] within `radius` of each centre (a sample counts for its nearest centre only).
-  public static func occupancy(of samples: Tensor, centres: [[Float]], radius: Float) -> [Double] {
+  /// The share of `samples` [N, D] within `radius` of each center (a sample counts for its nearest center only).
+  public static func occupancy(of samples: Tensor, centers: [[Float]], radius: Float) -> [Double] {
     precondition(samples.rank == 2, "ModeTimeline.occupancy: samples must be [N, D], got \(samples.shape)")
     let n = samples.shape[0], d = samples.shape[1]
-    precondition(centres.allSatisfy { $0.count == d }, "ModeTimeline.occupancy: centres must have \(d) coordinates")
-    let counts = ModeCoverage.nearestModeCounts(samples, centres: centres, radius: radius)
+    precondition(centers.allSatisfy { $0.count == d }, "ModeTimeline.occupancy: centers must have \(d) coordinates")
+    let counts = ModeCoverage.nearestModeCounts(samples, centers: centers, radius: radius)
     return counts.map { n == 0 ? 0 : Double($0) / Double(n) }
   }
 

@@ -11,12 +11,12 @@ public enum BatchFeature: String, Sendable, CaseIterable {
   case stddev
 }
 
-/// Wraps `layer` in spectral normalisation when `normalised` is true, so a network can be built with or without it
+/// Wraps `layer` in spectral normalization when `normalized` is true, so a network can be built with or without it
 /// from the same code.
-func maybeSpectralNorm<L: WeightedLayer>(_ layer: L, _ normalised: Bool, using generator: inout SeededGenerator)
+func maybeSpectralNorm<L: WeightedLayer>(_ layer: L, _ normalized: Bool, using generator: inout SeededGenerator)
   -> any Layer
 {
-  if normalised { return SpectralNorm(layer, using: &generator) }
+  if normalized { return SpectralNorm(layer, using: &generator) }
   return layer
 }
 
@@ -53,7 +53,7 @@ func appendBatchFeature(_ features: Tensor, _ kind: BatchFeature, minibatch: Min
 }
 
 /// A multilayer-perceptron discriminator with the knobs the playground turns: `depth` hidden layers of `width` units
-/// (leaky ReLU 0.2 between them), optional spectral normalisation of every linear layer, and an optional batch
+/// (leaky ReLU 0.2 between them), optional spectral normalization of every linear layer, and an optional batch
 /// feature before the one-logit head. Inputs of any shape [N, ...] are flattened, so the same class judges 1-D
 /// points, 2-D points and 28×28 images.
 ///
@@ -122,7 +122,7 @@ public final class MLPImageGenerator: Module, Layer {
 /// The 28×28 convolutional discriminator of lesson 06 (`MNISTDiscriminator`: Conv 4×4/2 to w×14×14, leaky ReLU,
 /// Conv 4×4/2 to 2w×7×7, [batch norm], leaky ReLU, linear to one logit) with the playground's knobs: batch norm can be
 /// left out (it must be with a gradient penalty or R1, which are per-sample: batch norm makes each sample's score
-/// depend on the others), every weighted layer can be spectrally normalised, and a batch feature can be appended to
+/// depend on the others), every weighted layer can be spectrally normalized, and a batch feature can be appended to
 /// the flattened features before the head.
 public final class ConvolutionalDiscriminator: Module, Layer {
   public var main: Sequential

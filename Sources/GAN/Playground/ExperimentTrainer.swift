@@ -1,7 +1,7 @@
 import Autograd
 import NN
 
-/// Alternating GAN training for any data and any pair of networks, with every regulariser the course teaches:
+/// Alternating GAN training for any data and any pair of networks, with every regularizer the course teaches:
 /// `criticSteps` discriminator updates, then one generator update, as `AdversarialTrainer` does for the toy lessons,
 /// plus the R1 penalty on real data (Mescheder et al. 2018), which that trainer leaves out.
 ///

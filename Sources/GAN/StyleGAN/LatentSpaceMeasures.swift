@@ -5,7 +5,7 @@ import Foundation
 // per-sample distances. Everything here works on plain Float32 tensors and has no gradient.
 
 /// Spherical interpolation between the rows of `a` and `b` ([N, D] each) at fractions `t` (one per row):
-/// slerp(a, b; t) = sin((1 - t)θ)/sin θ · a + sin(tθ)/sin θ · b, θ the angle between the (normalised) rows. StyleGAN's
+/// slerp(a, b; t) = sin((1 - t)θ)/sin θ · a + sin(tθ)/sin θ · b, θ the angle between the (normalized) rows. StyleGAN's
 /// path length in Z uses it because z ~ N(0, I) lives near a sphere; the result keeps the length of the linear
 /// interpolation of the norms, so a row of equal-length latents stays on their sphere. (Rows that are parallel
 /// fall back to linear interpolation.)
@@ -140,7 +140,7 @@ public func perceptualPathLength(squaredDistances: [Double], epsilon: Double, lo
   return kept.reduce(0, +) / Double(Swift.max(kept.count, 1))
 }
 
-/// The p-th percentile (0...100) of sorted values, linearly interpolated between neighbours (numpy's default).
+/// The p-th percentile (0...100) of sorted values, linearly interpolated between neighbors (numpy's default).
 public func percentile(_ sorted: [Double], _ p: Double) -> Double {
   guard let first = sorted.first else { return .nan }
   if sorted.count == 1 { return first }

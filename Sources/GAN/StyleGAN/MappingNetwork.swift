@@ -7,11 +7,11 @@ public func pixelNorm(_ x: Tensor, epsilon: Float = 1e-8) -> Tensor {
   return x / sqrt(pow(x, 2).mean(alongAxes: 1) + epsilon)
 }
 
-/// StyleGAN's mapping network f: z -> w. z is normalised by `pixelNorm`, then passes through `layerCount` fully
-/// connected layers (all of width wDim, each followed by leaky ReLU 0.2 with gain √2) with equalised learning rate
+/// StyleGAN's mapping network f: z -> w. z is normalized by `pixelNorm`, then passes through `layerCount` fully
+/// connected layers (all of width wDim, each followed by leaky ReLU 0.2 with gain √2) with equalized learning rate
 /// and a learning-rate multiplier of 0.01: the mapping moves a hundred times slower than the synthesis network.
 ///
-/// It also tracks the centre of W, w_avg, as an exponential moving average of the batches' mean w
+/// It also tracks the center of W, w_avg, as an exponential moving average of the batches' mean w
 /// (w_avg ← β w_avg + (1 - β) mean(w), β = 0.995), kept in a buffer (saved in checkpoints, copied by the EMA).
 /// Truncation pulls styles towards it: w' = w_avg + ψ (w - w_avg).
 public final class MappingNetwork: Module, Layer {

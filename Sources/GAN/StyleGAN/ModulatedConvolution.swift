@@ -18,7 +18,7 @@ public enum ModulationForm: String, Sendable, CaseIterable {
 /// and, with `demodulate`, divided by its norm per output channel,
 ///   W''[o, i, k] = W'[o, i, k] / √(Σ_{i,k} W'[o, i, k]² + ε),
 /// which restores unit output variance for unit-variance inputs: the "demodulation" that replaces StyleGAN's AdaIN
-/// (whose instance normalisation caused the droplet artefacts).
+/// (whose instance normalization caused the droplet artefacts).
 ///
 /// - Parameters:
 ///   - x: [N, I, H, W].

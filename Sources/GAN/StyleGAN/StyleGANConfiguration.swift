@@ -1,7 +1,7 @@
 // StyleGAN2 (Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN"), written for this engine.
 // The structure follows the official code (NVlabs/stylegan2-ada-pytorch, training/networks.py): the same layers,
 // widths and parameter counts. Two deliberate simplifications, both parameter-free:
-// - the features are upsampled by nearest neighbour before a 3x3 convolution and downsampled by 2x2 average
+// - the features are upsampled by nearest neighbor before a 3x3 convolution and downsampled by 2x2 average
 //   pooling, where the reference uses the [1, 3, 3, 1] low-pass filter (upfirdn2d) inside transposed and strided
 //   convolutions (the generator's skip images do use that filter, `upsampledFiltered`);
 // - the discriminator's downsampling convolution pools first and then runs a 3x3 convolution at the lower resolution.

@@ -65,7 +65,7 @@ public final class StyleGANDiscriminatorEpilogue: Module {
 
 /// The StyleGAN2 discriminator (the reference's residual architecture, config F's): fromRGB at full resolution,
 /// one residual block per halving down to 4x4, then the epilogue with minibatch standard deviation. Every layer
-/// uses the equalised learning rate. Widths as the generator's: min(channelBase / r, channelMax).
+/// uses the equalized learning rate. Widths as the generator's: min(channelBase / r, channelMax).
 ///
 /// The batch must be divisible by min(minibatchGroupSize, N), as in the reference.
 public final class StyleGANDiscriminator: Module, Layer {

@@ -79,7 +79,7 @@ public final class StyleGANGenerator: Module, Layer {
 
   /// The styles of a training batch: w = mapping(z) (updating w_avg); with probability `mixingProbability`, a
   /// second latent z₂ ~ N(0, I) takes over from a crossover index drawn uniformly from 1..<styleCount, as in
-  /// StyleGAN's mixing regularisation (which keeps neighbouring styles from relying on each other).
+  /// StyleGAN's mixing regularization (which keeps neighboring styles from relying on each other).
   /// - Returns: the styles and the crossover (nil when this batch is not mixed).
   public func trainingStyles(_ z: Tensor, using generator: inout SeededGenerator) -> (ws: Tensor, crossover: Int?) {
     let ws = broadcastStyles(mapping(z, updatingAverage: true))
@@ -101,7 +101,7 @@ public final class StyleGANGenerator: Module, Layer {
     synthesize(ws: ws, noise: noise, using: &randomness)
   }
 
-  /// Latents z [N, zDim] -> images, with truncation ψ and, with `mixing`, StyleGAN's mixing regularisation (which
+  /// Latents z [N, zDim] -> images, with truncation ψ and, with `mixing`, StyleGAN's mixing regularization (which
   /// also updates w_avg, as a training forward pass does).
   public func callAsFunction(_ z: Tensor, psi: Float, mixing: Bool = false, noise: NoiseMode = .random,
                              using generator: inout SeededGenerator) -> Tensor {

@@ -11,7 +11,7 @@ public struct StyleGANTrainingOptions: Sendable, Equatable {
   public var epsilon: Float
   /// R1 weight γ (10 for config F; 1 for paper256; smaller images usually want less).
   public var r1Gamma: Float
-  /// Lazy regularisation: R1 runs every `r1Interval` steps (16), scaled by the interval, so that on average it
+  /// Lazy regularization: R1 runs every `r1Interval` steps (16), scaled by the interval, so that on average it
   /// weighs what it would every step. 0 disables R1.
   public var r1Interval: Int
   /// The probability of style mixing in a training batch (0.9).
@@ -51,7 +51,7 @@ public struct StyleGANStepResult: Sendable, Equatable {
   public var generatorLoss: Float
   /// The discriminator's logistic loss, E[softplus(D(G(z)))] + E[softplus(-D(x))].
   public var discriminatorLoss: Float
-  /// The R1 penalty γ/2 E[‖∇ₓD(x)‖²] on this batch when the step regularised (before scaling by the interval).
+  /// The R1 penalty γ/2 E[‖∇ₓD(x)‖²] on this batch when the step regularized (before scaling by the interval).
   public var r1Penalty: Float?
   /// Mean raw discriminator outputs on the real and generated images of the discriminator step.
   public var realScore: Float
@@ -63,14 +63,14 @@ public struct StyleGANStepResult: Sendable, Equatable {
 }
 
 /// StyleGAN2's training loop, one step at a time, as the reference's phases run it (without path-length
-/// regularisation):
+/// regularization):
 /// 1. G: non-saturating logistic loss on a batch of mixed-style fakes; only the generator is updated.
 /// 2. D: logistic loss on fresh fakes and the real batch.
-/// 3. D, every `r1Interval` steps (from step 0): R1 on the real batch times the interval (lazy regularisation).
+/// 3. D, every `r1Interval` steps (from step 0): R1 on the real batch times the interval (lazy regularization).
 /// 4. The generator EMA (`averagedGenerator`, the one to sample from) moves towards the generator.
 ///
 /// Because R1 runs lazily, the discriminator's Adam uses lr·c and β^c with c = interval / (interval + 1), as the
-/// reference does to keep the average step the same. (The generator has no lazy regulariser here, so it keeps lr.)
+/// reference does to keep the average step the same. (The generator has no lazy regularizer here, so it keeps lr.)
 /// w_avg is updated on every mapping of a training batch's first latent, in the G and the D step, as in the reference.
 public final class StyleGANTrainer {
   public let generator: StyleGANGenerator

@@ -14,7 +14,7 @@ public enum NoiseMode: String, Sendable, CaseIterable {
 /// One modulated 3x3 convolution of the synthesis network: style = affine(w) (one scale per input channel, the
 /// affine's bias starting at 1), modulated and demodulated convolution, per-pixel noise times a learned strength
 /// (starting at 0), bias, leaky ReLU with gain √2. With `upsamples`, the input is first doubled in size by
-/// nearest-neighbour upsampling (the reference uses a transposed convolution with a [1, 3, 3, 1] filter).
+/// nearest-neighbor upsampling (the reference uses a transposed convolution with a [1, 3, 3, 1] filter).
 public final class SynthesisLayer: Module {
   public var affine: EqualizedLinear
   /// [outputChannels, inputChannels, 3, 3], N(0, 1): demodulation makes any fixed scale irrelevant.
@@ -58,7 +58,7 @@ public final class SynthesisLayer: Module {
 }
 
 /// The toRGB layer: a modulated 1x1 convolution without demodulation, from features to image channels, plus a
-/// bias and no activation. The style is scaled by 1/√inputChannels (the equalised-learning-rate factor, which
+/// bias and no activation. The style is scaled by 1/√inputChannels (the equalized-learning-rate factor, which
 /// demodulation would otherwise have absorbed).
 public final class ToRGBLayer: Module {
   public var affine: EqualizedLinear

@@ -9,7 +9,7 @@ import NN
 //   set (the real ones), not with their own originals.
 // - Content: does a classifier still see the right thing? (`MNISTClassifier.accuracy`.)
 //
-// They disagree on purpose: the image that minimises the expected squared error is the average of every image that
+// They disagree on purpose: the image that minimizes the expected squared error is the average of every image that
 // fits the input, and an average of sharp images is blurred. So the best PSNR belongs to a blurred image, and a
 // sharper guess, even a good one, is punished twice when it puts an edge one pixel off.
 
@@ -43,7 +43,7 @@ public func peakSignalToNoiseRatios(_ images: Tensor, references: Tensor, peak: 
 }
 
 /// The mean gradient magnitude of each image [N, C, H, W]: the average over channels and over the (H−1)(W−1)
-/// pixels that have a right and a lower neighbour of √(dx² + dy²), with dx = x[h, w+1] − x[h, w] and
+/// pixels that have a right and a lower neighbor of √(dx² + dy²), with dx = x[h, w+1] − x[h, w] and
 /// dy = x[h+1, w] − x[h, w]. Large for crisp edges, small for blur; a flat image gives 0. In pixel units per pixel.
 public func meanGradientMagnitudes(_ images: Tensor) -> [Double] {
   precondition(images.rank == 4 && images.shape[2] >= 2 && images.shape[3] >= 2,

@@ -5,12 +5,12 @@ import NN
 //
 // Both methods here are fixed linear maps. Upscaling an H x W image by s is Y = M_h X M_wᵀ with an interpolation
 // matrix M of shape [s·n, n] per axis, each row holding the weights that one output pixel gives the input pixels.
-// Nearest neighbour copies one pixel (a row with a single 1); bicubic mixes four per axis with the cubic convolution
+// Nearest neighbor copies one pixel (a row with a single 1); bicubic mixes four per axis with the cubic convolution
 // kernel of Keys (1981). Neither can add detail the low-resolution image does not hold: a linear map of the input
 // can only blur or sharpen what is there.
 //
-// Pixel centres follow the "half-pixel" convention (PyTorch's align_corners=false, MATLAB's imresize): output
-// pixel o of an axis upscaled by s sits at input coordinate x = (o + 0.5) / s − 0.5. Neighbours beyond the border
+// Pixel centers follow the "half-pixel" convention (PyTorch's align_corners=false, MATLAB's imresize): output
+// pixel o of an axis upscaled by s sits at input coordinate x = (o + 0.5) / s − 0.5. Neighbors beyond the border
 // are the border pixel repeated.
 
 /// The cubic convolution kernel of Keys (1981) at distance x, with free parameter a:
@@ -20,7 +20,7 @@ import NN
 ///     W(x) = 0                                        otherwise
 ///
 /// W(0) = 1 and W(±1) = W(±2) = 0, so the interpolant passes through the samples, and the weights of the four
-/// neighbours of any point sum to 1. a = −0.5 (Keys' choice, MATLAB's `imresize`) makes the interpolation exact for
+/// neighbors of any point sum to 1. a = −0.5 (Keys' choice, MATLAB's `imresize`) makes the interpolation exact for
 /// quadratic polynomials; a = −0.75 (PyTorch, OpenCV) gives a little more overshoot at edges, which looks sharper.
 public func cubicConvolutionWeight(_ x: Double, a: Double = -0.5) -> Double {
   let t = Swift.abs(x)
@@ -30,7 +30,7 @@ public func cubicConvolutionWeight(_ x: Double, a: Double = -0.5) -> Double {
 }
 
 /// The [n·factor, n] matrix that upscales one axis of length n by `factor` with the cubic convolution kernel
-/// (half-pixel centres, border pixels repeated). Row o holds W(x − k) at the four neighbours k of
+/// (half-pixel centers, border pixels repeated). Row o holds W(x − k) at the four neighbors k of
 /// x = (o + 0.5) / factor − 0.5, with k clamped to 0..<n.
 public func bicubicInterpolationMatrix(inputSize n: Int, factor: Int, a: Double = -0.5) -> Tensor {
   precondition(n >= 1 && factor >= 1, "bicubicInterpolationMatrix: size \(n) and factor \(factor) must be positive")

@@ -1,7 +1,7 @@
 import NN
 
 // The SRResNet / SRGAN generator of Ledig et al. (2017), "Photo-realistic single image super-resolution using a
-// generative adversarial network", scaled down for small grey images.
+// generative adversarial network", scaled down for small gray images.
 //
 //   head      conv 3x3, image channels -> w, leaky ReLU                      (the paper: 9x9, 64 channels, PReLU)
 //   blocks    B residual blocks at low resolution: x + conv(act(conv(x)))   (the paper: 16, with batch norm)
@@ -11,7 +11,7 @@ import NN
 //
 // Almost all the work happens at the low resolution, where it is cheap; the image is enlarged only at the end, by
 // convolutions whose r² outputs per channel the pixel shuffle spreads into r x r blocks. We leave out batch
-// normalisation, as EDSR (Lim et al. 2017) and ESRGAN (Wang et al. 2018) later did for super-resolution: it shifts
+// normalization, as EDSR (Lim et al. 2017) and ESRGAN (Wang et al. 2018) later did for super-resolution: it shifts
 // a network's output by its batch's statistics and buys little in a small network. The activation is leaky ReLU with
 // a fixed slope of 0.2 instead of PReLU's learned one. The output is linear, as in the paper: a tanh at the end
 // can saturate at the background value (−1 is most of an MNIST digit) early in training, and then no gradient
@@ -63,7 +63,7 @@ public final class SuperResolutionGenerator: Module, Layer {
   public static let slope: Float = 0.2
 
   /// - Parameters:
-  ///   - imageChannels: C, 1 for grey images, 3 for RGB.
+  ///   - imageChannels: C, 1 for gray images, 3 for RGB.
   ///   - width: w, the channels of every hidden layer (64 in the paper).
   ///   - blocks: B, the residual blocks (16 in the paper).
   ///   - factor: r, the upscaling factor: 2, 4, 8, ...

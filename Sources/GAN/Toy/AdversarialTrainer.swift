@@ -2,7 +2,7 @@ import Autograd
 import NN
 
 /// How a critic is kept in check. A Wasserstein critic must be (close to) 1-Lipschitz, or E f(real) − E f(fake)
-/// can be made as large as it likes; the two classic ways are clipping its weights and penalising its gradient.
+/// can be made as large as it likes; the two classic ways are clipping its weights and penalizing its gradient.
 public enum CriticConstraint: Sendable, Equatable {
   /// Nothing: the probabilistic discriminator of the standard GAN, whose sigmoid already bounds it.
   case none
@@ -19,7 +19,7 @@ public enum CriticConstraint: Sendable, Equatable {
 /// generator update, as in Goodfellow et al. 2014 (one critic step) and the WGAN papers (five).
 ///
 /// The same loop serves the standard GAN with either generator loss and both Wasserstein critics: the objective is
-/// an `AdversarialLoss`, the critic's constraint a `CriticConstraint`, and each network has its own optimiser.
+/// an `AdversarialLoss`, the critic's constraint a `CriticConstraint`, and each network has its own optimizer.
 ///
 /// ```swift
 /// let trainer = AdversarialTrainer(

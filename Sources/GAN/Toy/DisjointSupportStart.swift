@@ -3,7 +3,7 @@ import NN
 
 /// The starting point lessons 04 and 05 share: a generator whose samples all sit in a small blob near the origin,
 /// while the data (the ring of eight Gaussians, radius 2) lies far around it. The two distributions have disjoint
-/// supports, the situation Arjovsky & Bottou (2017) analyse: a discriminator can separate them perfectly, and then
+/// supports, the situation Arjovsky & Bottou (2017) analyze: a discriminator can separate them perfectly, and then
 /// the standard GAN's saturating generator loss has (almost) no gradient left.
 ///
 /// The generator maps z ~ N(0, I₂) through two hidden layers of 64 ReLU units to a point in the plane (ReLU, as in
@@ -29,7 +29,7 @@ public enum DisjointSupportStart {
   }
 
   /// A fresh critic (or discriminator) MLP [2] -> 64 -> 64 -> [1] with leaky ReLU and PyTorch's default
-  /// initialisation, drawn from `rng`.
+  /// initialization, drawn from `rng`.
   public static func critic(hiddenSize: Int = hiddenSize, using rng: inout SeededGenerator) -> Sequential {
     multilayerPerceptron(sizes: [2, hiddenSize, hiddenSize, 1], activation: .leakyReLU(slope: 0.2), using: &rng)
   }

@@ -86,7 +86,7 @@ public func clippableWeights(of module: Module) -> [Float] {
 }
 
 /// Multiplies the last `Linear` layer of `network` (weight and bias) by `factor`, in place. With a factor well
-/// below 1 a freshly initialised generator puts all its samples in a small blob around its output bias.
+/// below 1 a freshly initialized generator puts all its samples in a small blob around its output bias.
 public func scaleLastLinearLayer(of network: Sequential, by factor: Float) {
   guard let last = network.layers.last(where: { $0 is Linear }) as? Linear else {
     preconditionFailure("scaleLastLinearLayer: the network has no Linear layer")

@@ -45,7 +45,7 @@ public func assignmentWasserstein(_ a: Tensor, _ b: Tensor) -> Double {
   return total / Double(n)
 }
 
-/// Solves the square assignment problem: the permutation π minimising Σᵢ cost[i][π(i)], returned as π
+/// Solves the square assignment problem: the permutation π minimizing Σᵢ cost[i][π(i)], returned as π
 /// (`result[i]` is the column assigned to row i). `cost` is row-major, `size` x `size`.
 ///
 /// The Hungarian method with potentials: rows are added one at a time; each addition grows a tree of tight

@@ -1,11 +1,11 @@
 import Foundation
 
-/// Whole-model and optimiser checkpoints as safetensors files (see `SafeTensors`), with tensor names = paths.
+/// Whole-model and optimizer checkpoints as safetensors files (see `SafeTensors`), with tensor names = paths.
 ///
 /// ```swift
 /// try Checkpoint.save(generator, to: folder.appendingPathComponent("generator.safetensors"), metadata: ["step": "5000"])
 /// try Checkpoint.save(generatorOptimizer, to: folder.appendingPathComponent("generator-adam.safetensors"))
-/// // ... later, in a new process, with models and optimisers built the same way:
+/// // ... later, in a new process, with models and optimizers built the same way:
 /// try Checkpoint.load(into: generator, from: ...)
 /// try Checkpoint.load(into: generatorOptimizer, from: ...)
 /// ```
@@ -26,13 +26,13 @@ public enum Checkpoint {
     return contents.metadata
   }
 
-  /// Saves an optimiser's per-parameter state (moments, momentum buffers, step counts) by parameter path.
+  /// Saves an optimizer's per-parameter state (moments, momentum buffers, step counts) by parameter path.
   public static func save(_ optimizer: any Optimizer, to url: URL) throws {
     let contents = optimizer.stateContents()
     try SafeTensors.write(contents.tensors, metadata: contents.metadata, to: url)
   }
 
-  /// Restores an optimiser's state saved by `save(_:to:)`, for an optimiser of the same kind over the same model.
+  /// Restores an optimizer's state saved by `save(_:to:)`, for an optimizer of the same kind over the same model.
   public static func load(into optimizer: any Optimizer, from url: URL) throws {
     try optimizer.loadStateContents(SafeTensors.readWithMetadata(from: url), source: url.path)
   }

@@ -17,7 +17,7 @@ public struct CheckpointError: Error, Equatable, CustomStringConvertible, Locali
     case unexpectedTensor
     /// The file's tensor has another shape than the model's.
     case shapeMismatch(expected: [Int], found: [Int])
-    /// Optimiser state that does not belong to this optimiser or model.
+    /// Optimizer state that does not belong to this optimizer or model.
     case incompatibleState(String)
     /// The tensor holds NaN or infinite values (how many of each, out of how many): a file may, a model may not.
     case nonFinite(nan: Int, infinite: Int, of: Int)
@@ -56,7 +56,7 @@ public struct CheckpointError: Error, Equatable, CustomStringConvertible, Locali
 }
 
 extension CheckpointError {
-  /// Throws `.nonFinite` for `tensor` if any of `values` is NaN or infinite. Model and optimiser loading call this
+  /// Throws `.nonFinite` for `tensor` if any of `values` is NaN or infinite. Model and optimizer loading call this
   /// for every tensor before changing anything: one NaN weight would turn every output and gradient into NaN.
   static func checkFinite(_ values: [Float], source: String, tensor: String) throws {
     var nan = 0, infinite = 0

@@ -2,7 +2,7 @@
 /// weight [outputChannels, inputChannels / groups, k, k], bias [outputChannels];
 /// output [N, outputChannels, (H + 2·padding - k) / stride + 1, (W + 2·padding - k) / stride + 1].
 ///
-/// Default initialisation, as PyTorch: weight and bias from U(-1/√fan-in, 1/√fan-in), fan-in = inputChannels / groups · k².
+/// Default initialization, as PyTorch: weight and bias from U(-1/√fan-in, 1/√fan-in), fan-in = inputChannels / groups · k².
 public final class Conv2D: Module, WeightedLayer {
   public var weight: Tensor
   public var bias: Tensor?
@@ -45,7 +45,7 @@ public final class Conv2D: Module, WeightedLayer {
 /// output [N, outputChannels, (H - 1)·stride - 2·padding + k + outputPadding, ...].
 /// DCGAN's generator grows 4x4 to 64x64 with kernelSize 4, stride 2, padding 1 (each layer doubles the size).
 ///
-/// Default initialisation, as PyTorch: U(-1/√fan-in, 1/√fan-in) with PyTorch's fan-in for this layout,
+/// Default initialization, as PyTorch: U(-1/√fan-in, 1/√fan-in) with PyTorch's fan-in for this layout,
 /// outputChannels / groups · k².
 public final class ConvTranspose2D: Module, WeightedLayer {
   public var weight: Tensor

@@ -1,5 +1,5 @@
 /// A layer whose forward pass is a function of one weight tensor, so a wrapper can substitute a transformed weight
-/// (spectral normalisation divides it by its largest singular value).
+/// (spectral normalization divides it by its largest singular value).
 public protocol WeightedLayer: Layer {
   var weight: Tensor { get }
   /// The forward pass with `weight` in place of the stored one.
@@ -13,7 +13,7 @@ public protocol WeightedLayer: Layer {
 /// parameter names and shapes, `weight` and `bias`, match a PyTorch state dict).
 ///
 /// The input is [N, inputSize], or any [..., inputSize] (the leading axes are batch axes).
-/// Default initialisation, as PyTorch: W and b from U(-1/√inputSize, 1/√inputSize).
+/// Default initialization, as PyTorch: W and b from U(-1/√inputSize, 1/√inputSize).
 public final class Linear: Module, WeightedLayer {
   public var weight: Tensor
   public var bias: Tensor?

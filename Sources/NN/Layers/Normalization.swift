@@ -1,4 +1,4 @@
-// Normalisation layers. All three compute x̂ = (x - μ) / √(σ² + ε) over some axes and then γ x̂ + β, with μ and σ²
+// Normalization layers. All three compute x̂ = (x - μ) / √(σ² + ε) over some axes and then γ x̂ + β, with μ and σ²
 // the mean and biased variance (a mean of squared deviations). x̂ is the engine's `standardize` primitive: gradients
 // flow through the statistics themselves, and second derivatives (gradient penalties) work.
 
@@ -8,7 +8,7 @@ func standardized(_ x: Tensor, axes: [Int], epsilon: Float) -> (normalized: Tens
   standardize(x, axes: axes, epsilon: epsilon)
 }
 
-/// Batch normalisation over a batch, per feature (channel), as PyTorch's `BatchNorm1d` and `BatchNorm2d`:
+/// Batch normalization over a batch, per feature (channel), as PyTorch's `BatchNorm1d` and `BatchNorm2d`:
 /// the input is [N, C] or [N, C, L] or [N, C, H, W], and the statistics are taken over every axis but C.
 ///
 /// - Training: μ and σ² come from the batch (σ² biased, dividing by the n values per channel), and the running
@@ -70,8 +70,8 @@ public final class BatchNorm: Module, Layer {
   }
 }
 
-/// Instance normalisation, as PyTorch's `InstanceNorm2d` (CycleGAN's and style transfer's normaliser): each
-/// sample's each channel is standardised over its own H x W values, in training and evaluation alike.
+/// Instance normalization, as PyTorch's `InstanceNorm2d` (CycleGAN's and style transfer's normalizer): each
+/// sample's each channel is standardized over its own H x W values, in training and evaluation alike.
 /// The input is [N, C, H, W] (or [N, C, L]). Without `affine` (PyTorch's default) there are no parameters.
 public final class InstanceNorm: Module, Layer {
   public var weight: Tensor?
@@ -99,7 +99,7 @@ public final class InstanceNorm: Module, Layer {
   }
 }
 
-/// Layer normalisation, as PyTorch's `LayerNorm`: each sample is standardised over its last axes, those of
+/// Layer normalization, as PyTorch's `LayerNorm`: each sample is standardized over its last axes, those of
 /// `normalizedShape` (e.g. [C] for [N, C], or [C, H, W] for images), then scaled and shifted element-wise by
 /// `weight` and `bias` of that shape.
 public final class LayerNorm: Module, Layer {

@@ -21,7 +21,7 @@ public final class ZeroPad2D: Module, Layer {
   public func callAsFunction(_ input: Tensor) -> Tensor { input.zeroPadded2D(padding) }
 }
 
-/// Nearest-neighbour upsampling of H and W by an integer factor: each pixel becomes a factor x factor block.
+/// Nearest-neighbor upsampling of H and W by an integer factor: each pixel becomes a factor x factor block.
 /// (Upsample followed by a convolution avoids the checkerboard artefacts of a strided transposed convolution.)
 public final class Upsample: Module, Layer {
   public let scaleFactor: Int

@@ -1,4 +1,4 @@
-import CBLAS
+import Autograd
 import Foundation
 
 /// Adam (Kingma & Ba), exactly as PyTorch's `torch.optim.Adam` (and `AdamW` with `decoupledWeightDecay`).
@@ -82,9 +82,10 @@ public final class Adam: Optimizer {
   ) {
     let oneMinusBeta1 = 1 - c.beta1, oneMinusBeta2 = 1 - c.beta2
     if c.l2 == 0 && c.decay == 1 {
-      // The usual case: the same arithmetic as the loop below, vectorised in C.
-      gc_adam_update(theta, g, m, v, n, c.beta2, oneMinusBeta1, oneMinusBeta2, c.stepSize, c.biasCorrection2Root,
-                     c.epsilon)
+      // The usual case: the same arithmetic as the loop below, vectorized (one of the engine's kernels).
+      Kernels.adamUpdate(
+        theta: theta, gradient: g, m: m, v: v, count: n, beta1: c.beta1, beta2: c.beta2, stepSize: c.stepSize,
+        biasCorrection2Root: c.biasCorrection2Root, epsilon: c.epsilon)
       return
     }
     for i in 0..<n {

@@ -1,13 +1,13 @@
 /// Updates one model's parameters from their accumulated gradients (`.grad`, filled by `loss.backward()`).
 ///
-/// A GAN has one optimiser per network, each with its own learning rate (two time-scale updates are just two
+/// A GAN has one optimizer per network, each with its own learning rate (two time-scale updates are just two
 /// learning rates). Per-parameter state is kept by parameter path, so it survives a checkpoint: `Checkpoint.save(_:to:)`
 /// writes it and `Checkpoint.load(into:from:)` restores it, and training then continues exactly as if uninterrupted.
 ///
 /// The update rules are PyTorch's (`torch.optim`), formula for formula. A parameter whose `grad` is nil is skipped,
 /// and its state does not advance.
 public protocol Optimizer: AnyObject {
-  /// The model whose parameters this optimiser updates.
+  /// The model whose parameters this optimizer updates.
   var model: Module { get }
   var learningRate: Float { get set }
   /// One update of every parameter that has a gradient.
@@ -16,7 +16,7 @@ public protocol Optimizer: AnyObject {
   func stateContents() -> SafeTensors.Contents
   /// Restores state saved by `stateContents()`; checks everything first and leaves the state unchanged on error.
   func loadStateContents(_ contents: SafeTensors.Contents, source: String) throws
-  /// The parameters this optimiser updates: the model's, as they were when first asked for (like `torch.optim`,
+  /// The parameters this optimizer updates: the model's, as they were when first asked for (like `torch.optim`,
   /// which takes `model.parameters()` once). Walking a model by reflection costs about a third of a small MLP's
   /// training step, so it is done once, not on every update.
   var parameters: [Tensor] { get }
@@ -26,7 +26,7 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
-  /// Clears the gradients of the parameters this optimiser updates (without walking the model again).
+  /// Clears the gradients of the parameters this optimizer updates (without walking the model again).
   public func zeroGradients() {
     for parameter in parameters { parameter.grad = nil }
   }
@@ -48,9 +48,9 @@ final class ParameterState {
   init(slotCount: Int, count: Int) { slots = (0..<slotCount).map { _ in Slot(count: count) } }
 }
 
-/// The per-parameter state of an optimiser, by parameter path, and its safetensors form:
+/// The per-parameter state of an optimizer, by parameter path, and its safetensors form:
 /// tensor `<path>.<slot name>` (shaped like the parameter) for every slot, metadata `<path>.step` for the step count,
-/// and `optimizer` = the optimiser's kind. Slots start at zero, which reproduces PyTorch's lazily created buffers
+/// and `optimizer` = the optimizer's kind. Slots start at zero, which reproduces PyTorch's lazily created buffers
 /// (a momentum buffer created as a copy of the first gradient equals momentum · 0 + gradient).
 struct OptimizerStates {
   let kind: String
@@ -98,7 +98,7 @@ struct OptimizerStates {
     return SafeTensors.Contents(tensors: tensors, metadata: metadata)
   }
 
-  /// Checks `contents` against this optimiser's kind and the model's parameter shapes, then replaces the state.
+  /// Checks `contents` against this optimizer's kind and the model's parameter shapes, then replaces the state.
   mutating func load(_ contents: SafeTensors.Contents, shapes: [String: [Int]], source: String) throws {
     func fail(_ tensor: String?, _ problem: CheckpointError.Problem) -> CheckpointError {
       CheckpointError(source: source, tensor: tensor, problem: problem)
@@ -139,7 +139,7 @@ struct OptimizerStates {
 }
 
 extension Module {
-  /// Parameter shapes by path (to check optimiser state against).
+  /// Parameter shapes by path (to check optimizer state against).
   var parameterShapes: [String: [Int]] {
     Dictionary(uniqueKeysWithValues: namedParameters().map { ($0.path, $0.tensor.shape) })
   }

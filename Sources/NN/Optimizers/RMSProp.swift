@@ -1,4 +1,4 @@
-/// RMSProp (Hinton), as PyTorch's `torch.optim.RMSprop` (not centred). WGAN trains its clipped critic with it.
+/// RMSProp (Hinton), as PyTorch's `torch.optim.RMSprop` (not centered). WGAN trains its clipped critic with it.
 /// ```
 /// g = g + λ θ                          (weight decay λ, if any)
 /// v = α v + (1 - α) g²                 (a running mean of squared gradients, α = 0.99, v starts at 0)

@@ -1,4 +1,4 @@
-// The equalised learning rate of ProGAN and StyleGAN (Karras et al.).
+// The equalized learning rate of ProGAN and StyleGAN (Karras et al.).
 //
 // Adam's step is about the learning rate in size for every parameter, whatever its gradient's scale. If weights are
 // stored at their He scale (std √(2/fan-in)), a layer with a large fan-in moves relatively faster than one with a
@@ -7,7 +7,7 @@
 // layer down (StyleGAN's mapping network uses λ = 0.01): weights are stored as N(0, 1/λ²) and the runtime factor is
 // c·λ, so the effective weight has the same distribution while Adam's steps move it λ times as far.
 
-/// A linear layer with equalised learning rate: y = x (c λ W)ᵀ + λ b, c = gain / √inputSize.
+/// A linear layer with equalized learning rate: y = x (c λ W)ᵀ + λ b, c = gain / √inputSize.
 /// Parameters `weight` [outputSize, inputSize] (stored N(0, 1/λ²)) and `bias` [outputSize].
 public final class EqualizedLinear: Module, Layer {
   public var weight: Tensor
@@ -37,7 +37,7 @@ public final class EqualizedLinear: Module, Layer {
   }
 }
 
-/// A convolution with equalised learning rate: conv(x, c λ W) + λ b with c = gain / √(inputChannels · k²).
+/// A convolution with equalized learning rate: conv(x, c λ W) + λ b with c = gain / √(inputChannels · k²).
 public final class EqualizedConv2D: Module, Layer {
   public var weight: Tensor
   public var bias: Tensor?

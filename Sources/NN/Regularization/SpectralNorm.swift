@@ -1,4 +1,4 @@
-/// Spectral normalisation (Miyato et al. 2018), as PyTorch's `torch.nn.utils.spectral_norm`: the wrapped layer runs
+/// Spectral normalization (Miyato et al. 2018), as PyTorch's `torch.nn.utils.spectral_norm`: the wrapped layer runs
 /// with W / σ(W), where σ(W) is W's largest singular value, so the layer is 1-Lipschitz (a stable discriminator).
 ///
 /// σ is estimated by power iteration with persistent vectors u (length = rows) and v (length = columns) of the weight
@@ -12,10 +12,10 @@ public final class SpectralNorm<Wrapped: WeightedLayer>: Module, Layer {
   public let u: Buffer
   public let v: Buffer
   public let powerIterations: Int
-  /// Guards the normalisations against division by zero: x / max(‖x‖, ε).
+  /// Guards the normalizations against division by zero: x / max(‖x‖, ε).
   public let epsilon: Float
 
-  /// u and v start as normalised draws from N(0, 1), as in PyTorch.
+  /// u and v start as normalized draws from N(0, 1), as in PyTorch.
   public init(_ layer: Wrapped, powerIterations: Int = 1, epsilon: Float = 1e-12, using generator: inout SeededGenerator) {
     precondition(powerIterations >= 1, "SpectralNorm: needs at least one power iteration")
     self.layer = layer

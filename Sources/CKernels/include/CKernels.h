@@ -1,11 +1,12 @@
-// The BLAS the engine multiplies with, loaded at run time so that the right kernel can be chosen first.
+// The engine's C kernels, called only from Autograd's kernel layer (Sources/Autograd/Kernels).
 //
+// The BLAS the engine multiplies with is loaded at run time so that the right kernel can be chosen first.
 // Debian's OpenBLAS 0.3.21 reads OPENBLAS_CORETYPE once, when the library is loaded. Linked the usual way, it loads
 // before `main` and misdetects newer Intel CPUs as "Prescott" (an SSE3 kernel, ~25 GFLOP/s instead of ~130). Loading
 // it with dlopen after choosing the core type from this CPU's own feature bits gets the fast kernel without the user
 // setting anything.
-#ifndef GAN_CBLAS_H
-#define GAN_CBLAS_H
+#ifndef GAN_CKERNELS_H
+#define GAN_CKERNELS_H
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,9 +54,9 @@ void gc_im2col(const float *x, int channels, int h, int w, int kh, int kw, int s
 void gc_col2im(const float *col, int channels, int h, int w, int kh, int kw, int stride, int pad, int count,
                int plain, float *x);
 /// 1 when im2col/col2im with this stride take the AVX-512 path on this CPU.
-int gc_im2col_vectorised(int stride);
+int gc_im2col_vectorized(int stride);
 
-/// One Adam update without weight decay (NN.Adam's arithmetic, vectorised; see optim.c).
+/// One Adam update without weight decay (NN.Adam's arithmetic, vectorized; see optim.c).
 void gc_adam_update(float *theta, const float *g, float *m, float *v, long n, float beta2, float oneMinusBeta1,
                     float oneMinusBeta2, float stepSize, float biasCorrection2Root, float epsilon);
 

@@ -1,7 +1,7 @@
 import Autograd
 
-/// One match of a nearest-neighbour search: the row of the reference set and its Euclidean distance to the query.
-public struct Neighbour: Sendable, Equatable {
+/// One match of a nearest-neighbor search: the row of the reference set and its Euclidean distance to the query.
+public struct Neighbor: Sendable, Equatable {
   public let index: Int
   public let distance: Float
 
@@ -12,29 +12,29 @@ public struct Neighbour: Sendable, Equatable {
 }
 
 /// The `count` nearest rows of `references` to each row of `queries`, by Euclidean (L2) distance, nearest first:
-/// the memorisation check of a GAN lesson ("is this sample a copy of a training image?").
+/// the memorization check of a GAN lesson ("is this sample a copy of a training image?").
 ///
 /// Rows are flattened, so any shapes [N, ...] and [M, ...] with the same row size work: images [N, 1, 28, 28] compare
 /// in pixel space; the classifier's features [N, 128] (`MNISTClassifier.outputs(for:).features`) compare by content
 /// rather than by exact stroke position. The squared distances come from one matrix product per block of
 /// references, ‖q - r‖² = ‖q‖² + ‖r‖² - 2 q·r, so 60,000 training images are searched in about a second; blocks of
 /// `blockSize` references bound the memory to queries x blockSize distances.
-public func nearestNeighbours(of queries: Tensor, in references: Tensor, count: Int = 1, blockSize: Int = 4096)
-  -> [[Neighbour]]
+public func nearestNeighbors(of queries: Tensor, in references: Tensor, count: Int = 1, blockSize: Int = 4096)
+  -> [[Neighbor]]
 {
-  precondition(queries.rank >= 1 && references.rank >= 1, "nearestNeighbours: queries and references need a batch axis")
+  precondition(queries.rank >= 1 && references.rank >= 1, "nearestNeighbors: queries and references need a batch axis")
   let q = queries.shape[0], m = references.shape[0]
   let rowSize = q == 0 ? 0 : queries.count / q
   precondition(
     m == 0 || references.count / m == rowSize,
-    "nearestNeighbours: query rows \(queries.shape) and reference rows \(references.shape) differ in size")
-  precondition(count >= 1 && count <= m, "nearestNeighbours: count \(count) must be between 1 and the \(m) references")
-  precondition(blockSize >= 1, "nearestNeighbours: blockSize must be at least 1, got \(blockSize)")
+    "nearestNeighbors: query rows \(queries.shape) and reference rows \(references.shape) differ in size")
+  precondition(count >= 1 && count <= m, "nearestNeighbors: count \(count) must be between 1 and the \(m) references")
+  precondition(blockSize >= 1, "nearestNeighbors: blockSize must be at least 1, got \(blockSize)")
   guard q > 0 else { return [] }
 
   let flatQueries = Tensor(shape: [q, rowSize], scalars: queries.scalars)
   let queryNorms = squaredRowNorms(queries.scalars, rows: q, rowSize: rowSize)
-  var best = [[Neighbour]](repeating: [], count: q)
+  var best = [[Neighbor]](repeating: [], count: q)
   withoutGradients {
     var start = 0
     while start < m {
@@ -47,7 +47,7 @@ public func nearestNeighbours(of queries: Tensor, in references: Tensor, count: 
           for j in 0..<(end - start) {
             // Rounding can make a zero distance slightly negative.
             let squared = Swift.max(queryNorms[i] + referenceNorms[j] - 2 * dot[i * (end - start) + j], 0)
-            insert(Neighbour(index: start + j, distance: squared), into: &best[i], keeping: count)
+            insert(Neighbor(index: start + j, distance: squared), into: &best[i], keeping: count)
           }
         }
       }
@@ -59,13 +59,13 @@ public func nearestNeighbours(of queries: Tensor, in references: Tensor, count: 
   return queries.scalars.withUnsafeBufferPointer { x in
     references.scalars.withUnsafeBufferPointer { r in
       best.enumerated().map { i, row in
-        row.map { neighbour in
+        row.map { neighbor in
           var sum: Float = 0
           for k in 0..<rowSize {
-            let difference = x[i * rowSize + k] - r[neighbour.index * rowSize + k]
+            let difference = x[i * rowSize + k] - r[neighbor.index * rowSize + k]
             sum += difference * difference
           }
-          return Neighbour(index: neighbour.index, distance: sum.squareRoot())
+          return Neighbor(index: neighbor.index, distance: sum.squareRoot())
         }
         .sorted { ($0.distance, $0.index) < ($1.distance, $1.index) }
       }
@@ -74,7 +74,7 @@ public func nearestNeighbours(of queries: Tensor, in references: Tensor, count: 
 }
 
 /// Inserts `candidate` into `list` (sorted by distance, then index) if it is among the `count` nearest.
-private func insert(_ candidate: Neighbour, into list: inout [Neighbour], keeping count: Int) {
+private func insert(_ candidate: Neighbor, into list: inout [Neighbor], keeping count: Int) {
   if list.count == count, let last = list.last, last.distance <= candidate.distance { return }
   var position = list.count
   while position > 0 && list[position - 1].distance > candidate.distance { position -= 1 }

@@ -3,7 +3,7 @@
 // bits as sin and cos called separately, the sampler's original form, so it draws exactly the numbers it drew before
 // (pinned by a test).
 #define _GNU_SOURCE
-#include "CBLAS.h"
+#include "CKernels.h"
 #include <math.h>
 
 // Contraction into fused multiply-adds is off: every rounding is the written one.

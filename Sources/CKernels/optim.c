@@ -1,7 +1,7 @@
-// The Adam update as a C loop (restrict pointers, no errno on sqrt), so that it vectorises: Swift kept it scalar,
+// The Adam update as a C loop (restrict pointers, no errno on sqrt), so that it vectorizes: Swift kept it scalar,
 // with a call to sqrtf per element. The arithmetic is NN.Adam's, operation for operation and without contraction
 // into fused multiply-adds, so the result is the same bit for bit.
-#include "CBLAS.h"
+#include "CKernels.h"
 #include <math.h>
 
 #pragma clang fp contract(off)

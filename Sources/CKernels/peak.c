@@ -1,7 +1,7 @@
 // The floating-point ceiling of one core: twelve independent chains of fused multiply-adds kept in registers (enough
 // to cover the FMA latency on both pipes), the widest vectors this CPU has. `gan-bench --kernels` reports it beside
 // the GEMM rates, so the arithmetic of what a workload could reach rests on a number measured on the machine.
-#include "CBLAS.h"
+#include "CKernels.h"
 #include <time.h>
 
 #if defined(__x86_64__)

@@ -7,7 +7,7 @@
 // output rows fit one vector (wo <= 16, every DCGAN-on-MNIST layer) take a narrow version with the masks made once
 // per kernel column and no memset call per image: im2col of 32 images of 64 x 14 x 14 (4 x 4, stride 2) went from
 // 1.05 ms to 0.36 ms, col2im from 0.84 to 0.41 ms (one core).
-#include "CBLAS.h"
+#include "CKernels.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -286,7 +286,7 @@ void gc_col2im(const float *col, int channels, int h, int w, int kh, int kw, int
   col2im_plain(col, &g, count, x);
 }
 
-int gc_im2col_vectorised(int stride) {
+int gc_im2col_vectorized(int stride) {
   geometry g = make_geometry(1, 1, 1, 1, 1, stride, 0);
   return vector_path(&g);
 }

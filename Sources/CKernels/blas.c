@@ -1,6 +1,6 @@
-// See CBLAS.h for why the BLAS is loaded with dlopen.
+// See CKernels.h for why the BLAS is loaded with dlopen.
 #define _GNU_SOURCE
-#include "CBLAS.h"
+#include "CKernels.h"
 #include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -117,7 +117,10 @@ typedef struct {
 } certificate;
 static certificate certificates[CACHE_SIZE];
 static pthread_mutex_t certificate_lock = PTHREAD_MUTEX_INITIALIZER;
-static int split_enabled = -1;
+/// GAN_GEMM_SPLIT, read once: pthread_once, because products run on several threads at once and a plain
+/// "read it if not read yet" was a data race.
+static pthread_once_t split_setting_once = PTHREAD_ONCE_INIT;
+static int split_enabled = 0;
 
 static void cut_call(int transA, int transB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                      float beta, float *C, int ldc, int width) {
@@ -166,15 +169,15 @@ static int certify(int kind, int transA, int transB, int M, int N, int K, float 
   return same;
 }
 
-static int splitting_allowed(void) {
+static void read_split_setting(void) {
   const char *flag = getenv("GAN_GEMM_SPLIT");
-  return !(flag && strcmp(flag, "0") == 0);
+  split_enabled = !(flag && strcmp(flag, "0") == 0);
 }
 
 /// Whether a way of running the product in pieces (see `certificate`) gives the whole product's results bit for bit;
 /// certified on first use, then looked up.
 static int certified(int kind, int transA, int transB, int M, int N, int K, float beta, int width) {
-  if (split_enabled < 0) split_enabled = splitting_allowed();
+  pthread_once(&split_setting_once, read_split_setting);
   if (!split_enabled) return 0;
   // Certifying allocates both operands and two results: not for products beyond 32 M floats.
   if ((long long)M * K + (long long)K * N + 2LL * M * N > (32LL << 20)) return 0;

@@ -2,7 +2,7 @@
 // microseconds when its worker is asleep; these workers spin briefly (about a millisecond) after each job before they sleep, so a
 // training loop that issues one parallel product after another hands each one over in about a microsecond.
 #define _GNU_SOURCE
-#include "CBLAS.h"
+#include "CKernels.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
