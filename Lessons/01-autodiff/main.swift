@@ -49,6 +49,31 @@ lesson.check("the engine's f′ matches the hand derivative", measured: worstFir
 lesson.check("the engine's f′ matches finite differences", measured: worstFiniteDifference, .below(1e-4))
 lesson.check("the engine's f″ (a gradient of a gradient) matches the hand derivative", measured: worstSecond, .below(1e-5))
 
+// MARK: - 1b. What the engine recorded, and the rules it walks back
+
+lesson.narrate("""
+  How does the engine get f′? Running f records every primitive operation with its backward rule; the gradient is
+  a walk through that record in reverse, each rule turning the gradient of its output into gradients of its inputs
+  (and summing where a value was used twice). Here is the record of f at x = 0.8, and the engine's own rules for
+  those operations, as `Sources/Autograd/RULES.md` lists them (g is the incoming gradient, x the inputs, out the
+  output):
+  """)
+let recorded = f(Tensor(0.8, requiresGrad: true)).recordedOps
+let rulesIndex = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("Sources/Autograd/RULES.md")
+let ruleLines = ((try? String(contentsOf: rulesIndex, encoding: .utf8)) ?? "").split(separator: "\n")
+var walk = "| step of the backward walk | op | its rule |\n|---|---|---|\n"
+var rulesFound = 0
+for (step, op) in recorded.reversed().enumerated() {
+  let row = ruleLines.first { $0.hasPrefix("| `\(op)` |") }
+  let rule = row.map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }.map { $0[3] } ?? "(not found)"
+  if row != nil { rulesFound += 1 }
+  walk += "| \(step + 1) | `\(op)` | \(rule) |\n"
+}
+lesson.narrate("Forward, the record: \(recorded.map { "`\($0)`" }.joined(separator: " → ")).\n\n" + walk)
+lesson.check("every operation on the record has its rule in RULES.md", measured: Double(recorded.count - rulesFound),
+             .atMost(0))
+
 // MARK: - 2. Gradients of a small network, checked
 
 lesson.section("2. A network's gradients, checked numerically")

@@ -39,7 +39,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 
   /// Standard normal by the Box-Muller transform (pairs; the second value is kept for the next call; the arithmetic is
-  /// gc_box_muller's, in Sources/CKernels/mathshim.c).
+  /// gc_box_muller's, in Sources/CKernels/normal_sampler.c).
   public mutating func nextNormal() -> Float {
     if let spare = spareNormal {
       spareNormal = nil

@@ -95,6 +95,10 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
   /// The op that made this tensor (`"leaf"` for a leaf).
   public var opName: String { node?.op ?? "leaf" }
 
+  /// The ops recorded on the way to this tensor, each before the ops that use its result: the order the forward
+  /// pass ran them in. The backward walk visits them in reverse, applying each one's rule (see RULES.md).
+  public var recordedOps: [String] { topologicalOrder(from: self).compactMap { $0.node?.op } }
+
   /// The same values, cut off from the graph.
   public func detached() -> Tensor { Tensor(shape: shape, scalars: scalars) }
 

@@ -1,4 +1,4 @@
-// The seeded sampler's Box-Muller transform, in one place for SeededGenerator.nextNormal and for bulk fills.
+// The seeded normal sampler's Box-Muller step, in one place for SeededGenerator.nextNormal and for bulk fills.
 // libm's sincos (which Swift's Glibc module does not export) was measured on 2e8 angles in [0, 2π) to give the same
 // bits as sin and cos called separately, the sampler's original form, so it draws exactly the numbers it drew before
 // (pinned by a test).
