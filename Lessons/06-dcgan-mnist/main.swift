@@ -78,15 +78,7 @@ let optD = Adam(for: d, learningRate: 2e-4, beta1: 0.5, beta2: 0.999)
 
 /// Generates `count` images in batches (batch statistics in G's batch norms, as during training).
 @MainActor func generate(_ count: Int, from noise: Tensor? = nil, using rng: inout SeededGenerator) -> Tensor {
-  let z = noise ?? Tensor.randomNormal([count, 100], using: &rng)
-  var parts: [Tensor] = []
-  var start = 0
-  while start < count {
-    let end = min(count, start + 250)
-    parts.append(withoutGradients { g(z.sliced(axis: 0, start..<end)) })
-    start = end
-  }
-  return concatenate(parts, alongAxis: 0).detached()
+  inBatches(noise ?? Tensor.randomNormal([count, 100], using: &rng), of: 250) { g($0) }
 }
 
 @MainActor func evaluate(using rng: inout SeededGenerator) -> ClassifierMetrics {

@@ -227,15 +227,7 @@ lesson.narrate("""
   """)
 /// Styles [N, styleCount, wDim] -> images [N, 1, 32, 32] in [-1, 1], in batches, with the constant noise.
 @MainActor func render(_ ws: Tensor) -> Tensor {
-  var parts: [Tensor] = []
-  var start = 0
-  let n = ws.shape[0]
-  while start < n {
-    let end = min(n, start + 200)
-    parts.append(withoutGradients { clamp(model.synthesize(ws: ws.sliced(axis: 0, start..<end).detached(), noise: .constant), min: -1, max: 1) }.detached())
-    start = end
-  }
-  return concatenate(parts, alongAxis: 0).detached()
+  inBatches(ws, of: 200) { clamp(model.synthesize(ws: $0.detached(), noise: .constant), min: -1, max: 1) }
 }
 @MainActor func styles(_ z: Tensor, psi: Float = 1) -> Tensor { withoutGradients { model.styles(z, psi: psi) }.detached() }
 

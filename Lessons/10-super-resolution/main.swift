@@ -202,14 +202,7 @@ let adversarial = AdversarialLoss.nonSaturating
 
 /// Upscales many low-resolution images without recording gradients, 250 at a time, clamped to [−1, 1].
 @MainActor func upscale(_ generator: SuperResolutionGenerator, _ images: Tensor) -> Tensor {
-  var parts: [Tensor] = []
-  var start = 0
-  while start < images.shape[0] {
-    let end = min(images.shape[0], start + 250)
-    parts.append(withoutGradients { clamp(generator(images.sliced(axis: 0, start..<end)), min: -1, max: 1) })
-    start = end
-  }
-  return concatenate(parts, alongAxis: 0).detached()
+  inBatches(images, of: 250) { clamp(generator($0), min: -1, max: 1) }
 }
 
 // A probe of test images, measured during training for the curves.
