@@ -225,15 +225,9 @@ enum Variant: String, CaseIterable {
 
 /// Writes samples [N, 2] as `NAME.dat`: two columns, x and y, one sample a line (comments start with #).
 @MainActor func writeSamples(_ samples: Tensor, name: String, about: String) {
-  var text = "# \(about)\n# \(samples.shape[0]) samples, written by lesson-03-mode-collapse (seed \(lesson.seed)).\n# x y\n"
-  for i in 0..<samples.shape[0] {
-    text += "\(samples.scalars[2 * i]) \(samples.scalars[2 * i + 1])\n"
-  }
-  do {
-    try AtomicFile.write(text, to: lesson.outputFolder.appendingPathComponent("\(name).dat"))
-  } catch {
-    lesson.fail("could not write \(name).dat: \(error)")
-  }
+  lesson.writeData(
+    name, comments: [about, "\(samples.shape[0]) samples, written by lesson-03-mode-collapse (seed \(lesson.seed)).", "x y"],
+    rows: (0..<samples.shape[0]).map { [Double(samples.scalars[2 * $0]), Double(samples.scalars[2 * $0 + 1])] })
 }
 
 // MARK: - 3. Collapse, and the same seed with each fix

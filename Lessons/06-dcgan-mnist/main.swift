@@ -27,8 +27,6 @@ struct Flags: ParsableArguments {
   }
 }
 let (lesson, flags) = Lesson.start(number: 6, slug: "dcgan-mnist", title: "A convolutional GAN on MNIST", flags: Flags.self)
-let pretrainedURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .appendingPathComponent("pretrained/generator.safetensors")
 
 // MARK: - 1. Data and the judge
 
@@ -93,12 +91,11 @@ lesson.show("Fréchet distance of the untrained generator", untrained.frechetDis
 lesson.section("3. Training")
 let steps: Int
 if flags.pretrained {
-  do {
-    let metadata = try Checkpoint.load(into: g, from: pretrainedURL)
-    lesson.narrate("Loaded the shipped generator (`pretrained/generator.safetensors`, trained by `\(metadata["command"] ?? "?")` for \(metadata["steps"] ?? "?") steps).")
-  } catch {
-    lesson.fail("--pretrained: \(error)")
-  }
+  let metadata = lesson.loadPretrained(g)
+  lesson.narrate("""
+    Loaded the shipped generator (`pretrained/generator.safetensors`, trained by `\(metadata["command"] ?? "?")` \
+    for \(metadata["steps"] ?? "?") steps).
+    """)
   steps = lesson.options.steps ?? 0
 } else {
   steps = lesson.steps(default: 3000, quick: 300)

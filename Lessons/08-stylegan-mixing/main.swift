@@ -46,8 +46,6 @@ struct Flags: ParsableArguments {
 }
 let (lesson, flags) = Lesson.start(number: 8, slug: "stylegan-mixing", title: "StyleGAN: style mixing, truncation, path length",
                                    flags: Flags.self)
-let pretrainedURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .appendingPathComponent("pretrained/generator.safetensors")
 let started = Date()
 
 
@@ -114,12 +112,12 @@ lesson.show("discriminator parameters", d.parameterCount)
 lesson.section("3. Training")
 let steps: Int
 if flags.pretrained {
-  do {
-    let metadata = try Checkpoint.load(into: g, from: pretrainedURL)
-    lesson.narrate("Loaded the shipped generator (`pretrained/generator.safetensors`, the weight average of a run of `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps).")
-  } catch {
-    lesson.fail("--pretrained: \(error) (the shipped checkpoint needs the default widths: --channel-base 256 --channel-max 32 --w-dim 64)")
-  }
+  let metadata = lesson.loadPretrained(
+    g, hint: "the shipped checkpoint needs the default widths: --channel-base 256 --channel-max 32 --w-dim 64")
+  lesson.narrate("""
+    Loaded the shipped generator (`pretrained/generator.safetensors`, the weight average of a run of \
+    `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps).
+    """)
   steps = lesson.options.steps ?? 0
 } else {
   steps = lesson.steps(default: 1800, quick: 20)
@@ -203,17 +201,13 @@ if evaluatesShipped {
                caption: "After the quick run's \(steps) training steps: far from digits.")
   var scratch = SeededGenerator(seed: 0)
   model = StyleGANGenerator(configuration: configuration, using: &scratch)
-  do {
-    let metadata = try Checkpoint.load(into: model, from: pretrainedURL)
-    lesson.narrate("""
-      **This is a `--quick` run.** It trained \(steps) steps from scratch above only to exercise the training code:
-      \(steps) steps do not make digits (see `samples-quick-trained.png`). Everything from here on, claims
-      included, is measured on the SHIPPED generator (`pretrained/generator.safetensors`, trained by
-      `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps), with fewer samples than the full run.
-      """)
-  } catch {
-    lesson.fail("--quick evaluates the shipped checkpoint, which could not be read: \(error)")
-  }
+  let metadata = lesson.loadPretrained(model)
+  lesson.narrate("""
+    **This is a `--quick` run.** It trained \(steps) steps from scratch above only to exercise the training code:
+    \(steps) steps do not make digits (see `samples-quick-trained.png`). Everything from here on, claims
+    included, is measured on the SHIPPED generator (`pretrained/generator.safetensors`, trained by
+    `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps), with fewer samples than the full run.
+    """)
 } else {
   model = steps > 0 ? trainer.averagedGenerator : g
 }

@@ -655,7 +655,7 @@ public final class Lesson: @unchecked Sendable {
     withState { $0.errors.append(message) }
   }
 
-  private func addFiles(_ urls: [URL]) {
+  func addFiles(_ urls: [URL]) {
     withState { state in
       for url in urls where !state.files.contains(url.lastPathComponent) {
         state.files.append(url.lastPathComponent)

@@ -1,0 +1,36 @@
+import Foundation
+import NN
+import Plotting
+
+extension Lesson {
+  /// Writes rows of numbers as `NAME.dat` in the output folder (written whole, then renamed into place): the
+  /// `comments` as `#` lines first, then one row a line, values separated by spaces, the format gnuplot reads.
+  /// The file is listed with the run's files; a write error ends the run (`fail`), since a lesson whose data is
+  /// missing cannot show what it claims.
+  public func writeData(_ name: String, comments: [String], rows: [[Double]]) {
+    let fileName = name.hasSuffix(".dat") ? name : name + ".dat"
+    var text = comments.map { "# " + $0 + "\n" }.joined()
+    for row in rows { text += row.map { "\($0)" }.joined(separator: " ") + "\n" }
+    let url = outputFolder.appendingPathComponent(fileName)
+    do {
+      try AtomicFile.write(text, to: url)
+    } catch {
+      fail("could not write \(fileName): \(error)")
+    }
+    addFiles([url])
+  }
+
+  /// Loads a checkpoint shipped beside the lesson's source (`Lessons/NN-slug/pretrained/FILE`) into `module` and
+  /// returns its metadata. A file that is missing, damaged or made for another architecture ends the run with the
+  /// reason (which names the file and the tensor): a demo must not run on weights that did not load.
+  public func loadPretrained(
+    _ module: Module, file: String = "generator.safetensors", lessonSource: String = #filePath, hint: String = ""
+  ) -> [String: String] {
+    let url = URL(fileURLWithPath: lessonSource).deletingLastPathComponent().appendingPathComponent("pretrained/\(file)")
+    do {
+      return try Checkpoint.load(into: module, from: url)
+    } catch {
+      fail("the shipped checkpoint could not be loaded: \(error)" + (hint.isEmpty ? "" : " (\(hint))"))
+    }
+  }
+}
