@@ -143,4 +143,56 @@ final class BadDataTests: XCTestCase {
                         environment: ["GAN_THREADS": value])
     }
   }
+
+  func testFiveImageTestSplitForTheClassifierTrainer() throws {
+    let small = try smallMNIST(train: 10_000, test: 5)
+    try expectFailure("train-classifier", ["--data", small, "--no-verify", "--out", folder.appendingPathComponent("c.safetensors").path],
+                      naming: [small + "/t10k-images-idx3-ubyte", "holds 5 examples", "needs at least 1000"])
+  }
+
+  /// A lesson killed with SIGKILL takes its gnuplot with it: gnuplot is started with the kernel's parent-death
+  /// signal (util-linux's setpriv), so no render outlives the run. The fake gnuplot here records its process id and
+  /// hangs; the lesson is killed while it waits for it.
+  func testGnuplotDiesWithAKilledLesson() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("no setpriv") }
+    let bin = folder.appendingPathComponent("bin")
+    try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+    let pidFile = folder.appendingPathComponent("gnuplot.pid").path
+    let fake = bin.appendingPathComponent("gnuplot")
+    try "#!/bin/sh\necho $$ > \(pidFile)\nexec sleep 60\n".write(to: fake, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+    let lesson = Process()
+    lesson.executableURL = LessonHarness.productsFolder.appendingPathComponent("lesson-01-autodiff")
+    lesson.arguments = ["--quick", "--out", folder.appendingPathComponent("out-killed").path]
+    var environment = ProcessInfo.processInfo.environment
+    environment["PATH"] = bin.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+    lesson.environment = environment
+    lesson.standardOutput = FileHandle.nullDevice
+    lesson.standardError = FileHandle.nullDevice
+    try lesson.run()
+    let deadline = Date().addingTimeInterval(60)
+    var pid: pid_t?
+    while pid == nil && Date() < deadline && lesson.isRunning {
+      pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+      if pid == nil { usleep(50_000) }
+    }
+    let gnuplot = try XCTUnwrap(pid, "the lesson never started gnuplot")
+    XCTAssertEqual(kill(gnuplot, 0), 0, "the fake gnuplot should be running")
+    kill(lesson.processIdentifier, SIGKILL)
+    lesson.waitUntilExit()
+    var alive = true
+    for _ in 0..<40 where alive {
+      usleep(50_000)
+      alive = kill(gnuplot, 0) == 0 && !isZombie(gnuplot)
+    }
+    XCTAssertFalse(alive, "gnuplot (pid \(gnuplot)) outlived the killed lesson")
+    if alive { kill(gnuplot, SIGKILL) }
+  }
+
+  /// Whether a process has exited but not been reaped (its parent, the killed lesson, is gone; init reaps it soon).
+  func isZombie(_ pid: pid_t) -> Bool {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    guard let close = status.lastIndex(of: ")") else { return true }
+    return status[status.index(close, offsetBy: 2)...].hasPrefix("Z")
+  }
 }
