@@ -540,7 +540,9 @@ lesson.narrate("""
   part, and at the Dirac-GAN's equilibrium nothing else. Simultaneous steps then spiral out, alternating steps
   cycle, a slower generator only slows the spiral; what makes the equilibrium attracting is a term that damps the
   discriminator where the data is — R1 — moving the eigenvalues into the left half plane. On a real GAN the same
-  rotation shows as a generator that keeps moving long after it has reached the data; a slower generator or a
-  Lipschitz discriminator calms it.
+  rotation shows as a generator that keeps moving long after it has reached the data. On this run a slower
+  generator (TTUR) \(tturRatio < 1 ? "calmed it" : "did not calm it"), and a Lipschitz discriminator (spectral
+  normalization) \(snRatio < 1 ? "calmed it too" : "did not: it flattened D until D barely told the modes apart").
+  A stabilizer is a claim about a setting, to be measured in that setting.
   """)
 lesson.finish()
