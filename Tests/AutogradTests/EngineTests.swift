@@ -281,6 +281,58 @@ final class KernelTests: XCTestCase {
     }
   }
 
+  /// The certificates are made on tight, aligned matrices; products run on others: slices at an offset (one float off
+  /// any vector alignment) with leading dimensions wider than the matrix. A cut or split product must still equal
+  /// the whole one bit for bit there: the certificate must hold for the call layouts the engine really makes.
+  func testCutAndSplitProductsEqualWholeOnesOnOffsetNonTightLayouts() {
+    var rng = SeededGenerator(seed: 41)
+    let shapes = [(16, 1024, 147), (32, 256, 144), (64, 128, 576), (256, 64, 64), (64, 64, 256), (128, 1024, 18)]
+    var certifiedCuts = 0, certifiedSplits = 0
+    for (m, n, k) in shapes {
+      for (transA, transB) in [(false, false), (false, true), (true, false), (true, true)] {
+        for beta: Float in [0, 1] {
+          let (pad, offset) = (3, 1)
+          let (rowsA, colsA) = transA ? (k, m) : (m, k), (rowsB, colsB) = transB ? (n, k) : (k, n)
+          let (lda, ldb, ldc) = (colsA + pad, colsB + pad, n + pad)
+          let a = Tensor.randomNormal([offset + rowsA * lda], using: &rng).scalars
+          let b = Tensor.randomNormal([offset + rowsB * ldb], using: &rng).scalars
+          let start = Tensor.randomNormal([offset + m * ldc], using: &rng).scalars
+          var results: [[Float]] = []
+          for (parallel, whole) in [(false, true), (false, false), (true, false)] {
+            var c = start
+            a.withUnsafeBufferPointer { pa in
+              b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                  Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, pa.baseAddress! + offset, lda: lda,
+                               pb.baseAddress! + offset, ldb: ldb, pc.baseAddress! + offset, ldc: ldc, beta: beta,
+                               parallel: parallel, whole: whole)
+                }
+              }
+            }
+            results.append(c)
+          }
+          let (ta, tb) = (Int32(transA ? 1 : 0), Int32(transB ? 1 : 0))
+          if gc_sgemm_cut_certified(ta, tb, Int32(m), Int32(n), Int32(k), beta, 64) != 0
+            || gc_sgemm_cut_certified(ta, tb, Int32(m), Int32(n), Int32(k), beta, 256) != 0 { certifiedCuts += 1 }
+          if gc_sgemm_split_certified(ta, tb, Int32(m), Int32(n), Int32(k), beta, Int32(Kernels.cores), m >= n ? 1 : 0) != 0 {
+            certifiedSplits += 1
+          }
+          let what = "\(m)x\(n)x\(k) transA \(transA) transB \(transB) beta \(beta)"
+          XCTAssertTrue(results[1] == results[0], "cut vs whole, \(what)")
+          XCTAssertTrue(results[2] == results[0], "split vs whole, \(what)")
+          // The padding between rows is never written.
+          for row in 0..<m { for j in n..<ldc { XCTAssertEqual(results[1][offset + row * ldc + j], start[offset + row * ldc + j]) } }
+        }
+      }
+    }
+    // With OpenBLAS's SkylakeX kernels some of these products really are cut and split, so the comparison is not
+    // between two whole products.
+    if Kernels.cores > 1 && Kernels.blasDescription.contains("SkylakeX") {
+      XCTAssertGreaterThan(certifiedCuts, 0)
+      XCTAssertGreaterThan(certifiedSplits, 0)
+    }
+  }
+
   /// Products below the general parallel threshold are split across the cores only where the split is certified to
   /// change no result: with the parallel path allowed, every product here must equal the single-threaded one
   /// exactly (the toy MLP shapes that certify, and odd shapes, some of which do not certify).
