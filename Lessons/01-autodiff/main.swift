@@ -2,7 +2,8 @@
 // You will: differentiate a function three ways (by hand, by finite differences, by the engine), take a second
 // derivative, then train a critic D(x) to tell real samples from a forger's and compare it with the best critic
 // there can be, D*(x) = p_data(x) / (p_data(x) + p_forger(x)).
-// Run: swift run lesson-01-autodiff        Emits: output/lesson-01-autodiff/{critic.gp, critic.png, critic-training.gif, notes.md, ...}
+// Run: swift run lesson-01-autodiff        Emits: output/lesson-01-autodiff/{critic.gp, critic.png,
+//    critic-training.gif, notes.md, ...}
 import Datasets
 import Foundation
 import GAN
@@ -23,10 +24,13 @@ lesson.narrate("""
   """)
 
 func f(_ x: Tensor) -> Tensor { pow(x, 3) - 2 * x + exp(x / 2) }
-func byHand(_ x: Double) -> (Double, Double) { (3 * x * x - 2 + 0.5 * Foundation.exp(x / 2), 6 * x + 0.25 * Foundation.exp(x / 2)) }
+func byHand(_ x: Double) -> (Double, Double) {
+  (3 * x * x - 2 + 0.5 * Foundation.exp(x / 2), 6 * x + 0.25 * Foundation.exp(x / 2))
+}
 func fDouble(_ x: Double) -> Double { x * x * x - 2 * x + Foundation.exp(x / 2) }
 
-var table = "| x | f′ by hand | f′ finite difference | f′ engine | f″ by hand | f″ engine |\n|---|---|---|---|---|---|\n"
+var table =
+  "| x | f′ by hand | f′ finite difference | f′ engine | f″ by hand | f″ engine |\n|---|---|---|---|---|---|\n"
 var worstFirst = 0.0, worstSecond = 0.0, worstFiniteDifference = 0.0
 for value in [-1.5, -0.5, 0.0, 0.8, 2.0] as [Double] {
   let x = Tensor(Float(value), requiresGrad: true)
@@ -37,9 +41,11 @@ for value in [-1.5, -0.5, 0.0, 0.8, 2.0] as [Double] {
   let (hand1, hand2) = byHand(value)
   worstFirst = max(worstFirst, Swift.abs(Double(first.scalar) - hand1) / max(1, Swift.abs(hand1)))
   worstSecond = max(worstSecond, Swift.abs(Double(second.scalar) - hand2) / max(1, Swift.abs(hand2)))
-  worstFiniteDifference = max(worstFiniteDifference, Swift.abs(Double(first.scalar) - finite) / max(1, Swift.abs(finite)))
-  table += String(format: "| %.1f | %.5f | %.5f | %.5f | %.5f | %.5f |\n", value, hand1, finite, Double(first.scalar),
-                  hand2, Double(second.scalar))
+  worstFiniteDifference = max(
+    worstFiniteDifference, Swift.abs(Double(first.scalar) - finite) / max(1, Swift.abs(finite)))
+  table += String(
+    format: "| %.1f | %.5f | %.5f | %.5f | %.5f | %.5f |\n", value, hand1, finite, Double(first.scalar),
+    hand2, Double(second.scalar))
 }
 lesson.narrate(table)
 lesson.show("largest relative error, engine f′ vs hand", worstFirst)
@@ -47,7 +53,8 @@ lesson.show("largest relative error, engine f′ vs finite difference", worstFin
 lesson.show("largest relative error, engine f″ vs hand", worstSecond)
 lesson.check("the engine's f′ matches the hand derivative", measured: worstFirst, .below(1e-5))
 lesson.check("the engine's f′ matches finite differences", measured: worstFiniteDifference, .below(1e-4))
-lesson.check("the engine's f″ (a gradient of a gradient) matches the hand derivative", measured: worstSecond, .below(1e-5))
+lesson.check(
+  "the engine's f″ (a gradient of a gradient) matches the hand derivative", measured: worstSecond, .below(1e-5))
 
 // MARK: - 1b. What the engine recorded, and the rules it walks back
 
@@ -66,13 +73,15 @@ var walk = "| step of the backward walk | op | its rule |\n|---|---|---|\n"
 var rulesFound = 0
 for (step, op) in recorded.reversed().enumerated() {
   let row = ruleLines.first { $0.hasPrefix("| `\(op)` |") }
-  let rule = row.map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }.map { $0[3] } ?? "(not found)"
+  let rule =
+    row.map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }.map { $0[3] } ?? "(not found)"
   if row != nil { rulesFound += 1 }
   walk += "| \(step + 1) | `\(op)` | \(rule) |\n"
 }
 lesson.narrate("Forward, the record: \(recorded.map { "`\($0)`" }.joined(separator: " → ")).\n\n" + walk)
-lesson.check("every operation on the record has its rule in RULES.md", measured: Double(recorded.count - rulesFound),
-             .atMost(0))
+lesson.check(
+  "every operation on the record has its rule in RULES.md", measured: Double(recorded.count - rulesFound),
+  .atMost(0))
 
 // MARK: - 2. Gradients of a small network, checked
 
@@ -103,8 +112,9 @@ for (parameter, engine) in zip(parameters, engineGradients) {
       return Double(withoutGradients { criticLoss(probe, real: probeReal, fake: probeFake) }.scalar)
     }
     // The five-point stencil: truncation error O(h⁴), so a step large enough to swamp Float32 rounding is fine.
-    let finite = (-lossAt(original + 2 * h) + 8 * lossAt(original + h) - 8 * lossAt(original - h)
-      + lossAt(original - 2 * h)) / (12 * Double(h))
+    let finite =
+      (-lossAt(original + 2 * h) + 8 * lossAt(original + h) - 8 * lossAt(original - h)
+        + lossAt(original - 2 * h)) / (12 * Double(h))
     parameter.scalars[i] = original
     worstNetwork = max(worstNetwork, Swift.abs(Double(engine.scalars[i]) - finite) / max(1e-2, Swift.abs(finite)))
     checkedWeights += 1
@@ -139,13 +149,17 @@ let best = zip(pData, pForger).map { $0 / ($0 + $1) }
 @MainActor func frame(_ step: Int) -> Figure {
   var top = Panel(title: "the two distributions", xLabel: nil, yLabel: "density", legend: .topRight)
   top.xAxis = Axis(nil, range: -3...9)
-  top.series = [.density(x: grid, y: pData, label: "real: N(4, 1.25²)", color: .blue),
-                .density(x: grid, y: pForger, label: "forger: N(1, 1)", color: .orange)]
+  top.series = [
+    .density(x: grid, y: pData, label: "real: N(4, 1.25²)", color: .blue),
+    .density(x: grid, y: pForger, label: "forger: N(1, 1)", color: .orange),
+  ]
   var bottom = Panel(title: "critic after \(step) steps", xLabel: "x", yLabel: "D(x)", legend: .topLeft)
   bottom.yAxis = Axis("D(x)", range: -0.02...1.02)
   bottom.xAxis = Axis("x", range: -3...9)
-  bottom.series = [.line(x: grid, y: best, label: "best possible D*(x)", color: .darkGrey, width: 3, dashed: true),
-                   .line(x: grid, y: criticCurve(), label: "trained D(x)", color: .vermillion, width: 4)]
+  bottom.series = [
+    .line(x: grid, y: best, label: "best possible D*(x)", color: .darkGrey, width: 3, dashed: true),
+    .line(x: grid, y: criticCurve(), label: "trained D(x)", color: .vermillion, width: 4),
+  ]
   bottom.referenceLines = [.horizontal(0.5, label: "D = 1/2")]
   return Figure(name: "critic", title: "A critic learning to tell real from forged", columns: 1, panels: [top, bottom])
 }
@@ -154,8 +168,10 @@ var frames: [Figure] = [frame(0)]
 var lossHistory: [Double] = []
 let progress = lesson.progress(total: steps, label: "training the critic")
 for step in 1...steps {
-  let loss = optimizer.minimize(criticLoss(critic, real: real.sample(count: batch, using: &rng),
-                                           fake: forger.sample(count: batch, using: &rng)))
+  let loss = optimizer.minimize(
+    criticLoss(
+      critic, real: real.sample(count: batch, using: &rng),
+      fake: forger.sample(count: batch, using: &rng)))
   lossHistory.append(Double(loss))
   if step % max(1, steps / 24) == 0 || step == steps { frames.append(frame(step)) }
   if lesson.isLive && step % 50 == 0 { lesson.live(frame(step)) }
@@ -163,8 +179,9 @@ for step in 1...steps {
 }
 
 lesson.figure(frames.last!, caption: "The trained critic (red) against the best possible critic D* (dashed).")
-lesson.animation(Animation(name: "critic-training", frames: frames, delay: 0.25),
-                 caption: "D(x) over training: it starts flat and bends towards D*.")
+lesson.animation(
+  Animation(name: "critic-training", frames: frames, delay: 0.25),
+  caption: "D(x) over training: it starts flat and bends towards D*.")
 
 var lossPlot = Figure(name: "critic-loss", title: "The critic's loss", xLabel: "step", yLabel: "binary cross-entropy")
 lossPlot.add(.line(x: Array(1...steps), y: lossHistory, label: "critic loss", color: .blue, width: 2))

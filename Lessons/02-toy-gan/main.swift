@@ -2,7 +2,8 @@
 // You will: train a generator G(z) and a critic D(x) against each other, watch the generated density slide onto the
 // data, see the game end where the critic can only say 1/2, and watch a one-dimensional generator stretch (or fail to
 // stretch) over two modes.
-// Run: swift run lesson-02-toy-gan        Emits: output/lesson-02-toy-gan/{game.gif, losses.png, mapping.png, w1.png, notes.md, ...}
+// Run: swift run lesson-02-toy-gan        Emits: output/lesson-02-toy-gan/{game.gif, losses.png, mapping.png, w1.png,
+//    notes.md, ...}
 import ArgumentParser
 import Datasets
 import Foundation
@@ -15,7 +16,9 @@ struct Flags: ParsableArguments {
   @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and D.")) var hidden: Int = 64
   @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
   @Option(help: Allowed.coefficient.help("Adam's beta1 for both networks.")) var beta1: Float = 0.5
-  @Option(help: Allowed.coefficient.help("Decay of the moving average of G's weights that is measured (0 measures G itself)."))
+  @Option(
+    help: Allowed.coefficient.help("Decay of the moving average of G's weights that is measured (0 measures G itself).")
+  )
   var averageDecay: Float = 0.999
 
   func validate() throws {
@@ -26,8 +29,9 @@ struct Flags: ParsableArguments {
     try Allowed.coefficient.check(averageDecay, "--average-decay")
   }
 }
-let (lesson, flags) = Lesson.start(number: 2, slug: "toy-gan", title: "Forger versus critic in one dimension",
-                                   flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 2, slug: "toy-gan", title: "Forger versus critic in one dimension",
+  flags: Flags.self)
 
 // MARK: - 1. The game
 
@@ -92,7 +96,8 @@ lesson.narrate("""
     let fake = withoutGradients { g(Tensor.randomNormal([batch, 1], using: &rng)) }
     let lossD = optD.minimize(
       binaryCrossEntropy(logits: d(real), target: 1) + binaryCrossEntropy(logits: d(fake), target: 0))
-    let lossG = optG.minimize(binaryCrossEntropy(logits: d(g(Tensor.randomNormal([batch, 1], using: &rng))), target: 1))
+    let lossG = optG.minimize(
+      binaryCrossEntropy(logits: d(g(Tensor.randomNormal([batch, 1], using: &rng))), target: 1))
     // A warm-up on the decay (as common EMA implementations do), so early averages are not dragged to the start.
     updates += 1
     average.decay = min(flags.averageDecay, Float(1 + updates) / Float(10 + updates))
@@ -113,16 +118,20 @@ lesson.narrate("""
   }
 
   func frame(step: Int, title: String, range: ClosedRange<Double>, using rng: inout SeededGenerator) -> Figure {
-    let grid = stride(from: range.lowerBound, through: range.upperBound, by: (range.upperBound - range.lowerBound) / 200)
-      .map { $0 }
+    let grid = stride(
+      from: range.lowerBound, through: range.upperBound, by: (range.upperBound - range.lowerBound) / 200
+    )
+    .map { $0 }
     let density = grid.map { x in densityOf(target, at: x) }
     let samples = generate(5000, using: &rng).scalars
     let gridTensor = Tensor(shape: [grid.count, 1], scalars: grid.map { Float($0) })
     let critic: [Double] = withoutGradients { sigmoid(d(gridTensor)) }.scalars.map { Double($0) }
     var top = Panel(title: "\(title): densities after \(step) steps", yLabel: "density", legend: .topRight)
     top.xAxis = Axis(nil, range: range)
-    top.series = [.density(x: grid, y: density, label: "data", color: .blue),
-                  .histogram(samples, bins: 60, range: range, label: "generated", color: .vermillion)]
+    top.series = [
+      .density(x: grid, y: density, label: "data", color: .blue),
+      .histogram(samples, bins: 60, range: range, label: "generated", color: .vermillion),
+    ]
     var bottom = Panel(title: "the critic", xLabel: "x", yLabel: "D(x)", legend: .hidden)
     bottom.xAxis = Axis("x", range: range)
     bottom.yAxis = Axis("D(x)", range: -0.02...1.02)
@@ -169,23 +178,33 @@ let steps = lesson.steps(default: 10000, quick: 4000)
 let gaussian = Run(target: Gaussian1D(mean: 4, std: 1.25), rng: &rng)
 gaussian.train(steps: steps, title: "N(4, 1.25²)", range: -1...9, label: "GAN on N(4, 1.25²)", rng: &rng)
 
-lesson.animation(Animation(name: "game", frames: gaussian.frames, delay: 0.2),
-                 caption: "The generated histogram (red) slides onto the data density (blue) while D(x) flattens to 1/2.")
+lesson.animation(
+  Animation(name: "game", frames: gaussian.frames, delay: 0.2),
+  caption: "The generated histogram (red) slides onto the data density (blue) while D(x) flattens to 1/2.")
 var last = gaussian.frames.last!
 last.name = "final-density"
 lesson.figure(last, caption: "After training: the generated density covers the data and the critic is close to 1/2.")
 
-var losses = Figure(name: "losses", title: "Losses: the game settles at its equilibrium", columns: 1, panels: [
-  Panel(title: "critic", yLabel: "loss", series: [
-    .line(x: gaussian.steps, y: gaussian.criticLoss, label: "critic loss", color: .blue, width: 2)],
-    referenceLines: [.horizontal(2 * log(2), label: "2 ln 2")]),
-  Panel(title: "forger", xLabel: "step", yLabel: "loss", series: [
-    .line(x: gaussian.steps, y: gaussian.forgerLoss, label: "forger loss", color: .vermillion, width: 2)],
-    referenceLines: [.horizontal(log(2), label: "ln 2")]),
-])
+var losses = Figure(
+  name: "losses", title: "Losses: the game settles at its equilibrium", columns: 1,
+  panels: [
+    Panel(
+      title: "critic", yLabel: "loss",
+      series: [
+        .line(x: gaussian.steps, y: gaussian.criticLoss, label: "critic loss", color: .blue, width: 2)
+      ],
+      referenceLines: [.horizontal(2 * log(2), label: "2 ln 2")]),
+    Panel(
+      title: "forger", xLabel: "step", yLabel: "loss",
+      series: [
+        .line(x: gaussian.steps, y: gaussian.forgerLoss, label: "forger loss", color: .vermillion, width: 2)
+      ],
+      referenceLines: [.horizontal(log(2), label: "ln 2")]),
+  ])
 lesson.figure(losses)
 
-var verdicts = Figure(name: "critic-verdicts", title: "The critic's average verdict", xLabel: "step", yLabel: "mean D(x)")
+var verdicts = Figure(
+  name: "critic-verdicts", title: "The critic's average verdict", xLabel: "step", yLabel: "mean D(x)")
 verdicts.add(.line(x: gaussian.steps, y: gaussian.dReal, label: "on real samples", color: .blue))
 verdicts.add(.line(x: gaussian.steps, y: gaussian.dFake, label: "on generated samples", color: .vermillion))
 verdicts.add(.horizontal(0.5, label: "D = 1/2"))
@@ -194,15 +213,19 @@ lesson.figure(verdicts)
 var w1Plot = Figure(name: "w1", title: "Distance to the data: Wasserstein-1", xLabel: "step", yLabel: "W1 (log scale)")
 w1Plot.panel.yAxis.logScale = true
 w1Plot.add(.line(x: gaussian.steps, y: gaussian.w1, label: "W1(data, generated)", color: .purple))
-lesson.figure(w1Plot, caption: "W1 is the area between the two quantile functions, computed exactly from 4000 samples each.")
+lesson.figure(
+  w1Plot, caption: "W1 is the area between the two quantile functions, computed exactly from 4000 samples each.")
 
 var mapping = Figure(name: "mapping", title: "The forger's map z → x", xLabel: "z", yLabel: "x = G(z)")
 let zs = (0..<121).map { -3 + Double($0) * 0.05 }
 for (i, m) in gaussian.maps.enumerated() {
-  mapping.add(.line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4]))
+  mapping.add(
+    .line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4]))
 }
-mapping.add(.line(x: zs, y: zs.map { 4 + 1.25 * $0 }, label: "x = 4 + 1.25 z (one exact answer)", color: .darkGrey, dashed: true))
-lesson.figure(mapping, caption: "Any map that pushes N(0, 1) onto N(4, 1.25²) wins; the straight line is the monotone one.")
+mapping.add(
+  .line(x: zs, y: zs.map { 4 + 1.25 * $0 }, label: "x = 4 + 1.25 z (one exact answer)", color: .darkGrey, dashed: true))
+lesson.figure(
+  mapping, caption: "Any map that pushes N(0, 1) onto N(4, 1.25²) wins; the straight line is the monotone one.")
 
 let final = gaussian.generate(20_000, using: &rng).scalars.map(Double.init)
 let mean = final.reduce(0, +) / Double(final.count)
@@ -214,10 +237,12 @@ lesson.show("final mean D on real samples", gaussian.dReal.last!)
 lesson.show("final mean D on generated samples", gaussian.dFake.last!)
 lesson.check("the generated mean is within 0.3 of 4", measured: mean, .near(4, tolerance: 0.3))
 lesson.check("the generated standard deviation is within 30% of 1.25", measured: std, .between(0.875, 1.625))
-lesson.check("W1 to the data falls below 0.5 (from \(String(format: "%.2f", gaussian.w1.first!)) at the start)",
-             measured: gaussian.w1.last!, .below(0.5))
+lesson.check(
+  "W1 to the data falls below 0.5 (from \(String(format: "%.2f", gaussian.w1.first!)) at the start)",
+  measured: gaussian.w1.last!, .below(0.5))
 lesson.check("the critic ends near 1/2 on real samples", measured: gaussian.dReal.last!, .near(0.5, tolerance: 0.1))
-lesson.check("the critic ends near 1/2 on generated samples", measured: gaussian.dFake.last!, .near(0.5, tolerance: 0.1))
+lesson.check(
+  "the critic ends near 1/2 on generated samples", measured: gaussian.dFake.last!, .near(0.5, tolerance: 0.1))
 
 // MARK: - 3. Two modes
 
@@ -232,9 +257,11 @@ let mixture = GaussianMixture1D(weights: [0.5, 0.5], means: [-2, 2], stds: [0.5,
 let twoModes = Run(target: mixture, rng: &rng)
 twoModes.train(steps: steps, title: "two modes", range: -4.5...4.5, label: "GAN on two modes", rng: &rng)
 lesson.animation(Animation(name: "two-modes", frames: twoModes.frames, delay: 0.2))
-var twoModeMap = Figure(name: "two-modes-mapping", title: "The map z → x for two modes", xLabel: "z", yLabel: "x = G(z)")
+var twoModeMap = Figure(
+  name: "two-modes-mapping", title: "The map z → x for two modes", xLabel: "z", yLabel: "x = G(z)")
 for (i, m) in twoModes.maps.enumerated() {
-  twoModeMap.add(.line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4]))
+  twoModeMap.add(
+    .line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4]))
 }
 twoModeMap.add(.horizontal(-2, label: "mode centers"))
 twoModeMap.add(.horizontal(2))
@@ -251,10 +278,12 @@ lesson.show("share of samples near x = +2", right)
 lesson.show("share of generated samples in the gap |x| < 1", gap)
 lesson.show("share of data samples in the gap", dataGap)
 lesson.show("final W1 to the two-mode data", twoModes.w1.last!)
-lesson.check("the two-mode run ends closer to the data than it started (W1 falls by half or more)",
-             measured: twoModes.w1.last! / twoModes.w1.first!, .below(0.5))
-lesson.check("both modes are covered: the smaller one gets at least 40% of the samples", measured: min(left, right),
-             .atLeast(0.4))
+lesson.check(
+  "the two-mode run ends closer to the data than it started (W1 falls by half or more)",
+  measured: twoModes.w1.last! / twoModes.w1.first!, .below(0.5))
+lesson.check(
+  "both modes are covered: the smaller one gets at least 40% of the samples", measured: min(left, right),
+  .atLeast(0.4))
 
 lesson.narrate("""
   **What to take away.** The alternating game drives the generated distribution onto the data, and the critic's

@@ -13,20 +13,26 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.rate.help("Adam's learning rate for G (default 2e-3; 5e-3 with --quick).")) var learningRateG: Float?
-  @Option(help: Allowed.rate.help("Adam's learning rate for D (default 2e-4; 5e-4 with --quick).")) var learningRateD: Float?
+  @Option(help: Allowed.rate.help("Adam's learning rate for G (default 2e-3; 5e-3 with --quick).")) var learningRateG:
+    Float?
+  @Option(help: Allowed.rate.help("Adam's learning rate for D (default 2e-4; 5e-4 with --quick).")) var learningRateD:
+    Float?
   @Option(help: Allowed.count(2...4096).help("Samples per batch (real and generated).")) var batch: Int = 64
   @Option(help: Allowed.count(1...1024).help("Dimension of the noise z.")) var noise: Int = 16
-  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and of D.")) var hidden: Int = 64
-  @Option(help: Allowed.count(1...256).help("Kernels (rows of T) of the minibatch-discrimination layer.")) var kernels: Int = 8
+  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and of D.")) var hidden: Int =
+    64
+  @Option(help: Allowed.count(1...256).help("Kernels (rows of T) of the minibatch-discrimination layer.")) var kernels:
+    Int = 8
   @Option(help: Allowed.count(1...256).help("Numbers in each row of T (C).")) var kernelSize: Int = 4
   @Flag(help: "Sum the minibatch-discrimination closeness over the batch, as the paper does, instead of averaging it.")
   var summedCloseness = false
-  @Option(help: Allowed.positive(atMost: 100).help("Standard deviation of the initial minibatch-discrimination tensor T."))
+  @Option(
+    help: Allowed.positive(atMost: 100).help("Standard deviation of the initial minibatch-discrimination tensor T."))
   var kernelScale: Float = 0.4
   @Option(help: Allowed.share.help("Share of training after which both learning rates fall linearly to zero."))
   var cooldownFrom: Double = 0.6
-  @Option(help: Allowed.count(1...10_000_000).help("Training steps on the 5 x 5 grid (default 6000; 600 with --quick)."))
+  @Option(
+    help: Allowed.count(1...10_000_000).help("Training steps on the 5 x 5 grid (default 6000; 600 with --quick)."))
   var gridSteps: Int?
 
   func validate() throws {
@@ -42,8 +48,9 @@ struct Flags: ParsableArguments {
     try Allowed.count(1...10_000_000).check(gridSteps, "--grid-steps")
   }
 }
-let (lesson, flags) = Lesson.start(number: 3, slug: "mode-collapse", title: "Mode collapse and two fixes",
-                                   flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 3, slug: "mode-collapse", title: "Mode collapse and two fixes",
+  flags: Flags.self)
 
 // MARK: - 1. Eight modes on a ring, and how to count them
 
@@ -69,14 +76,17 @@ lesson.narrate("""
 var dataRNG = lesson.makeGenerator(offset: 10)
 let ringData = ring.sample(count: sampleCount, using: &dataRNG)
 let gridData = grid.sample(count: sampleCount, using: &dataRNG)
-let ringDataCoverage = ModeCoverage(samples: ringData, centers: ring.modeCenters, std: ring.std, minimumCount: minimumCount)
-let gridDataCoverage = ModeCoverage(samples: gridData, centers: grid.modeCenters, std: grid.std, minimumCount: minimumCount)
+let ringDataCoverage = ModeCoverage(
+  samples: ringData, centers: ring.modeCenters, std: ring.std, minimumCount: minimumCount)
+let gridDataCoverage = ModeCoverage(
+  samples: gridData, centers: grid.modeCenters, std: grid.std, minimumCount: minimumCount)
 lesson.show("real ring samples: modes captured (of 8)", ringDataCoverage.modesCaptured)
 lesson.show("real ring samples: high quality", 100 * ringDataCoverage.highQualityFraction, unit: "%")
 lesson.show("real ring samples: KL to uniform", ringDataCoverage.klToUniform)
 lesson.show("real grid samples: modes captured (of 25)", gridDataCoverage.modesCaptured)
-lesson.check("real data scores perfectly: all 8 ring modes and all 25 grid modes captured",
-             measured: ringDataCoverage.modesCaptured + gridDataCoverage.modesCaptured, .atLeast(33))
+lesson.check(
+  "real data scores perfectly: all 8 ring modes and all 25 grid modes captured",
+  measured: ringDataCoverage.modesCaptured + gridDataCoverage.modesCaptured, .atLeast(33))
 
 func xs(_ t: Tensor) -> [Float] { stride(from: 0, to: t.count, by: 2).map { t.scalars[$0] } }
 func ys(_ t: Tensor) -> [Float] { stride(from: 1, to: t.count, by: 2).map { t.scalars[$0] } }
@@ -226,7 +236,8 @@ enum Variant: String, CaseIterable {
 /// Writes samples [N, 2] as `NAME.dat`: two columns, x and y, one sample a line (comments start with #).
 @MainActor func writeSamples(_ samples: Tensor, name: String, about: String) {
   lesson.writeData(
-    name, comments: [about, "\(samples.shape[0]) samples, written by lesson-03-mode-collapse (seed \(lesson.seed)).", "x y"],
+    name,
+    comments: [about, "\(samples.shape[0]) samples, written by lesson-03-mode-collapse (seed \(lesson.seed)).", "x y"],
     rows: (0..<samples.shape[0]).map { [Double(samples.scalars[2 * $0]), Double(samples.scalars[2 * $0 + 1])] })
 }
 
@@ -256,8 +267,9 @@ for index in 0..<runs[0].snapshots.count {
   }
   frames.append(Figure(name: "frame", title: "step \(runs[0].snapshots[index].step)", columns: 3, panels: panels))
 }
-lesson.animation(Animation(name: "collapse", frames: frames, delay: 0.25, width: 1440, height: 560, fontSize: 16),
-                 caption: "Generated samples (600 per panel) over training; gray circles mark the eight mode centers.")
+lesson.animation(
+  Animation(name: "collapse", frames: frames, delay: 0.25, width: 1440, height: 560, fontSize: 16),
+  caption: "Generated samples (600 per panel) over training; gray circles mark the eight mode centers.")
 
 // Which mode holds the samples, step by step.
 var timePanels: [Panel] = []
@@ -266,8 +278,9 @@ for run in runs {
   let modes = Array(1...ring.modeCount)
   var values: [Double] = []
   for mode in 0..<ring.modeCount { for column in t.steps.indices { values.append(t.occupancy[column][mode]) } }
-  var panel = Panel(title: run.variant.title, xLabel: run.variant == .minibatchStddev ? "step" : nil, yLabel: "mode",
-                    legend: .hidden, grid: false)
+  var panel = Panel(
+    title: run.variant.title, xLabel: run.variant == .minibatchStddev ? "step" : nil, yLabel: "mode",
+    legend: .hidden, grid: false)
   panel.yAxis.range = 0.5...(Double(ring.modeCount) + 0.5)
   panel.xAxis.range = 0...Double(steps)
   var capturedX: [Int] = [], capturedY: [Int] = []
@@ -281,16 +294,21 @@ for run in runs {
   if !capturedX.isEmpty { panel.series.append(.points(x: capturedX, y: capturedY, color: .white, size: 0.8)) }
   timePanels.append(panel)
 }
-lesson.figure(Figure(name: "modes-over-time", title: "Where the samples are: share near each mode, per step",
-                     width: 1280, height: 1000, columns: 1, panels: timePanels),
-              caption: "Color: the share of \(sampleCount) samples near each mode (within half the distance between "
-                + "modes). White dots: the mode is captured (≥ \(minimumCount) high-quality samples).")
+lesson.figure(
+  Figure(
+    name: "modes-over-time", title: "Where the samples are: share near each mode, per step",
+    width: 1280, height: 1000, columns: 1, panels: timePanels),
+  caption: "Color: the share of \(sampleCount) samples near each mode (within half the distance between "
+    + "modes). White dots: the mode is captured (≥ \(minimumCount) high-quality samples).")
 
-var capturedPlot = Figure(name: "modes-captured", title: "Modes captured during training (of 8)", xLabel: "step",
-                          yLabel: "modes captured")
+var capturedPlot = Figure(
+  name: "modes-captured", title: "Modes captured during training (of 8)", xLabel: "step",
+  yLabel: "modes captured")
 for run in runs {
-  capturedPlot.add(.line(x: run.timeline.steps, y: run.timeline.coverages.map(\.modesCaptured), label: run.variant.title,
-                         color: run.variant.color))
+  capturedPlot.add(
+    .line(
+      x: run.timeline.steps, y: run.timeline.coverages.map(\.modesCaptured), label: run.variant.title,
+      color: run.variant.color))
 }
 capturedPlot.panel.yAxis.range = -0.2...8.5
 capturedPlot.panel.legend = .topLeft
@@ -301,8 +319,9 @@ var finals: [Variant: ModeCoverage] = [:]
 var finalPanels: [Panel] = []
 for run in runs {
   let samples = run.finalSamples()
-  writeSamples(samples, name: "final-samples-\(run.variant.rawValue)",
-               about: "ring of 8 Gaussians (radius 2, std 0.02): final samples of the \(run.variant.title), \(steps) steps")
+  writeSamples(
+    samples, name: "final-samples-\(run.variant.rawValue)",
+    about: "ring of 8 Gaussians (radius 2, std 0.02): final samples of the \(run.variant.title), \(steps) steps")
   let coverage = ModeCoverage(samples: samples, centers: ring.modeCenters, std: ring.std, minimumCount: minimumCount)
   finals[run.variant] = coverage
   var panel = planePanel("\(run.variant.shortTitle): \(coverage.modesCaptured) of 8", range: 2.6)
@@ -312,10 +331,12 @@ for run in runs {
   ]
   finalPanels.append(panel)
 }
-lesson.figure(Figure(name: "final-samples", title: "After \(steps) steps: \(sampleCount) samples each (same noise)",
-                     width: 1500, height: 600, columns: 3, panels: finalPanels),
-              caption: "The samples are in final-samples-vanilla.dat, final-samples-minibatch-discrimination.dat and "
-                + "final-samples-minibatch-stddev.dat (two columns, x and y): count the modes with your own tools.")
+lesson.figure(
+  Figure(
+    name: "final-samples", title: "After \(steps) steps: \(sampleCount) samples each (same noise)",
+    width: 1500, height: 600, columns: 3, panels: finalPanels),
+  caption: "The samples are in final-samples-vanilla.dat, final-samples-minibatch-discrimination.dat and "
+    + "final-samples-minibatch-stddev.dat (two columns, x and y): count the modes with your own tools.")
 
 /// The KL as text: with no high-quality sample at all the histogram is empty and the KL undefined (worst).
 func klText(_ c: ModeCoverage) -> String {
@@ -324,7 +345,8 @@ func klText(_ c: ModeCoverage) -> String {
 var table = "| run | modes captured (of 8) | high quality | KL to uniform | training time |\n|---|---|---|---|---|\n"
 for run in runs {
   let c = finals[run.variant]!
-  table += "| \(run.variant.title) | \(c.modesCaptured) | \(String(format: "%.1f", 100 * c.highQualityFraction))% | "
+  table +=
+    "| \(run.variant.title) | \(c.modesCaptured) | \(String(format: "%.1f", 100 * c.highQualityFraction))% | "
     + "\(klText(c)) | \(String(format: "%.1f", run.seconds)) s |\n"
 }
 lesson.narrate(table)
@@ -348,25 +370,35 @@ let mbdModesBar = lesson.budget(5, quick: 7)
 let stddevModesBar = lesson.budget(7, quick: 4)
 let qualityGapBar = lesson.budget(15.0, quick: 10.0)
 lesson.check("the vanilla GAN captures at most 3 of 8 modes", measured: vanilla.modesCaptured, .atMost(3))
-lesson.check("with minibatch discrimination, the same seed captures at least \(mbdModesBar) of 8",
-             measured: mbd.modesCaptured, .atLeast(Double(mbdModesBar)))
-lesson.check("with the minibatch standard deviation, at least \(stddevModesBar) of 8", measured: mbstd.modesCaptured,
-             .atLeast(Double(stddevModesBar)))
-lesson.check("the better of the two fixes captures at least 7 of 8",
-             measured: max(mbd.modesCaptured, mbstd.modesCaptured), .atLeast(7))
-lesson.check("vanilla's mode histogram is far from uniform: KL ≥ 1 (undefined counts as far)",
-             measured: vanilla.klToUniform, .atLeast(1))
-lesson.check("both fixes' histograms are closer to uniform than vanilla's: KL lower by at least 0.5",
-             measured: vanilla.klToUniform - max(mbd.klToUniform, mbstd.klToUniform), .atLeast(0.5))
-lesson.check("the better of the two fixes is close to uniform: KL ≤ 0.5",
-             measured: min(mbd.klToUniform, mbstd.klToUniform), .atMost(0.5))
-lesson.check("more samples land on a mode with either fix: high-quality share at least \(Int(qualityGapBar)) points above vanilla's",
-             measured: 100 * (min(mbd.highQualityFraction, mbstd.highQualityFraction) - vanilla.highQualityFraction),
-             .atLeast(qualityGapBar), unit: "points")
-lesson.check("the vanilla GAN collapses: on average most of its samples sit near one mode",
-             measured: hopping.meanMainShare(), .atLeast(0.5))
-lesson.check("and it hops: its main mode changes at least 10 times after the first quarter of training",
-             measured: hopping.hops(), .atLeast(10))
+lesson.check(
+  "with minibatch discrimination, the same seed captures at least \(mbdModesBar) of 8",
+  measured: mbd.modesCaptured, .atLeast(Double(mbdModesBar)))
+lesson.check(
+  "with the minibatch standard deviation, at least \(stddevModesBar) of 8", measured: mbstd.modesCaptured,
+  .atLeast(Double(stddevModesBar)))
+lesson.check(
+  "the better of the two fixes captures at least 7 of 8",
+  measured: max(mbd.modesCaptured, mbstd.modesCaptured), .atLeast(7))
+lesson.check(
+  "vanilla's mode histogram is far from uniform: KL ≥ 1 (undefined counts as far)",
+  measured: vanilla.klToUniform, .atLeast(1))
+lesson.check(
+  "both fixes' histograms are closer to uniform than vanilla's: KL lower by at least 0.5",
+  measured: vanilla.klToUniform - max(mbd.klToUniform, mbstd.klToUniform), .atLeast(0.5))
+lesson.check(
+  "the better of the two fixes is close to uniform: KL ≤ 0.5",
+  measured: min(mbd.klToUniform, mbstd.klToUniform), .atMost(0.5))
+lesson.check(
+  "more samples land on a mode with either fix: high-quality share at least \(Int(qualityGapBar)) points above "
+    + "vanilla's",
+  measured: 100 * (min(mbd.highQualityFraction, mbstd.highQualityFraction) - vanilla.highQualityFraction),
+  .atLeast(qualityGapBar), unit: "points")
+lesson.check(
+  "the vanilla GAN collapses: on average most of its samples sit near one mode",
+  measured: hopping.meanMainShare(), .atLeast(0.5))
+lesson.check(
+  "and it hops: its main mode changes at least 10 times after the first quarter of training",
+  measured: hopping.hops(), .atLeast(10))
 
 lesson.narrate("""
   **Reading the pictures.** In `modes-over-time.png` the vanilla GAN is a bright staircase: nearly all of its
@@ -399,8 +431,10 @@ var gridPanels: [Panel] = []
 let gridCenters = grid.modeCenters
 for run in gridRuns {
   let samples = run.finalSamples()
-  writeSamples(samples, name: "final-samples-grid-\(run.variant.rawValue)",
-               about: "5 x 5 grid of Gaussians (spacing 2, std 0.05): final samples of the \(run.variant.title), \(gridSteps) steps")
+  writeSamples(
+    samples, name: "final-samples-grid-\(run.variant.rawValue)",
+    about:
+      "5 x 5 grid of Gaussians (spacing 2, std 0.05): final samples of the \(run.variant.title), \(gridSteps) steps")
   let coverage = ModeCoverage(samples: samples, centers: gridCenters, std: grid.std, minimumCount: minimumCount)
   gridFinals[run.variant] = coverage
   var panel = planePanel("\(run.variant.shortTitle): \(coverage.modesCaptured) of 25", range: 5)
@@ -410,14 +444,19 @@ for run in gridRuns {
   ]
   gridPanels.append(panel)
 }
-lesson.figure(Figure(name: "grid-final-samples", title: "The grid after \(gridSteps) steps: \(sampleCount) samples each",
-                     width: 1500, height: 600, columns: 3, panels: gridPanels),
-              caption: "Also in final-samples-grid-VARIANT.dat (two columns, x and y).")
-var gridCaptured = Figure(name: "grid-modes-captured", title: "Grid: modes captured during training (of 25)",
-                          xLabel: "step", yLabel: "modes captured")
+lesson.figure(
+  Figure(
+    name: "grid-final-samples", title: "The grid after \(gridSteps) steps: \(sampleCount) samples each",
+    width: 1500, height: 600, columns: 3, panels: gridPanels),
+  caption: "Also in final-samples-grid-VARIANT.dat (two columns, x and y).")
+var gridCaptured = Figure(
+  name: "grid-modes-captured", title: "Grid: modes captured during training (of 25)",
+  xLabel: "step", yLabel: "modes captured")
 for run in gridRuns {
-  gridCaptured.add(.line(x: run.timeline.steps, y: run.timeline.coverages.map(\.modesCaptured), label: run.variant.title,
-                         color: run.variant.color))
+  gridCaptured.add(
+    .line(
+      x: run.timeline.steps, y: run.timeline.coverages.map(\.modesCaptured), label: run.variant.title,
+      color: run.variant.color))
 }
 let gridMostCaptured = gridRuns.flatMap { $0.timeline.coverages.map(\.modesCaptured) }.max() ?? 0
 gridCaptured.panel.yAxis.range = -0.3...Double(max(5, gridMostCaptured + 1))
@@ -427,7 +466,9 @@ lesson.figure(gridCaptured)
 var gridTable = "| run | modes captured (of 25) | high quality | KL to uniform |\n|---|---|---|---|\n"
 for run in gridRuns {
   let c = gridFinals[run.variant]!
-  gridTable += "| \(run.variant.title) | \(c.modesCaptured) | \(String(format: "%.1f", 100 * c.highQualityFraction))% | \(klText(c)) |\n"
+  gridTable +=
+    "| \(run.variant.title) | \(c.modesCaptured) | \(String(format: "%.1f", 100 * c.highQualityFraction))% | "
+      + "\(klText(c)) |\n"
 }
 lesson.narrate(gridTable)
 for run in gridRuns {
@@ -445,10 +486,12 @@ lesson.narrate("""
   """)
 let gridVanilla = gridFinals[.vanilla]!
 let gridBest = gridFinals.values.map(\.modesCaptured).max()!
-lesson.check("on the grid the vanilla GAN captures at most 5 of 25 modes", measured: gridVanilla.modesCaptured,
-             .atMost(5))
-lesson.check("the grid is not solved by either switch in this budget: the best run captures at most 12 of 25",
-             measured: gridBest, .atMost(12))
+lesson.check(
+  "on the grid the vanilla GAN captures at most 5 of 25 modes", measured: gridVanilla.modesCaptured,
+  .atMost(5))
+lesson.check(
+  "the grid is not solved by either switch in this budget: the best run captures at most 12 of 25",
+  measured: gridBest, .atMost(12))
 
 // MARK: - 5. What to take away
 

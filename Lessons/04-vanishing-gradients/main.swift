@@ -12,9 +12,11 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float = 1e-3
+  @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float =
+    1e-3
   @Option(help: "The generator's optimizer in the training runs: sgd or adam.") var generatorOptimizer = "sgd"
-  @Option(help: Allowed.rate.help("The generator's learning rate in the training runs.")) var generatorLearningRate: Float = 0.001
+  @Option(help: Allowed.rate.help("The generator's learning rate in the training runs.")) var generatorLearningRate:
+    Float = 0.001
   @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
   @Option(help: Allowed.count(1...10_000_000).help("Discriminator steps against the frozen generator (section 2)."))
   var discriminatorSteps: Int?
@@ -29,8 +31,9 @@ struct Flags: ParsableArguments {
     try Allowed.count(1...10_000_000).check(discriminatorSteps, "--discriminator-steps")
   }
 }
-let (lesson, flags) = Lesson.start(number: 4, slug: "vanishing-gradients", title: "Vanishing gradients",
-                                   flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 4, slug: "vanishing-gradients", title: "Vanishing gradients",
+  flags: Flags.self)
 
 // MARK: - 1. A generator that misses the data
 
@@ -75,18 +78,23 @@ let startRadius = planeColumns(startSamples).x.indices.map { i -> Double in
 lesson.show("W1 from the generator to the data at the start", startDistance)
 lesson.show("mean distance from a generated sample to the nearest mode", startModeDistance)
 lesson.show("largest distance of a generated sample from the origin", startRadius)
-lesson.check("the supports are disjoint: every generated sample is more than 1 unit inside the ring",
-             measured: startRadius, .below(1))
+lesson.check(
+  "the supports are disjoint: every generated sample is more than 1 unit inside the ring",
+  measured: startRadius, .below(1))
 
 let dataPreview = ring.sample(count: 2000, using: &rng)
-var startPlot = Figure(name: "start", title: "The start: data on the ring, the generator's blob at the center",
-                       xLabel: "x₁", yLabel: "x₂")
+var startPlot = Figure(
+  name: "start", title: "The start: data on the ring, the generator's blob at the center",
+  xLabel: "x₁", yLabel: "x₂")
 startPlot.panel.equalAspect = true
 startPlot.panel.xAxis.range = -2.6...2.6
 startPlot.panel.yAxis.range = -2.6...2.6
-startPlot.add(.scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, label: "data", color: .blue, size: 1))
-startPlot.add(.scatter(x: planeColumns(startSamples).x, y: planeColumns(startSamples).y, label: "generated", color: .vermillion,
-                       size: 1))
+startPlot.add(
+  .scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, label: "data", color: .blue, size: 1))
+startPlot.add(
+  .scatter(
+    x: planeColumns(startSamples).x, y: planeColumns(startSamples).y, label: "generated", color: .vermillion,
+    size: 1))
 lesson.figure(startPlot)
 
 // MARK: - 2. A discriminator trained towards optimality
@@ -94,7 +102,8 @@ lesson.figure(startPlot)
 lesson.section("2. A discriminator trained towards optimality")
 lesson.narrate("""
   Freeze G and train the discriminator D(x) = σ(l(x)) alone (an MLP of the same width with leaky ReLU, Adam at
-  learning rate 10⁻³, β₁ = 0.5, batches of 256). After every D step, measure the gradient G would get, ‖∇θ L_G‖ over all of G's
+  learning rate 10⁻³, β₁ = 0.5, batches of 256). After every D step, measure the gradient G would get, ‖∇θ L_G‖ over \
+  all of G's
   parameters, on a fixed batch of 512 noise vectors, for both generator losses:
 
   - **saturating** (Goodfellow's minimax game): L_G = E log(1 − D(G(z))). Its derivative in the logit is −σ(l):
@@ -119,7 +128,8 @@ var logitFake: [Double] = [], logitReal: [Double] = []
 @MainActor func measureDiscriminator(step: Int) {
   dSteps.append(step)
   saturatingNorms.append(generatorGradientNorm(generator: g0, critic: trainedD, loss: .minimax, noise: fixedNoise))
-  nonSaturatingNorms.append(generatorGradientNorm(generator: g0, critic: trainedD, loss: .nonSaturating, noise: fixedNoise))
+  nonSaturatingNorms.append(
+    generatorGradientNorm(generator: g0, critic: trainedD, loss: .nonSaturating, noise: fixedNoise))
   let fakeLogits = withoutGradients { trainedD(startSamples) }
   let realLogits = withoutGradients { trainedD(evaluationReal) }
   logitFake.append(Double(fakeLogits.mean().scalar))
@@ -143,19 +153,24 @@ for step in 1...discriminatorSteps {
 // are drawn relative to that common start.
 let relativeSaturating = saturatingNorms.map { $0 / saturatingNorms[0] }
 let relativeNonSaturating = nonSaturatingNorms.map { $0 / nonSaturatingNorms[0] }
-var gradientPlot = Figure(name: "gradient-norms", title: "The generator's gradient as D approaches perfection",
-                          width: 1600, height: 720, columns: 2, panels: [
-  Panel(title: "G's gradient norm ‖∇θ L_G‖, relative to step 0", xLabel: "discriminator steps",
-        yLabel: "relative norm (log scale)", series: [
-    .line(x: dSteps, y: relativeNonSaturating, label: "non-saturating −log D", color: .green),
-    .line(x: dSteps, y: relativeSaturating, label: "saturating log(1 − D)", color: .vermillion),
-  ], legend: .topRight),
-  Panel(title: "D's confidence: its mean logit l(x), D = σ(l)", xLabel: "discriminator steps", yLabel: "mean logit",
-        series: [
-    .line(x: dSteps, y: logitReal, label: "on the data", color: .blue),
-    .line(x: dSteps, y: logitFake, label: "on the fakes", color: .vermillion),
-  ], legend: .topLeft),
-])
+var gradientPlot = Figure(
+  name: "gradient-norms", title: "The generator's gradient as D approaches perfection",
+  width: 1600, height: 720, columns: 2,
+  panels: [
+    Panel(
+      title: "G's gradient norm ‖∇θ L_G‖, relative to step 0", xLabel: "discriminator steps",
+      yLabel: "relative norm (log scale)",
+      series: [
+        .line(x: dSteps, y: relativeNonSaturating, label: "non-saturating −log D", color: .green),
+        .line(x: dSteps, y: relativeSaturating, label: "saturating log(1 − D)", color: .vermillion),
+      ], legend: .topRight),
+    Panel(
+      title: "D's confidence: its mean logit l(x), D = σ(l)", xLabel: "discriminator steps", yLabel: "mean logit",
+      series: [
+        .line(x: dSteps, y: logitReal, label: "on the data", color: .blue),
+        .line(x: dSteps, y: logitFake, label: "on the fakes", color: .vermillion),
+      ], legend: .topLeft),
+  ])
 gradientPlot.panels[0].yAxis.logScale = true
 gradientPlot.panels[0].referenceLines = [.horizontal(1)]
 // Room above the curves for the legends.
@@ -165,11 +180,13 @@ gradientPlot.panels[0].yAxis.range =
 let logitSpan = max(logitReal.map(Swift.abs).max()!, logitFake.map(Swift.abs).max()!)
 gradientPlot.panels[1].yAxis.range = (-logitSpan * 1.15)...(logitSpan * 1.6)
 gradientPlot.panels[1].referenceLines = [.horizontal(0, label: "D = 1/2")]
-lesson.figure(gradientPlot, caption: """
-  Left: the generator's gradient norm for each loss after every discriminator step, relative to their common value \
-  at the start (the figure of Arjovsky & Bottou 2017). Right: how sure D is. A mean logit of −10 on the fakes means \
-  D(G(z)) ≈ e⁻¹⁰ ≈ 4.5·10⁻⁵, and the saturating gradient carries that factor σ(l) ≈ eˡ.
-  """)
+lesson.figure(
+  gradientPlot,
+  caption: """
+    Left: the generator's gradient norm for each loss after every discriminator step, relative to their common value \
+    at the start (the figure of Arjovsky & Bottou 2017). Right: how sure D is. A mean logit of −10 on the fakes means \
+    D(G(z)) ≈ e⁻¹⁰ ≈ 4.5·10⁻⁵, and the saturating gradient carries that factor σ(l) ≈ eˡ.
+    """)
 
 let saturatingFall = saturatingNorms.first! / saturatingNorms.last!
 let nonSaturatingChange = nonSaturatingNorms.last! / nonSaturatingNorms.first!
@@ -181,10 +198,12 @@ lesson.show("saturating gradient norm, end", saturatingNorms.last!)
 lesson.show("non-saturating gradient norm, start", nonSaturatingNorms.first!)
 lesson.show("non-saturating gradient norm, end", nonSaturatingNorms.last!)
 lesson.check("D becomes near-perfect: mean D(G(z)) below 0.01", measured: meanDFake.last!, .below(0.01))
-lesson.check("the saturating gradient falls by at least 100x as D trains (start / end)", measured: saturatingFall,
-             .atLeast(100))
-lesson.check("the non-saturating gradient does not fall (end / start at least 0.5)", measured: nonSaturatingChange,
-             .atLeast(0.5))
+lesson.check(
+  "the saturating gradient falls by at least 100x as D trains (start / end)", measured: saturatingFall,
+  .atLeast(100))
+lesson.check(
+  "the non-saturating gradient does not fall (end / start at least 0.5)", measured: nonSaturatingChange,
+  .atLeast(0.5))
 
 // What each loss asks of a point x in the plane, with this D: the push −∇ₓ L_G(x).
 let saturatingField = planeField(of: { x in softplus(trainedD(x)) }, x: -2.5...2.5, y: -2.5...2.5, resolution: 61)
@@ -199,25 +218,32 @@ let pushRange = max(-6, pushLogs.flatMap { $0 }.min()!.rounded(.down))...(pushLo
   panel.series = [
     .heatmap(x: field.xs, y: field.ys, values: logNorms, label: "log₁₀ ‖push‖", palette: .grays, range: pushRange),
     .scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, color: .skyBlue, size: 0.8, opacity: 0.8),
-    .scatter(x: planeColumns(startSamples).x, y: planeColumns(startSamples).y, color: .vermillion, size: 0.8, opacity: 0.8),
+    .scatter(
+      x: planeColumns(startSamples).x, y: planeColumns(startSamples).y, color: .vermillion, size: 0.8, opacity: 0.8),
   ]
   let arrows = field.arrows(every: 6)
   let norms = zip(arrows.dx, arrows.dy).map { ($0 * $0 + $1 * $1).squareRoot() }
-  panel.series.append(.vectors(x: arrows.x, y: arrows.y, dx: zip(arrows.dx, norms).map { $1 > 0 ? 0.25 * $0 / $1 : 0 },
-                               dy: zip(arrows.dy, norms).map { $1 > 0 ? 0.25 * $0 / $1 : 0 }, color: .orange, width: 2))
+  panel.series.append(
+    .vectors(
+      x: arrows.x, y: arrows.y, dx: zip(arrows.dx, norms).map { $1 > 0 ? 0.25 * $0 / $1 : 0 },
+      dy: zip(arrows.dy, norms).map { $1 > 0 ? 0.25 * $0 / $1 : 0 }, color: .orange, width: 2))
   panel.xAxis.range = -2.5...2.5
   panel.yAxis.range = -2.5...2.5
   return panel
 }
-let pushFigure = Figure(name: "discriminator", title: "How hard each loss pushes a sample at x (log₁₀ of ‖−∇ₓ L_G‖)",
-                        width: 1600, height: 800, columns: 2, panels: [
-  pushPanel(saturatingField, logNorms: pushLogs[0], title: "saturating log(1 − D(x))"),
-  pushPanel(nonSaturatingField, logNorms: pushLogs[1], title: "non-saturating −log D(x)"),
-])
-lesson.figure(pushFigure, caption: """
-  The same trained D, seen through each loss: color is log₁₀ of the push's strength at x, arrows its direction \
-  (all drawn the same length). Data in blue, the generator's samples in red.
-  """)
+let pushFigure = Figure(
+  name: "discriminator", title: "How hard each loss pushes a sample at x (log₁₀ of ‖−∇ₓ L_G‖)",
+  width: 1600, height: 800, columns: 2,
+  panels: [
+    pushPanel(saturatingField, logNorms: pushLogs[0], title: "saturating log(1 − D(x))"),
+    pushPanel(nonSaturatingField, logNorms: pushLogs[1], title: "non-saturating −log D(x)"),
+  ])
+lesson.figure(
+  pushFigure,
+  caption: """
+    The same trained D, seen through each loss: color is log₁₀ of the push's strength at x, arrows its direction \
+    (all drawn the same length). Data in blue, the generator's samples in red.
+    """)
 
 // MARK: - 3. Training the generator with each loss
 
@@ -246,7 +272,8 @@ let gameSteps = lesson.steps(default: 2000, quick: 800)
     self.loss = loss
     g = DisjointSupportStart.copy(of: g0)
     d = DisjointSupportStart.copy(of: trainedD)
-    let optimizer: any Optimizer = flags.generatorOptimizer == "adam"
+    let optimizer: any Optimizer =
+      flags.generatorOptimizer == "adam"
       ? Adam(for: g, learningRate: flags.generatorLearningRate, beta1: 0.5, beta2: 0.999)
       : SGD(for: g, learningRate: flags.generatorLearningRate)
     trainer = AdversarialTrainer(
@@ -295,22 +322,26 @@ nonSaturating.train(steps: gameSteps, title: "non-saturating", rng: &rng)
 let frames = zip(saturating.frames, nonSaturating.frames).map { pair in
   Figure(name: "frame", title: nil, columns: 2, panels: [pair.0, pair.1])
 }
-lesson.animation(Animation(name: "games", frames: frames, delay: 0.25, width: 1280, height: 640),
-                 caption: "Left: the saturating loss; right: the non-saturating loss. Same start, same data.")
+lesson.animation(
+  Animation(name: "games", frames: frames, delay: 0.25, width: 1280, height: 640),
+  caption: "Left: the saturating loss; right: the non-saturating loss. Same start, same data.")
 var finalFigure = frames.last!
 finalFigure.name = "final-samples"
 finalFigure.width = 1600
 lesson.figure(finalFigure, caption: "After training: the saturating run's samples have not left the center.")
 
-var trainingPlot = Figure(name: "training", title: "How far the generator is from the data while it trains",
-                          xLabel: "generator steps", yLabel: "mean distance to the nearest mode")
+var trainingPlot = Figure(
+  name: "training", title: "How far the generator is from the data while it trains",
+  xLabel: "generator steps", yLabel: "mean distance to the nearest mode")
 trainingPlot.add(.line(x: saturating.steps, y: saturating.distance, label: "saturating", color: .vermillion))
 trainingPlot.add(.line(x: nonSaturating.steps, y: nonSaturating.distance, label: "non-saturating", color: .green))
 trainingPlot.panel.yAxis.range = 0...(max(startModeDistance, nonSaturating.distance.max()!) * 1.1)
-lesson.figure(trainingPlot, caption: """
-  For 512 fixed noise vectors, the mean distance from G(z) to the nearest of the eight ring centers (about 2 at the \
-  start; 0.05·√(π/2) ≈ 0.063 for samples of the data itself).
-  """)
+lesson.figure(
+  trainingPlot,
+  caption: """
+    For 512 fixed noise vectors, the mean distance from G(z) to the nearest of the eight ring centers (about 2 at the \
+    start; 0.05·√(π/2) ≈ 0.063 for samples of the data itself).
+    """)
 
 let saturatingW1 = distanceToData(saturating.g, using: &rng)
 let nonSaturatingW1 = distanceToData(nonSaturating.g, using: &rng)
@@ -320,10 +351,12 @@ lesson.show("saturating run: W1 to the data at the end", saturatingW1)
 lesson.show("non-saturating run: mean displacement of a sample", nonSaturating.displacement.last!)
 lesson.show("non-saturating run: distance to the nearest mode at the end", nonSaturating.distance.last!)
 lesson.show("non-saturating run: W1 to the data at the end", nonSaturatingW1)
-lesson.check("the saturating run barely moves: a sample moves less than 0.01 on average (the data is 2 away)",
-             measured: saturating.displacement.last!, .below(0.01))
-lesson.check("the non-saturating run moves: its samples get at least twice as close to the data",
-             measured: nonSaturating.distance.last! / startModeDistance, .atMost(0.5))
+lesson.check(
+  "the saturating run barely moves: a sample moves less than 0.01 on average (the data is 2 away)",
+  measured: saturating.displacement.last!, .below(0.01))
+lesson.check(
+  "the non-saturating run moves: its samples get at least twice as close to the data",
+  measured: nonSaturating.distance.last! / startModeDistance, .atMost(0.5))
 
 lesson.narrate("""
   **What to take away.** Against a discriminator that has won, the saturating loss tells the generator almost

@@ -12,12 +12,15 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.count(1...100).help("Critic updates per generator update in both WGANs.")) var criticSteps: Int = 5
+  @Option(help: Allowed.count(1...100).help("Critic updates per generator update in both WGANs.")) var criticSteps:
+    Int = 5
   @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
   @Option(help: Allowed.positive(atMost: 10).help("Weight clipping's bound c.")) var clip: Float = 0.01
   @Option(help: Allowed.weight.help("The gradient penalty's weight λ.")) var penaltyWeight: Float = 10
   @Option(help: Allowed.coefficient.help("Adam's β1 in WGAN-GP (β2 is 0.9).")) var beta1: Float = 0.5
-  @Option(help: Allowed.rate.help("WGAN-GP's critic learning rate (the paper's is 1e-4 for networks 8x wider; see the notes)."))
+  @Option(
+    help: Allowed.rate.help(
+      "WGAN-GP's critic learning rate (the paper's is 1e-4 for networks 8x wider; see the notes)."))
   var criticLearningRate: Float = 1.5e-3
   @Option(help: Allowed.rate.help("WGAN-GP's generator learning rate (the paper's is 1e-4; see the notes)."))
   var generatorLearningRate: Float = 3e-4
@@ -97,22 +100,32 @@ let startWeights = clippableWeights(of: clipped)
 @MainActor func frozenTrainer(
   critic: Sequential, optimizer: any Optimizer, loss: AdversarialLoss, constraint: CriticConstraint
 ) -> AdversarialTrainer {
-  AdversarialTrainer(generator: g0, critic: critic, generatorOptimizer: SGD(for: g0, learningRate: 0),
-                     criticOptimizer: optimizer, loss: loss, constraint: constraint, batchSize: batch,
-                     noiseSize: noiseSize, sampleData: sampleRing)
+  AdversarialTrainer(
+    generator: g0, critic: critic, generatorOptimizer: SGD(for: g0, learningRate: 0),
+    criticOptimizer: optimizer, loss: loss, constraint: constraint, batchSize: batch,
+    noiseSize: noiseSize, sampleData: sampleRing)
 }
 let gpOptimizer = Adam(for: penalized, learningRate: flags.criticLearningRate, beta1: flags.beta1, beta2: 0.9)
 let clipOptimizer = RMSProp(for: clipped, learningRate: 5e-5)
 let warmups: [(name: String, trainer: AdversarialTrainer, color: Color)] = [
-  ("GAN discriminator, saturating loss",
-   frozenTrainer(critic: discriminator, optimizer: Adam(for: discriminator, learningRate: 1e-3, beta1: 0.5, beta2: 0.999),
-                 loss: .minimax, constraint: .none), .vermillion),
-  ("clipped critic (WGAN)",
-   frozenTrainer(critic: clipped, optimizer: clipOptimizer, loss: .wasserstein,
-                 constraint: .weightClipping(limit: flags.clip)), .orange),
-  ("penalized critic (WGAN-GP)",
-   frozenTrainer(critic: penalized, optimizer: gpOptimizer, loss: .wasserstein,
-                 constraint: .gradientPenalty(weight: flags.penaltyWeight)), .blue),
+  (
+    "GAN discriminator, saturating loss",
+    frozenTrainer(
+      critic: discriminator, optimizer: Adam(for: discriminator, learningRate: 1e-3, beta1: 0.5, beta2: 0.999),
+      loss: .minimax, constraint: .none), .vermillion
+  ),
+  (
+    "clipped critic (WGAN)",
+    frozenTrainer(
+      critic: clipped, optimizer: clipOptimizer, loss: .wasserstein,
+      constraint: .weightClipping(limit: flags.clip)), .orange
+  ),
+  (
+    "penalized critic (WGAN-GP)",
+    frozenTrainer(
+      critic: penalized, optimizer: gpOptimizer, loss: .wasserstein,
+      constraint: .gradientPenalty(weight: flags.penaltyWeight)), .blue
+  ),
 ]
 var warmupNorms: [[Double]] = warmups.map { _ in [] }
 var warmupAt: [Int] = []
@@ -133,8 +146,9 @@ for step in 0...warmupSteps {
   if step > 0 { warmupProgress.update(step) }
 }
 
-var warmupPlot = Figure(name: "critic-gradients", title: "The generator's gradient while each critic trains (G frozen)",
-                        xLabel: "critic steps", yLabel: "‖∇θ L_G‖ / its value at step 0 (log scale)")
+var warmupPlot = Figure(
+  name: "critic-gradients", title: "The generator's gradient while each critic trains (G frozen)",
+  xLabel: "critic steps", yLabel: "‖∇θ L_G‖ / its value at step 0 (log scale)")
 let relativeNorms = warmupNorms.map { norms in norms.map { $0 / norms[0] } }
 for (i, w) in warmups.enumerated() {
   warmupPlot.add(.line(x: warmupAt, y: relativeNorms[i], label: w.name, color: w.color))
@@ -143,13 +157,16 @@ warmupPlot.add(.horizontal(1))
 warmupPlot.panel.yAxis.logScale = true
 warmupPlot.panel.legend = .bottomLeft
 let allRelative = relativeNorms.flatMap { $0 }
-warmupPlot.panel.yAxis.range = pow(10, log10(allRelative.min()!).rounded(.down) - 1)...pow(10, log10(allRelative.max()!).rounded(.up))
-lesson.figure(warmupPlot, caption: """
-  The norm of the gradient G gets from each critic, relative to the same critic's value before its first step \
-  (512 fixed noise vectors). The saturating GAN's fades as its discriminator wins; the Wasserstein critics' grow and \
-  stay. In absolute terms the clipped critic's is tiny (its whole scale is set by c, see `notes.md`): only its \
-  direction and relative size matter, and RMSProp rescales the size anyway.
-  """)
+warmupPlot.panel.yAxis.range =
+  pow(10, log10(allRelative.min()!).rounded(.down) - 1)...pow(10, log10(allRelative.max()!).rounded(.up))
+lesson.figure(
+  warmupPlot,
+  caption: """
+    The norm of the gradient G gets from each critic, relative to the same critic's value before its first step \
+    (512 fixed noise vectors). The saturating GAN's fades as its discriminator wins; the Wasserstein critics' grow and \
+    stay. In absolute terms the clipped critic's is tiny (its whole scale is set by c, see `notes.md`): only its \
+    direction and relative size matter, and RMSProp rescales the size anyway.
+    """)
 
 /// A critic over the plane: its value as color, its gradient as arrows, the data and some generated samples.
 @MainActor func criticPanel(_ critic: Sequential, title: String, samples: Tensor) -> Panel {
@@ -166,15 +183,19 @@ lesson.figure(warmupPlot, caption: """
   panel.yAxis.range = -2.6...2.6
   return panel
 }
-lesson.figure(Figure(name: "critics", title: "Two Wasserstein critics after \(warmupSteps) steps against the poor G",
-                     width: 1600, height: 800, columns: 2, panels: [
-  criticPanel(clipped, title: "clipped (c = \(flags.clip))", samples: startSamples),
-  criticPanel(penalized, title: "gradient penalty (λ = \(Int(flags.penaltyWeight)))", samples: startSamples),
-]), caption: """
-  Color: the critic's value f(x) (its level is arbitrary: only differences matter). Arrows: ∇f, the direction a \
-  generated sample is pushed, lengths relative to the longest in each panel. Data in white, the generator's \
-  samples (the blob at the center) in red.
-  """)
+lesson.figure(
+  Figure(
+    name: "critics", title: "Two Wasserstein critics after \(warmupSteps) steps against the poor G",
+    width: 1600, height: 800, columns: 2,
+    panels: [
+      criticPanel(clipped, title: "clipped (c = \(flags.clip))", samples: startSamples),
+      criticPanel(penalized, title: "gradient penalty (λ = \(Int(flags.penaltyWeight)))", samples: startSamples),
+    ]),
+  caption: """
+    Color: the critic's value f(x) (its level is arbitrary: only differences matter). Arrows: ∇f, the direction a \
+    generated sample is pushed, lengths relative to the longest in each panel. Data in white, the generator's \
+    samples (the blob at the center) in red.
+    """)
 
 let gpSlopes = inputGradientNorms(critic: { penalized($0) }, at: startSamples)
 let gpSlope = Double(gpSlopes.reduce(0, +)) / Double(gpSlopes.count)
@@ -191,12 +212,15 @@ lesson.show("clipped critic: G's gradient norm at the end", warmupNorms[1].last!
 lesson.show("penalized critic: G's gradient norm at the end", warmupNorms[2].last!)
 lesson.show("penalized critic: mean ‖∇f‖ at the generated samples", gpSlope)
 lesson.show("clipped critic: mean ‖∇f‖ at the generated samples", clippedSlope)
-lesson.check("the penalized critic's gradient for G does not fade as it trains (end / start at least 1)",
-             measured: penalizedGrowth, .atLeast(1))
-lesson.check("the clipped critic's gradient for G does not fade as it trains (end / start at least 1)",
-             measured: clippedGrowth, .atLeast(1))
-lesson.check("the penalized critic's slope at the generated samples is close to 1", measured: gpSlope,
-             .between(0.7, 1.3))
+lesson.check(
+  "the penalized critic's gradient for G does not fade as it trains (end / start at least 1)",
+  measured: penalizedGrowth, .atLeast(1))
+lesson.check(
+  "the clipped critic's gradient for G does not fade as it trains (end / start at least 1)",
+  measured: clippedGrowth, .atLeast(1))
+lesson.check(
+  "the penalized critic's slope at the generated samples is close to 1", measured: gpSlope,
+  .between(0.7, 1.3))
 
 // MARK: - 2. Training from the same start
 
@@ -252,8 +276,9 @@ lesson.narrate("""
     let scores = withoutGradients { (trainer.critic(real).mean().scalar, trainer.critic(fake).mean().scalar) }
     estimate.append(Double(scores.0 - scores.1))
     criticLoss.append(loss)
-    modes.append(ModeCoverage(samples: trainer.generate(2500, using: &rng), centers: ring.modeCenters, std: ring.std)
-      .modesCaptured)
+    modes.append(
+      ModeCoverage(samples: trainer.generate(2500, using: &rng), centers: ring.modeCenters, std: ring.std)
+        .modesCaptured)
     if case .weightClipping(let limit) = trainer.constraint {
       atBounds.append(fractionAtClippingBounds(of: trainer.critic, limit: limit, relativeTolerance: 0.1))
     }
@@ -283,29 +308,36 @@ lesson.narrate("""
 
 let saturatingG = DisjointSupportStart.copy(of: g0)
 let saturatingD = DisjointSupportStart.copy(of: discriminator)
-let saturating = Game(name: "saturating GAN", color: .vermillion, trainer: AdversarialTrainer(
-  generator: saturatingG, critic: saturatingD, generatorOptimizer: SGD(for: saturatingG, learningRate: 1e-3),
-  criticOptimizer: Adam(for: saturatingD, learningRate: 1e-3, beta1: 0.5, beta2: 0.999), loss: .minimax,
-  batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
+let saturating = Game(
+  name: "saturating GAN", color: .vermillion,
+  trainer: AdversarialTrainer(
+    generator: saturatingG, critic: saturatingD, generatorOptimizer: SGD(for: saturatingG, learningRate: 1e-3),
+    criticOptimizer: Adam(for: saturatingD, learningRate: 1e-3, beta1: 0.5, beta2: 0.999), loss: .minimax,
+    batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
 let clipG = DisjointSupportStart.copy(of: g0)
-let clipping = Game(name: "WGAN (clipping)", color: .orange, trainer: AdversarialTrainer(
-  generator: clipG, critic: clipped, generatorOptimizer: RMSProp(for: clipG, learningRate: 5e-5),
-  criticOptimizer: clipOptimizer, loss: .wasserstein, constraint: .weightClipping(limit: flags.clip),
-  criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
+let clipping = Game(
+  name: "WGAN (clipping)", color: .orange,
+  trainer: AdversarialTrainer(
+    generator: clipG, critic: clipped, generatorOptimizer: RMSProp(for: clipG, learningRate: 5e-5),
+    criticOptimizer: clipOptimizer, loss: .wasserstein, constraint: .weightClipping(limit: flags.clip),
+    criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
 let gpG = DisjointSupportStart.copy(of: g0)
-let wganGP = Game(name: "WGAN-GP", color: .blue, trainer: AdversarialTrainer(
-  generator: gpG, critic: penalized,
-  generatorOptimizer: Adam(for: gpG, learningRate: flags.generatorLearningRate, beta1: flags.beta1, beta2: 0.9),
-  criticOptimizer: gpOptimizer, loss: .wasserstein, constraint: .gradientPenalty(weight: flags.penaltyWeight),
-  criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
+let wganGP = Game(
+  name: "WGAN-GP", color: .blue,
+  trainer: AdversarialTrainer(
+    generator: gpG, critic: penalized,
+    generatorOptimizer: Adam(for: gpG, learningRate: flags.generatorLearningRate, beta1: flags.beta1, beta2: 0.9),
+    criticOptimizer: gpOptimizer, loss: .wasserstein, constraint: .gradientPenalty(weight: flags.penaltyWeight),
+    criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
 let games = [saturating, clipping, wganGP]
 for game in games { game.train(steps: steps, rng: &rng) }
 
 let frames = (0..<wganGP.frames.count).map { i in
   Figure(name: "frame", title: nil, columns: 3, panels: games.map { $0.frames[i] })
 }
-lesson.animation(Animation(name: "training", frames: frames, delay: 0.25, width: 1500, height: 540),
-                 caption: "The three games side by side, from the same start: generated samples (red) on the data (blue).")
+lesson.animation(
+  Animation(name: "training", frames: frames, delay: 0.25, width: 1500, height: 540),
+  caption: "The three games side by side, from the same start: generated samples (red) on the data (blue).")
 var finalFigure = frames.last!
 finalFigure.name = "final-samples"
 finalFigure.width = 1800
@@ -313,24 +345,31 @@ finalFigure.height = 660
 lesson.figure(finalFigure, caption: "After training: 512 samples of each generator (red) on the data (blue).")
 
 // The sampling floor: W1 between two independent 200-point samples of the data, averaged over 5 draws.
-let dataFloor = (0..<5).map { _ in
-  assignmentWasserstein(ring.sample(count: 200, using: &rng), ring.sample(count: 200, using: &rng))
-}.reduce(0, +) / 5
-var distancePlot = Figure(name: "distance", title: "Exact W1 to the data while the generators train", width: 1600,
-                          height: 720, columns: 2, panels: [
-  Panel(title: "W1 (200 vs 200 samples, optimal assignment)", xLabel: "generator steps", yLabel: "W1",
-        series: games.map { Series.line(x: $0.steps, y: $0.w1, label: $0.name, color: $0.color) }, legend: .topRight),
-  Panel(title: "modes captured (of 8)", xLabel: "generator steps", yLabel: "modes",
-        series: games.map { Series.line(x: $0.steps, y: $0.modes, label: $0.name, color: $0.color) }, legend: .topLeft),
-])
+let dataFloor =
+  (0..<5).map { _ in
+    assignmentWasserstein(ring.sample(count: 200, using: &rng), ring.sample(count: 200, using: &rng))
+  }.reduce(0, +) / 5
+var distancePlot = Figure(
+  name: "distance", title: "Exact W1 to the data while the generators train", width: 1600,
+  height: 720, columns: 2,
+  panels: [
+    Panel(
+      title: "W1 (200 vs 200 samples, optimal assignment)", xLabel: "generator steps", yLabel: "W1",
+      series: games.map { Series.line(x: $0.steps, y: $0.w1, label: $0.name, color: $0.color) }, legend: .topRight),
+    Panel(
+      title: "modes captured (of 8)", xLabel: "generator steps", yLabel: "modes",
+      series: games.map { Series.line(x: $0.steps, y: $0.modes, label: $0.name, color: $0.color) }, legend: .topLeft),
+  ])
 distancePlot.panels[0].yAxis.range = 0...(games.flatMap(\.w1).max()! * 1.65)
 distancePlot.panels[0].referenceLines = [.horizontal(dataFloor, label: "data vs data (sampling floor)")]
 distancePlot.panels[1].yAxis.range = -0.3...12.5
 for i in distancePlot.panels.indices { distancePlot.panels[i].xAxis.range = 0...Double(steps) }
-lesson.figure(distancePlot, caption: """
-  Left: the distance to the data. Right: modes captured — a mode counts when at least 20 of 2500 samples lie \
-  within 3 standard deviations (0.15) of its center.
-  """)
+lesson.figure(
+  distancePlot,
+  caption: """
+    Left: the distance to the data. Right: modes captured — a mode counts when at least 20 of 2500 samples lie \
+    within 3 standard deviations (0.15) of its center.
+    """)
 
 lesson.show("W1 between two samples of the data itself (the floor)", dataFloor)
 let saturatingRatio = saturating.w1.last! / saturating.w1.first!
@@ -340,22 +379,29 @@ for game in games {
   lesson.show("\(game.name): W1 at the end", game.w1.last!)
   lesson.show("\(game.name): seconds", game.seconds, unit: "s")
 }
-lesson.check("the saturating GAN stalls: its W1 ends within 5% of where it started", measured: saturatingRatio,
-             .above(0.95))
-lesson.check("WGAN-GP converges from the same start: its W1 falls to a third of where it started or less",
-             measured: penaltyRatio, .atMost(1.0 / 3))
+lesson.check(
+  "the saturating GAN stalls: its W1 ends within 5% of where it started", measured: saturatingRatio,
+  .above(0.95))
+lesson.check(
+  "WGAN-GP converges from the same start: its W1 falls to a third of where it started or less",
+  measured: penaltyRatio, .atMost(1.0 / 3))
 
 // The critics after training, with the final samples.
 let finalGP = withoutGradients { gpG(fixedNoise) }
 let finalClip = withoutGradients { clipG(fixedNoise) }
-lesson.figure(Figure(name: "critics-after", title: "The two critics after training", width: 1600, height: 800,
-                     columns: 2, panels: [
-  criticPanel(clipped, title: "clipped, after \(steps) generator steps", samples: finalClip),
-  criticPanel(penalized, title: "gradient penalty, after \(steps) generator steps", samples: finalGP),
-]), caption: """
-  The penalized critic has learnt a bump on every mode, and its arrows lead the remaining strays to them. The \
-  clipped critic, its weights stuck at ±c, can only draw a few broad slopes, and its generator is still a diffuse cloud.
-  """)
+lesson.figure(
+  Figure(
+    name: "critics-after", title: "The two critics after training", width: 1600, height: 800,
+    columns: 2,
+    panels: [
+      criticPanel(clipped, title: "clipped, after \(steps) generator steps", samples: finalClip),
+      criticPanel(penalized, title: "gradient penalty, after \(steps) generator steps", samples: finalGP),
+    ]),
+  caption: """
+    The penalized critic has learnt a bump on every mode, and its arrows lead the remaining strays to them. The \
+    clipped critic, its weights stuck at ±c, can only draw a few broad slopes, and its generator is still a diffuse \
+    cloud.
+    """)
 
 // MARK: - 3. The critic's estimate tracks the distance
 
@@ -369,31 +415,43 @@ lesson.narrate("""
   """)
 let gpCorrelation = correlation(wganGP.estimate, wganGP.w1)
 let clipCorrelation = correlation(clipping.estimate, clipping.w1)
-var estimatePlot = Figure(name: "w1-estimate", title: "What each critic says, against the true distance", width: 1400,
-                          height: 1500, columns: 1, panels: [
-  Panel(title: "WGAN-GP", xLabel: "generator steps", yLabel: "W1", series: [
-    .line(x: wganGP.steps, y: wganGP.w1, label: "exact W1", color: .darkGrey, dashed: true),
-    .line(x: wganGP.steps, y: wganGP.estimate, label: "critic's E f(real) − E f(fake)", color: .blue),
-  ]),
-  Panel(title: "WGAN (clipping): K·W1, K unknown", xLabel: "generator steps", yLabel: "critic's estimate", series: [
-    .line(x: clipping.steps, y: clipping.estimate, label: "critic's E f(real) − E f(fake)", color: .orange),
-  ]),
-  Panel(title: "saturating GAN", xLabel: "generator steps", yLabel: "W1, loss", series: [
-    .line(x: saturating.steps, y: saturating.w1, label: "exact W1", color: .darkGrey, dashed: true),
-    .line(x: saturating.steps, y: saturating.criticLoss, label: "discriminator's loss", color: .vermillion),
-  ]),
-])
-estimatePlot.panels[0].yAxis.range = min(0, wganGP.estimate.min()!)...(max(wganGP.w1.max()!, wganGP.estimate.max()!) * 1.6)
+var estimatePlot = Figure(
+  name: "w1-estimate", title: "What each critic says, against the true distance", width: 1400,
+  height: 1500, columns: 1,
+  panels: [
+    Panel(
+      title: "WGAN-GP", xLabel: "generator steps", yLabel: "W1",
+      series: [
+        .line(x: wganGP.steps, y: wganGP.w1, label: "exact W1", color: .darkGrey, dashed: true),
+        .line(x: wganGP.steps, y: wganGP.estimate, label: "critic's E f(real) − E f(fake)", color: .blue),
+      ]),
+    Panel(
+      title: "WGAN (clipping): K·W1, K unknown", xLabel: "generator steps", yLabel: "critic's estimate",
+      series: [
+        .line(x: clipping.steps, y: clipping.estimate, label: "critic's E f(real) − E f(fake)", color: .orange)
+      ]),
+    Panel(
+      title: "saturating GAN", xLabel: "generator steps", yLabel: "W1, loss",
+      series: [
+        .line(x: saturating.steps, y: saturating.w1, label: "exact W1", color: .darkGrey, dashed: true),
+        .line(x: saturating.steps, y: saturating.criticLoss, label: "discriminator's loss", color: .vermillion),
+      ]),
+  ])
+estimatePlot.panels[0].yAxis.range =
+  min(0, wganGP.estimate.min()!)...(max(wganGP.w1.max()!, wganGP.estimate.max()!) * 1.6)
 estimatePlot.panels[1].yAxis.range = min(0, clipping.estimate.min()!)...(clipping.estimate.max()! * 1.6)
 estimatePlot.panels[2].yAxis.range = -0.1...(saturating.w1.max()! * 1.6)
 for i in estimatePlot.panels.indices { estimatePlot.panels[i].xAxis.range = 0...Double(steps) }
 lesson.figure(estimatePlot)
 lesson.show("correlation of the WGAN-GP critic's estimate with the exact W1", gpCorrelation)
 lesson.show("correlation of the clipped critic's estimate with the exact W1", clipCorrelation)
-lesson.show("saturating GAN: mean discriminator loss over training", saturating.criticLoss.dropFirst().reduce(0, +)
-  / Double(saturating.criticLoss.count - 1))
-lesson.check("the WGAN-GP critic's estimate correlates strongly with the exact W1 over training",
-             measured: gpCorrelation, .atLeast(0.7))
+lesson.show(
+  "saturating GAN: mean discriminator loss over training",
+  saturating.criticLoss.dropFirst().reduce(0, +)
+    / Double(saturating.criticLoss.count - 1))
+lesson.check(
+  "the WGAN-GP critic's estimate correlates strongly with the exact W1 over training",
+  measured: gpCorrelation, .atLeast(0.7))
 
 // MARK: - 4. Where the clipped weights go
 
@@ -404,36 +462,45 @@ let endAtBounds = fractionAtClippingBounds(of: clipped, limit: flags.clip, relat
 let gameShares = clipping.atBounds.dropFirst()
 let meanAtBounds = gameShares.reduce(0, +) / Double(gameShares.count)
 let edge = Double(flags.clip) * 1.15
-var histogramPanel = Panel(title: "weights before and after training", xLabel: "weight", yLabel: "density",
-                           legend: .topLeft)
+var histogramPanel = Panel(
+  title: "weights before and after training", xLabel: "weight", yLabel: "density",
+  legend: .topLeft)
 histogramPanel.series = [
   .histogram(startWeights, bins: 46, range: -edge...edge, label: "at the start", color: .gray),
   .histogram(endWeights, bins: 46, range: -edge...edge, label: "after training", color: .orange),
 ]
 histogramPanel.referenceLines = [.vertical(-Double(flags.clip), label: "±c"), .vertical(Double(flags.clip))]
 histogramPanel.yAxis.range = 0...(Double(histogramPanel.series.map { $0.columns[1].max() ?? 0 }.max()!) * 1.9)
-var sharePanel = Panel(title: "share of weights within 10% of ±c", xLabel: "critic steps (thousands)", yLabel: "share",
-                       legend: .topRight)
+var sharePanel = Panel(
+  title: "share of weights within 10% of ±c", xLabel: "critic steps (thousands)", yLabel: "share",
+  legend: .topRight)
 let criticStepsAt = clipShareSteps + clipping.steps.map { warmupSteps + $0 * flags.criticSteps }
 sharePanel.series = [
-  .line(x: criticStepsAt.map { Double($0) / 1000 }, y: clipShare + clipping.atBounds, label: "clipped critic",
-        color: .orange),
+  .line(
+    x: criticStepsAt.map { Double($0) / 1000 }, y: clipShare + clipping.atBounds, label: "clipped critic",
+    color: .orange)
 ]
-sharePanel.referenceLines = [.horizontal(0.1, label: "an even spread"),
-                             .vertical(Double(warmupSteps) / 1000, label: "the game starts")]
+sharePanel.referenceLines = [
+  .horizontal(0.1, label: "an even spread"),
+  .vertical(Double(warmupSteps) / 1000, label: "the game starts"),
+]
 sharePanel.yAxis.range = 0...1.5
-lesson.figure(Figure(name: "clipped-weights", title: "Where the clipped critic's weights go", width: 1600, height: 720,
-                     columns: 2, panels: [histogramPanel, sharePanel]), caption: """
-  Left: the weight matrices of the clipped critic (biases left out), spread evenly over [−c, c] at the start and \
-  after training. Right: the share sitting within 10% of a wall, over all critic steps (section 1, then the game). \
-  RMSProp moves every weight whose gradient keeps its sign by the same step, so weights travel in blocks: a block \
-  can leave the walls and come back together, which is why one snapshot can look less piled up than the average.
-  """)
+lesson.figure(
+  Figure(
+    name: "clipped-weights", title: "Where the clipped critic's weights go", width: 1600, height: 720,
+    columns: 2, panels: [histogramPanel, sharePanel]),
+  caption: """
+    Left: the weight matrices of the clipped critic (biases left out), spread evenly over [−c, c] at the start and \
+    after training. Right: the share sitting within 10% of a wall, over all critic steps (section 1, then the game). \
+    RMSProp moves every weight whose gradient keeps its sign by the same step, so weights travel in blocks: a block \
+    can leave the walls and come back together, which is why one snapshot can look less piled up than the average.
+    """)
 lesson.show("share of weights within 10% of ±c at the start", startAtBounds)
 lesson.show("share of weights within 10% of ±c after training", endAtBounds)
 lesson.show("share of weights within 10% of ±c, averaged over the game", meanAtBounds)
-lesson.check("clipped weights pile up at the bounds: on average over the game at least half sit within 10% of ±c",
-             measured: meanAtBounds, .atLeast(0.5))
+lesson.check(
+  "clipped weights pile up at the bounds: on average over the game at least half sit within 10% of ±c",
+  measured: meanAtBounds, .atLeast(0.5))
 
 // MARK: - 5. All eight modes
 

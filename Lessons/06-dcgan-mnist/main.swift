@@ -3,7 +3,8 @@
 // classifier of our own (a Fréchet distance, a classifier score, the class histogram), walk through latent space,
 // and check whether the generator is memorizing its training set.
 // Run: swift run lesson-06-dcgan-mnist [--pretrained] [--data DIR]
-//      Emits: output/lesson-06-dcgan-mnist/{samples-*.png, samples.gif, metrics.png, interpolation.png, neighbors.png, samples.safetensors, ...}
+//      Emits: output/lesson-06-dcgan-mnist/{samples-*.png, samples.gif, metrics.png, interpolation.png, neighbors.png,
+// samples.safetensors, ...}
 import ArgumentParser
 import Datasets
 import Foundation
@@ -15,9 +16,12 @@ struct Flags: ParsableArguments {
   @OptionGroup var mnist: MNISTFlags
   @Flag(help: "Start from the generator shipped in Lessons/06-dcgan-mnist/pretrained (no training unless --steps).")
   var pretrained = false
-  @Option(help: Allowed.count(1...256).help("Base width w of the networks (channels 2w at 7x7, w at 14x14).")) var width: Int = 32
+  @Option(help: Allowed.count(1...256).help("Base width w of the networks (channels 2w at 7x7, w at 14x14)."))
+  var width: Int = 32
   @Option(help: Allowed.count(2...1024).help("Images per batch (batch norm needs at least 2).")) var batch: Int = 64
-  @Option(help: ArgumentHelp("Write the trained generator here (safetensors), e.g. to refresh the shipped checkpoint.", valueName: "file"))
+  @Option(
+    help: ArgumentHelp(
+      "Write the trained generator here (safetensors), e.g. to refresh the shipped checkpoint.", valueName: "file"))
   var saveGenerator: String?
 
   func validate() throws {
@@ -26,7 +30,8 @@ struct Flags: ParsableArguments {
     try checkWritableFile(saveGenerator, "--save-generator")
   }
 }
-let (lesson, flags) = Lesson.start(number: 6, slug: "dcgan-mnist", title: "A convolutional GAN on MNIST", flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 6, slug: "dcgan-mnist", title: "A convolutional GAN on MNIST", flags: Flags.self)
 
 // MARK: - 1. Data and the judge
 
@@ -41,13 +46,16 @@ lesson.narrate("""
   """)
 let evaluationCount = lesson.quick ? 500 : 1000
 // The Fréchet reference draws evaluationCount real training images; the sampler needs a whole batch.
-let mnist = lesson.loadMNIST(flags.mnist, testLimit: lesson.quick ? 2000 : 10_000,
-                             minimumTrain: max(flags.batch, evaluationCount), minimumTest: evaluationCount)
+let mnist = lesson.loadMNIST(
+  flags.mnist, testLimit: lesson.quick ? 2000 : 10_000,
+  minimumTrain: max(flags.batch, evaluationCount), minimumTest: evaluationCount)
 let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
-let reference = FrechetReference(classifier: classifier, referenceImages: test.images, trainImages: train.images,
-                                 sampleCount: evaluationCount)
+let reference = FrechetReference(
+  classifier: classifier, referenceImages: test.images, trainImages: train.images,
+  sampleCount: evaluationCount)
 lesson.show("training images", train.count)
-lesson.show("Fréchet distance, \(evaluationCount) real training images vs \(test.count) test images (the floor)", reference.floor)
+lesson.show(
+  "Fréchet distance, \(evaluationCount) real training images vs \(test.count) test images (the floor)", reference.floor)
 lesson.image("real-digits", images: train.images.sliced(axis: 0, 0..<64).detached(), caption: "Real training digits.")
 
 // MARK: - 2. The networks
@@ -102,7 +110,8 @@ if flags.pretrained {
 }
 lesson.narrate("""
   Each step: D on a real batch (label 1) and a generated batch (label 0), then G on fresh noise through the frozen D
-  with the non-saturating loss. Batch \(flags.batch), \(steps) steps (\(String(format: "%.1f", Double(steps * flags.batch) / Double(train.count))) epochs).
+  with the non-saturating loss. Batch \(flags.batch), \(steps) steps \
+  (\(String(format: "%.1f", Double(steps * flags.batch) / Double(train.count))) epochs).
   A fixed batch of 64 noise vectors is drawn at the start; its images are saved as training goes.
   """)
 var sampler = InfiniteBatchSampler(train, batchSize: flags.batch, seed: lesson.seed)
@@ -118,8 +127,10 @@ let progress = lesson.progress(total: max(steps, 1), label: "training DCGAN")
 for step in stride(from: 1, through: steps, by: 1) {
   let real = sampler.next().examples
   let fake = withoutGradients { g(Tensor.randomNormal([flags.batch, 100], using: &rng)) }
-  let lossD = optD.minimize(binaryCrossEntropy(logits: d(real), target: 1) + binaryCrossEntropy(logits: d(fake), target: 0))
-  let lossG = optG.minimize(binaryCrossEntropy(logits: d(g(Tensor.randomNormal([flags.batch, 100], using: &rng))), target: 1))
+  let lossD = optD.minimize(
+    binaryCrossEntropy(logits: d(real), target: 1) + binaryCrossEntropy(logits: d(fake), target: 0))
+  let lossG = optG.minimize(
+    binaryCrossEntropy(logits: d(g(Tensor.randomNormal([flags.batch, 100], using: &rng))), target: 1))
   if step % 10 == 0 {
     dLosses.append(Double(lossD))
     gLosses.append(Double(lossG))
@@ -130,7 +141,8 @@ for step in stride(from: 1, through: steps, by: 1) {
     if let grid = try? ImageGrid(images) { grids.append(grid) }
     if lesson.isLive && !lossSteps.isEmpty {
       // --live: the losses so far, redrawn at each snapshot (the window draws figures; the sample grids are files).
-      var live = Figure(name: "losses-live", title: "DCGAN losses, step \(step) of \(steps)", xLabel: "step", yLabel: "loss")
+      var live = Figure(
+        name: "losses-live", title: "DCGAN losses, step \(step) of \(steps)", xLabel: "step", yLabel: "loss")
       live.add(.line(x: lossSteps, y: dLosses, label: "D loss", color: .blue, width: 2))
       live.add(.line(x: lossSteps, y: gLosses, label: "G loss", color: .vermillion, width: 2))
       lesson.live(live)
@@ -144,8 +156,9 @@ if steps == 0 { history.append((0, evaluate(using: &rng))) }
 let finalImages = generate(64, from: fixedNoise, using: &rng)
 lesson.image("samples-final", images: finalImages, caption: "The fixed noise batch after training.")
 if grids.count > 1 {
-  lesson.animation("samples", frames: grids + [grids.last!, grids.last!], delay: 0.5,
-                   caption: "The same 64 noise vectors over training: blobs, strokes, digits.")
+  lesson.animation(
+    "samples", frames: grids + [grids.last!, grids.last!], delay: 0.5,
+    caption: "The same 64 noise vectors over training: blobs, strokes, digits.")
   for (i, grid) in grids.enumerated() where i == grids.count / 2 {
     if let png = try? grid.pngData() { lesson.image("samples-midway", png: png, caption: "Midway through training.") }
   }
@@ -158,20 +171,33 @@ if !dLosses.isEmpty {
   lesson.figure(losses)
 }
 let metricSteps = history.map(\.step)
-var metricFigure = Figure(name: "metrics", title: "Judging the generator over training", columns: 3, panels: [
-  Panel(title: "Fréchet distance (log)", xLabel: "step", yLabel: "distance",
-        series: [.linesPoints(x: metricSteps, y: history.map { $0.metrics.frechetDistance ?? .nan }, label: "generated", color: .blue)],
-        referenceLines: [.horizontal(reference.floor, label: "real-vs-real floor")]),
-  Panel(title: "classifier score", xLabel: "step", yLabel: "score (max 10)",
-        series: [.linesPoints(x: metricSteps, y: history.map(\.metrics.classifierScore), label: "score", color: .green)],
-        legend: .bottomRight),
-  Panel(title: "confident share", xLabel: "step", yLabel: "share with p > 0.9",
-        series: [.linesPoints(x: metricSteps, y: history.map(\.metrics.confidentShare), label: "confident", color: .vermillion)],
-        legend: .bottomRight),
-])
+var metricFigure = Figure(
+  name: "metrics", title: "Judging the generator over training", columns: 3,
+  panels: [
+    Panel(
+      title: "Fréchet distance (log)", xLabel: "step", yLabel: "distance",
+      series: [
+        .linesPoints(
+          x: metricSteps, y: history.map { $0.metrics.frechetDistance ?? .nan }, label: "generated", color: .blue)
+      ],
+      referenceLines: [.horizontal(reference.floor, label: "real-vs-real floor")]),
+    Panel(
+      title: "classifier score", xLabel: "step", yLabel: "score (max 10)",
+      series: [.linesPoints(x: metricSteps, y: history.map(\.metrics.classifierScore), label: "score", color: .green)],
+      legend: .bottomRight),
+    Panel(
+      title: "confident share", xLabel: "step", yLabel: "share with p > 0.9",
+      series: [
+        .linesPoints(x: metricSteps, y: history.map(\.metrics.confidentShare), label: "confident", color: .vermillion)
+      ],
+      legend: .bottomRight),
+  ])
 metricFigure.panels[0].yAxis.logScale = true
 if Set(metricSteps).count > 1 {
-  lesson.figure(metricFigure, caption: "The classifier-based metrics at \(evaluationPoints) points of training (\(evaluationCount) samples each).")
+  lesson.figure(
+    metricFigure,
+    caption: "The classifier-based metrics at \(evaluationPoints) points of training (\(evaluationCount) samples each)."
+  )
 }
 
 // MARK: - 4. What did it learn?
@@ -179,8 +205,12 @@ if Set(metricSteps).count > 1 {
 lesson.section("4. What did it learn?")
 let final = history.last!.metrics
 let histogram = final.classHistogram
-var classes = Figure(name: "classes", title: "Which digits does it draw?", xLabel: "predicted class", yLabel: "share of samples")
-classes.add(.bars(x: Array(0...9), heights: histogram.map { Double($0) / Double(max(1, final.sampleCount)) }, width: 0.8, label: "generated", color: .blue))
+var classes = Figure(
+  name: "classes", title: "Which digits does it draw?", xLabel: "predicted class", yLabel: "share of samples")
+classes.add(
+  .bars(
+    x: Array(0...9), heights: histogram.map { Double($0) / Double(max(1, final.sampleCount)) }, width: 0.8,
+    label: "generated", color: .blue))
 classes.add(.horizontal(0.1, label: "uniform"))
 classes.panel.legend = .below  // a tall bar can stand at either end: a corner legend would cover it
 lesson.figure(classes)
@@ -195,8 +225,9 @@ for row in 0..<8 {
   }
 }
 let interpolation = generate(80, from: concatenate(strip, alongAxis: 0), using: &rng)
-lesson.image("interpolation", grid: try! ImageGrid(interpolation, columns: 10),
-             caption: "Each row walks in a straight line through z: the digits morph smoothly, no jumps.")
+lesson.image(
+  "interpolation", grid: try! ImageGrid(interpolation, columns: 10),
+  caption: "Each row walks in a straight line through z: the digits morph smoothly, no jumps.")
 
 // Memorization: the nearest training images of 8 samples (pixel distance).
 let queries = finalImages.sliced(axis: 0, 0..<8).detached()
@@ -206,8 +237,9 @@ for (i, found) in neighbors.enumerated() {
   rows.append(queries.sliced(axis: 0, i..<(i + 1)).detached())
   for n in found { rows.append(train.images.sliced(axis: 0, n.index..<(n.index + 1)).detached()) }
 }
-lesson.image("neighbors", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 4),
-             caption: "Left: a generated digit; right: its three nearest training images.")
+lesson.image(
+  "neighbors", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 4),
+  caption: "Left: a generated digit; right: its three nearest training images.")
 let sampleDistances = neighbors.map { Double($0[0].distance) }
 let realNeighbors = nearestNeighbors(of: test.images.sliced(axis: 0, 0..<8).detached(), in: train.images, count: 1)
 let realDistances = realNeighbors.map { Double($0[0].distance) }
@@ -222,18 +254,25 @@ lesson.narrate("""
 // Samples for anyone who wants to judge them with their own tools.
 let samples = generate(1000, using: &rng)
 do {
-  try SafeTensors.write(["images": samples], metadata: ["generator": "MNISTGenerator w=\(w)", "steps": String(steps),
-                                                        "seed": String(lesson.seed), "range": "[-1, 1]"],
-                        to: lesson.outputFolder.appendingPathComponent("samples.safetensors"))
+  try SafeTensors.write(
+    ["images": samples],
+    metadata: [
+      "generator": "MNISTGenerator w=\(w)", "steps": String(steps),
+      "seed": String(lesson.seed), "range": "[-1, 1]",
+    ],
+    to: lesson.outputFolder.appendingPathComponent("samples.safetensors"))
   lesson.narrate("Wrote `samples.safetensors`: tensor `images`, shape [1000, 1, 28, 28], values in [−1, 1].")
 } catch {
   lesson.fail("samples.safetensors could not be written: \(error)")
 }
 if let path = flags.saveGenerator {
   do {
-    try Checkpoint.save(g, to: URL(fileURLWithPath: path), metadata: [
-      "command": "swift run lesson-06-dcgan-mnist --seed \(lesson.seed) --width \(w) --save-generator \(path)",
-      "steps": String(steps), "width": String(w), "frechet": String(final.frechetDistance ?? .nan)])
+    try Checkpoint.save(
+      g, to: URL(fileURLWithPath: path),
+      metadata: [
+        "command": "swift run lesson-06-dcgan-mnist --seed \(lesson.seed) --width \(w) --save-generator \(path)",
+        "steps": String(steps), "width": String(w), "frechet": String(final.frechetDistance ?? .nan),
+      ])
     lesson.narrate("Saved the generator to `\(path)`.")
   } catch {
     lesson.fail("--save-generator: the generator could not be written: \(error)")
@@ -251,15 +290,21 @@ lesson.show("classes never drawn", final.missingClasses.count)
 let ratio = (final.frechetDistance ?? .infinity) / (untrained.frechetDistance ?? .nan)
 // The quick budget (300 steps, a third of an epoch) is for tests: its digits are still rough, so its bars are lower.
 let short = lesson.quick && !flags.pretrained
-lesson.narrate(short ? "This is a `--quick` run (\(steps) steps): the bars below are the quick budget's, lower than the full run's."
-                     : "The bars below are the full budget's (also applied to the shipped generator).")
-lesson.check("the Fréchet distance falls to at most \(short ? 60 : 30)% of the untrained generator's", measured: ratio,
-             .atMost(short ? 0.6 : 0.3))
+lesson.narrate(
+  short
+    ? "This is a `--quick` run (\(steps) steps): the bars below are the quick budget's, lower than the full run's."
+    : "The bars below are the full budget's (also applied to the shipped generator).")
+lesson.check(
+  "the Fréchet distance falls to at most \(short ? 60 : 30)% of the untrained generator's", measured: ratio,
+  .atMost(short ? 0.6 : 0.3))
 lesson.check("every digit class appears among the samples", measured: Double(final.missingClasses.count), .atMost(0))
-lesson.check("the class histogram is near uniform (KL below \(short ? 0.5 : 0.3) nats)", measured: final.classKLToUniform,
-             .below(short ? 0.5 : 0.3))
-lesson.check("at least \(short ? 10 : 40)% of the samples are classified with confidence > 0.9",
-             measured: final.confidentShare, .atLeast(short ? 0.1 : 0.4))
-lesson.check("samples are not copies: nearest-training distance at least half that of real test digits",
-             measured: meanSampleDistance / meanRealDistance, .atLeast(0.5))
+lesson.check(
+  "the class histogram is near uniform (KL below \(short ? 0.5 : 0.3) nats)", measured: final.classKLToUniform,
+  .below(short ? 0.5 : 0.3))
+lesson.check(
+  "at least \(short ? 10 : 40)% of the samples are classified with confidence > 0.9",
+  measured: final.confidentShare, .atLeast(short ? 0.1 : 0.4))
+lesson.check(
+  "samples are not copies: nearest-training distance at least half that of real test digits",
+  measured: meanSampleDistance / meanRealDistance, .atLeast(0.5))
 lesson.finish()

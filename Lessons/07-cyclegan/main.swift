@@ -12,19 +12,26 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.count(1...128).help("Channels w of the ResNet generators' first layer (2w and 4w after the two downsamplings)."))
+  @Option(
+    help: Allowed.count(1...128).help(
+      "Channels w of the ResNet generators' first layer (2w and 4w after the two downsamplings)."))
   var generatorWidth: Int = 8
   @Option(help: Allowed.count(0...32).help("Residual blocks in each generator.")) var blocks: Int = 1
-  @Option(help: Allowed.count(1...128).help("Channels of the PatchGAN discriminators' first layer.")) var discriminatorWidth: Int = 8
+  @Option(help: Allowed.count(1...128).help("Channels of the PatchGAN discriminators' first layer."))
+  var discriminatorWidth: Int = 8
   @Option(help: Allowed.count(1...3).help("Stride-2 layers of the PatchGAN discriminators (the 32×32 images allow 3)."))
   var discriminatorLayers: Int = 2
   @Option(help: Allowed.count(1...256).help("Images of each domain per batch.")) var batch: Int = 8
   @Option(help: Allowed.rate.help("Adam's learning rate (both networks, both lessons parts), before the linear decay."))
   var learningRate: Float = 5e-4
-  @Option(help: Allowed.weight.help("λ, the weight of each direction's L1 cycle error in the image models.")) var cycleWeight: Float = 2
-  @Option(help: Allowed.weight.help("The weight of the identity loss |G(b) − b| + |F(a) − a| in the image models (0.5 λ in the paper)."))
+  @Option(help: Allowed.weight.help("λ, the weight of each direction's L1 cycle error in the image models."))
+  var cycleWeight: Float = 2
+  @Option(
+    help: Allowed.weight.help(
+      "The weight of the identity loss |G(b) − b| + |F(a) − a| in the image models (0.5 λ in the paper)."))
   var identityWeight: Float = 0
-  @Option(help: Allowed.count(1...1024).help("Units in each hidden layer of the point generators and discriminators.")) var hidden: Int = 64
+  @Option(help: Allowed.count(1...1024).help("Units in each hidden layer of the point generators and discriminators."))
+  var hidden: Int = 64
   @Option(help: Allowed.count(2...8192).help("Points of each domain per batch.")) var pointBatch: Int = 128
   @Option(help: Allowed.count(1...100).help("Training steps of the point models per step of the image models."))
   var pointStepsPerImageStep: Int = 2
@@ -43,13 +50,16 @@ struct Flags: ParsableArguments {
     try Allowed.count(1...100).check(pointStepsPerImageStep, "--point-steps-per-image-step")
   }
 }
-let (lesson, flags) = Lesson.start(number: 7, slug: "cyclegan", title: "Unpaired translation with CycleGAN",
-                                   flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 7, slug: "cyclegan", title: "Unpaired translation with CycleGAN",
+  flags: Flags.self)
 let imageSteps = lesson.steps(default: 1200, quick: 250)
 let pointSteps = imageSteps * flags.pointStepsPerImageStep
 
 /// The average of `values`, in Double (NaN for none): how the per-point and per-image measurements are summarized.
-func mean(_ values: [Float]) -> Double { values.isEmpty ? .nan : values.map(Double.init).reduce(0, +) / Double(values.count) }
+func mean(_ values: [Float]) -> Double {
+  values.isEmpty ? .nan : values.map(Double.init).reduce(0, +) / Double(values.count)
+}
 
 // MARK: - 1. The idea
 
@@ -64,7 +74,8 @@ lesson.narrate("""
   L_cyc = λ (E_a |F(G(a)) − a|₁ + E_b |G(F(b)) − b|₁):
 
   a translation must keep enough of its input to be translated back. The paper uses λ = 10; for the points we keep
-  it, for our tiny image networks we use λ = \(flags.cycleWeight) (see section 3 for why). Both games use the least-squares loss (LSGAN):
+  it, for our tiny image networks we use λ = \(flags.cycleWeight) (see section 3 for why). Both games use the \
+  least-squares loss (LSGAN):
   D minimizes ½[(D(real) − 1)² + D(fake)²], G minimizes ½(D(G(a)) − 1)². The discriminators train on an image
   pool of 50 past translations; the learning rate stays at its base value for half the steps and then falls linearly
   to zero. The paper also adds an identity loss (G(b) ≈ b, F(a) ≈ a), which we switch off here
@@ -93,13 +104,17 @@ let square = SquareCurve(halfSide: 1.5, noise: 0.02)
 
   init(usesCycleLoss: Bool) {
     var rng = lesson.makeGenerator(offset: 1)
-    func mlp(_ sizes: [Int]) -> Sequential { multilayerPerceptron(sizes: sizes, activation: .leakyReLU(slope: 0.2), using: &rng) }
+    func mlp(_ sizes: [Int]) -> Sequential {
+      multilayerPerceptron(sizes: sizes, activation: .leakyReLU(slope: 0.2), using: &rng)
+    }
     let h = flags.hidden
     let g = mlp([2, h, h, 2]), f = mlp([2, h, h, 2]), dA = mlp([2, h, h, 1]), dB = mlp([2, h, h, 1])
-    let configuration = CycleGAN.Configuration(identityWeight: 0, usesCycleLoss: usesCycleLoss,
-                                               learningRate: flags.learningRate)
-    model = CycleGAN(aToB: g, bToA: f, discriminatorA: dA, discriminatorB: dB, configuration: configuration,
-                     using: &rng)
+    let configuration = CycleGAN.Configuration(
+      identityWeight: 0, usesCycleLoss: usesCycleLoss,
+      learningRate: flags.learningRate)
+    model = CycleGAN(
+      aToB: g, bToA: f, discriminatorA: dA, discriminatorB: dB, configuration: configuration,
+      using: &rng)
   }
 
   func train(steps: Int, label: String) {
@@ -108,13 +123,18 @@ let square = SquareCurve(halfSide: 1.5, noise: 0.02)
     let progress = lesson.progress(total: steps, label: label)
     for step in 0..<steps {
       model.applySchedule(schedule, epoch: step)
-      let losses = model.step(realA: ring.sample(count: flags.pointBatch, using: &rng),
-                              realB: square.sample(count: flags.pointBatch, using: &rng))
+      let losses = model.step(
+        realA: ring.sample(count: flags.pointBatch, using: &rng),
+        realB: square.sample(count: flags.pointBatch, using: &rng))
       if step % max(1, steps / 100) == 0 || step == steps - 1 {
         history.append((step + 1, Double(losses.reconstructionError)))
       }
-      progress.update(step + 1, values: ["cycle |err|": Double(losses.reconstructionError),
-                                         "D_A": Double(losses.discriminatorA), "D_B": Double(losses.discriminatorB)])
+      progress.update(
+        step + 1,
+        values: [
+          "cycle |err|": Double(losses.reconstructionError),
+          "D_A": Double(losses.discriminatorA), "D_B": Double(losses.discriminatorB),
+        ])
     }
   }
 
@@ -145,8 +165,9 @@ struct PointScores {
 }
 @MainActor func scores(of run: PointRun) -> PointScores {
   let gA = run.aToB(testRing), fB = run.bToA(testSquare)
-  return PointScores(toSquare: mean(square.distance(to: gA)), toRing: mean(ring.distance(to: fB)),
-                     cycleA: meanDistance(run.bToA(gA), testRing), cycleB: meanDistance(run.aToB(fB), testSquare))
+  return PointScores(
+    toSquare: mean(square.distance(to: gA)), toRing: mean(ring.distance(to: fB)),
+    cycleA: meanDistance(run.bToA(gA), testRing), cycleB: meanDistance(run.aToB(fB), testSquare))
 }
 let pointScores = scores(of: pointsWithCycle)
 let pointScoresOff = scores(of: pointsWithoutCycle)
@@ -167,11 +188,15 @@ func curveLine(_ curve: any ToyCurve, label: String, color: Color) -> Series {
   let starts = ring.evenlySpaced(count: 48)
   let translated = run.aToB(starts), back = run.bToA(translated)
   var forward = Panel(title: "\(title): a → G(a)", xLabel: "x", yLabel: "y", legend: .hidden, equalAspect: true)
-  forward.series = [curveLine(ring, label: "ring (A)", color: .blue), curveLine(square, label: "square (B)", color: .orange),
-                    arrows(from: starts, to: translated, label: "a → G(a)", color: .vermillion)]
+  forward.series = [
+    curveLine(ring, label: "ring (A)", color: .blue), curveLine(square, label: "square (B)", color: .orange),
+    arrows(from: starts, to: translated, label: "a → G(a)", color: .vermillion),
+  ]
   var cycle = Panel(title: "\(title): G(a) → F(G(a))", xLabel: "x", yLabel: nil, legend: .hidden, equalAspect: true)
-  cycle.series = [curveLine(ring, label: "ring (A)", color: .blue), curveLine(square, label: "square (B)", color: .orange),
-                  arrows(from: translated, to: back, label: "G(a) → F(G(a))", color: .green)]
+  cycle.series = [
+    curveLine(ring, label: "ring (A)", color: .blue), curveLine(square, label: "square (B)", color: .orange),
+    arrows(from: translated, to: back, label: "G(a) → F(G(a))", color: .green),
+  ]
   for panel in [\Panel.xAxis, \Panel.yAxis] {
     forward[keyPath: panel] = Axis(forward[keyPath: panel].label, range: -2.2...2.2)
     cycle[keyPath: panel] = Axis(cycle[keyPath: panel].label, range: -2.2...2.2)
@@ -179,10 +204,11 @@ func curveLine(_ curve: any ToyCurve, label: String, color: Color) -> Series {
   return [forward, cycle]
 }
 lesson.figure(
-  Figure(name: "points-mapping", title: "Ring (blue) → square (orange): where G sends 48 evenly spaced ring points",
-         width: 1400, height: 1400, fontSize: 18, columns: 2,
-         panels: mappingPanels(pointsWithCycle, title: "with cycle loss")
-           + mappingPanels(pointsWithoutCycle, title: "without")),
+  Figure(
+    name: "points-mapping", title: "Ring (blue) → square (orange): where G sends 48 evenly spaced ring points",
+    width: 1400, height: 1400, fontSize: 18, columns: 2,
+    panels: mappingPanels(pointsWithCycle, title: "with cycle loss")
+      + mappingPanels(pointsWithoutCycle, title: "without")),
   caption: "Top: with the cycle loss, neighboring ring points go to neighboring square points and come back home. "
     + "Bottom: without it G still lands on the square, but nothing makes F undo G.")
 
@@ -193,17 +219,21 @@ lesson.show("mean |G(F(b)) − b| on the square", pointScores.cycleB)
 lesson.show("without the cycle loss: mean distance of G(ring) to the square", pointScoresOff.toSquare)
 lesson.show("without the cycle loss: mean |F(G(a)) − a| on the ring", pointScoresOff.cycleA)
 let pointBars = lesson.quick ? (toSquare: 0.45, toRing: 0.25) : (toSquare: 0.15, toRing: 0.15)
-lesson.check("G puts ring points on the square: mean distance below \(pointBars.toSquare)",
-             measured: pointScores.toSquare, .below(pointBars.toSquare))
-lesson.check("F puts square points on the ring: mean distance below \(pointBars.toRing)",
-             measured: pointScores.toRing, .below(pointBars.toRing))
-lesson.check("the cycle ring → square → ring comes back: mean |F(G(a)) − a| below 0.05",
-             measured: pointScores.cycleA, .below(0.05))
+lesson.check(
+  "G puts ring points on the square: mean distance below \(pointBars.toSquare)",
+  measured: pointScores.toSquare, .below(pointBars.toSquare))
+lesson.check(
+  "F puts square points on the ring: mean distance below \(pointBars.toRing)",
+  measured: pointScores.toRing, .below(pointBars.toRing))
+lesson.check(
+  "the cycle ring → square → ring comes back: mean |F(G(a)) − a| below 0.05",
+  measured: pointScores.cycleA, .below(0.05))
 // After the quick budget's 500 steps the two generators of the run without the cycle loss can still be close to
 // inverses of each other by chance (0.33 at seed 9), so its bar is lower.
 let cheatingBar = lesson.quick ? 0.25 : 0.5
-lesson.check("without the cycle loss the round trip does not come back: mean |F(G(a)) − a| above \(cheatingBar)",
-             measured: pointScoresOff.cycleA, .above(cheatingBar))
+lesson.check(
+  "without the cycle loss the round trip does not come back: mean |F(G(a)) − a| above \(cheatingBar)",
+  measured: pointScoresOff.cycleA, .above(cheatingBar))
 
 // MARK: - 3. Images
 
@@ -261,11 +291,13 @@ struct ImageScores {
 
   init(usesCycleLoss: Bool) {
     var rng = lesson.makeGenerator(offset: 5)  // the same networks for both runs
-    let configuration = CycleGAN.Configuration(cycleWeight: flags.cycleWeight, identityWeight: flags.identityWeight,
-                                               usesCycleLoss: usesCycleLoss, learningRate: flags.learningRate)
-    model = CycleGAN(channels: 1, generatorWidth: flags.generatorWidth, blocks: flags.blocks,
-                     discriminatorWidth: flags.discriminatorWidth, discriminatorLayers: flags.discriminatorLayers,
-                     configuration: configuration, using: &rng)
+    let configuration = CycleGAN.Configuration(
+      cycleWeight: flags.cycleWeight, identityWeight: flags.identityWeight,
+      usesCycleLoss: usesCycleLoss, learningRate: flags.learningRate)
+    model = CycleGAN(
+      channels: 1, generatorWidth: flags.generatorWidth, blocks: flags.blocks,
+      discriminatorWidth: flags.discriminatorWidth, discriminatorLayers: flags.discriminatorLayers,
+      configuration: configuration, using: &rng)
   }
 
   func aToB(_ images: Tensor) -> Tensor { withoutGradients { model.generators.aToB(images) } }
@@ -278,13 +310,18 @@ struct ImageScores {
     let probe = shapes.sample(.plain, count: 32, using: &rng)
     for step in 0..<steps {
       model.applySchedule(schedule, epoch: step)
-      let losses = model.step(realA: shapes.sample(.plain, count: flags.batch, using: &rng).images,
-                              realB: shapes.sample(.striped, count: flags.batch, using: &rng).images)
+      let losses = model.step(
+        realA: shapes.sample(.plain, count: flags.batch, using: &rng).images,
+        realB: shapes.sample(.striped, count: flags.batch, using: &rng).images)
       if step % max(1, steps / 25) == 0 || step == steps - 1 {
         history.append((step + 1, Double(losses.reconstructionError), meanIoU(aToB(probe.images), probe.masks)))
       }
-      progress.update(step + 1, values: ["cycle |err|": Double(losses.reconstructionError),
-                                         "D_A": Double(losses.discriminatorA), "D_B": Double(losses.discriminatorB)])
+      progress.update(
+        step + 1,
+        values: [
+          "cycle |err|": Double(losses.reconstructionError),
+          "D_A": Double(losses.discriminatorA), "D_B": Double(losses.discriminatorB),
+        ])
     }
   }
 
@@ -306,7 +343,8 @@ struct ImageScores {
     let x = inputs.sliced(axis: 0, 0..<columns)
     let translated = forward ? aToB(x) : bToA(x)
     let back = forward ? bToA(translated) : aToB(translated)
-    let errorMap = Tensor(shape: x.shape, scalars: zip(back.scalars, x.scalars).map { min(1, Swift.abs($0 - $1)) * 2 - 1 })
+    let errorMap = Tensor(
+      shape: x.shape, scalars: zip(back.scalars, x.scalars).map { min(1, Swift.abs($0 - $1)) * 2 - 1 })
     return concatenate([x, translated, back, errorMap], alongAxis: 0)
   }
 }
@@ -319,30 +357,48 @@ let withCycle = imagesWithCycle.scores()
 let withoutCycle = imagesWithoutCycle.scores()
 
 let columns = 12
-lesson.image("translations-a-to-b", grid: try! ImageGrid(imagesWithCycle.grid(inputs: testA.images, aToB: true, columns: columns),
-                                                          columns: columns, scale: 6),
-             caption: "With the cycle loss, A → B → A. Rows: plain inputs a, G(a), F(G(a)), the cycle error |F(G(a)) − a| "
-               + "(black 0, white ≥ 1).")
-lesson.image("translations-b-to-a", grid: try! ImageGrid(imagesWithCycle.grid(inputs: testB.images, aToB: false, columns: columns),
-                                                          columns: columns, scale: 6),
-             caption: "With the cycle loss, B → A → B. Rows: striped inputs b, F(b), G(F(b)), |G(F(b)) − b|. "
-               + "F throws the stripes' direction and phase away, so G(F(b)) has to invent new ones: the error map shows stripes.")
-lesson.image("translations-without-cycle", grid: try! ImageGrid(
-  imagesWithoutCycle.grid(inputs: testA.images, aToB: true, columns: columns), columns: columns, scale: 6),
-             caption: "Without the cycle loss, same seed, same inputs: rows a, G(a), F(G(a)), the cycle error.")
+lesson.image(
+  "translations-a-to-b",
+  grid: try! ImageGrid(
+    imagesWithCycle.grid(inputs: testA.images, aToB: true, columns: columns),
+    columns: columns, scale: 6),
+  caption: "With the cycle loss, A → B → A. Rows: plain inputs a, G(a), F(G(a)), the cycle error |F(G(a)) − a| "
+    + "(black 0, white ≥ 1).")
+lesson.image(
+  "translations-b-to-a",
+  grid: try! ImageGrid(
+    imagesWithCycle.grid(inputs: testB.images, aToB: false, columns: columns),
+    columns: columns, scale: 6),
+  caption: "With the cycle loss, B → A → B. Rows: striped inputs b, F(b), G(F(b)), |G(F(b)) − b|. "
+    + "F throws the stripes' direction and phase away, so G(F(b)) has to invent new ones: the error map shows stripes.")
+lesson.image(
+  "translations-without-cycle",
+  grid: try! ImageGrid(
+    imagesWithoutCycle.grid(inputs: testA.images, aToB: true, columns: columns), columns: columns, scale: 6),
+  caption: "Without the cycle loss, same seed, same inputs: rows a, G(a), F(G(a)), the cycle error.")
 
 // Training curves: the reconstruction error both runs, and the IoU of G's translations of a fixed probe batch.
 let onSteps = imagesWithCycle.history.map(\.step), offSteps = imagesWithoutCycle.history.map(\.step)
-var curves = Figure(name: "training", title: "Images: the cycle loss on (blue) and off (orange), same seed", columns: 2, panels: [
-  Panel(title: "round-trip error (both ways)", xLabel: "step", yLabel: "mean |F(G(a))−a|, |G(F(b))−b|", series: [
-    .line(x: onSteps, y: imagesWithCycle.history.map(\.reconstruction), label: "with cycle loss", color: .blue, width: 2),
-    .line(x: offSteps, y: imagesWithoutCycle.history.map(\.reconstruction), label: "without", color: .vermillion, width: 2),
-  ]),
-  Panel(title: "content kept: shape IoU", xLabel: "step", yLabel: "IoU of G(a) with a's shape", series: [
-    .line(x: onSteps, y: imagesWithCycle.history.map(\.iou), label: "with cycle loss", color: .blue, width: 2),
-    .line(x: offSteps, y: imagesWithoutCycle.history.map(\.iou), label: "without", color: .vermillion, width: 2),
-  ], legend: .bottomRight),
-])
+var curves = Figure(
+  name: "training", title: "Images: the cycle loss on (blue) and off (orange), same seed", columns: 2,
+  panels: [
+    Panel(
+      title: "round-trip error (both ways)", xLabel: "step", yLabel: "mean |F(G(a))−a|, |G(F(b))−b|",
+      series: [
+        .line(
+          x: onSteps, y: imagesWithCycle.history.map(\.reconstruction), label: "with cycle loss", color: .blue, width: 2
+        ),
+        .line(
+          x: offSteps, y: imagesWithoutCycle.history.map(\.reconstruction), label: "without", color: .vermillion,
+          width: 2),
+      ]),
+    Panel(
+      title: "content kept: shape IoU", xLabel: "step", yLabel: "IoU of G(a) with a's shape",
+      series: [
+        .line(x: onSteps, y: imagesWithCycle.history.map(\.iou), label: "with cycle loss", color: .blue, width: 2),
+        .line(x: offSteps, y: imagesWithoutCycle.history.map(\.iou), label: "without", color: .vermillion, width: 2),
+      ], legend: .bottomRight),
+  ])
 curves.panels[1].yAxis.minimum = 0
 curves.panels[1].yAxis.maximum = 1
 lesson.figure(curves)
@@ -363,33 +419,42 @@ lesson.show("without the cycle loss: IoU of F(b) with the shape of b", withoutCy
 // The quick budget (250 steps) is a smoke run: its bars only say that training heads the right way, and the
 // images' cheating is checked in the default budget only (after 250 steps the two runs are not yet clearly apart;
 // the points' cheating above is checked in both).
-let bars = lesson.quick
+let bars =
+  lesson.quick
   ? (cycle: 0.35, striped: 0.3, plain: 0.0, iou: 0.45)
   : (cycle: 0.15, striped: 0.7, plain: 0.7, iou: 0.65)
-lesson.check("the round trip A → B → A comes back: mean |F(G(a)) − a| below \(bars.cycle) (pixels in [−1, 1])",
-             measured: withCycle.cycleA, .below(bars.cycle))
-lesson.check("the judge calls at least \(Int(bars.striped * 100))% of G(a) striped", measured: withCycle.stripedAToB,
-             .atLeast(bars.striped))
+lesson.check(
+  "the round trip A → B → A comes back: mean |F(G(a)) − a| below \(bars.cycle) (pixels in [−1, 1])",
+  measured: withCycle.cycleA, .below(bars.cycle))
+lesson.check(
+  "the judge calls at least \(Int(bars.striped * 100))% of G(a) striped", measured: withCycle.stripedAToB,
+  .atLeast(bars.striped))
 if !lesson.quick {
-  lesson.check("the judge calls at least \(Int(bars.plain * 100))% of F(b) plain", measured: withCycle.plainBToA,
-               .atLeast(bars.plain))
+  lesson.check(
+    "the judge calls at least \(Int(bars.plain * 100))% of F(b) plain", measured: withCycle.plainBToA,
+    .atLeast(bars.plain))
 }
-lesson.check("G keeps the shape: mean IoU of G(a) with a's shape at least \(bars.iou)", measured: withCycle.iouAToB,
-             .atLeast(bars.iou))
+lesson.check(
+  "G keeps the shape: mean IoU of G(a) with a's shape at least \(bars.iou)", measured: withCycle.iouAToB,
+  .atLeast(bars.iou))
 if !lesson.quick {
-  lesson.check("without the cycle loss G keeps the shape clearly worse: IoU lower by at least 0.1",
-               measured: withCycle.iouAToB - withoutCycle.iouAToB, .atLeast(0.1))
-  lesson.check("without the cycle loss the round trip A → B → A is at least 1.5 times as far off",
-               measured: withoutCycle.cycleA / withCycle.cycleA, .atLeast(1.5))
+  lesson.check(
+    "without the cycle loss G keeps the shape clearly worse: IoU lower by at least 0.1",
+    measured: withCycle.iouAToB - withoutCycle.iouAToB, .atLeast(0.1))
+  lesson.check(
+    "without the cycle loss the round trip A → B → A is at least 1.5 times as far off",
+    measured: withoutCycle.cycleA / withCycle.cycleA, .atLeast(1.5))
 }
 
-let quickRemark = lesson.quick
+let quickRemark =
+  lesson.quick
   ? " With only \(imageSteps) steps the two image runs are still close together; the default budget separates them."
   : ""
 lesson.narrate("""
   **What to take away.** The adversarial losses say only *which domain* an output should belong to; the cycle loss
   says *which sample*. With it, G adds stripes inside the very shape it was given and F removes them, and the round
-  trip A → B → A lands close to where it started (the bottom row of the first grid is dark except along the shapes' edges). Without it
+  trip A → B → A lands close to where it started (the bottom row of the first grid is dark except along the shapes' \
+  edges). Without it
   the same networks, from the same seed and on the same batches, still learn to make striped shapes, but nothing
   ties G(a) to a: on the points F(G(a)) lands across the ring, and on the images G's shapes drift away from the
   input's (compare the IoU above and the second training curve).\(quickRemark) The round trip B → A → B is the

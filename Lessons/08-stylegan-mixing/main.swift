@@ -17,16 +17,22 @@ struct Flags: ParsableArguments {
   @Flag(help: "Evaluate the generator shipped in Lessons/08-stylegan-mixing/pretrained (no training unless --steps).")
   var pretrained = false
   @Option(help: Allowed.count(4...512).help("Images per batch (a multiple of --minibatch-group).")) var batch: Int = 32
-  @Option(help: Allowed.count(32...8192).help("Channels at resolution r: min(channel-base / r, channel-max).")) var channelBase: Int = 256
+  @Option(help: Allowed.count(32...8192).help("Channels at resolution r: min(channel-base / r, channel-max)."))
+  var channelBase: Int = 256
   @Option(help: Allowed.count(1...512).help("The widest feature map.")) var channelMax: Int = 32
   @Option(help: Allowed.count(1...1024).help("Length of z and of w.")) var wDim: Int = 64
   @Option(help: Allowed.weight.help("R1 penalty weight γ (applied lazily every 16 steps).")) var r1Gamma: Float = 10
   @Option(help: Allowed.rate.help("Adam's learning rate for both networks.")) var learningRate: Float = 0.002
   @Option(help: Allowed.share.help("The share of training batches that mix two latents (style-mixing regularization)."))
   var mixingProbability: Float = 0.9
-  @Option(help: Allowed.count(1...512).help("Group size of the discriminator's minibatch standard deviation (must divide --batch)."))
+  @Option(
+    help: Allowed.count(1...512).help(
+      "Group size of the discriminator's minibatch standard deviation (must divide --batch)."))
   var minibatchGroup: Int = 4
-  @Option(help: ArgumentHelp("Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.", valueName: "file"))
+  @Option(
+    help: ArgumentHelp(
+      "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.",
+      valueName: "file"))
   var saveGenerator: String?
 
   func validate() throws {
@@ -44,10 +50,10 @@ struct Flags: ParsableArguments {
     try checkWritableFile(saveGenerator, "--save-generator")
   }
 }
-let (lesson, flags) = Lesson.start(number: 8, slug: "stylegan-mixing", title: "StyleGAN: style mixing, truncation, path length",
-                                   flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 8, slug: "stylegan-mixing", title: "StyleGAN: style mixing, truncation, path length",
+  flags: Flags.self)
 let started = Date()
-
 
 // MARK: - 1. Data and the judge
 
@@ -61,8 +67,9 @@ lesson.narrate("""
 /// The shipped checkpoint is what `--pretrained` and the claims of `--quick` use; the rest of the time we train.
 let trainsFromScratch = !flags.pretrained
 let needsTrain = trainsFromScratch || (lesson.options.steps ?? 0) > 0
-let mnist = lesson.loadMNIST(flags.mnist, trainLimit: lesson.quick ? 4000 : nil, testLimit: 1000,
-                             minimumTrain: flags.batch, minimumTest: 1000, needsTrain: needsTrain)
+let mnist = lesson.loadMNIST(
+  flags.mnist, trainLimit: lesson.quick ? 4000 : nil, testLimit: 1000,
+  minimumTrain: flags.batch, minimumTest: 1000, needsTrain: needsTrain)
 let (classifier, test) = (mnist.classifier, mnist.test)
 let train: LabeledImages? = needsTrain ? mnist.train : nil
 
@@ -87,18 +94,22 @@ lesson.show("real test digits: mean pairwise feature distance (1000 digits)", re
 // MARK: - 2. The networks
 
 lesson.section("2. A small StyleGAN2")
-let configuration = StyleGANConfiguration(resolution: 32, channels: 1, zDim: flags.wDim, wDim: flags.wDim, mappingLayers: 4,
-                                          channelBase: flags.channelBase, channelMax: flags.channelMax)
+let configuration = StyleGANConfiguration(
+  resolution: 32, channels: 1, zDim: flags.wDim, wDim: flags.wDim, mappingLayers: 4,
+  channelBase: flags.channelBase, channelMax: flags.channelMax)
 let widths = configuration.blockResolutions.map { "\(configuration.width(at: $0))@\($0)×\($0)" }.joined(separator: ", ")
 let coarse = configuration.styleIndices(forResolutions: 4...8)
 let middle = configuration.styleIndices(forResolutions: 16...16)
 let fine = configuration.styleIndices(forResolutions: 32...32)
 lesson.narrate("""
-  z ∈ ℝ^\(flags.wDim) → mapping network (pixel norm, 4 fully connected layers, learning rate ×0.01) → w ∈ ℝ^\(flags.wDim).
+  z ∈ ℝ^\(flags.wDim) → mapping network (pixel norm, 4 fully connected layers, learning rate ×0.01) → w ∈ \
+  ℝ^\(flags.wDim).
   The synthesis network starts from a learned 4×4 constant and runs two modulated 3×3 convolutions per resolution
-  (one at 4×4); channels \(widths). Each convolution and the last toRGB take their own copy of w — \(configuration.styleCount)
+  (one at 4×4); channels \(widths). Each convolution and the last toRGB take their own copy of w — \
+  \(configuration.styleCount)
   style inputs in all: indices \(coarse.lowerBound)..<\(coarse.upperBound) act at 4×4 and 8×8 (we call them
-  coarse), \(middle.lowerBound)..<\(middle.upperBound) at 16×16 (middle), \(fine.lowerBound)..<\(fine.upperBound) at 32×32 (fine).
+  coarse), \(middle.lowerBound)..<\(middle.upperBound) at 16×16 (middle), \(fine.lowerBound)..<\(fine.upperBound) at \
+  32×32 (fine).
   The discriminator is StyleGAN2's residual network with minibatch standard deviation.
   """)
 var rng = lesson.makeGenerator()
@@ -122,11 +133,14 @@ if flags.pretrained {
 } else {
   steps = lesson.steps(default: 1800, quick: 20)
 }
-let options = StyleGANTrainingOptions(learningRate: flags.learningRate, r1Gamma: flags.r1Gamma, r1Interval: 16, mixingProbability: flags.mixingProbability, seed: lesson.seed)
+let options = StyleGANTrainingOptions(
+  learningRate: flags.learningRate, r1Gamma: flags.r1Gamma, r1Interval: 16, mixingProbability: flags.mixingProbability,
+  seed: lesson.seed)
 let trainer = StyleGANTrainer(generator: g, discriminator: d, options: options)
 lesson.narrate("""
   StyleGAN2's recipe: the non-saturating logistic loss, Adam (lr 0.002, β₁ = 0, β₂ = 0.99), lazy R1 on real images
-  (γ = \(flags.r1Gamma), every 16 steps; with γ = 0.05 this small network collapsed to one digit), style-mixing regularization (90% of batches switch to a second latent at a
+  (γ = \(flags.r1Gamma), every 16 steps; with γ = 0.05 this small network collapsed to one digit), style-mixing \
+  regularization (90% of batches switch to a second latent at a
   random crossover) and an exponential moving average of G's weights, from which we sample. Batch \(flags.batch),
   \(steps) steps.
   """)
@@ -143,7 +157,8 @@ if steps > 0, let train {
   var smoothedD = 0.0, smoothedG = 0.0
   for step in 1...steps {
     let result = trainer.step(real: sampler.next().examples)
-    smoothedD = step == 1 ? Double(result.discriminatorLoss) : 0.95 * smoothedD + 0.05 * Double(result.discriminatorLoss)
+    smoothedD =
+      step == 1 ? Double(result.discriminatorLoss) : 0.95 * smoothedD + 0.05 * Double(result.discriminatorLoss)
     smoothedG = step == 1 ? Double(result.generatorLoss) : 0.95 * smoothedG + 0.05 * Double(result.generatorLoss)
     if step % 10 == 0 {
       lossSteps.append(step)
@@ -160,9 +175,14 @@ if steps > 0, let train {
   progress.finish()
   if let path = flags.saveGenerator {
     do {
-      try Checkpoint.save(trainer.averagedGenerator, to: URL(fileURLWithPath: path), metadata: [
-        "command": "swift run lesson-08-stylegan-mixing --seed \(lesson.seed) --r1-gamma \(flags.r1Gamma) --save-generator \(path)",
-        "steps": String(steps), "batch": String(flags.batch), "configuration": configuration.description])
+      try Checkpoint.save(
+        trainer.averagedGenerator, to: URL(fileURLWithPath: path),
+        metadata: [
+          "command":
+            "swift run lesson-08-stylegan-mixing --seed \(lesson.seed) --r1-gamma \(flags.r1Gamma) --save-generator "
+              + "\(path)",
+          "steps": String(steps), "batch": String(flags.batch), "configuration": configuration.description,
+        ])
       lesson.narrate("Saved the averaged generator to `\(path)`.")
     } catch {
       lesson.fail("--save-generator: the generator could not be written: \(error)")
@@ -175,18 +195,29 @@ if steps > 0, let train {
   lesson.figure(losses)
   // Diversity of the 32 fixed latents over training, against 32 real digits: does G use its latent?
   let realDiversity32 = meanPairwiseDistance(realJudged.features.sliced(axis: 0, 0..<32).detached())
-  var diversityFigure = Figure(name: "diversity-during-training", title: "Do different latents give different digits?",
-                               xLabel: "step", yLabel: "mean pairwise feature distance (32 latents)")
-  diversityFigure.add(.linesPoints(x: snapshotDiversity.map(\.0), y: snapshotDiversity.map(\.1), label: "averaged generator", color: .blue))
+  var diversityFigure = Figure(
+    name: "diversity-during-training", title: "Do different latents give different digits?",
+    xLabel: "step", yLabel: "mean pairwise feature distance (32 latents)")
+  diversityFigure.add(
+    .linesPoints(
+      x: snapshotDiversity.map(\.0), y: snapshotDiversity.map(\.1), label: "averaged generator", color: .blue))
   diversityFigure.add(.horizontal(realDiversity32, label: "32 real digits"))
   diversityFigure.panel.yAxis.minimum = 0
   diversityFigure.panel.yAxis.maximum = realDiversity32 * 1.2
   diversityFigure.panel.legend = .bottomRight
-  lesson.figure(diversityFigure, caption: "Falling far below the real digits' level means the generator draws the same digit for every latent: mode collapse.")
-  lesson.show("diversity of the 32 fixed latents at the end (32 real digits: \(String(format: "%.1f", realDiversity32)))", snapshotDiversity.last!.1)
+  lesson.figure(
+    diversityFigure,
+    caption:
+      "Falling far below the real digits' level means the generator draws the same digit for every latent: mode "
+        + "collapse."
+  )
+  lesson.show(
+    "diversity of the 32 fixed latents at the end (32 real digits: \(String(format: "%.1f", realDiversity32)))",
+    snapshotDiversity.last!.1)
   if snapshots.count > 1 {
-    lesson.animation("training", frames: snapshots + [snapshots.last!, snapshots.last!], delay: 0.5,
-                     caption: "The same 32 latents (averaged generator, ψ = 1) at 8 points of training.")
+    lesson.animation(
+      "training", frames: snapshots + [snapshots.last!, snapshots.last!], delay: 0.5,
+      caption: "The same 32 latents (averaged generator, ψ = 1) at 8 points of training.")
   }
 }
 let trainingSeconds = Date().timeIntervalSince(started)
@@ -197,8 +228,9 @@ let model: StyleGANGenerator
 let evaluatesShipped = lesson.quick && !flags.pretrained
 if evaluatesShipped {
   let quickImages = withoutGradients { trainer.averagedGenerator(fixedZ, psi: 1, noise: .constant) }
-  lesson.image("samples-quick-trained", images: clamp(quickImages, min: -1, max: 1), columns: 8,
-               caption: "After the quick run's \(steps) training steps: far from digits.")
+  lesson.image(
+    "samples-quick-trained", images: clamp(quickImages, min: -1, max: 1), columns: 8,
+    caption: "After the quick run's \(steps) training steps: far from digits.")
   var scratch = SeededGenerator(seed: 0)
   model = StyleGANGenerator(configuration: configuration, using: &scratch)
   let metadata = lesson.loadPretrained(model)
@@ -223,7 +255,9 @@ lesson.narrate("""
 @MainActor func render(_ ws: Tensor) -> Tensor {
   inBatches(ws, of: 200) { clamp(model.synthesize(ws: $0.detached(), noise: .constant), min: -1, max: 1) }
 }
-@MainActor func styles(_ z: Tensor, psi: Float = 1) -> Tensor { withoutGradients { model.styles(z, psi: psi) }.detached() }
+@MainActor func styles(_ z: Tensor, psi: Float = 1) -> Tensor {
+  withoutGradients { model.styles(z, psi: psi) }.detached()
+}
 
 let sampleCount = 1000
 let sampleZ = Tensor.randomNormal([sampleCount, configuration.zDim], using: &rng)
@@ -233,21 +267,28 @@ let sampleHistogram = (0..<10).map { c in sampleJudged.classes.filter { $0 == c 
 lesson.image("samples", images: samples.sliced(axis: 0, 0..<64), columns: 8, caption: "64 samples, ψ = 1.")
 lesson.show("classes among 1000 samples (0…9)", sampleHistogram.map(String.init).joined(separator: " "))
 lesson.show("class entropy of the samples (ln 10 = 2.303 is uniform)", classEntropy(sampleJudged.classes))
-lesson.show("samples: mean pairwise feature distance (real digits: \(String(format: "%.1f", realFeatureDiversity)))",
-            meanPairwiseDistance(sampleJudged.features))
+lesson.show(
+  "samples: mean pairwise feature distance (real digits: \(String(format: "%.1f", realFeatureDiversity)))",
+  meanPairwiseDistance(sampleJudged.features))
 let sampleDiversityRatio = meanPairwiseDistance(sampleJudged.features) / realFeatureDiversity
 if sampleDiversityRatio < 0.3 || classEntropy(sampleJudged.classes) < 1.5 {
   lesson.narrate("""
-    **This generator has collapsed** (measured just above): its samples' feature diversity is \(String(format: "%.0f", 100 * sampleDiversityRatio))% of
+    **This generator has collapsed** (measured just above): its samples' feature diversity is \
+    \(String(format: "%.0f", 100 * sampleDiversityRatio))% of
     the real digits' and most samples fall in few classes. The style-mixing measurements below are still real
     measurements, but of a generator that draws nearly one shape; read the claims with that in mind.
     """)
 }
 // The same latents with fresh random noise: how much of the variety comes from the noise inputs?
-let noisySamples = withoutGradients { clamp(model.synthesize(ws: styles(sampleZ.sliced(axis: 0, 0..<200).detached()), noise: .random, using: &rng), min: -1, max: 1) }.detached()
+let noisySamples = withoutGradients {
+  clamp(
+    model.synthesize(ws: styles(sampleZ.sliced(axis: 0, 0..<200).detached()), noise: .random, using: &rng), min: -1,
+    max: 1)
+}.detached()
 let noisyJudged = judge(noisySamples)
 lesson.show("200 of them with random noise instead: class entropy", classEntropy(noisyJudged.classes))
-lesson.show("200 of them with random noise instead: mean pairwise feature distance", meanPairwiseDistance(noisyJudged.features))
+lesson.show(
+  "200 of them with random noise instead: mean pairwise feature distance", meanPairwiseDistance(noisyJudged.features))
 
 // MARK: - 5. Style mixing
 
@@ -287,13 +328,19 @@ for level in levels {
   var cells: [Tensor] = [Tensor.full([1, 1, 32, 32], -1)]
   cells.append(samples.examples(at: gridA))
   for i in 0..<gridB.count {
-    let b = gridStylesB.sliced(axis: 0, i..<(i + 1)).broadcasted(to: [gridA.count, configuration.styleCount, configuration.wDim])
+    let b = gridStylesB.sliced(axis: 0, i..<(i + 1)).broadcasted(to: [
+      gridA.count, configuration.styleCount, configuration.wDim,
+    ])
     let mixed = withoutGradients { model.mixedStyles(b.detached(), gridStylesA, replacing: level.indices) }
     cells.append(samples.examples(at: [gridB[i]]))
     cells.append(render(mixed))
   }
-  lesson.image("mixing-\(level.name)", images: concatenate(cells, alongAxis: 0), columns: gridA.count + 1,
-               caption: "Top row: sources A; left column: sources B. Each cell: the \(level.resolutions) styles of its column's A, the rest of its row's B.")
+  lesson.image(
+    "mixing-\(level.name)", images: concatenate(cells, alongAxis: 0), columns: gridA.count + 1,
+    caption:
+      "Top row: sources A; left column: sources B. Each cell: the \(level.resolutions) styles of its column's A, the "
+        + "rest of its row's B."
+  )
 }
 
 // Measured on many random pairs, not on six: class agreement and ink.
@@ -323,31 +370,50 @@ for level in levels {
   measures[level.name] = measure
   lesson.show("\(level.name) styles from A: class = A's class (pairs of different classes)", measure.agreesWithA)
   lesson.show("\(level.name) styles from A: class = B's class", measure.agreesWithB)
-  lesson.show("\(level.name) styles from A: ink correlation with A / with B",
-              String(format: "%.2f / %.2f", measure.inkCorrelationA, measure.inkCorrelationB))
+  lesson.show(
+    "\(level.name) styles from A: ink correlation with A / with B",
+    String(format: "%.2f / %.2f", measure.inkCorrelationA, measure.inkCorrelationB))
 }
 lesson.show("pairs measured (A and B of different classes)", differing.count)
 let levelNames = levels.map(\.name)
-var mixingFigure = Figure(name: "mixing-measured", title: "One level's styles from A, the rest from B", columns: 2, panels: [
-  Panel(title: "Whose class is the mixed digit?", xLabel: "the level whose styles come from A", yLabel: "share of pairs",
-        series: [
-          .bars(x: [0.85, 1.85, 2.85], heights: levelNames.map { measures[$0]!.agreesWithA }, width: 0.3, label: "A's class", color: .vermillion),
-          .bars(x: [1.15, 2.15, 3.15], heights: levelNames.map { measures[$0]!.agreesWithB }, width: 0.3, label: "B's class", color: .blue),
-        ], legend: .topLeft),
-  Panel(title: "Whose ink does it follow?", xLabel: "the level whose styles come from A", yLabel: "correlation of ink",
-        series: [
-          .bars(x: [0.85, 1.85, 2.85], heights: levelNames.map { measures[$0]!.inkCorrelationA }, width: 0.3, label: "with A's ink", color: .vermillion),
-          .bars(x: [1.15, 2.15, 3.15], heights: levelNames.map { measures[$0]!.inkCorrelationB }, width: 0.3, label: "with B's ink", color: .blue),
-        ], legend: .topLeft),
-])
+var mixingFigure = Figure(
+  name: "mixing-measured", title: "One level's styles from A, the rest from B", columns: 2,
+  panels: [
+    Panel(
+      title: "Whose class is the mixed digit?", xLabel: "the level whose styles come from A", yLabel: "share of pairs",
+      series: [
+        .bars(
+          x: [0.85, 1.85, 2.85], heights: levelNames.map { measures[$0]!.agreesWithA }, width: 0.3, label: "A's class",
+          color: .vermillion),
+        .bars(
+          x: [1.15, 2.15, 3.15], heights: levelNames.map { measures[$0]!.agreesWithB }, width: 0.3, label: "B's class",
+          color: .blue),
+      ], legend: .topLeft),
+    Panel(
+      title: "Whose ink does it follow?", xLabel: "the level whose styles come from A", yLabel: "correlation of ink",
+      series: [
+        .bars(
+          x: [0.85, 1.85, 2.85], heights: levelNames.map { measures[$0]!.inkCorrelationA }, width: 0.3,
+          label: "with A's ink", color: .vermillion),
+        .bars(
+          x: [1.15, 2.15, 3.15], heights: levelNames.map { measures[$0]!.inkCorrelationB }, width: 0.3,
+          label: "with B's ink", color: .blue),
+      ], legend: .topLeft),
+  ])
 for i in 0..<2 {
   mixingFigure.panels[i].xAxis.minimum = 0.4
   mixingFigure.panels[i].xAxis.maximum = 3.6
   mixingFigure.panels[i].xAxis.ticks = levelNames.enumerated().map { Tick(Double($0.offset + 1), $0.element) }
-  mixingFigure.panels[i].yAxis.minimum = min(0, levelNames.map { min(measures[$0]!.inkCorrelationA, measures[$0]!.inkCorrelationB) }.min()!)
+  mixingFigure.panels[i].yAxis.minimum = min(
+    0, levelNames.map { min(measures[$0]!.inkCorrelationA, measures[$0]!.inkCorrelationB) }.min()!)
   mixingFigure.panels[i].yAxis.maximum = 1.15
 }
-lesson.figure(mixingFigure, caption: "Over \(differing.count) random pairs whose digits differ: the mixed digit's class (classifier) and ink, for each level taken from A.")
+lesson.figure(
+  mixingFigure,
+  caption:
+    "Over \(differing.count) random pairs whose digits differ: the mixed digit's class (classifier) and ink, for each "
+      + "level taken from A."
+)
 
 // MARK: - 6. Truncation
 
@@ -370,23 +436,37 @@ for psi in psis {
   pixelDiversity.append(meanPairwiseDistance(images))
   entropies.append(classEntropy(judged.classes))
   sweepRows.append(images.sliced(axis: 0, 0..<10).detached())
-  lesson.show(String(format: "ψ = %.1f: feature diversity / pixel diversity / class entropy", psi),
-              String(format: "%.3f / %.3f / %.3f", featureDiversity.last!, pixelDiversity.last!, entropies.last!))
+  lesson.show(
+    String(format: "ψ = %.1f: feature diversity / pixel diversity / class entropy", psi),
+    String(format: "%.3f / %.3f / %.3f", featureDiversity.last!, pixelDiversity.last!, entropies.last!))
 }
-lesson.image("truncation", images: concatenate(sweepRows, alongAxis: 0), columns: 10,
-             caption: "Rows ψ = 1, 0.8, 0.6, 0.4, 0.2, 0 (top to bottom); columns: the same 10 latents.")
+lesson.image(
+  "truncation", images: concatenate(sweepRows, alongAxis: 0), columns: 10,
+  caption: "Rows ψ = 1, 0.8, 0.6, 0.4, 0.2, 0 (top to bottom); columns: the same 10 latents.")
 let psiValues = psis.map(Double.init)
-var truncationFigure = Figure(name: "truncation-diversity", title: "Diversity as ψ goes to 0 (relative to ψ = 1)",
-                              xLabel: "ψ", yLabel: "diversity / diversity at ψ = 1")
-truncationFigure.add(.linesPoints(x: psiValues, y: featureDiversity.map { $0 / featureDiversity[0] }, label: "mean pairwise feature distance", color: .blue))
-truncationFigure.add(.linesPoints(x: psiValues, y: pixelDiversity.map { $0 / pixelDiversity[0] }, label: "mean pairwise pixel distance", color: .green))
-truncationFigure.add(.linesPoints(x: psiValues, y: entropies.map { $0 / entropies[0] }, label: "class entropy", color: .vermillion))
+var truncationFigure = Figure(
+  name: "truncation-diversity", title: "Diversity as ψ goes to 0 (relative to ψ = 1)",
+  xLabel: "ψ", yLabel: "diversity / diversity at ψ = 1")
+truncationFigure.add(
+  .linesPoints(
+    x: psiValues, y: featureDiversity.map { $0 / featureDiversity[0] }, label: "mean pairwise feature distance",
+    color: .blue))
+truncationFigure.add(
+  .linesPoints(
+    x: psiValues, y: pixelDiversity.map { $0 / pixelDiversity[0] }, label: "mean pairwise pixel distance", color: .green
+  ))
+truncationFigure.add(
+  .linesPoints(x: psiValues, y: entropies.map { $0 / entropies[0] }, label: "class entropy", color: .vermillion))
 truncationFigure.panel.legend = .bottomRight
 truncationFigure.panel.xAxis.minimum = -0.05
 truncationFigure.panel.xAxis.maximum = 1.05
 truncationFigure.panel.yAxis.minimum = 0
 truncationFigure.panel.yAxis.maximum = 1.25
-lesson.figure(truncationFigure, caption: String(format: "At ψ = 1 the feature diversity is %.2f of the real digits' (%.1f).", featureDiversity[0] / realFeatureDiversity, realFeatureDiversity))
+lesson.figure(
+  truncationFigure,
+  caption: String(
+    format: "At ψ = 1 the feature diversity is %.2f of the real digits' (%.1f).",
+    featureDiversity[0] / realFeatureDiversity, realFeatureDiversity))
 
 // MARK: - 7. Interpolation in Z and in W
 
@@ -419,7 +499,8 @@ let w0 = withoutGradients { model.mapping(z0) }.detached(), w1 = withoutGradient
   let t0 = Array(ts.prefix(count)), t1 = t0.map { $0 + Float(eps) }
   let (za, zb) = (z0.sliced(axis: 0, 0..<count).detached(), z1.sliced(axis: 0, 0..<count).detached())
   let (wa, wb) = (w0.sliced(axis: 0, 0..<count).detached(), w1.sliced(axis: 0, 0..<count).detached())
-  let (a, b) = inW
+  let (a, b) =
+    inW
     ? (model.broadcastStyles(lerp(wa, wb, t: t0)), model.broadcastStyles(lerp(wa, wb, t: t1)))
     : (styles(slerp(za, zb, t: t0)), styles(slerp(za, zb, t: t1)))
   return rowwiseSquaredDistances(judge(render(a.detached())).features, judge(render(b.detached())).features)
@@ -430,12 +511,18 @@ let pplW = perceptualPathLength(squaredDistances: piecesW, epsilon: epsilon)
 let checkCount = min(pathCount, 150)
 let pplZCheck = perceptualPathLength(squaredDistances: Array(piecesZ.prefix(checkCount)), epsilon: epsilon)
 let pplWCheck = perceptualPathLength(squaredDistances: Array(piecesW.prefix(checkCount)), epsilon: epsilon)
-let pplZSmall = perceptualPathLength(squaredDistances: pathPieces(inW: false, eps: 1e-4, count: checkCount), epsilon: 1e-4)
-let pplWSmall = perceptualPathLength(squaredDistances: pathPieces(inW: true, eps: 1e-4, count: checkCount), epsilon: 1e-4)
+let pplZSmall = perceptualPathLength(
+  squaredDistances: pathPieces(inW: false, eps: 1e-4, count: checkCount), epsilon: 1e-4)
+let pplWSmall = perceptualPathLength(
+  squaredDistances: pathPieces(inW: true, eps: 1e-4, count: checkCount), epsilon: 1e-4)
 lesson.show("perceptual path length in Z (ε = \(epsilon))", pplZ)
 lesson.show("perceptual path length in W (ε = \(epsilon))", pplW)
-lesson.show("check on the first \(checkCount) paths, Z / W: ε = \(epsilon) gives", String(format: "%.1f / %.1f", pplZCheck, pplWCheck))
-lesson.show("check on the first \(checkCount) paths, Z / W: ε = 1e-4 (the paper's) gives", String(format: "%.1f / %.1f", pplZSmall, pplWSmall))
+lesson.show(
+  "check on the first \(checkCount) paths, Z / W: ε = \(epsilon) gives",
+  String(format: "%.1f / %.1f", pplZCheck, pplWCheck))
+lesson.show(
+  "check on the first \(checkCount) paths, Z / W: ε = 1e-4 (the paper's) gives",
+  String(format: "%.1f / %.1f", pplZSmall, pplWSmall))
 
 var walkRows: [Tensor] = []
 let walkSteps = 10
@@ -448,33 +535,43 @@ for pair in 0..<4 {
   walkRows.append(render(styles(slerp(a, b, t: walkT))))
   walkRows.append(render(model.broadcastStyles(lerp(wa, wb, t: walkT)).detached()))
 }
-lesson.image("interpolation", images: concatenate(walkRows, alongAxis: 0), columns: walkSteps,
-             caption: "Four walks between the same two digits: in Z (rows 1, 3, 5, 7) and in W (rows 2, 4, 6, 8).")
+lesson.image(
+  "interpolation", images: concatenate(walkRows, alongAxis: 0), columns: walkSteps,
+  caption: "Four walks between the same two digits: in Z (rows 1, 3, 5, 7) and in W (rows 2, 4, 6, 8).")
 let logZ = piecesZ.map { log10(max($0 / (epsilon * epsilon), 1e-3)) }
 let logW = piecesW.map { log10(max($0 / (epsilon * epsilon), 1e-3)) }
 let low = min(logZ.min()!, logW.min()!), high = max(logZ.max()!, logW.max()!)
-var pathFigure = Figure(name: "path-lengths", title: "How much does the digit change per step? (ε = \(epsilon))",
-                        xLabel: "log₁₀ of d/ε² for one path piece", yLabel: "density")
+var pathFigure = Figure(
+  name: "path-lengths", title: "How much does the digit change per step? (ε = \(epsilon))",
+  xLabel: "log₁₀ of d/ε² for one path piece", yLabel: "density")
 pathFigure.add(.histogram(logZ, bins: 40, range: low...high, label: "in Z (slerp)", color: .vermillion))
 pathFigure.add(.histogram(logW, bins: 40, range: low...high, label: "in W (lerp)", color: .blue))
 pathFigure.add(.vertical(log10(pplZ), label: "PPL in Z", color: .vermillion))
 pathFigure.add(.vertical(log10(pplW), label: "PPL in W", color: .blue))
 pathFigure.panel.legend = .topLeft
-lesson.figure(pathFigure, caption: "\(pathCount) path pieces each: W's pieces change the digit less, and its long tail of class jumps is thinner.")
+lesson.figure(
+  pathFigure,
+  caption:
+    "\(pathCount) path pieces each: W's pieces change the digit less, and its long tail of class jumps is thinner.")
 
 // MARK: - 8. Files
 
 lesson.section("8. Files")
 do {
   try SafeTensors.write(
-    ["images": samples,
-     "mixing_sources_a": Tensor(shape: [gridA.count], scalars: gridA.map(Float.init)),
-     "mixing_sources_b": Tensor(shape: [gridB.count], scalars: gridB.map(Float.init))],
-    metadata: ["generator": configuration.description, "steps": String(steps), "seed": String(lesson.seed),
-               "range": "[-1, 1]", "psi": "1", "noise": "constant",
-               "evaluated": evaluatesShipped ? "shipped checkpoint" : (flags.pretrained ? "shipped checkpoint" : "trained in this run"),
-               "mixing_sources_a": gridA.map(String.init).joined(separator: ","),
-               "mixing_sources_b": gridB.map(String.init).joined(separator: ",")],
+    [
+      "images": samples,
+      "mixing_sources_a": Tensor(shape: [gridA.count], scalars: gridA.map(Float.init)),
+      "mixing_sources_b": Tensor(shape: [gridB.count], scalars: gridB.map(Float.init)),
+    ],
+    metadata: [
+      "generator": configuration.description, "steps": String(steps), "seed": String(lesson.seed),
+      "range": "[-1, 1]", "psi": "1", "noise": "constant",
+      "evaluated": evaluatesShipped
+        ? "shipped checkpoint" : (flags.pretrained ? "shipped checkpoint" : "trained in this run"),
+      "mixing_sources_a": gridA.map(String.init).joined(separator: ","),
+      "mixing_sources_b": gridB.map(String.init).joined(separator: ","),
+    ],
     to: lesson.outputFolder.appendingPathComponent("samples.safetensors"))
   lesson.narrate("""
     Wrote `samples.safetensors`: tensor `images`, shape [1000, 1, 32, 32], values in [−1, 1], ψ = 1; and
@@ -489,29 +586,40 @@ do {
 
 lesson.section("9. Measured")
 if evaluatesShipped {
-  lesson.narrate("The claims below are measured on the SHIPPED generator (this `--quick` run's own \(steps) steps do not make digits).")
+  lesson.narrate(
+    "The claims below are measured on the SHIPPED generator (this `--quick` run's own \(steps) steps do not make "
+      + "digits)."
+  )
 }
 let coarseMeasure = measures["coarse"]!, middleMeasure = measures["middle"]!, fineMeasure = measures["fine"]!
 lesson.narrate("""
   Many mixed digits are classified as neither A's nor B's digit (a small generator's crossings are often not
   clean digits), so the coarse-level claim compares A's class with B's rather than asking for a fixed share.
   """)
-lesson.check("coarse (4×4–8×8) styles from A: the mixed digit has A's class in at least 25% of pairs",
-             measured: coarseMeasure.agreesWithA, .atLeast(0.25))
-lesson.check("coarse styles from A: the mixed digit has A's class at least 1.2× as often as B's",
-             measured: coarseMeasure.agreesWithA / max(coarseMeasure.agreesWithB, 1e-9), .atLeast(1.2))
-lesson.check("the share with A's class falls from coarse to middle to fine styles from A",
-             coarseMeasure.agreesWithA > middleMeasure.agreesWithA && middleMeasure.agreesWithA > fineMeasure.agreesWithA,
-             detail: String(format: "coarse %.3f, middle %.3f, fine %.3f", coarseMeasure.agreesWithA,
-                            middleMeasure.agreesWithA, fineMeasure.agreesWithA))
-lesson.check("fine (32×32) styles from A: the mixed digit keeps B's class (B gives the coarse styles) in at least 80% of pairs",
-             measured: fineMeasure.agreesWithB, .atLeast(0.8))
-let monotone = zip(featureDiversity, featureDiversity.dropFirst()).allSatisfy { $0 > $1 }
+lesson.check(
+  "coarse (4×4–8×8) styles from A: the mixed digit has A's class in at least 25% of pairs",
+  measured: coarseMeasure.agreesWithA, .atLeast(0.25))
+lesson.check(
+  "coarse styles from A: the mixed digit has A's class at least 1.2× as often as B's",
+  measured: coarseMeasure.agreesWithA / max(coarseMeasure.agreesWithB, 1e-9), .atLeast(1.2))
+lesson.check(
+  "the share with A's class falls from coarse to middle to fine styles from A",
+  coarseMeasure.agreesWithA > middleMeasure.agreesWithA && middleMeasure.agreesWithA > fineMeasure.agreesWithA,
+  detail: String(
+    format: "coarse %.3f, middle %.3f, fine %.3f", coarseMeasure.agreesWithA,
+    middleMeasure.agreesWithA, fineMeasure.agreesWithA))
+lesson.check(
+  "fine (32×32) styles from A: the mixed digit keeps B's class (B gives the coarse styles) in at least 80% of pairs",
+  measured: fineMeasure.agreesWithB, .atLeast(0.8))
+let monotone =
+  zip(featureDiversity, featureDiversity.dropFirst()).allSatisfy { $0 > $1 }
   && zip(pixelDiversity, pixelDiversity.dropFirst()).allSatisfy { $0 > $1 }
-lesson.check("diversity (feature and pixel) falls at every step of ψ = 1, 0.8, …, 0", monotone,
-             detail: "features " + featureDiversity.map { String(format: "%.3f", $0) }.joined(separator: " > ")
-               + "; pixels " + pixelDiversity.map { String(format: "%.3f", $0) }.joined(separator: " > "))
-lesson.check("ψ = 0 collapses the samples to one digit (class entropy below 0.05 nats)", measured: entropies.last!, .below(0.05))
+lesson.check(
+  "diversity (feature and pixel) falls at every step of ψ = 1, 0.8, …, 0", monotone,
+  detail: "features " + featureDiversity.map { String(format: "%.3f", $0) }.joined(separator: " > ")
+    + "; pixels " + pixelDiversity.map { String(format: "%.3f", $0) }.joined(separator: " > "))
+lesson.check(
+  "ψ = 0 collapses the samples to one digit (class entropy below 0.05 nats)", measured: entropies.last!, .below(0.05))
 lesson.check("W is smoother than Z: PPL in W at most 80% of PPL in Z", measured: pplW / pplZ, .atMost(0.8))
 lesson.show("wall time of training (s)", trainingSeconds)
 lesson.finish()

@@ -14,24 +14,30 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.positive(atMost: 2).help("The Dirac-GAN's learning rate h (both players; the discriminator's under TTUR)."))
+  @Option(
+    help: Allowed.positive(atMost: 2).help(
+      "The Dirac-GAN's learning rate h (both players; the discriminator's under TTUR)."))
   var diracLearningRate: Float = 0.2
   @Option(help: Allowed.positive(atMost: 2).help("The generator's learning rate in the Dirac-GAN under TTUR."))
   var diracGeneratorLearningRate: Float = 0.05
   @Option(help: Allowed.number(0...100).help("The R1 weight γ in the Dirac-GAN.")) var gamma: Float = 0.3
   @Option(help: Allowed.count(10...100_000).help("Steps of each Dirac-GAN trajectory.")) var diracSteps: Int = 300
-  @Option(help: Allowed.positive(atMost: 10).help("The distance of the Dirac-GAN's starting point from the equilibrium."))
+  @Option(
+    help: Allowed.positive(atMost: 10).help("The distance of the Dirac-GAN's starting point from the equilibrium."))
   var diracStart: Float = 0.2
-  @Option(help: Allowed.rate.help("Adam's learning rate for both networks in the ring's baseline (and for D under TTUR)."))
+  @Option(
+    help: Allowed.rate.help("Adam's learning rate for both networks in the ring's baseline (and for D under TTUR)."))
   var learningRate: Float = 2e-2
-  @Option(help: Allowed.rate.help("The generator's learning rate under TTUR.")) var tturGeneratorLearningRate: Float = 2e-3
+  @Option(help: Allowed.rate.help("The generator's learning rate under TTUR.")) var tturGeneratorLearningRate: Float =
+    2e-3
   @Option(help: Allowed.rate.help("D's learning rate with spectral normalization (default: --learning-rate)."))
   var spectralLearningRate: Float?
   @Option(help: Allowed.count(1...100).help("Power iterations per forward pass of the spectrally normalized D."))
   var powerIterations: Int = 1
   @Option(help: Allowed.coefficient.help("Adam's β1 on the ring (β2 is 0.999).")) var beta1: Float = 0.5
   @Option(help: Allowed.count(2...8192).help("Samples per batch on the ring.")) var batch: Int = 256
-  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and D on the ring.")) var hidden: Int = 64
+  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and D on the ring."))
+  var hidden: Int = 64
 
   func validate() throws {
     try Allowed.positive(atMost: 2).check(diracLearningRate, "--dirac-learning-rate")
@@ -48,8 +54,9 @@ struct Flags: ParsableArguments {
     try Allowed.count(1...1024).check(hidden, "--hidden")
   }
 }
-let (lesson, flags) = Lesson.start(number: 9, slug: "non-convergence", title: "Why GAN training need not converge",
-                                   flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 9, slug: "non-convergence", title: "Why GAN training need not converge",
+  flags: Flags.self)
 
 // MARK: - 1. The Dirac-GAN
 
@@ -92,8 +99,9 @@ func measuredJacobian(_ game: DiracGAN, step e: Float = 1e-2) -> Matrix2 {
   let right = game.velocity(theta: e, psi: 0), left = game.velocity(theta: -e, psi: 0)
   let up = game.velocity(theta: 0, psi: e), down = game.velocity(theta: 0, psi: -e)
   let scale = Double(2 * e)
-  return Matrix2(Double(right.theta - left.theta) / scale, Double(up.theta - down.theta) / scale,
-                 Double(right.psi - left.psi) / scale, Double(up.psi - down.psi) / scale)
+  return Matrix2(
+    Double(right.theta - left.theta) / scale, Double(up.theta - down.theta) / scale,
+    Double(right.psi - left.psi) / scale, Double(up.psi - down.psi) / scale)
 }
 func largestDifference(_ a: Matrix2, _ b: Matrix2) -> Double {
   [a.a - b.a, a.b - b.b, a.c - b.c, a.d - b.d].map { Swift.abs($0) }.max()!
@@ -104,13 +112,15 @@ func format(_ z: (Complex, Complex)) -> String {
   if first.imaginary == 0 { return "\(number(z.0.real)), \(number(z.1.real))" }
   return "\(number(first.real)) ± \(number(Swift.abs(first.imaginary)))i"
 }
-let jacobianError = max(largestDifference(measuredJacobian(plain), plain.jacobianAtEquilibrium),
-                        largestDifference(measuredJacobian(r1), r1.jacobianAtEquilibrium))
+let jacobianError = max(
+  largestDifference(measuredJacobian(plain), plain.jacobianAtEquilibrium),
+  largestDifference(measuredJacobian(r1), r1.jacobianAtEquilibrium))
 lesson.show("Jacobian eigenvalues at the equilibrium, no regularization", format(plain.eigenvaluesAtEquilibrium))
 lesson.show("Jacobian eigenvalues at the equilibrium, R1 (γ = \(gamma))", format(r1.eigenvaluesAtEquilibrium))
 lesson.show("largest difference, engine's Jacobian vs the closed form", jacobianError)
-lesson.check("the engine's Jacobian at the equilibrium matches the closed form (every entry within 10⁻³)",
-             measured: jacobianError, .below(1e-3))
+lesson.check(
+  "the engine's Jacobian at the equilibrium matches the closed form (every entry within 10⁻³)",
+  measured: jacobianError, .below(1e-3))
 
 /// One Dirac-GAN setting: its game, update rule, learning rates, trajectory and linear prediction.
 struct DiracRun {
@@ -123,37 +133,48 @@ struct DiracRun {
   let states: [DiracState]
   let matrix: Matrix2
 
-  init(name: String, color: Color, game: DiracGAN, rule: UpdateRule, generatorRate: Float, discriminatorRate: Float,
-       start: DiracState, steps: Int) {
+  init(
+    name: String, color: Color, game: DiracGAN, rule: UpdateRule, generatorRate: Float, discriminatorRate: Float,
+    start: DiracState, steps: Int
+  ) {
     self.name = name
     self.color = color
     self.game = game
     self.rule = rule
     self.generatorRate = generatorRate
     self.discriminatorRate = discriminatorRate
-    states = game.trajectory(from: start, steps: steps, rule: rule, generatorLearningRate: generatorRate,
-                             discriminatorLearningRate: discriminatorRate)
-    matrix = game.updateMatrix(rule: rule, generatorLearningRate: Double(generatorRate),
-                               discriminatorLearningRate: Double(discriminatorRate))
+    states = game.trajectory(
+      from: start, steps: steps, rule: rule, generatorLearningRate: generatorRate,
+      discriminatorLearningRate: discriminatorRate)
+    matrix = game.updateMatrix(
+      rule: rule, generatorLearningRate: Double(generatorRate),
+      discriminatorLearningRate: Double(discriminatorRate))
   }
   /// Distances to the equilibrium; with two learning rates, in the stretched norm whose orbits are circles.
   var distances: [Double] {
-    states.map { $0.scaledDistanceToEquilibrium(generatorLearningRate: generatorRate,
-                                                discriminatorLearningRate: discriminatorRate) }
+    states.map {
+      $0.scaledDistanceToEquilibrium(
+        generatorLearningRate: generatorRate,
+        discriminatorLearningRate: discriminatorRate)
+    }
   }
   var measuredRate: Double { logGrowthRate(distances) }
   var predictedRate: Double { log(matrix.spectralRadius) }
 }
 let diracSteps = flags.diracSteps
 let runs = [
-  DiracRun(name: "simultaneous", color: .vermillion, game: plain, rule: .simultaneous, generatorRate: h,
-           discriminatorRate: h, start: start, steps: diracSteps),
-  DiracRun(name: "alternating", color: .orange, game: plain, rule: .alternating, generatorRate: h,
-           discriminatorRate: h, start: start, steps: diracSteps),
-  DiracRun(name: "simultaneous, TTUR", color: .purple, game: plain, rule: .simultaneous, generatorRate: hG,
-           discriminatorRate: h, start: start, steps: diracSteps),
-  DiracRun(name: "simultaneous, R1", color: .blue, game: r1, rule: .simultaneous, generatorRate: h,
-           discriminatorRate: h, start: start, steps: diracSteps),
+  DiracRun(
+    name: "simultaneous", color: .vermillion, game: plain, rule: .simultaneous, generatorRate: h,
+    discriminatorRate: h, start: start, steps: diracSteps),
+  DiracRun(
+    name: "alternating", color: .orange, game: plain, rule: .alternating, generatorRate: h,
+    discriminatorRate: h, start: start, steps: diracSteps),
+  DiracRun(
+    name: "simultaneous, TTUR", color: .purple, game: plain, rule: .simultaneous, generatorRate: hG,
+    discriminatorRate: h, start: start, steps: diracSteps),
+  DiracRun(
+    name: "simultaneous, R1", color: .blue, game: r1, rule: .simultaneous, generatorRate: h,
+    discriminatorRate: h, start: start, steps: diracSteps),
 ]
 let (simultaneous, alternating, ttur, regularized) = (runs[0], runs[1], runs[2], runs[3])
 
@@ -184,10 +205,13 @@ let plainField = fieldArrows(plain, extent: extent, count: 14)
 let r1Field = fieldArrows(r1, extent: extent, count: 14)
 let tturField = fieldArrows(plain, extent: extent, count: 14, generatorRate: hG, discriminatorRate: h)
 @MainActor func diracPanel(_ run: DiracRun, field: (x: [Float], y: [Float], dx: [Float], dy: [Float])) -> Panel {
-  let rates = run.generatorRate == run.discriminatorRate ? "h = \(run.discriminatorRate)"
+  let rates =
+    run.generatorRate == run.discriminatorRate
+    ? "h = \(run.discriminatorRate)"
     : "h_G = \(run.generatorRate), h_D = \(run.discriminatorRate)"
-  var panel = Panel(title: "\(run.name) (\(rates)\(run.game.r1Weight > 0 ? ", γ = \(run.game.r1Weight)" : ""))",
-                    xLabel: "θ (generator)", yLabel: "ψ (discriminator)", legend: .hidden, equalAspect: true)
+  var panel = Panel(
+    title: "\(run.name) (\(rates)\(run.game.r1Weight > 0 ? ", γ = \(run.game.r1Weight)" : ""))",
+    xLabel: "θ (generator)", yLabel: "ψ (discriminator)", legend: .hidden, equalAspect: true)
   panel.series = [
     .vectors(x: field.x, y: field.y, dx: field.dx, dy: field.dy, color: .gray, width: 1.5),
     .line(x: run.states.map(\.theta), y: run.states.map(\.psi), color: run.color, width: 2.5),
@@ -198,42 +222,54 @@ let tturField = fieldArrows(plain, extent: extent, count: 14, generatorRate: hG,
   panel.yAxis.range = -Double(extent)...Double(extent)
   return panel
 }
-lesson.figure(Figure(name: "dirac-field", title: "The Dirac-GAN: training field and \(diracSteps) steps from the same start",
-                     width: 1500, height: 1500, columns: 2, panels: [
-  diracPanel(simultaneous, field: plainField), diracPanel(alternating, field: plainField),
-  diracPanel(ttur, field: tturField), diracPanel(regularized, field: r1Field),
-]), caption: """
-  Gray arrows: the direction of the training field v(θ, ψ), computed by the engine (equal lengths; the speed \
-  vanishes at the center). Colored: the trajectory from the black dot; green square: the equilibrium. The first \
-  two panels show the unregularized field, which circles the equilibrium; TTUR's steps follow (h_G v_θ, h_D v_ψ), \
-  which circles it on ellipses; R1 bends the field inwards.
-  """)
+lesson.figure(
+  Figure(
+    name: "dirac-field", title: "The Dirac-GAN: training field and \(diracSteps) steps from the same start",
+    width: 1500, height: 1500, columns: 2,
+    panels: [
+      diracPanel(simultaneous, field: plainField), diracPanel(alternating, field: plainField),
+      diracPanel(ttur, field: tturField), diracPanel(regularized, field: r1Field),
+    ]),
+  caption: """
+    Gray arrows: the direction of the training field v(θ, ψ), computed by the engine (equal lengths; the speed \
+    vanishes at the center). Colored: the trajectory from the black dot; green square: the equilibrium. The first \
+    two panels show the unregularized field, which circles the equilibrium; TTUR's steps follow (h_G v_θ, h_D v_ψ), \
+    which circles it on ellipses; R1 bends the field inwards.
+    """)
 
 // Distance to the equilibrium against steps, with the linear theory's r₀·ρᵏ.
-var distancePlot = Figure(name: "dirac-distance", title: "Distance to the equilibrium: measured and predicted",
-                          xLabel: "step", yLabel: "distance / distance at the start (log scale)", width: 1900,
-                          height: 850)
+var distancePlot = Figure(
+  name: "dirac-distance", title: "Distance to the equilibrium: measured and predicted",
+  xLabel: "step", yLabel: "distance / distance at the start (log scale)", width: 1900,
+  height: 850)
 let stepsAxis = Array(0...diracSteps)
 for run in runs {
   let r0 = run.distances[0], rho = run.matrix.spectralRadius
-  distancePlot.add(.line(x: stepsAxis, y: run.distances.map { $0 / r0 }, label: "\(run.name), measured",
-                         color: run.color))
-  distancePlot.add(.line(x: stepsAxis, y: stepsAxis.map { pow(rho, Double($0)) },
-                         label: "predicted ρᵏ, ρ = \(String(format: "%.5f", rho))", color: run.color, width: 2,
-                         dashed: true))
+  distancePlot.add(
+    .line(
+      x: stepsAxis, y: run.distances.map { $0 / r0 }, label: "\(run.name), measured",
+      color: run.color))
+  distancePlot.add(
+    .line(
+      x: stepsAxis, y: stepsAxis.map { pow(rho, Double($0)) },
+      label: "predicted ρᵏ, ρ = \(String(format: "%.5f", rho))", color: run.color, width: 2,
+      dashed: true))
 }
 distancePlot.panel.yAxis.logScale = true
 distancePlot.panel.legend = .outside
 let allRatios = runs.flatMap { run in run.distances.map { $0 / run.distances[0] } }
-distancePlot.panel.yAxis.range = pow(10, log10(allRatios.min()!).rounded(.down))...pow(10, log10(allRatios.max()!).rounded(.up))
+distancePlot.panel.yAxis.range =
+  pow(10, log10(allRatios.min()!).rounded(.down))...pow(10, log10(allRatios.max()!).rounded(.up))
 distancePlot.panel.xAxis.range = 0...Double(diracSteps)
-lesson.figure(distancePlot, caption: """
-  Solid: the distance of the trajectory from the equilibrium, relative to where it started (for TTUR measured as \
-  √((h_D/h_G)θ² + ψ²), in which its elliptical orbits are circles). Dashed: the linear theory, ρᵏ, where ρ is the \
-  spectral radius of the update matrix (I + hJ for simultaneous steps); where a dashed line cannot be seen, the \
-  measurement lies on it. The R1 curve wobbles \
-  round its line: I + hJ is not a pure rotation-and-scaling, so the distance shrinks unevenly within each turn.
-  """)
+lesson.figure(
+  distancePlot,
+  caption: """
+    Solid: the distance of the trajectory from the equilibrium, relative to where it started (for TTUR measured as \
+    √((h_D/h_G)θ² + ψ²), in which its elliptical orbits are circles). Dashed: the linear theory, ρᵏ, where ρ is the \
+    spectral radius of the update matrix (I + hJ for simultaneous steps); where a dashed line cannot be seen, the \
+    measurement lies on it. The R1 curve wobbles \
+    round its line: I + hJ is not a pure rotation-and-scaling, so the distance shrinks unevenly within each turn.
+    """)
 
 for run in runs {
   lesson.show("\(run.name): eigenvalues of the update matrix", format(run.matrix.eigenvalues))
@@ -241,21 +277,30 @@ for run in runs {
   lesson.show("\(run.name): measured growth rate per step", run.measuredRate)
   lesson.show("\(run.name): distance at the end / at the start", run.distances.last! / run.distances[0])
 }
-func relativeError(_ run: DiracRun) -> Double { Swift.abs(run.measuredRate - run.predictedRate) / Swift.abs(run.predictedRate) }
-lesson.check("simultaneous descent moves away from the equilibrium: the distance grows at least 2-fold",
-             measured: simultaneous.distances.last! / simultaneous.distances[0], .atLeast(2))
-lesson.check("its measured growth rate per step matches ln ρ(I + hJ) within 5%", measured: relativeError(simultaneous),
-             .below(0.05))
-lesson.check("R1 converges: the distance shrinks at least 1000-fold", measured:
-             regularized.distances.last! / regularized.distances[0], .atMost(1e-3))
-lesson.check("its measured decay rate per step matches ln ρ(I + hJ) within 5%", measured: relativeError(regularized),
-             .below(0.05))
-lesson.check("TTUR alone still moves away (measured rate within 10% of its positive prediction)",
-             measured: relativeError(ttur), .below(0.1))
+func relativeError(_ run: DiracRun) -> Double {
+  Swift.abs(run.measuredRate - run.predictedRate) / Swift.abs(run.predictedRate)
+}
+lesson.check(
+  "simultaneous descent moves away from the equilibrium: the distance grows at least 2-fold",
+  measured: simultaneous.distances.last! / simultaneous.distances[0], .atLeast(2))
+lesson.check(
+  "its measured growth rate per step matches ln ρ(I + hJ) within 5%", measured: relativeError(simultaneous),
+  .below(0.05))
+lesson.check(
+  "R1 converges: the distance shrinks at least 1000-fold",
+  measured:
+    regularized.distances.last! / regularized.distances[0], .atMost(1e-3))
+lesson.check(
+  "its measured decay rate per step matches ln ρ(I + hJ) within 5%", measured: relativeError(regularized),
+  .below(0.05))
+lesson.check(
+  "TTUR alone still moves away (measured rate within 10% of its positive prediction)",
+  measured: relativeError(ttur), .below(0.1))
 let alternatingDrift = Swift.abs(alternating.measuredRate) / simultaneous.measuredRate
 lesson.show("alternating: |measured rate| / simultaneous rate", alternatingDrift)
-lesson.check("alternating steps cycle: |growth rate| below a tenth of the simultaneous rate", measured: alternatingDrift,
-             .below(0.1))
+lesson.check(
+  "alternating steps cycle: |growth rate| below a tenth of the simultaneous rate", measured: alternatingDrift,
+  .below(0.1))
 
 // MARK: - 2. A real GAN on the ring
 
@@ -311,8 +356,9 @@ func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
 }
 @MainActor func freshDiscriminator() -> Sequential {
   var stream = lesson.makeGenerator(offset: 11)
-  return multilayerPerceptron(sizes: [2, flags.hidden, flags.hidden, 1], activation: .leakyReLU(slope: 0.2),
-                              using: &stream)
+  return multilayerPerceptron(
+    sizes: [2, flags.hidden, flags.hidden, 1], activation: .leakyReLU(slope: 0.2),
+    using: &stream)
 }
 
 /// One ring setting and what was measured.
@@ -351,7 +397,8 @@ func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
     if let previous {
       var total = 0.0
       for i in 0..<fixedNoise.shape[0] {
-        let dx = Double(fake.scalars[2 * i] - previous[2 * i]), dy = Double(fake.scalars[2 * i + 1] - previous[2 * i + 1])
+        let dx = Double(fake.scalars[2 * i] - previous[2 * i]),
+          dy = Double(fake.scalars[2 * i + 1] - previous[2 * i + 1])
         total += (dx * dx + dy * dy).squareRoot()
       }
       movement.append(total / Double(fixedNoise.shape[0]))
@@ -359,7 +406,8 @@ func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
     previous = fake.scalars
     steps.append(step)
     w1.append(assignmentWasserstein(fixedReal, fake))
-    modes.append(ModeCoverage(samples: samples, centers: ring.modeCenters, std: ring.std, minimumCount: 8).modesCaptured)
+    modes.append(
+      ModeCoverage(samples: samples, centers: ring.modeCenters, std: ring.std, minimumCount: 8).modesCaptured)
   }
 
   func train(total: Int, rng: inout SeededGenerator) {
@@ -385,12 +433,15 @@ func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
 }
 
 let ringRuns = [
-  RingRun(name: "same learning rate", color: .vermillion, generatorRate: flags.learningRate,
-          discriminatorRate: flags.learningRate, spectralNorm: false),
-  RingRun(name: "TTUR", color: .purple, generatorRate: flags.tturGeneratorLearningRate,
-          discriminatorRate: flags.learningRate, spectralNorm: false),
-  RingRun(name: "spectral norm in D", color: .blue, generatorRate: flags.learningRate,
-          discriminatorRate: flags.spectralLearningRate ?? flags.learningRate, spectralNorm: true),
+  RingRun(
+    name: "same learning rate", color: .vermillion, generatorRate: flags.learningRate,
+    discriminatorRate: flags.learningRate, spectralNorm: false),
+  RingRun(
+    name: "TTUR", color: .purple, generatorRate: flags.tturGeneratorLearningRate,
+    discriminatorRate: flags.learningRate, spectralNorm: false),
+  RingRun(
+    name: "spectral norm in D", color: .blue, generatorRate: flags.learningRate,
+    discriminatorRate: flags.spectralLearningRate ?? flags.learningRate, spectralNorm: true),
 ]
 for run in ringRuns {
   var stream = lesson.makeGenerator(offset: 3)
@@ -413,8 +464,10 @@ let dataFloor = assignmentWasserstein(fixedReal, floorSample)
   panel.yAxis.range = -3...3
   return panel
 }
-lesson.figure(Figure(name: "ring-samples", title: "After \(steps) steps: 1000 generated samples on the data (gray)",
-                     width: 1800, height: 660, columns: 3, panels: ringRuns.map(samplePanel)))
+lesson.figure(
+  Figure(
+    name: "ring-samples", title: "After \(steps) steps: 1000 generated samples on the data (gray)",
+    width: 1800, height: 660, columns: 3, panels: ringRuns.map(samplePanel)))
 
 let tailStart = Double(steps) * (1 - tailFraction)
 /// The median |change| of W1 between consecutive measurements over the last `window` measurements, at every step.
@@ -429,53 +482,66 @@ let window = 20
   return (x, y)
 }
 let jitters = ringRuns.map(slidingJitter)
-var jitterPanel = Panel(title: "W1 jitter: median |ΔW1| over the last \(window) measurements", xLabel: "step",
-                        yLabel: "median |ΔW1| (log scale)", legend: .hidden)
+var jitterPanel = Panel(
+  title: "W1 jitter: median |ΔW1| over the last \(window) measurements", xLabel: "step",
+  yLabel: "median |ΔW1| (log scale)", legend: .hidden)
 jitterPanel.series = zip(ringRuns, jitters).map { run, jitter in
   Series.line(x: jitter.x, y: jitter.y, label: run.name, color: run.color, width: 2)
 }
 jitterPanel.yAxis.logScale = true
 let allJitter = jitters.flatMap(\.y)
-jitterPanel.yAxis.range = pow(10, log10(allJitter.min()!).rounded(.down))...pow(10, log10(allJitter.max()!).rounded(.up))
+jitterPanel.yAxis.range =
+  pow(10, log10(allJitter.min()!).rounded(.down))...pow(10, log10(allJitter.max()!).rounded(.up))
 jitterPanel.referenceLines = [.vertical(tailStart)]
-var movementPanel = Panel(title: "how far G's points move per measurement (mean ‖ΔG(z)‖)", xLabel: "step",
-                          yLabel: "mean ‖ΔG(z)‖ (log scale)", legend: .hidden)
+var movementPanel = Panel(
+  title: "how far G's points move per measurement (mean ‖ΔG(z)‖)", xLabel: "step",
+  yLabel: "mean ‖ΔG(z)‖ (log scale)", legend: .hidden)
 movementPanel.series = ringRuns.map { run in
-  Series.line(x: Array(run.steps.dropFirst()), y: run.movement.map { max($0, 1e-4) }, label: run.name,
-              color: run.color, width: 2)
+  Series.line(
+    x: Array(run.steps.dropFirst()), y: run.movement.map { max($0, 1e-4) }, label: run.name,
+    color: run.color, width: 2)
 }
 movementPanel.yAxis.logScale = true
 let allMovement = ringRuns.flatMap(\.movement).map { max($0, 1e-4) }
-movementPanel.yAxis.range = pow(10, log10(allMovement.min()!).rounded(.down))...pow(10, log10(allMovement.max()!).rounded(.up))
+movementPanel.yAxis.range =
+  pow(10, log10(allMovement.min()!).rounded(.down))...pow(10, log10(allMovement.max()!).rounded(.up))
 movementPanel.referenceLines = [.vertical(tailStart)]
-var stabilityPlot = Figure(name: "ring-stability", title: "Three ring GANs over training", width: 2200,
-                           height: 1400, columns: 2, panels: [
-  Panel(title: "W1 (200 fixed data points vs G of 200 fixed noise vectors)", xLabel: "step",
-        yLabel: "W1 (log scale)",
-        series: ringRuns.map { Series.line(x: $0.steps, y: $0.w1, label: $0.name, color: $0.color, width: 2) },
-        legend: .hidden),
-  jitterPanel,
-  movementPanel,
-  Panel(title: "modes captured (of 8)", xLabel: "step", yLabel: "modes",
-        series: ringRuns.map { Series.line(x: $0.steps, y: $0.modes, label: $0.name, color: $0.color, width: 2) },
-        legend: .topRight),
-])
-stabilityPlot.panels[0].referenceLines = [.horizontal(dataFloor, label: "data vs data (sampling floor)"),
-                                          .vertical(tailStart, label: "stability measured from here")]
+var stabilityPlot = Figure(
+  name: "ring-stability", title: "Three ring GANs over training", width: 2200,
+  height: 1400, columns: 2,
+  panels: [
+    Panel(
+      title: "W1 (200 fixed data points vs G of 200 fixed noise vectors)", xLabel: "step",
+      yLabel: "W1 (log scale)",
+      series: ringRuns.map { Series.line(x: $0.steps, y: $0.w1, label: $0.name, color: $0.color, width: 2) },
+      legend: .hidden),
+    jitterPanel,
+    movementPanel,
+    Panel(
+      title: "modes captured (of 8)", xLabel: "step", yLabel: "modes",
+      series: ringRuns.map { Series.line(x: $0.steps, y: $0.modes, label: $0.name, color: $0.color, width: 2) },
+      legend: .topRight),
+  ])
+stabilityPlot.panels[0].referenceLines = [
+  .horizontal(dataFloor, label: "data vs data (sampling floor)"),
+  .vertical(tailStart, label: "stability measured from here"),
+]
 stabilityPlot.panels[0].yAxis.logScale = true
 stabilityPlot.panels[0].yAxis.range = 0.1...max(10, pow(10, log10(ringRuns.flatMap(\.w1).max()!).rounded(.up)))
 stabilityPlot.panels[3].yAxis.range = -0.3...12
 stabilityPlot.panels[3].referenceLines = [.vertical(tailStart)]
 for i in stabilityPlot.panels.indices { stabilityPlot.panels[i].xAxis.range = 0...Double(steps) }
-lesson.figure(stabilityPlot, caption: """
-  Colors as in the legend of the modes panel. Top left: the distance to the data (log scale, so that the \
-  wandering spectrally normalized run fits); the horizontal dashed line is the sampling floor (W1 between the \
-  fixed data set and a fresh data sample), and right of the vertical one the stability is measured. Top right: \
-  the W1 jitter over training, the median |change| of W1 \
-  between consecutive measurements over a sliding window of \(window) measurements. Bottom left: the generator \
-  movement, how far G's 200 fixed-noise points moved since the previous measurement. Bottom right: modes \
-  captured (at least 8 of 1000 samples within 3σ of a mode's center).
-  """)
+lesson.figure(
+  stabilityPlot,
+  caption: """
+    Colors as in the legend of the modes panel. Top left: the distance to the data (log scale, so that the \
+    wandering spectrally normalized run fits); the horizontal dashed line is the sampling floor (W1 between the \
+    fixed data set and a fresh data sample), and right of the vertical one the stability is measured. Top right: \
+    the W1 jitter over training, the median |change| of W1 \
+    between consecutive measurements over a sliding window of \(window) measurements. Bottom left: the generator \
+    movement, how far G's 200 fixed-noise points moved since the previous measurement. Bottom right: modes \
+    captured (at least 8 of 1000 samples within 3σ of a mode's center).
+    """)
 
 lesson.show("W1 between the fixed data set and a fresh data sample (floor)", dataFloor)
 for run in ringRuns {
@@ -497,8 +563,9 @@ lesson.show("spectral norm: median |change| / baseline's", snRatio)
 lesson.show("TTUR: G's movement / baseline's", tturMovementRatio)
 lesson.show("spectral norm: G's movement / baseline's", snMovementRatio)
 lesson.show("TTUR: mean |change| / baseline's", ringTTUR.spread.meanAbsoluteChange / baseline.spread.meanAbsoluteChange)
-lesson.show("spectral norm: mean |change| / baseline's",
-            ringSN.spread.meanAbsoluteChange / baseline.spread.meanAbsoluteChange)
+lesson.show(
+  "spectral norm: mean |change| / baseline's",
+  ringSN.spread.meanAbsoluteChange / baseline.spread.meanAbsoluteChange)
 lesson.show("TTUR: W1 std / baseline's", ringTTUR.spread.standardDeviation / baseline.spread.standardDeviation)
 lesson.show("spectral norm: W1 std / baseline's", ringSN.spread.standardDeviation / baseline.spread.standardDeviation)
 lesson.check("""

@@ -16,17 +16,27 @@ struct Flags: ParsableArguments {
   @OptionGroup var mnist: MNISTFlags
   @Option(help: Allowed.count(1...256).help("Channels w of the generator's hidden layers.")) var width: Int = 16
   @Option(help: Allowed.count(0...64).help("Residual blocks of the generator.")) var blocks: Int = 4
-  @Option(help: Allowed.count(1...256).help("Base width of the discriminator (lesson 06's MNISTDiscriminator).")) var discriminatorWidth: Int = 16
+  @Option(help: Allowed.count(1...256).help("Base width of the discriminator (lesson 06's MNISTDiscriminator)."))
+  var discriminatorWidth: Int = 16
   @Option(help: Allowed.count(2...1024).help("Images per batch (batch norm needs at least 2).")) var batch: Int = 16
   @Option(help: Allowed.rate.help("Adam's learning rate for the generators.")) var learningRate: Float = 1e-3
-  @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float = 5e-4
-  @Option(help: Allowed.weight.help("λ_feature: the weight of the classifier-feature loss in the content loss.")) var featureWeight: Float = 0.01
-  @Option(help: Allowed.weight.help("λ_adv: the weight of the adversarial loss in SRGAN's generator loss.")) var adversarialWeight: Float = 0.02
-  @Option(help: Allowed.share.help("The share of the steps spent on the shared content-only start, before SRGAN's adversarial term enters."))
+  @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float =
+    5e-4
+  @Option(help: Allowed.weight.help("λ_feature: the weight of the classifier-feature loss in the content loss."))
+  var featureWeight: Float = 0.01
+  @Option(help: Allowed.weight.help("λ_adv: the weight of the adversarial loss in SRGAN's generator loss."))
+  var adversarialWeight: Float = 0.02
+  @Option(
+    help: Allowed.share.help(
+      "The share of the steps spent on the shared content-only start, before SRGAN's adversarial term enters."))
   var warmup: Double = 0.4
-  @Option(help: Allowed.number(-2...0).help("The parameter a of the bicubic (Keys) kernel: −0.5 (Keys, MATLAB) or −0.75 (PyTorch, OpenCV)."))
+  @Option(
+    help: Allowed.number(-2...0).help(
+      "The parameter a of the bicubic (Keys) kernel: −0.5 (Keys, MATLAB) or −0.75 (PyTorch, OpenCV)."))
   var bicubicA: Double = -0.5
-  @Option(help: Allowed.count(1...10_000).help("Test images to measure on (the first ones of the MNIST test set; default 2000, 500 with --quick)."))
+  @Option(
+    help: Allowed.count(1...10_000).help(
+      "Test images to measure on (the first ones of the MNIST test set; default 2000, 500 with --quick)."))
   var evaluationImages: Int?
 
   func validate() throws {
@@ -43,8 +53,9 @@ struct Flags: ParsableArguments {
     try Allowed.count(1...10_000).check(evaluationImages, "--evaluation-images")
   }
 }
-let (lesson, flags) = Lesson.start(number: 10, slug: "super-resolution", title: "Super-resolution with a GAN (SRGAN)",
-                                   flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 10, slug: "super-resolution", title: "Super-resolution with a GAN (SRGAN)",
+  flags: Flags.self)
 let factor = 4
 let steps = lesson.steps(default: 1200, quick: 150)
 let warmupSteps = Int((Double(steps) * flags.warmup).rounded())
@@ -63,8 +74,9 @@ lesson.narrate("""
   28×28 digits average to the same 7×7 image, so the task has no single right answer: an upscaler has to *guess*,
   and how it guesses is the subject of this lesson.
   """)
-let mnist = lesson.loadMNIST(flags.mnist, testLimit: evaluationCount, minimumTrain: flags.batch,
-                             minimumTest: max(evaluationCount, 10))
+let mnist = lesson.loadMNIST(
+  flags.mnist, testLimit: evaluationCount, minimumTrain: flags.batch,
+  minimumTest: max(evaluationCount, 10))
 let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
 for parameter in classifier.parameters() { parameter.requiresGrad = false }  // a fixed judge: no gradients for it
 let highResolution = test.images
@@ -117,15 +129,17 @@ struct Scores {
 /// The spectral cutoff: the highest frequency a 7×7 image holds, in cycles per pixel of the 28×28 image.
 let cutoff = 1 / Double(2 * factor)
 @MainActor func score(_ name: String, _ images: Tensor) -> Scores {
-  Scores(name: name, images: images,
-         psnr: mean(peakSignalToNoiseRatios(images, references: highResolution)),
-         gradient: mean(meanGradientMagnitudes(images)),
-         highFrequency: mean(highFrequencyEnergyShares(images, cutoff: cutoff)),
-         accuracy: classifier.accuracy(images: images, labels: test.labels))
+  Scores(
+    name: name, images: images,
+    psnr: mean(peakSignalToNoiseRatios(images, references: highResolution)),
+    gradient: mean(meanGradientMagnitudes(images)),
+    highFrequency: mean(highFrequencyEnergyShares(images, cutoff: cutoff)),
+    accuracy: classifier.accuracy(images: images, labels: test.labels))
 }
 let real = score("real", highResolution)
 let nearest = score("nearest", lowResolution.upsampledNearest(factor))
-let bicubic = score("bicubic", clamp(bicubicUpsampled(lowResolution, factor: factor, a: flags.bicubicA), min: -1, max: 1))
+let bicubic = score(
+  "bicubic", clamp(bicubicUpsampled(lowResolution, factor: factor, a: flags.bicubicA), min: -1, max: 1))
 lesson.show("nearest: PSNR (dB)", nearest.psnr)
 lesson.show("bicubic: PSNR (dB)", bicubic.psnr)
 
@@ -133,8 +147,9 @@ lesson.show("bicubic: PSNR (dB)", bicubic.psnr)
 
 lesson.section("3. A residual generator with pixel shuffle")
 var rng = lesson.makeGenerator()
-let contentOnly = SuperResolutionGenerator(imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
-                                           using: &rng)
+let contentOnly = SuperResolutionGenerator(
+  imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
+  using: &rng)
 let shuffleInput = Tensor.randomNormal([1, 16, 2, 3], using: &rng)
 let shuffled = shuffleInput.pixelShuffled(4)
 var shuffleError: Float = 0
@@ -142,8 +157,11 @@ for i in 0..<4 {
   for j in 0..<4 {
     for h in 0..<2 {
       for w in 0..<3 {
-        shuffleError = max(shuffleError, abs(shuffled.scalars[(h * 4 + i) * 12 + w * 4 + j]
-                                             - shuffleInput.scalars[((i * 4 + j) * 2 + h) * 3 + w]))
+        shuffleError = max(
+          shuffleError,
+          abs(
+            shuffled.scalars[(h * 4 + i) * 12 + w * 4 + j]
+              - shuffleInput.scalars[((i * 4 + j) * 2 + h) * 3 + w]))
       }
     }
   }
@@ -164,8 +182,9 @@ lesson.narrate("""
   ReLU (slope 0.2) everywhere; no batch normalization (as EDSR and ESRGAN later dropped it).
   """)
 lesson.show("pixel shuffle vs its index formula, largest difference", Double(shuffleError))
-lesson.check("the pixel shuffle (reshape + permute) moves every value where the formula says", measured: Double(shuffleError),
-             .atMost(0))
+lesson.check(
+  "the pixel shuffle (reshape + permute) moves every value where the formula says", measured: Double(shuffleError),
+  .atMost(0))
 lesson.show("generator parameters", contentOnly.parameterCount)
 
 // MARK: - 4. Two losses
@@ -194,7 +213,9 @@ lesson.narrate("""
 
 let adversarial = AdversarialLoss.nonSaturating
 /// The content loss of upscaled images against their originals, with its pixel part (for the curves).
-@MainActor func contentLoss(_ upscaled: Tensor, _ target: Tensor, targetFeatures: Tensor) -> (total: Tensor, pixel: Float) {
+@MainActor func contentLoss(_ upscaled: Tensor, _ target: Tensor, targetFeatures: Tensor) -> (
+  total: Tensor, pixel: Float
+) {
   let pixel = meanSquaredError(upscaled, target)
   guard flags.featureWeight > 0 else { return (pixel, pixel.scalar) }
   return (pixel + flags.featureWeight * meanSquaredError(classifier.features(upscaled), targetFeatures), pixel.scalar)
@@ -213,8 +234,9 @@ let probeRealGradient = mean(meanGradientMagnitudes(probeHigh))
 struct ProbePoint { let step: Int; let psnr: Double; let gradient: Double }
 @MainActor func probe(_ generator: SuperResolutionGenerator, step: Int) -> ProbePoint {
   let images = upscale(generator, probeLow)
-  return ProbePoint(step: step, psnr: mean(peakSignalToNoiseRatios(images, references: probeHigh)),
-                    gradient: mean(meanGradientMagnitudes(images)))
+  return ProbePoint(
+    step: step, psnr: mean(peakSignalToNoiseRatios(images, references: probeHigh)),
+    gradient: mean(meanGradientMagnitudes(images)))
 }
 
 // MARK: - 5. Training
@@ -232,7 +254,9 @@ let probeEvery = max(1, steps / lesson.budget(12, quick: 5))
 let recordEvery = max(1, steps / 200)
 
 /// One content-only step of `generator` on a batch.
-@MainActor func contentStep(_ generator: SuperResolutionGenerator, _ optimizer: Adam, low: Tensor, high: Tensor, features: Tensor)
+@MainActor func contentStep(
+  _ generator: SuperResolutionGenerator, _ optimizer: Adam, low: Tensor, high: Tensor, features: Tensor
+)
   -> Float
 {
   let (loss, pixel) = contentLoss(generator(low), high, targetFeatures: features)
@@ -253,8 +277,9 @@ for step in stride(from: 1, through: warmupSteps, by: 1) {
 
 // The fork: SRGAN's generator starts as an exact copy, its optimizer state too.
 var forkRNG = lesson.makeGenerator(offset: 1)
-let srgan = SuperResolutionGenerator(imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
-                                     using: &forkRNG)
+let srgan = SuperResolutionGenerator(
+  imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
+  using: &forkRNG)
 let optimizerGAN = Adam(for: srgan, learningRate: flags.learningRate, beta1: 0.9, beta2: 0.999)
 do {
   try srgan.loadState(contentOnly.stateTensors(), source: "the content-only generator")
@@ -293,25 +318,42 @@ for step in stride(from: warmupSteps + 1, through: steps, by: 1) {
   progress.update(step - warmupSteps, values: ["pixel MSE": Double(pixelGAN), "D loss": Double(lossD)])
 }
 
-var training = Figure(name: "training", title: "Training: shared start, then content-only (blue) and SRGAN (orange)",
-                      width: 1400, height: 950, fontSize: 18, columns: 2, panels: [
-  Panel(title: "pixel MSE on training batches", xLabel: "step", yLabel: "mean squared error", series: [
-    .line(x: pixelLossContent.map(\.step), y: pixelLossContent.map(\.value), label: "content-only", color: .blue, width: 2),
-    .line(x: pixelLossGAN.map(\.step), y: pixelLossGAN.map(\.value), label: "SRGAN", color: .orange, width: 2),
-  ], referenceLines: [.vertical(Double(warmupSteps), label: "fork")]),
-  Panel(title: "the adversarial game", xLabel: "step", yLabel: "loss", series: [
-    .line(x: discriminatorLosses.map(\.step), y: discriminatorLosses.map(\.value), label: "D loss", color: .purple, width: 2),
-    .line(x: adversarialLosses.map(\.step), y: adversarialLosses.map(\.value), label: "G: −log D(G(x))", color: .orange, width: 2),
-  ], referenceLines: [.horizontal(2 * log(2), label: "2 ln 2")], legend: .topLeft),
-  Panel(title: "PSNR on \(probeCount) test digits", xLabel: "step", yLabel: "dB", series: [
-    .linesPoints(x: probesContent.map(\.step), y: probesContent.map(\.psnr), label: "content-only", color: .blue),
-    .linesPoints(x: probesGAN.map(\.step), y: probesGAN.map(\.psnr), label: "SRGAN", color: .orange),
-  ], referenceLines: [.horizontal(bicubic.psnr, label: "bicubic (all test images)")], legend: .topLeft),
-  Panel(title: "sharpness: mean gradient magnitude", xLabel: "step", yLabel: "per pixel", series: [
-    .linesPoints(x: probesContent.map(\.step), y: probesContent.map(\.gradient), label: "content-only", color: .blue),
-    .linesPoints(x: probesGAN.map(\.step), y: probesGAN.map(\.gradient), label: "SRGAN", color: .orange),
-  ], referenceLines: [.horizontal(probeRealGradient, label: "real digits")], legend: .topLeft),
-])
+var training = Figure(
+  name: "training", title: "Training: shared start, then content-only (blue) and SRGAN (orange)",
+  width: 1400, height: 950, fontSize: 18, columns: 2,
+  panels: [
+    Panel(
+      title: "pixel MSE on training batches", xLabel: "step", yLabel: "mean squared error",
+      series: [
+        .line(
+          x: pixelLossContent.map(\.step), y: pixelLossContent.map(\.value), label: "content-only", color: .blue,
+          width: 2),
+        .line(x: pixelLossGAN.map(\.step), y: pixelLossGAN.map(\.value), label: "SRGAN", color: .orange, width: 2),
+      ], referenceLines: [.vertical(Double(warmupSteps), label: "fork")]),
+    Panel(
+      title: "the adversarial game", xLabel: "step", yLabel: "loss",
+      series: [
+        .line(
+          x: discriminatorLosses.map(\.step), y: discriminatorLosses.map(\.value), label: "D loss", color: .purple,
+          width: 2),
+        .line(
+          x: adversarialLosses.map(\.step), y: adversarialLosses.map(\.value), label: "G: −log D(G(x))", color: .orange,
+          width: 2),
+      ], referenceLines: [.horizontal(2 * log(2), label: "2 ln 2")], legend: .topLeft),
+    Panel(
+      title: "PSNR on \(probeCount) test digits", xLabel: "step", yLabel: "dB",
+      series: [
+        .linesPoints(x: probesContent.map(\.step), y: probesContent.map(\.psnr), label: "content-only", color: .blue),
+        .linesPoints(x: probesGAN.map(\.step), y: probesGAN.map(\.psnr), label: "SRGAN", color: .orange),
+      ], referenceLines: [.horizontal(bicubic.psnr, label: "bicubic (all test images)")], legend: .topLeft),
+    Panel(
+      title: "sharpness: mean gradient magnitude", xLabel: "step", yLabel: "per pixel",
+      series: [
+        .linesPoints(
+          x: probesContent.map(\.step), y: probesContent.map(\.gradient), label: "content-only", color: .blue),
+        .linesPoints(x: probesGAN.map(\.step), y: probesGAN.map(\.gradient), label: "SRGAN", color: .orange),
+      ], referenceLines: [.horizontal(probeRealGradient, label: "real digits")], legend: .topLeft),
+  ])
 training.panels[0].yAxis.logScale = true
 // Room for the legends above the curves of the game, and below those of the probes.
 let gameLosses = discriminatorLosses.map(\.value) + adversarialLosses.map(\.value)
@@ -321,8 +363,10 @@ let probePSNRs = (probesContent + probesGAN).map(\.psnr) + [bicubic.psnr]
 let probeGradients = (probesContent + probesGAN).map(\.gradient) + [probeRealGradient]
 training.panels[2].yAxis = Axis("dB", range: 0...((probePSNRs.filter(\.isFinite).max() ?? 20) * 1.9))
 training.panels[3].yAxis = Axis("per pixel", range: 0...((probeGradients.filter(\.isFinite).max() ?? 0.3) * 1.9))
-lesson.figure(training, caption: "Top: the losses (the dashed vertical line is the fork, where SRGAN's adversarial term enters). "
-  + "Bottom: \(probeCount) test digits measured during training.")
+lesson.figure(
+  training,
+  caption: "Top: the losses (the dashed vertical line is the fork, where SRGAN's adversarial term enters). "
+    + "Bottom: \(probeCount) test digits measured during training.")
 
 // MARK: - 6. What each upscaler makes
 
@@ -331,9 +375,10 @@ let contentScores = score("content-only", upscale(contentOnly, lowResolution))
 let ganScores = score("SRGAN", upscale(srgan, lowResolution))
 let methods = [nearest, bicubic, contentScores, ganScores]
 let rows = [framed(pick(lowResolution))] + methods.map { pick($0.images) } + [pick(highResolution)]
-lesson.image("comparison", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 10, scale: 5),
-             caption: "One test digit of each class. Rows: the 7×7 input (true size, gray frame), nearest, bicubic "
-               + "(a = \(flags.bicubicA)), content-only network, SRGAN, the real 28×28 digit.")
+lesson.image(
+  "comparison", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 10, scale: 5),
+  caption: "One test digit of each class. Rows: the 7×7 input (true size, gray frame), nearest, bicubic "
+    + "(a = \(flags.bicubicA)), content-only network, SRGAN, the real 28×28 digit.")
 lesson.narrate("""
   Look at the strokes. Nearest is blocks; bicubic is the blocks smoothed into a blur. The content-only network draws
   plausible digits with soft edges: where it is unsure which of several pixels a stroke covers, the squared error is
@@ -369,40 +414,56 @@ lesson.show("real digits: classifier accuracy", real.accuracy)
 
 let colors: [Color] = [.gray, .skyBlue, .blue, .orange]
 @MainActor func bars(_ value: (Scores) -> Double) -> [Series] {
-  methods.enumerated().map { i, m in .bars(x: [i + 1], heights: [value(m)], width: 0.7, label: m.name, color: colors[i], opacity: 0.6) }
+  methods.enumerated().map { i, m in
+    .bars(x: [i + 1], heights: [value(m)], width: 0.7, label: m.name, color: colors[i], opacity: 0.6)
+  }
 }
-/// The value of each bar written inside it, near its foot (clear of the reference lines); `range` is the panel's y range.
+/// The value of each bar written inside it, near its foot (clear of the reference lines); `range` is the panel's y
+/// range.
 @MainActor func valueLabels(_ value: (Scores) -> Double, format: String, range: ClosedRange<Double>) -> [TextLabel] {
   methods.enumerated().map { i, m in
-    TextLabel(String(format: format, value(m)), x: Double(i + 1) - 0.3, y: range.lowerBound + 0.06 * (range.upperBound - range.lowerBound))
+    TextLabel(
+      String(format: format, value(m)), x: Double(i + 1) - 0.3,
+      y: range.lowerBound + 0.06 * (range.upperBound - range.lowerBound))
   }
 }
 let methodAxis = "upscaler"
-let methodTicks = ["nearest", "bicubic", "content-only", "SRGAN"].enumerated().map { Tick(Double($0.offset + 1), $0.element) }
+let methodTicks = ["nearest", "bicubic", "content-only", "SRGAN"].enumerated().map {
+  Tick(Double($0.offset + 1), $0.element)
+}
 let psnrRange = floor(min(nearest.psnr, bicubic.psnr) - 2)...ceil(methods.map(\.psnr).max()! + 1.5)
 let gradientRange = 0...max(real.gradient, methods.map(\.gradient).max()!) * 1.2
 let spectralRange = 0...max(real.highFrequency, methods.map(\.highFrequency).max()!) * 1.2
 let accuracyRange = 0.0...1.15
-var scoreFigure = Figure(name: "scores", title: "Four upscalers on \(test.count) test digits", width: 1400, height: 1000,
-                         fontSize: 18, columns: 2, panels: [
-  Panel(title: "PSNR: pixel fidelity", xLabel: methodAxis, yLabel: "dB", series: bars(\.psnr),
-        labels: valueLabels(\.psnr, format: "%.2f", range: psnrRange), legend: .hidden),
-  Panel(title: "gradient magnitude (dashed: real digits)", xLabel: methodAxis, yLabel: "per pixel",
-        series: bars(\.gradient), referenceLines: [.horizontal(real.gradient, label: "real digits")],
-        labels: valueLabels(\.gradient, format: "%.3f", range: gradientRange), legend: .hidden),
-  Panel(title: "energy above 1/8 cycle/pixel (dashed: real)", xLabel: methodAxis, yLabel: "share of energy",
-        series: bars(\.highFrequency), referenceLines: [.horizontal(real.highFrequency, label: "real digits")],
-        labels: valueLabels(\.highFrequency, format: "%.3f", range: spectralRange), legend: .hidden),
-  Panel(title: "classifier accuracy (dashed: real digits)", xLabel: methodAxis, yLabel: "share correct", series: bars(\.accuracy),
-        referenceLines: [.horizontal(real.accuracy, label: "real digits")],
-        labels: valueLabels(\.accuracy, format: "%.3f", range: accuracyRange), legend: .hidden),
-])
+var scoreFigure = Figure(
+  name: "scores", title: "Four upscalers on \(test.count) test digits", width: 1400, height: 1000,
+  fontSize: 18, columns: 2,
+  panels: [
+    Panel(
+      title: "PSNR: pixel fidelity", xLabel: methodAxis, yLabel: "dB", series: bars(\.psnr),
+      labels: valueLabels(\.psnr, format: "%.2f", range: psnrRange), legend: .hidden),
+    Panel(
+      title: "gradient magnitude (dashed: real digits)", xLabel: methodAxis, yLabel: "per pixel",
+      series: bars(\.gradient), referenceLines: [.horizontal(real.gradient, label: "real digits")],
+      labels: valueLabels(\.gradient, format: "%.3f", range: gradientRange), legend: .hidden),
+    Panel(
+      title: "energy above 1/8 cycle/pixel (dashed: real)", xLabel: methodAxis, yLabel: "share of energy",
+      series: bars(\.highFrequency), referenceLines: [.horizontal(real.highFrequency, label: "real digits")],
+      labels: valueLabels(\.highFrequency, format: "%.3f", range: spectralRange), legend: .hidden),
+    Panel(
+      title: "classifier accuracy (dashed: real digits)", xLabel: methodAxis, yLabel: "share correct",
+      series: bars(\.accuracy),
+      referenceLines: [.horizontal(real.accuracy, label: "real digits")],
+      labels: valueLabels(\.accuracy, format: "%.3f", range: accuracyRange), legend: .hidden),
+  ])
 for (i, range) in [psnrRange, gradientRange, spectralRange, accuracyRange].enumerated() {
   scoreFigure.panels[i].xAxis = Axis(methodAxis, range: 0.4...4.6, ticks: methodTicks)
   scoreFigure.panels[i].yAxis = Axis(scoreFigure.panels[i].yAxis.label, range: range)
 }
-lesson.figure(scoreFigure, caption: "Bars, left to right: nearest (gray), bicubic (light blue), content-only (blue), "
-  + "SRGAN (orange); dashed lines: the real digits.")
+lesson.figure(
+  scoreFigure,
+  caption: "Bars, left to right: nearest (gray), bicubic (light blue), content-only (blue), "
+    + "SRGAN (orange); dashed lines: the real digits.")
 
 // MARK: - 8. Claims
 
@@ -418,44 +479,62 @@ lesson.show("SRGAN: |high-frequency share − real|", spectralGapGAN)
 // Bars: the quick budget's (150 steps) are weaker; the worst values over seeds 1-10 are in the course notes. The
 // gradient magnitude is not claimed to be "closer to real" for SRGAN: it overshoots the real digits' value in every
 // run we made (by 0.5-18%), by about as much as content-only falls short, so that comparison goes either way.
-let bars = lesson.quick
+let bars =
+  lesson.quick
   ? (contentOverBicubic: 1.0, ganOverBicubic: 0.0, sharper: 1.1, accuracy: 0.8)
   : (contentOverBicubic: 3.0, ganOverBicubic: 2.0, sharper: 1.1, accuracy: 0.9)
 lesson.check("bicubic beats nearest on PSNR", measured: bicubic.psnr - nearest.psnr, .above(0), unit: "dB")
-lesson.check("the content-only network beats bicubic on PSNR by at least \(bars.contentOverBicubic) dB",
-             measured: contentScores.psnr - bicubic.psnr, .atLeast(bars.contentOverBicubic), unit: "dB")
-lesson.check("SRGAN beats bicubic on PSNR by more than \(bars.ganOverBicubic) dB", measured: ganScores.psnr - bicubic.psnr,
-             .above(bars.ganOverBicubic), unit: "dB")
-lesson.check("SRGAN's PSNR is lower than content-only's", measured: ganScores.psnr - contentScores.psnr, .below(0), unit: "dB")
-lesson.check("the content-only network is blurrier than the real digits (gradient magnitude ratio below 1)",
-             measured: contentScores.gradient / real.gradient, .below(1))
-lesson.check("SRGAN is sharper than content-only: gradient magnitude at least \(bars.sharper) times as large",
-             measured: ganScores.gradient / contentScores.gradient, .atLeast(bars.sharper))
-lesson.check("SRGAN's high-frequency share is closer to the real digits' than content-only's (gap ratio below 1)",
-             measured: spectralGapGAN / spectralGapContent, .below(1))
-lesson.check("the classifier reads both networks' digits better than bicubic's (the lower of the two minus bicubic)",
-             measured: min(contentScores.accuracy, ganScores.accuracy) - bicubic.accuracy, .above(0))
-lesson.check("the classifier reads at least \(Int(bars.accuracy * 100))% of SRGAN's digits correctly", measured: ganScores.accuracy,
-             .atLeast(bars.accuracy))
+lesson.check(
+  "the content-only network beats bicubic on PSNR by at least \(bars.contentOverBicubic) dB",
+  measured: contentScores.psnr - bicubic.psnr, .atLeast(bars.contentOverBicubic), unit: "dB")
+lesson.check(
+  "SRGAN beats bicubic on PSNR by more than \(bars.ganOverBicubic) dB", measured: ganScores.psnr - bicubic.psnr,
+  .above(bars.ganOverBicubic), unit: "dB")
+lesson.check(
+  "SRGAN's PSNR is lower than content-only's", measured: ganScores.psnr - contentScores.psnr, .below(0), unit: "dB")
+lesson.check(
+  "the content-only network is blurrier than the real digits (gradient magnitude ratio below 1)",
+  measured: contentScores.gradient / real.gradient, .below(1))
+lesson.check(
+  "SRGAN is sharper than content-only: gradient magnitude at least \(bars.sharper) times as large",
+  measured: ganScores.gradient / contentScores.gradient, .atLeast(bars.sharper))
+lesson.check(
+  "SRGAN's high-frequency share is closer to the real digits' than content-only's (gap ratio below 1)",
+  measured: spectralGapGAN / spectralGapContent, .below(1))
+lesson.check(
+  "the classifier reads both networks' digits better than bicubic's (the lower of the two minus bicubic)",
+  measured: min(contentScores.accuracy, ganScores.accuracy) - bicubic.accuracy, .above(0))
+lesson.check(
+  "the classifier reads at least \(Int(bars.accuracy * 100))% of SRGAN's digits correctly",
+  measured: ganScores.accuracy,
+  .atLeast(bars.accuracy))
 if !lesson.quick {
-  lesson.check("SRGAN overshoots: its gradient magnitude is above the real digits'", measured: ganScores.gradient / real.gradient,
-               .above(1))
+  lesson.check(
+    "SRGAN overshoots: its gradient magnitude is above the real digits'", measured: ganScores.gradient / real.gradient,
+    .above(1))
 }
 
 let f3 = { (x: Double) in String(format: "%.3f", x) }
-let overshootText = ganScores.gradient > real.gradient
+let overshootText =
+  ganScores.gradient > real.gradient
   ? ", past the real digits' \(f3(real.gradient)): the discriminator buys hard edges, and with them some speckle and "
     + "stroke detail that is not in the originals"
   : ", short of the real digits' \(f3(real.gradient))"
 lesson.narrate("""
   **What happened in this run.** Content-only and SRGAN reach \(String(format: "%.2f", contentScores.psnr)) and
-  \(String(format: "%.2f", ganScores.psnr)) dB against bicubic's \(String(format: "%.2f", bicubic.psnr)), and the classifier reads
-  \(String(format: "%.1f", 100 * contentScores.accuracy))% and \(String(format: "%.1f", 100 * ganScores.accuracy))% of their digits against
-  bicubic's \(String(format: "%.1f", 100 * bicubic.accuracy))%. Between the two networks the adversarial term trades: SRGAN's PSNR is
+  \(String(format: "%.2f", ganScores.psnr)) dB against bicubic's \(String(format: "%.2f", bicubic.psnr)), and the \
+  classifier reads
+  \(String(format: "%.1f", 100 * contentScores.accuracy))% and \(String(format: "%.1f", 100 * ganScores.accuracy))% \
+  of their digits against
+  bicubic's \(String(format: "%.1f", 100 * bicubic.accuracy))%. Between the two networks the adversarial term trades: \
+  SRGAN's PSNR is
   \(String(format: "%.2f", contentScores.psnr - ganScores.psnr)) dB lower, and it is sharper. Its gradient magnitude is
-  \(f3(ganScores.gradient)) against content-only's \(f3(contentScores.gradient))\(overshootText). Its share of energy above the
-  7×7 grid's frequencies is \(f3(ganScores.highFrequency)) against content-only's \(f3(contentScores.highFrequency)) and the real
-  digits' \(f3(real.highFrequency)). PSNR rewards the safe gray average; the discriminator punishes it. Which is "better"
+  \(f3(ganScores.gradient)) against content-only's \(f3(contentScores.gradient))\(overshootText). Its share of energy \
+  above the
+  7×7 grid's frequencies is \(f3(ganScores.highFrequency)) against content-only's \(f3(contentScores.highFrequency)) \
+  and the real
+  digits' \(f3(real.highFrequency)). PSNR rewards the safe gray average; the discriminator punishes it. Which is \
+  "better"
   depends on what the image is for: a measurement wants fidelity, a viewer wants real-looking strokes, and no one
   number says both.
   """)

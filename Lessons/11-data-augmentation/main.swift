@@ -14,12 +14,19 @@ import Plotting
 
 struct Flags: ParsableArguments {
   @OptionGroup var mnist: MNISTFlags
-  @Option(help: Allowed.count(1...5000).help("Labeled training images per class (the small subset; 10 classes).")) var perClass: Int = 10
-  @Option(help: Allowed.count(2...100).help("Repetitions (each its own subset, GAN and classifier initialization); default 3, 2 with --quick; a spread needs two."))
+  @Option(help: Allowed.count(1...5000).help("Labeled training images per class (the small subset; 10 classes)."))
+  var perClass: Int = 10
+  @Option(
+    help: Allowed.count(2...100).help(
+      "Repetitions (each its own subset, GAN and classifier initialization); default 3, 2 with --quick; a spread "
+        + "needs two."
+    ))
   var repetitions: Int?
-  @Option(help: Allowed.count(1...1_000_000).help("Classifier training steps per arm; default 150, 40 with --quick.")) var classifierSteps: Int?
+  @Option(help: Allowed.count(1...1_000_000).help("Classifier training steps per arm; default 150, 40 with --quick."))
+  var classifierSteps: Int?
   @Option(help: Allowed.count(1...1024).help("Real images per classifier batch.")) var realBatch: Int = 16
-  @Option(help: Allowed.count(1...1024).help("Generated images added to each classifier batch in the augmented arm.")) var generatedBatch: Int = 16
+  @Option(help: Allowed.count(1...1024).help("Generated images added to each classifier batch in the augmented arm."))
+  var generatedBatch: Int = 16
   @Option(help: Allowed.count(1...256).help("Base width w of the conditional GAN's networks.")) var width: Int = 16
   @Option(help: Allowed.count(2...1024).help("Real images per cGAN step.")) var ganBatch: Int = 32
   @Option(help: Allowed.rate.help("Adam learning rate of both cGAN networks.")) var ganLearningRate: Float = 1e-3
@@ -35,8 +42,9 @@ struct Flags: ParsableArguments {
     try Allowed.rate.check(ganLearningRate, "--gan-learning-rate")
   }
 }
-let (lesson, flags) = Lesson.start(number: 11, slug: "data-augmentation", title: "GAN samples as training data?",
-                                   flags: Flags.self)
+let (lesson, flags) = Lesson.start(
+  number: 11, slug: "data-augmentation", title: "GAN samples as training data?",
+  flags: Flags.self)
 
 // MARK: - 1. The question and the data
 
@@ -53,22 +61,28 @@ lesson.narrate("""
   """)
 // A fixed slice of the test set to draw the accuracy curves during training (the final numbers use all of `test`).
 let curveCount = lesson.budget(1000, quick: 500)
-let mnist = lesson.loadMNIST(flags.mnist, testLimit: lesson.quick ? 1000 : 10_000, minimumTrain: 10 * flags.perClass,
-                             minimumTest: curveCount)
+let mnist = lesson.loadMNIST(
+  flags.mnist, testLimit: lesson.quick ? 1000 : 10_000, minimumTrain: 10 * flags.perClass,
+  minimumTest: curveCount)
 let (train, test, judge) = (mnist.train, mnist.test, mnist.classifier)
 if let (digit, count) = train.labelHistogram().enumerated().first(where: { $0.element < flags.perClass }) {
-  lesson.fail("the training split holds \(count) images of the digit \(digit); --per-class \(flags.perClass) needs that many of each")
+  lesson.fail(
+    "the training split holds \(count) images of the digit \(digit); --per-class \(flags.perClass) needs that many of "
+      + "each"
+  )
 }
 let repetitions = flags.repetitions ?? lesson.budget(3, quick: 2)
 let ganSteps = lesson.steps(default: 700, quick: 200)
 let classifierSteps = flags.classifierSteps ?? lesson.budget(150, quick: 40)
 let labeledCount = 10 * flags.perClass
-let curveTest = LabeledImages(images: test.images.sliced(axis: 0, 0..<curveCount).detached(),
-                               labels: Array(test.labels[0..<curveCount]), classNames: test.classNames)
+let curveTest = LabeledImages(
+  images: test.images.sliced(axis: 0, 0..<curveCount).detached(),
+  labels: Array(test.labels[0..<curveCount]), classNames: test.classNames)
 lesson.show("labeled training images per repetition", labeledCount)
 lesson.show("test images (the final accuracies)", test.count)
 lesson.show("repetitions", repetitions)
-lesson.show("judge: shipped classifier's accuracy on these test images", judge.accuracy(images: test.images, labels: test.labels))
+lesson.show(
+  "judge: shipped classifier's accuracy on these test images", judge.accuracy(images: test.images, labels: test.labels))
 
 // MARK: - 2. The conditional GAN
 
@@ -82,7 +96,8 @@ lesson.narrate("""
       D(x, y) = ψ(φ(x)) + ⟨E(y), φ(x)⟩
 
   with φ the convolutional features, ψ the linear head and E(y) a learned vector per class: the first term judges
-  "a digit?", the second "this digit?". Non-saturating loss, Adam \(flags.ganLearningRate), β₁ = 0.5, batch \(min(flags.ganBatch, labeledCount)) real
+  "a digit?", the second "this digit?". Non-saturating loss, Adam \(flags.ganLearningRate), β₁ = 0.5, batch \
+  \(min(flags.ganBatch, labeledCount)) real
   images per step, \(ganSteps) steps per repetition. The GAN trains on the labeled subset only.
   """)
 do {
@@ -97,7 +112,8 @@ lesson.section("3. The paired experiment")
 lesson.narrate("""
   Repetition r (seed \(lesson.seed)·1000 + r) draws its own balanced subset of \(labeledCount) images, trains the
   cGAN on it, then trains two `MNISTClassifier`s (the CNN of lesson 06, 430,890 parameters) from one shared
-  initialization on one shared stream of real batches (\(flags.realBatch) subset images per step, \(classifierSteps) steps,
+  initialization on one shared stream of real batches (\(flags.realBatch) subset images per step, \(classifierSteps) \
+  steps,
   Adam 10⁻³ on a cosine to 0):
 
   - **baseline**: the real batch only;
@@ -139,8 +155,9 @@ for r in 1...repetitions {
   var rep = Repetition(seed: seed)
   var rng = SeededGenerator(seed: seed)
   let indices = balancedSubsetIndices(labels: train.labels, perClass: flags.perClass, using: &rng)
-  let subset = LabeledImages(images: train.images.examples(at: indices), labels: indices.map { train.labels[$0] },
-                              classNames: train.classNames)
+  let subset = LabeledImages(
+    images: train.images.examples(at: indices), labels: indices.map { train.labels[$0] },
+    classNames: train.classNames)
   if r == 1 { firstSubset = subset }
 
   // The conditional GAN on the subset.
@@ -170,7 +187,8 @@ for r in 1...repetitions {
     ganProgress.update(step, values: ["D loss": Double(lossD), "G loss": Double(lossG)])
   }
   var judgeRNG = SeededGenerator(seed: seed &+ 3)
-  let conditional = ConditionalAccuracy(generator: g, judge: judge, perClass: lesson.budget(100, quick: 50), using: &judgeRNG)
+  let conditional = ConditionalAccuracy(
+    generator: g, judge: judge, perClass: lesson.budget(100, quick: 50), using: &judgeRNG)
   rep.conditional = conditional.overall
   rep.conditionalPerClass = conditional.perClass
   rep.confusion = conditional.confusion
@@ -186,8 +204,9 @@ for r in 1...repetitions {
     let members = subset.labels.indices.filter { subset.labels[$0] == label }
     guard members.count >= 2 else { continue }
     let rows = diversityLabels.indices.filter { diversityLabels[$0] == label }
-    ratios.append(meanPairwiseDistance(diversityFeatures.examples(at: rows))
-                    / meanPairwiseDistance(judge.outputs(for: subset.images.examples(at: members)).features))
+    ratios.append(
+      meanPairwiseDistance(diversityFeatures.examples(at: rows))
+        / meanPairwiseDistance(judge.outputs(for: subset.images.examples(at: members)).features))
   }
   rep.diversityRatio = ratios.isEmpty ? .nan : ratios.reduce(0, +) / Double(ratios.count)
   if r == 1 { firstGenerator = g }
@@ -207,13 +226,15 @@ for r in 1...repetitions {
     let lossBaseline = baselineTrainer.step(images: real.examples, labels: real.labels!)
     let fakeLabels = (0..<flags.generatedBatch).map { _ in sampleRNG.nextInt(below: 10) }
     let fake = g.samples(labels: fakeLabels, using: &sampleRNG)
-    let lossAugmented = augmentedTrainer.step(images: concatenate([real.examples, fake], alongAxis: 0),
-                                              labels: real.labels! + fakeLabels)
+    let lossAugmented = augmentedTrainer.step(
+      images: concatenate([real.examples, fake], alongAxis: 0),
+      labels: real.labels! + fakeLabels)
     if classifierEvaluations.contains(step) {
       rep.baselineCurve.steps.append(step); rep.baselineCurve.values.append(curveAccuracy(baseline))
       rep.augmentedCurve.steps.append(step); rep.augmentedCurve.values.append(curveAccuracy(augmented))
     }
-    classifierProgress.update(step, values: ["loss (baseline)": Double(lossBaseline), "loss (augmented)": Double(lossAugmented)])
+    classifierProgress.update(
+      step, values: ["loss (baseline)": Double(lossBaseline), "loss (augmented)": Double(lossAugmented)])
   }
   baseline.eval()
   augmented.eval()
@@ -234,14 +255,17 @@ if let subset = firstSubset {
   let shown = min(10, flags.perClass)
   var rows: [Int] = []
   for label in 0..<10 { rows += subset.labels.indices.filter { subset.labels[$0] == label }.prefix(shown) }
-  lesson.image("labeled-subset", images: subset.images.examples(at: rows), columns: shown,
-               caption: "Repetition 1's labeled images (up to 10 per class, one row per digit): all the GAN and the classifiers see.")
+  lesson.image(
+    "labeled-subset", images: subset.images.examples(at: rows), columns: shown,
+    caption:
+      "Repetition 1's labeled images (up to 10 per class, one row per digit): all the GAN and the classifiers see.")
 }
 if let g = firstGenerator {
   var gridRNG = SeededGenerator(seed: lesson.seed &+ 77)
   let labels = (0..<100).map { $0 / 10 }
-  lesson.image("cgan-samples", images: g.samples(labels: labels, using: &gridRNG), columns: 10,
-               caption: "Repetition 1's cGAN: row y is G(z, y) for 10 noise vectors. Compare with labeled-subset.png.")
+  lesson.image(
+    "cgan-samples", images: g.samples(labels: labels, using: &gridRNG), columns: 10,
+    caption: "Repetition 1's cGAN: row y is G(z, y) for 10 noise vectors. Compare with labeled-subset.png.")
 }
 let first = results[0]
 var confusionValues: [Double] = []
@@ -251,14 +275,19 @@ for predicted in 0..<10 {
     confusionValues.append(Double(first.confusion[conditioned][predicted]) / Double(max(1, total)))
   }
 }
-var confusionFigure = Figure(name: "conditional-confusion", title: "What the judge sees in G(z, y) (repetition 1)",
-                             xLabel: "label y the generator was given", yLabel: "class the judge predicts",
-                             width: 1000, height: 860)
+var confusionFigure = Figure(
+  name: "conditional-confusion", title: "What the judge sees in G(z, y) (repetition 1)",
+  xLabel: "label y the generator was given", yLabel: "class the judge predicts",
+  width: 1000, height: 860)
 confusionFigure.add(.heatmap(x: Array(0...9), y: Array(0...9), values: confusionValues, label: "share", range: 0...1))
 confusionFigure.panels[0].xAxis.range = -0.5...9.5
 confusionFigure.panels[0].legend = .hidden
 confusionFigure.panels[0].yAxis.range = -0.5...9.5
-lesson.figure(confusionFigure, caption: "Column y: how the shipped classifier labels samples conditioned on y. A bright diagonal = the labels were learned.")
+lesson.figure(
+  confusionFigure,
+  caption:
+    "Column y: how the shipped classifier labels samples conditioned on y. A bright diagonal = the labels were learned."
+)
 for (label, share) in first.conditionalPerClass.enumerated() {
   lesson.show("repetition 1: conditional accuracy of class \(label)", share)
 }
@@ -282,11 +311,17 @@ func points(_ x: Double) -> String { String(format: "%+.2f", 100 * x) }
 lesson.narrate("""
   | | mean | std | min | max |
   |---|---|---|---|---|
-  | baseline (real only) | \(percent(b.mean)) | \(percent(b.standardDeviation)) | \(percent(b.minimum)) | \(percent(b.maximum)) |
-  | augmented (real + cGAN) | \(percent(a.mean)) | \(percent(a.standardDeviation)) | \(percent(a.minimum)) | \(percent(a.maximum)) |
-  | paired difference (points) | \(points(diff.mean)) | \(String(format: "%.2f", 100 * diff.standardDeviation)) | \(points(diff.minimum)) | \(points(diff.maximum)) |
-  | cGAN conditional accuracy | \(percent(conditional.mean)) | \(percent(conditional.standardDeviation)) | \(percent(conditional.minimum)) | \(percent(conditional.maximum)) |
-  | within-class diversity, generated / real | \(String(format: "%.2f", diversity.mean)) | \(String(format: "%.2f", diversity.standardDeviation)) | \(String(format: "%.2f", diversity.minimum)) | \(String(format: "%.2f", diversity.maximum)) |
+  | baseline (real only) | \(percent(b.mean)) | \(percent(b.standardDeviation)) | \(percent(b.minimum)) | \
+  \(percent(b.maximum)) |
+  | augmented (real + cGAN) | \(percent(a.mean)) | \(percent(a.standardDeviation)) | \(percent(a.minimum)) | \
+  \(percent(a.maximum)) |
+  | paired difference (points) | \(points(diff.mean)) | \(String(format: "%.2f", 100 * diff.standardDeviation)) | \
+  \(points(diff.minimum)) | \(points(diff.maximum)) |
+  | cGAN conditional accuracy | \(percent(conditional.mean)) | \(percent(conditional.standardDeviation)) | \
+  \(percent(conditional.minimum)) | \(percent(conditional.maximum)) |
+  | within-class diversity, generated / real | \(String(format: "%.2f", diversity.mean)) | \
+  \(String(format: "%.2f", diversity.standardDeviation)) | \(String(format: "%.2f", diversity.minimum)) | \
+  \(String(format: "%.2f", diversity.maximum)) |
 
   Augmentation won \(comparison.wins) of \(repetitions) repetitions and lost \(comparison.losses).
   """)
@@ -311,20 +346,36 @@ lesson.show("within-class diversity, generated / real, max", diversity.maximum)
 lesson.show("baseline accuracy on its own training subset, min", results.map(\.baselineTrainAccuracy).min()!)
 
 let repetitionAxis = Array(1...repetitions)
-var perSeed = Figure(name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labeledCount) labels)", width: 1600, height: 800, columns: 2, panels: [
-  Panel(title: "test accuracy (dashed: the means)", xLabel: "repetition", yLabel: "test accuracy",
-        series: [.linesPoints(x: repetitionAxis, y: comparison.baseline, label: "baseline (real only)", color: .blue, width: 2, size: 2.5),
-                 .linesPoints(x: repetitionAxis, y: comparison.treatment, label: "augmented", color: .vermillion, width: 2, size: 2.5, pointType: 5)],
-        referenceLines: [.horizontal(b.mean, color: .blue), .horizontal(a.mean, color: .vermillion)],
-        legend: .below),
-  Panel(title: "augmented − baseline", xLabel: "repetition", yLabel: "difference (percentage points)",
-        series: [.bars(x: repetitionAxis, heights: comparison.differences.map { 100 * $0 }, width: 0.6, label: "per repetition", color: .green)],
-        referenceLines: [.horizontal(0, color: .black),
-                         .horizontal(100 * diff.mean, label: "mean", color: .vermillion),
-                         .horizontal(100 * (diff.mean + diff.standardDeviation), label: "mean ± std", color: .gray),
-                         .horizontal(100 * (diff.mean - diff.standardDeviation), color: .gray)],
-        legend: .below),
-])
+var perSeed = Figure(
+  name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labeledCount) labels)", width: 1600, height: 800,
+  columns: 2,
+  panels: [
+    Panel(
+      title: "test accuracy (dashed: the means)", xLabel: "repetition", yLabel: "test accuracy",
+      series: [
+        .linesPoints(
+          x: repetitionAxis, y: comparison.baseline, label: "baseline (real only)", color: .blue, width: 2, size: 2.5),
+        .linesPoints(
+          x: repetitionAxis, y: comparison.treatment, label: "augmented", color: .vermillion, width: 2, size: 2.5,
+          pointType: 5),
+      ],
+      referenceLines: [.horizontal(b.mean, color: .blue), .horizontal(a.mean, color: .vermillion)],
+      legend: .below),
+    Panel(
+      title: "augmented − baseline", xLabel: "repetition", yLabel: "difference (percentage points)",
+      series: [
+        .bars(
+          x: repetitionAxis, heights: comparison.differences.map { 100 * $0 }, width: 0.6, label: "per repetition",
+          color: .green)
+      ],
+      referenceLines: [
+        .horizontal(0, color: .black),
+        .horizontal(100 * diff.mean, label: "mean", color: .vermillion),
+        .horizontal(100 * (diff.mean + diff.standardDeviation), label: "mean ± std", color: .gray),
+        .horizontal(100 * (diff.mean - diff.standardDeviation), color: .gray),
+      ],
+      legend: .below),
+  ])
 let accuracyLow = min(a.minimum, b.minimum), accuracyHigh = max(a.maximum, b.maximum)
 let margin = max(0.01, (accuracyHigh - accuracyLow) * 0.3)
 perSeed.panels[0].yAxis.range = (accuracyLow - margin)...(min(1, accuracyHigh + margin))
@@ -332,30 +383,55 @@ perSeed.panels[0].xAxis.range = 0.5...(Double(repetitions) + 0.5)
 perSeed.panels[1].xAxis.range = 0.5...(Double(repetitions) + 0.5)
 perSeed.panels[0].xAxis.tickStep = 1
 perSeed.panels[1].xAxis.tickStep = 1
-let differenceExtent = max(0.5, comparison.differences.map { abs(100 * $0) }.max()! , 100 * (abs(diff.mean) + diff.standardDeviation)) * 1.3
+let differenceExtent =
+  max(0.5, comparison.differences.map { abs(100 * $0) }.max()!, 100 * (abs(diff.mean) + diff.standardDeviation)) * 1.3
 perSeed.panels[1].yAxis.range = (-differenceExtent)...differenceExtent
-lesson.figure(perSeed, caption: "Left: each repetition's two test accuracies (lines join the repetitions only to pair the eye). Right: the paired differences, their mean and ± one standard deviation.")
+lesson.figure(
+  perSeed,
+  caption:
+    "Left: each repetition's two test accuracies (lines join the repetitions only to pair the eye). Right: the paired "
+      + "differences, their mean and ± one standard deviation."
+)
 
 let palette: [Color] = [.blue, .vermillion, .green, .purple, .orange, .skyBlue, .black, .gray]
 func color(_ i: Int) -> Color { palette[i % palette.count] }
-var curves = Figure(name: "training-curves", title: "Training curves, every repetition", width: 1800, height: 800, columns: 3, panels: [
-  Panel(title: "cGAN losses", xLabel: "cGAN step", yLabel: "loss (mean of 25 steps)", legend: .topRight),
-  Panel(title: "conditional accuracy", xLabel: "cGAN step", yLabel: "judged as its label", legend: .bottomRight),
-  Panel(title: "classifiers", xLabel: "classifier step", yLabel: "accuracy on \(curveCount) test images", legend: .bottomRight),
-])
+var curves = Figure(
+  name: "training-curves", title: "Training curves, every repetition", width: 1800, height: 800, columns: 3,
+  panels: [
+    Panel(title: "cGAN losses", xLabel: "cGAN step", yLabel: "loss (mean of 25 steps)", legend: .topRight),
+    Panel(title: "conditional accuracy", xLabel: "cGAN step", yLabel: "judged as its label", legend: .bottomRight),
+    Panel(
+      title: "classifiers", xLabel: "classifier step", yLabel: "accuracy on \(curveCount) test images",
+      legend: .bottomRight),
+  ])
 for (i, rep) in results.enumerated() {
   let tag = "r\(i + 1)"
-  curves.panels[0].series.append(.line(x: rep.dLoss.steps, y: rep.dLoss.values, label: i == 0 ? "D" : nil, color: .blue, width: 1.5))
-  curves.panels[0].series.append(.line(x: rep.gLoss.steps, y: rep.gLoss.values, label: i == 0 ? "G" : nil, color: .vermillion, width: 1.5))
-  curves.panels[1].series.append(.linesPoints(x: rep.conditionalCurve.steps, y: rep.conditionalCurve.values, label: tag, color: color(i), width: 2, size: 1.5))
-  curves.panels[2].series.append(.linesPoints(x: rep.baselineCurve.steps, y: rep.baselineCurve.values, label: i == 0 ? "baseline" : nil, color: .blue, width: 2, size: 1.5))
-  curves.panels[2].series.append(.linesPoints(x: rep.augmentedCurve.steps, y: rep.augmentedCurve.values, label: i == 0 ? "augmented" : nil, color: .vermillion, width: 2, size: 1.5, pointType: 5))
+  curves.panels[0].series.append(
+    .line(x: rep.dLoss.steps, y: rep.dLoss.values, label: i == 0 ? "D" : nil, color: .blue, width: 1.5))
+  curves.panels[0].series.append(
+    .line(x: rep.gLoss.steps, y: rep.gLoss.values, label: i == 0 ? "G" : nil, color: .vermillion, width: 1.5))
+  curves.panels[1].series.append(
+    .linesPoints(
+      x: rep.conditionalCurve.steps, y: rep.conditionalCurve.values, label: tag, color: color(i), width: 2, size: 1.5))
+  curves.panels[2].series.append(
+    .linesPoints(
+      x: rep.baselineCurve.steps, y: rep.baselineCurve.values, label: i == 0 ? "baseline" : nil, color: .blue, width: 2,
+      size: 1.5))
+  curves.panels[2].series.append(
+    .linesPoints(
+      x: rep.augmentedCurve.steps, y: rep.augmentedCurve.values, label: i == 0 ? "augmented" : nil, color: .vermillion,
+      width: 2, size: 1.5, pointType: 5))
 }
 curves.panels[1].referenceLines = [.horizontal(0.1, label: "chance")]
 curves.panels[0].yAxis.range = 0...(1.4 * max(3, (results.flatMap { $0.gLoss.values + $0.dLoss.values }.max() ?? 3)))
 curves.panels[1].yAxis.range = 0...1
 curves.panels[2].yAxis.range = 0...1
-lesson.figure(curves, caption: "Left: D and G losses of every repetition's cGAN. Middle: its conditional accuracy as it trains. Right: both classifiers' accuracy as they train (blue baseline, red augmented; one line per repetition).")
+lesson.figure(
+  curves,
+  caption:
+    "Left: D and G losses of every repetition's cGAN. Middle: its conditional accuracy as it trains. Right: both "
+      + "classifiers' accuracy as they train (blue baseline, red augmented; one line per repetition)."
+)
 
 // MARK: - 6. Claims
 
@@ -367,6 +443,9 @@ lesson.narrate("""
   result of the experiment, not a claim to pass.
   """)
 lesson.check("the baseline beats chance (10%) by a wide margin in every repetition", measured: b.minimum, .atLeast(0.5))
-lesson.check("the cGAN's conditional accuracy beats chance (10%) in every repetition", measured: conditional.minimum, .atLeast(0.3))
-lesson.check("the augmented classifier beats chance by a wide margin in every repetition", measured: a.minimum, .atLeast(0.5))
+lesson.check(
+  "the cGAN's conditional accuracy beats chance (10%) in every repetition", measured: conditional.minimum, .atLeast(0.3)
+)
+lesson.check(
+  "the augmented classifier beats chance by a wide margin in every repetition", measured: a.minimum, .atLeast(0.5))
 lesson.finish()
