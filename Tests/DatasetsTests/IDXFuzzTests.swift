@@ -24,11 +24,8 @@ final class IDXFuzzTests: XCTestCase {
   enum Target: CaseIterable { case images, labels, pair }
 
   func testMutatedFilesAreReadOrRejectedNeverTrap() throws {
-    let environment = ProcessInfo.processInfo.environment
-    let seconds = environment["GAN_FUZZ_SECONDS"].flatMap(Double.init) ?? 20
-    let seed = environment["GAN_FUZZ_SEED"].flatMap(UInt64.init) ?? 2024
-    let start = environment["GAN_FUZZ_START"].flatMap(Int.init) ?? 0
-    let verbose = environment["GAN_FUZZ_START"] != nil
+    var run = FuzzRun(name: "IDX")
+    let (seed, start, verbose) = (run.seed, run.start, run.verbose)
     let folder = try TestSupport.makeTemporaryFolder(self)
     let imagePath = (folder as NSString).appendingPathComponent("images-idx3-ubyte")
     let labelPath = (folder as NSString).appendingPathComponent("labels-idx1-ubyte")
@@ -37,18 +34,8 @@ final class IDXFuzzTests: XCTestCase {
     let gzippedLabels = [UInt8](try TestSupport.gzip(Data(Self.labels), level: 9))
     XCTAssertEqual(Self.storedGzip(Self.images).count, Self.images.count + 18 + 5)
 
-    let began = Date(), deadline = began.addingTimeInterval(seconds)
-    var iteration = start, tried = 0, rejected = 0, skipped = 0, lastReport = Date.distantPast
-    while true {
-      if (iteration - start) % 50 == 0 {
-        let now = Date()
-        if now >= deadline { break }
-        if now.timeIntervalSince(lastReport) >= 1 {
-          print("IDX fuzz: seed \(seed), from iteration \(iteration)")
-          fflush(nil)
-          lastReport = now
-        }
-      }
+    var iteration = start, tried = 0, rejected = 0, skipped = 0
+    while run.goesOn(at: iteration, checkingEvery: 50) {
       defer { iteration += 1 }
       var rng = FuzzRandom(seed: seed, iteration: iteration)
       var log: [String] = []
@@ -101,7 +88,7 @@ final class IDXFuzzTests: XCTestCase {
         XCTFail("seed \(seed) iteration \(iteration): not a DatasetError: \(error) (\(log))")
       }
     }
-    let elapsed = Date().timeIntervalSince(began)
+    let elapsed = run.elapsed
     print(String(format: "IDX fuzz: seed %llu, %d inputs in %.1f s (%.0f/s), %d rejected, %d read, %d skipped (header extremes %@)",
                  seed, tried, elapsed, Double(tried) / elapsed, rejected, tried - rejected, skipped,
                  Self.includesHeaderExtremes ? "included" : "excluded"))

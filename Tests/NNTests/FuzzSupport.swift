@@ -1,4 +1,5 @@
 // Shared by the fuzz tests of NNTests and DatasetsTests (the DatasetsTests copy is a symbolic link to this file).
+import Foundation
 
 /// SplitMix64, seeded from (seed, iteration) so that any one iteration of a fuzz run can be replayed on its own.
 struct FuzzRandom {
@@ -88,4 +89,41 @@ enum FuzzMutations {
     }
     return bytes
   }
+}
+
+/// One fuzz run's settings and clock: `GAN_FUZZ_SECONDS` (default 20), `GAN_FUZZ_SEED` (default 2024) and
+/// `GAN_FUZZ_START` (replay from that iteration, printing each mutation). The clock is read once per batch of
+/// iterations; the progress line (seed and iteration, what reproduces a crash) goes out at most once a second,
+/// before the batch it names.
+struct FuzzRun {
+  let name: String
+  let seconds: Double
+  let seed: UInt64
+  let start: Int
+  let verbose: Bool
+  let began = Date()
+  private var lastReport = Date.distantPast
+
+  init(name: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    self.name = name
+    seconds = environment["GAN_FUZZ_SECONDS"].flatMap(Double.init) ?? 20
+    seed = environment["GAN_FUZZ_SEED"].flatMap(UInt64.init) ?? 2024
+    start = environment["GAN_FUZZ_START"].flatMap(Int.init) ?? 0
+    verbose = environment["GAN_FUZZ_START"] != nil
+  }
+
+  /// Whether the run goes on at `iteration` (the time is checked every `batch` iterations).
+  mutating func goesOn(at iteration: Int, checkingEvery batch: Int) -> Bool {
+    guard (iteration - start) % batch == 0 else { return true }
+    let now = Date()
+    if now.timeIntervalSince(began) >= seconds { return false }
+    if now.timeIntervalSince(lastReport) >= 1 {
+      print("\(name) fuzz: seed \(seed), from iteration \(iteration)")
+      fflush(nil)
+      lastReport = now
+    }
+    return true
+  }
+
+  var elapsed: Double { Date().timeIntervalSince(began) }
 }

@@ -33,27 +33,13 @@ final class SafeTensorsFuzzTests: XCTestCase {
   }
 
   func testMutatedFilesAreReadOrRejectedNeverTrap() throws {
-    let environment = ProcessInfo.processInfo.environment
-    let seconds = environment["GAN_FUZZ_SECONDS"].flatMap(Double.init) ?? 20
-    let seed = environment["GAN_FUZZ_SEED"].flatMap(UInt64.init) ?? 2024
-    let start = environment["GAN_FUZZ_START"].flatMap(Int.init) ?? 0
-    let verbose = environment["GAN_FUZZ_START"] != nil
+    var run = FuzzRun(name: "safetensors")
+    let (seed, start, verbose) = (run.seed, run.start, run.verbose)
     let corpus = Self.corpus()
     for file in corpus { XCTAssertNoThrow(try SafeTensors.decode(file, source: "corpus"), "the corpus must be valid") }
 
-    let began = Date(), deadline = began.addingTimeInterval(seconds)
-    var iteration = start, tried = 0, rejected = 0, lastReport = Date.distantPast
-    while true {
-      // The clock is read once per batch of 1000; the progress line (at most once a second) goes out before the batch.
-      if (iteration - start) % 1000 == 0 {
-        let now = Date()
-        if now >= deadline { break }
-        if now.timeIntervalSince(lastReport) >= 1 {
-          print("safetensors fuzz: seed \(seed), from iteration \(iteration)")
-          fflush(nil)
-          lastReport = now
-        }
-      }
+    var iteration = start, tried = 0, rejected = 0
+    while run.goesOn(at: iteration, checkingEvery: 1000) {
       var rng = FuzzRandom(seed: seed, iteration: iteration)
       let base = corpus[rng.below(corpus.count)]
       var log: [String] = []
@@ -76,7 +62,7 @@ final class SafeTensorsFuzzTests: XCTestCase {
       iteration += 1
       tried += 1
     }
-    let elapsed = Date().timeIntervalSince(began)
+    let elapsed = run.elapsed
     print(String(format: "safetensors fuzz: seed %llu, %d inputs in %.1f s (%.0f/s), %d rejected, %d read",
                  seed, tried, elapsed, Double(tried) / elapsed, rejected, tried - rejected))
     XCTAssertGreaterThan(tried - rejected, 0, "some mutants should still be valid files")
