@@ -2,7 +2,6 @@ import Foundation
 import XCTest
 
 @testable import Autograd
-import CKernels
 
 final class HigherOrderTests: XCTestCase {
   /// d/dx x³ = 3x², d²/dx² x³ = 6x, d³/dx³ = 6.
@@ -239,9 +238,11 @@ final class KernelTests: XCTestCase {
     }
   }
 
-  /// Runs each product of `shapes` (all four transpositions, beta 0 and 1, pseudo-random operands and start) twice,
-  /// as `first` and as `second`, and asserts the two results are the same bit for bit.
-  func assertProductsIdentical(
+  /// Runs each product of `shapes` (all four transpositions, beta 0 and 1, pseudo-random operands and start) as
+  /// `first` and as `second`, and asserts the two results agree within the rounding of a float32 product (the
+  /// pieces of a cut or split product add the same terms, possibly in another order), and that running `first`
+  /// again gives the same bits (a product's result is a function of its shape, the build and the thread count).
+  func assertProductsAgree(
     _ shapes: [(Int, Int, Int)], seed: UInt64,
     first: (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, inout [Float], Float) -> Void,
     second: (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, inout [Float], Float) -> Void
@@ -252,27 +253,33 @@ final class KernelTests: XCTestCase {
         for beta: Float in [0, 1] {
           let a = Tensor.randomNormal([m * k], using: &rng).scalars, b = Tensor.randomNormal([k * n], using: &rng).scalars
           let start = Tensor.randomNormal([m * n], using: &rng).scalars
-          var one = start, other = start
+          var one = start, again = start, other = start
           a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
               let (lda, ldb) = (transA ? m : k, transB ? k : n)
               first(transA, transB, m, n, k, pa.baseAddress!, lda, pb.baseAddress!, ldb, &one, beta)
+              first(transA, transB, m, n, k, pa.baseAddress!, lda, pb.baseAddress!, ldb, &again, beta)
               second(transA, transB, m, n, k, pa.baseAddress!, lda, pb.baseAddress!, ldb, &other, beta)
             }
           }
-          XCTAssertTrue(one == other, "\(m)x\(n)x\(k) transA \(transA) transB \(transB) beta \(beta)")
+          let what = "\(m)x\(n)x\(k) transA \(transA) transB \(transB) beta \(beta)"
+          XCTAssertTrue(one == again, "run twice, \(what)")
+          // |Σ a b| rounding in any order: at most k ulps of Σ |a||b| (and one of beta c); the operands are N(0, 1),
+          // so Σ |a||b| is about 2k/π.
+          let bound = 1.2e-7 * Float(k) * (2 * Float(k) / .pi + 6 * Float(k).squareRoot()) + 1e-6
+          let worst = zip(one, other).map { abs($0 - $1) }.max() ?? 0
+          XCTAssertLessThanOrEqual(worst, bound, what)
         }
       }
     }
   }
 
-  /// Products with few rows are cut into column pieces small enough for OpenBLAS's small-matrix kernel, but only for
-  /// shapes certified to give the whole product's results bit for bit: every product here, cut or not, must equal
-  /// the uncut one exactly (shapes that certify and shapes that do not, beta 0 and 1, all four transpositions).
-  func testCutProductsEqualWholeOnesBitForBit() {
+  /// Products with few rows are cut into column pieces for OpenBLAS's small-matrix kernel: the result must agree
+  /// with the uncut product within rounding, and be the same every time.
+  func testCutProductsAgreeWithWholeOnes() {
     let shapes = [(16, 1024, 147), (3, 1024, 784), (32, 256, 144), (64, 6272, 16), (8, 2048, 784), (64, 128, 576),
                   (32, 23912, 288), (16, 147, 1024), (128, 1024, 18)]
-    assertProductsIdentical(shapes, seed: 17) { transA, transB, m, n, k, a, lda, b, ldb, c, beta in
+    assertProductsAgree(shapes, seed: 17) { transA, transB, m, n, k, a, lda, b, ldb, c, beta in
       Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, &c, ldc: n, beta: beta,
                    parallel: false)
     } second: { transA, transB, m, n, k, a, lda, b, ldb, c, beta in
@@ -281,13 +288,11 @@ final class KernelTests: XCTestCase {
     }
   }
 
-  /// The certificates are made on tight, aligned matrices; products run on others: slices at an offset (one float off
-  /// any vector alignment) with leading dimensions wider than the matrix. A cut or split product must still equal
-  /// the whole one bit for bit there: the certificate must hold for the call layouts the engine really makes.
-  func testCutAndSplitProductsEqualWholeOnesOnOffsetNonTightLayouts() {
+  /// Products run on slices at an offset (one float off any vector alignment) with leading dimensions wider than the
+  /// matrix: cut and split pieces must address them right (agree with the whole product, never write the padding).
+  func testCutAndSplitProductsOnOffsetNonTightLayouts() {
     var rng = SeededGenerator(seed: 41)
     let shapes = [(16, 1024, 147), (32, 256, 144), (64, 128, 576), (256, 64, 64), (64, 64, 256), (128, 1024, 18)]
-    var certifiedCuts = 0, certifiedSplits = 0
     for (m, n, k) in shapes {
       for (transA, transB) in [(false, false), (false, true), (true, false), (true, true)] {
         for beta: Float in [0, 1] {
@@ -311,52 +316,35 @@ final class KernelTests: XCTestCase {
             }
             results.append(c)
           }
-          let (ta, tb) = (Int32(transA ? 1 : 0), Int32(transB ? 1 : 0))
-          if gc_sgemm_cut_certified(ta, tb, Int32(m), Int32(n), Int32(k), beta, 64) != 0
-            || gc_sgemm_cut_certified(ta, tb, Int32(m), Int32(n), Int32(k), beta, 256) != 0 { certifiedCuts += 1 }
-          if gc_sgemm_split_certified(ta, tb, Int32(m), Int32(n), Int32(k), beta, Int32(Kernels.cores), m >= n ? 1 : 0) != 0 {
-            certifiedSplits += 1
-          }
           let what = "\(m)x\(n)x\(k) transA \(transA) transB \(transB) beta \(beta)"
-          XCTAssertTrue(results[1] == results[0], "cut vs whole, \(what)")
-          XCTAssertTrue(results[2] == results[0], "split vs whole, \(what)")
-          // The padding between rows is never written.
-          for row in 0..<m { for j in n..<ldc { XCTAssertEqual(results[1][offset + row * ldc + j], start[offset + row * ldc + j]) } }
+          let bound = 1.2e-7 * Float(k) * (2 * Float(k) / .pi + 6 * Float(k).squareRoot()) + 1e-6
+          for (name, result) in [("cut", results[1]), ("split", results[2])] {
+            XCTAssertLessThanOrEqual(zip(result, results[0]).map { abs($0 - $1) }.max() ?? 0, bound, "\(name), \(what)")
+            // The padding between rows is never written.
+            for row in 0..<m { for j in n..<ldc { XCTAssertEqual(result[offset + row * ldc + j], start[offset + row * ldc + j]) } }
+          }
         }
       }
     }
-    // With OpenBLAS's SkylakeX kernels some of these products really are cut and split, so the comparison is not
-    // between two whole products.
-    if Kernels.cores > 1 && Kernels.blasDescription.contains("SkylakeX") {
-      XCTAssertGreaterThan(certifiedCuts, 0)
-      XCTAssertGreaterThan(certifiedSplits, 0)
-    }
   }
 
-  /// Products below the general parallel threshold are split across the cores only where the split is certified to
-  /// change no result: with the parallel path allowed, every product here must equal the single-threaded one
-  /// exactly (the toy MLP shapes that certify, and odd shapes, some of which do not certify).
-  func testCertifiedParallelSplitsEqualSerialProductsBitForBit() {
+  /// Products below the general parallel threshold are split across the cores (toy MLPs' 256 x 64 x 64): every
+  /// product here must agree with the single-threaded one within rounding, and give the same bits run to run.
+  func testSmallProductSplitsAgreeWithSerialProducts() {
     let shapes = [(256, 64, 64), (64, 64, 256), (256, 8, 64), (512, 2, 256), (37, 300, 29), (300, 37, 47),
                   (64, 1024, 8), (129, 129, 17)]
-    assertProductsIdentical(shapes, seed: 23) { transA, transB, m, n, k, a, lda, b, ldb, c, beta in
+    assertProductsAgree(shapes, seed: 23) { transA, transB, m, n, k, a, lda, b, ldb, c, beta in
       Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, &c, ldc: n, beta: beta,
                    parallel: true)
     } second: { transA, transB, m, n, k, a, lda, b, ldb, c, beta in
       Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, &c, ldc: n, beta: beta,
                    parallel: false)
     }
-    // With OpenBLAS's SkylakeX kernels (this machine's), the toy MLP's 256 x 64 x 64 certifies, so the comparison
-    // above includes a product that really was split.
-    if Kernels.cores > 1 && Kernels.blasDescription.contains("SkylakeX") {
-      XCTAssertEqual(gc_sgemm_split_certified(0, 0, 256, 64, 64, 0, Int32(Kernels.cores), 1), 1)
-    }
   }
 
-  /// The input gradient (and transposed convolution) multiplies and folds back a few images at a time where the cut
-  /// product is certified to equal the whole: the result must be the same bit for bit as folding whole chunks, on
-  /// DCGAN-MNIST's D conv 64 -> 128 (whose 10-image blocks certify on this machine), grouped and thin layers.
-  func testBlockedFoldingEqualsWholeChunksBitForBit() {
+  /// The input gradient (and transposed convolution) multiplies and folds back a few images at a time: the result
+  /// must agree with folding whole chunks within rounding, on DCGAN-MNIST's D conv 64 -> 128, grouped and thin layers.
+  func testBlockedFoldingAgreesWithWholeChunks() {
     var rng = SeededGenerator(seed: 29)
     let geometries = [
       ConvGeometry(batch: 64, inChannels: 64, height: 14, width: 14, outChannels: 128, kernelH: 4, kernelW: 4,
@@ -370,13 +358,14 @@ final class KernelTests: XCTestCase {
       let gy = Tensor.randomNormal(g.outputShape, using: &rng).scalars
       let w = Tensor.randomNormal(g.weightShape, using: &rng).scalars
       let whole = Kernels.conv2dInputGrad(gy, w, g, blockFloats: Int.max)
+      // Each input gradient sums out-channels x kernel taps products of N(0, 1) values.
+      let terms = Float(g.outChannels / g.groups * g.kernelH * g.kernelW)
       for floats in [1, 1 << 12, 1 << 16, 1 << 19] {
-        XCTAssertTrue(Kernels.conv2dInputGrad(gy, w, g, blockFloats: floats) == whole, "\(g), block \(floats) floats")
+        let blocked = Kernels.conv2dInputGrad(gy, w, g, blockFloats: floats)
+        XCTAssertTrue(blocked == Kernels.conv2dInputGrad(gy, w, g, blockFloats: floats), "run twice, \(g)")
+        let worst = zip(blocked, whole).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, 1.2e-7 * terms * (2 * terms / .pi + 6 * terms.squareRoot()), "\(g), block \(floats)")
       }
-    }
-    if Kernels.cores == 2 && Kernels.blasDescription.contains("SkylakeX") {
-      // Each core folds 32 images; 2 MB blocks are 10 images (490 columns).
-      XCTAssertEqual(gc_sgemm_cut_certified(1, 0, 1024, 32 * 49, 128, 0, 10 * 49), 1)
     }
   }
 

@@ -233,7 +233,7 @@ final class PrimitiveGradientTests: XCTestCase {
   }
 
   /// The same table with every fast path taken at the table's tiny sizes: products and convolutions split across the
-  /// cores, element-wise passes and reductions split, certified splits of small products tried, convolution
+  /// cores, element-wise passes and reductions split, small products split, convolution
   /// gradients folded in small blocks. The default thresholds keep all of these above the table's shapes, so
   /// without this pass no finite difference would reach them.
   func testEveryPrimitiveFirstAndSecondOrderOnTheFastPaths() {

@@ -180,16 +180,12 @@ extension Kernels {
   }
 
   /// How many images of a chunk of `images` conv2dInputGrad multiplies and folds back at a time: enough for a column
-  /// block of about `floats`, when cutting the product there is certified to give the same bits as the whole (else,
-  /// or with `whole`, all of them).
+  /// block of about `floats` (all of them with `whole`, or when GAN_GEMM_SPLIT=0).
   static func foldingBlock(_ g: ConvGeometry, images: Int, floats: Int, whole: Bool) -> Int {
-    let pixels = g.outHeight * g.outWidth, gi = g.inChannels / g.groups * g.kernelH * g.kernelW
+    let pixels = g.outHeight * g.outWidth
     let block = Swift.max(1, floats / (g.columnRows * pixels))
-    if whole || block >= images || !keepsColumns(g) { return images }
-    let n = images * pixels
-    let certified = gc_sgemm_cut_certified(1, 0, Int32(gi), Int32(n), Int32(g.outChannels / g.groups), 0,
-                                           Int32(block * pixels)) != 0
-    return certified ? block : images
+    if whole || block >= images || !keepsColumns(g) || gc_gemm_split_enabled() == 0 { return images }
+    return block
   }
 
   /// The gradient with respect to w of <gy, conv(x, w)>, summed over the batch. `saved`: the forward pass's column

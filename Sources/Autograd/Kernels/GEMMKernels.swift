@@ -21,13 +21,11 @@ extension Kernels {
     }
     let thresholds = Kernels.thresholds
     var chunks = parallel ? chunkCount(cost: 2 * m * n * k, items: Swift.max(m, n) / thresholds.rowsPerChunk) : 1
-    if parallel && chunks <= 1 && 2 * m * n * k >= thresholds.certifiedSplitFlops && Kernels.cores > 1
-      && Swift.max(m, n) >= 2 * thresholds.rowsPerChunk
-      && gc_sgemm_split_certified(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), beta,
-                                  Int32(Kernels.cores), m >= n ? 1 : 0) != 0
+    if parallel && chunks <= 1 && 2 * m * n * k >= thresholds.smallSplitFlops && Kernels.cores > 1
+      && Swift.max(m, n) >= 2 * thresholds.rowsPerChunk && gc_gemm_split_enabled() != 0
     {
-      // Below the general threshold a product is split only where the split is known to change no result, so
-      // that every number a lesson printed before stays the same.
+      // Toy networks' products (256 x 64 x 64 is 2.1 MFLOP) are too small for the general threshold, but a hand-off
+      // to the spinning worker costs about a microsecond and each half still takes tens.
       chunks = Kernels.cores
     }
     if chunks <= 1 {

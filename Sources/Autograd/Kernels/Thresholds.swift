@@ -1,5 +1,5 @@
 /// The sizes at which the kernel layer takes its fast paths: splitting work across the cores, splitting small
-/// products where the split is certified, folding convolution gradients block by block. They are a configuration,
+/// products, folding convolution gradients block by block. They are a configuration,
 /// not constants, so that the tests can run the finite-difference table of every primitive a second time with every
 /// fast path taken at the table's tiny sizes (`everyFastPath`); the defaults are what measured fastest
 /// (Benchmarks/RESULTS.md). Changing them never changes a rule, only which kernel computes a result.
@@ -9,9 +9,9 @@ public struct KernelThresholds: Sendable {
   public var parallelFlops = 1 << 22
   /// ... and each core's part of a product has at least this many rows (or columns) of the output.
   public var rowsPerChunk = 16
-  /// Products from this many operations up to `parallelFlops` are split where the split is certified to give the
-  /// same bits (toy MLPs: 256 x 64 x 64 is 2.1 M).
-  public var certifiedSplitFlops = 1 << 19
+  /// Products from this many operations up to `parallelFlops` are split into one part per core, not into
+  /// `rowsPerChunk`-row chunks (toy MLPs: 256 x 64 x 64 is 2.1 M).
+  public var smallSplitFlops = 1 << 19
   /// Element-wise passes, reductions and optimiser updates are split from this many elements: a hand-off to the
   /// pool's spinning worker costs about a microsecond, a pass over 64k floats tens of microseconds.
   public var parallelElements = 1 << 16
@@ -26,7 +26,7 @@ public struct KernelThresholds: Sendable {
     var thresholds = KernelThresholds()
     thresholds.parallelFlops = 1
     thresholds.rowsPerChunk = 1
-    thresholds.certifiedSplitFlops = 1
+    thresholds.smallSplitFlops = 1
     thresholds.parallelElements = 2
     thresholds.foldingBlockFloats = 16
     return thresholds

@@ -27,14 +27,10 @@ void gc_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
 void gc_sgemm_whole(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                     int ldb, float beta, float *C, int ldc);
 
-/// Whether running the product as `parts` blocks of rows of C (byRows) or of columns, each its own BLAS call, gives
-/// the single call's results bit for bit; certified once per shape on pseudo-random data (see blas.c). 0 when
-/// GAN_GEMM_SPLIT=0.
-int gc_sgemm_split_certified(int transA, int transB, int M, int N, int K, float beta, int parts, int byRows);
-
-/// Whether running the product as column pieces `width` wide (the last narrower), each its own BLAS call, gives the
-/// single call's results bit for bit; certified once per shape like the splits above.
-int gc_sgemm_cut_certified(int transA, int transB, int M, int N, int K, float beta, int width);
+/// Whether GAN_GEMM_SPLIT leaves the engine's pieces of small products on (anything but "0"): cutting a product
+/// with few rows into column pieces for OpenBLAS's small-matrix kernel, splitting products of 0.5-4 MFLOP across
+/// the cores, folding convolution gradients block by block. Off, every product runs as one call per core's share.
+int gc_gemm_split_enabled(void);
 
 /// A parallel loop task: `chunk` in 0..<chunks.
 typedef void (*gc_task_fn)(void *context, int chunk);
