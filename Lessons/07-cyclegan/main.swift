@@ -357,11 +357,13 @@ let withCycle = imagesWithCycle.scores()
 let withoutCycle = imagesWithoutCycle.scores()
 
 let columns = 12
+let rowsAToB = ["input a (plain)", "G(a)", "F(G(a))", "|F(G(a)) − a|"]
 lesson.image(
   "translations-a-to-b",
   grid: try! ImageGrid(
     imagesWithCycle.grid(inputs: testA.images, aToB: true, columns: columns),
     columns: columns, scale: 6),
+  rowLabels: rowsAToB,
   caption: "With the cycle loss, A → B → A. Rows: plain inputs a, G(a), F(G(a)), the cycle error |F(G(a)) − a| "
     + "(black 0, white ≥ 1).")
 lesson.image(
@@ -369,12 +371,14 @@ lesson.image(
   grid: try! ImageGrid(
     imagesWithCycle.grid(inputs: testB.images, aToB: false, columns: columns),
     columns: columns, scale: 6),
+  rowLabels: ["input b (striped)", "F(b)", "G(F(b))", "|G(F(b)) − b|"],
   caption: "With the cycle loss, B → A → B. Rows: striped inputs b, F(b), G(F(b)), |G(F(b)) − b|. "
     + "F throws the stripes' direction and phase away, so G(F(b)) has to invent new ones: the error map shows stripes.")
 lesson.image(
   "translations-without-cycle",
   grid: try! ImageGrid(
     imagesWithoutCycle.grid(inputs: testA.images, aToB: true, columns: columns), columns: columns, scale: 6),
+  rowLabels: rowsAToB,
   caption: "Without the cycle loss, same seed, same inputs: rows a, G(a), F(G(a)), the cycle error.")
 
 // Training curves: the reconstruction error both runs, and the IoU of G's translations of a fixed probe batch.

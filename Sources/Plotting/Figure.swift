@@ -140,6 +140,8 @@ public struct Axis: Sendable {
   public var ticks: [Tick]?
   /// The distance between numbered ticks (e.g. 1 for whole repetitions); `nil` lets gnuplot choose.
   public var tickStep: Double?
+  /// Larger values first (down the page for y, as pictures count their rows).
+  public var reversed = false
 
   public init(
     _ label: String? = nil, range: ClosedRange<Double>? = nil, logScale: Bool = false, ticks: [Tick]? = nil,
@@ -271,4 +273,38 @@ public enum Palette: Sendable {
   case diverging(center: Double)
   /// Black to white.
   case grays
+}
+
+// MARK: - Labeled image grids
+
+extension Figure {
+  /// An image grid saved as `file` (a PNG beside the script), redrawn with a label beside each row and under each
+  /// column: which image is which is then in the picture, not only in its caption. Pass "" for a row or column
+  /// without a label; fewer labels than rows or columns leave the rest unlabeled.
+  ///
+  /// The figure's size follows the grid's, with room for the labels (`labelWidth` pixels on the left).
+  public static func labeled(
+    _ grid: ImageGrid, file: String, name: String, title: String? = nil, rowLabels: [String] = [],
+    columnLabels: [String] = [], labelWidth: Int = 260, fontSize: Int = 18
+  ) -> Figure {
+    let (width, height) = (grid.image.width, grid.image.height)
+    var panel = Panel(series: [.picture(file: file, width: width, height: height)], legend: .hidden, grid: false)
+    panel.title = title
+    panel.equalAspect = true
+    panel.xAxis.range = 0...Double(width)
+    panel.yAxis.range = 0...Double(height)
+    panel.yAxis.reversed = true
+    panel.yAxis.ticks = rowLabels.prefix(grid.rows).enumerated().filter { !$0.element.isEmpty }.map {
+      Tick(grid.center(row: $0.offset, column: 0).y, $0.element)
+    }
+    panel.xAxis.ticks = columnLabels.prefix(grid.columns).enumerated().filter { !$0.element.isEmpty }.map {
+      Tick(grid.center(row: 0, column: $0.offset).x, $0.element)
+    }
+    // Equal aspect inside a canvas with margins for the labels, the title and the column labels.
+    let canvasWidth = width + labelWidth + 40
+    let canvasHeight = height + (title == nil ? 0 : 70) + (columnLabels.isEmpty ? 30 : 70)
+    return Figure(
+      name: name, title: nil, width: min(10_000, canvasWidth), height: min(10_000, canvasHeight), fontSize: fontSize,
+      panels: [panel])
+  }
 }

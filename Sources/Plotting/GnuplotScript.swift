@@ -172,6 +172,12 @@ struct ScriptWriter {
     if let command = ticsCommand("x", panel.xAxis) { lines.append(command) }
     if let command = ticsCommand("y", panel.yAxis) { lines.append(command) }
     if panel.equalAspect { lines.append("set size ratio -1") }
+    if panel.series.contains(where: { $0.kind == .picture }) {
+      // A labeled picture: the labels are the ticks, without tick marks or a frame.
+      lines += ["unset border", "set tics scale 0"]
+      lines.append(panel.xAxis.ticks?.isEmpty ?? true ? "unset xtics" : "set xtics nomirror")
+      lines.append(panel.yAxis.ticks?.isEmpty ?? true ? "unset ytics" : "set ytics nomirror")
+    }
     lines.append(legendCommand(panel.legend))
     for (number, label) in panel.labels.enumerated() {
       lines.append(
@@ -191,6 +197,9 @@ struct ScriptWriter {
       case .heatmap:
         lines += heatmapSettings(series)
         elements += try heatmapElements(series)
+      case .picture:
+        // flipy: PNG rows run top to bottom, and the panel's y axis runs down from the top (see Figure.labeled).
+        elements.append("\(quoted(series.pictureFile ?? "")) binary filetype=png flipy with rgbimage notitle")
       default:
         elements += plotElements(series, color: nextColor(series.color))
       }
@@ -213,7 +222,7 @@ struct ScriptWriter {
   private func rangeCommand(_ axis: String, _ settings: Axis) -> String {
     let low = settings.minimum.map(format) ?? "*"
     let high = settings.maximum.map(format) ?? "*"
-    return "set \(axis)range [\(low):\(high)]"
+    return "set \(axis)range [\(settings.reversed ? high : low):\(settings.reversed ? low : high)]"
   }
 
   /// `set xtics ("a" 1, "b" 2)` for named ticks, `set xtics 1` for a step, nothing for gnuplot's choice.
@@ -284,7 +293,7 @@ struct ScriptWriter {
         "\(source) using 1:2:3:4 with vectors head filled size screen 0.012,25 linewidth \(width) "
           + "\(opaque) \(title)"
       ]
-    case .heatmap:
+    case .heatmap, .picture:
       return []
     }
   }

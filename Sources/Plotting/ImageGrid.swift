@@ -29,6 +29,8 @@ public struct ImageGrid: Sendable {
   public let rows: Int
   /// How many screen pixels each image pixel became.
   public let scale: Int
+  /// One image's size and the margin around it, in image pixels (before scaling).
+  public let cellHeight: Int, cellWidth: Int, margin: Int
 
   /// Lays out `count` images of `channels x height x width` floats.
   ///
@@ -118,6 +120,13 @@ public struct ImageGrid: Sendable {
     self.columns = columns
     self.rows = rows
     self.scale = scale
+    (cellHeight, cellWidth, self.margin) = (height, width, margin)
+  }
+
+  /// The center of row `row` (from the top) and of column `column`, in screen pixels of `image`.
+  public func center(row: Int, column: Int) -> (x: Double, y: Double) {
+    let x = margin + column * (cellWidth + margin), y = margin + row * (cellHeight + margin)
+    return (Double(scale) * (Double(x) + Double(cellWidth) / 2), Double(scale) * (Double(y) + Double(cellHeight) / 2))
   }
 
   /// The grid as a PNG file.

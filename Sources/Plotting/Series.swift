@@ -37,6 +37,9 @@ public struct Series: Sendable {
     case vectors
     /// A colored grid of values f(x, y): columns (x, y, value), row by row, with optional contour lines.
     case heatmap
+    /// A PNG file drawn at its own pixels (x right, y down from the top-left corner): columns (x, y) hold its two
+    /// corners, so that the panel's extent covers it.
+    case picture
 
     /// What each data column holds, for error messages and the data file's comments.
     var columnNames: [String] {
@@ -45,6 +48,7 @@ public struct Series: Sendable {
       case .bars: return ["center", "height", "width"]
       case .vectors: return ["x", "y", "dx", "dy"]
       case .heatmap: return ["x", "y", "value"]
+      case .picture: return ["x", "y"]
       }
     }
   }
@@ -76,6 +80,8 @@ public struct Series: Sendable {
   public var contourLevels: [Double] = []
   /// Heatmap only: the contour lines' color.
   public var contourColor: Color = .black
+  /// Picture only: the PNG's file name, relative to the folder the script is rendered in.
+  public var pictureFile: String? = nil
 
   init(kind: Kind, label: String?, columns: [[Double]], color: Color?) {
     self.kind = kind
@@ -217,6 +223,13 @@ public struct Series: Sendable {
     series.valueRange = range
     series.contourLevels = contours
     series.contourColor = contourColor
+    return series
+  }
+
+  /// The PNG `file` (beside the figure's script) drawn pixel for pixel, `width` x `height` pixels.
+  public static func picture(file: String, width: Int, height: Int) -> Series {
+    var series = Series(kind: .picture, label: nil, columns: [[0, Double(width)], [0, Double(height)]], color: nil)
+    series.pictureFile = file
     return series
   }
 

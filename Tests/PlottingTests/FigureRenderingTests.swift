@@ -175,6 +175,54 @@ final class FigureRenderingTests: XCTestCase {
     }
   }
 
+  /// A labeled image grid: the grid's own pixels appear in the rendered figure at one screen pixel each (so the
+  /// picture is not resampled), the labels are in the script at the rows' centers, and gnuplot draws them.
+  func testLabeledGridShowsTheGridPixelForPixelWithItsLabels() throws {
+    let gnuplot = try requireGnuplot()
+    let folder = try makeTemporaryFolder(self)
+    // Two rows of three 4x4 images: the first row white, the second black, on the grid's gray margin.
+    let pixels = [Float](repeating: 1, count: 3 * 16) + [Float](repeating: -1, count: 3 * 16)
+    let grid = try ImageGrid(images: pixels, count: 6, channels: 1, height: 4, width: 4, columns: 3, scale: 10)
+    try grid.pngData().write(to: folder.appendingPathComponent("pair-grid.png"))
+    let figure = Figure.labeled(
+      grid, file: "pair-grid.png", name: "pair", title: "Inputs and outputs", rowLabels: ["input a", "G(a)"],
+      columnLabels: ["1", "", "3"])
+    let files = try figure.write(to: folder)
+    let script = try String(contentsOf: files.script, encoding: .utf8)
+    XCTAssertTrue(script.contains("set ytics (\"input a\" 40, \"G(a)\" 100)"), script)
+    XCTAssertTrue(script.contains("set xtics (\"1\" 40, \"3\" 160)"), script)
+    XCTAssertTrue(script.contains("'pair-grid.png' binary filetype=png flipy with rgbimage") || script.contains(
+      "\"pair-grid.png\" binary filetype=png flipy with rgbimage"), script)
+    try gnuplot.render(files)
+    let image = try PNG.decode(Data(contentsOf: files.image))
+    XCTAssertEqual(image.width, figure.width)
+    // The white row's 3 images of 40x40 pixels, and as many black ones, are drawn (labels add a few black pixels).
+    let white = countPixels(image, near: "#FFFFFF", tolerance: 10), black = countPixels(image, near: "#000000", tolerance: 10)
+    XCTAssertGreaterThan(black, 3 * 1600)
+    XCTAssertGreaterThan(countPixels(image, near: "#808080", tolerance: 10), 2000, "the grid's margin")
+    XCTAssertGreaterThan(white, 3 * 1600)
+    // The white row is above the black one (rows are not flipped).
+    let (firstWhite, firstBlack) = (firstRow(image, near: "#FFFFFF", minimumRun: 30), firstRow(image, near: "#000000", minimumRun: 30))
+    XCTAssertLessThan(try XCTUnwrap(firstWhite), try XCTUnwrap(firstBlack))
+  }
+
+  /// The first row of `image` with `minimumRun` consecutive pixels near `color`.
+  func firstRow(_ image: RasterImage, near color: Color, minimumRun: Int) -> Int? {
+    let hex = color.hex.dropFirst()
+    let target = stride(from: 0, to: 6, by: 2).map { Int(hex.dropFirst($0).prefix(2), radix: 16)! }
+    precondition(image.format == .rgb, "gnuplot's pngcairo writes RGB")
+    for y in 0..<image.height {
+      var run = 0
+      for x in 0..<image.width {
+        let base = (y * image.width + x) * 3
+        let value = (0..<3).map { Int(image.pixels[base + $0]) }
+        run = zip(value, target).allSatisfy { abs($0 - $1) <= 10 } ? run + 1 : 0
+        if run >= minimumRun { return y }
+      }
+    }
+    return nil
+  }
+
   func testScriptReRendersByHandInItsFolder() throws {
     _ = try requireGnuplot()
     let folder = try makeTemporaryFolder(self)
