@@ -64,12 +64,12 @@ final class AssignmentWassersteinTests: XCTestCase {
 
 final class ToyTrainingTests: XCTestCase {
   private func makeTrainer(constraint: CriticConstraint, loss: AdversarialLoss = .wasserstein, seed: UInt64 = 21)
-    -> AdversarialTrainer
+    -> GANTrainer
   {
     var rng = SeededGenerator(seed: seed)
     let g = DisjointSupportStart.generator(seed: seed)
     let f = DisjointSupportStart.critic(using: &rng)
-    return AdversarialTrainer(
+    return GANTrainer(
       generator: g, critic: f, generatorOptimizer: Adam(for: g, learningRate: 1e-3),
       criticOptimizer: Adam(for: f, learningRate: 1e-3), loss: loss, constraint: constraint, criticSteps: 2,
       batchSize: 32, noiseSize: DisjointSupportStart.noiseSize,
