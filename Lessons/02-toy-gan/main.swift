@@ -12,22 +12,14 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.rate.help("Adam's learning rate for both networks.")) var learningRate: Float = 1e-4
-  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and D.")) var hidden: Int = 64
-  @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
-  @Option(help: Allowed.coefficient.help("Adam's beta1 for both networks.")) var beta1: Float = 0.5
+  @Option(allowed: .rate, help: "Adam's learning rate for both networks.") var learningRate: Float = 1e-4
+  @Option(allowed: .count(1...1024), help: "Units in each of the two hidden layers of G and D.") var hidden: Int = 64
+  @Option(allowed: .count(2...8192), help: "Samples per batch.") var batch: Int = 256
+  @Option(allowed: .coefficient, help: "Adam's beta1 for both networks.") var beta1: Float = 0.5
   @Option(
-    help: Allowed.coefficient.help("Decay of the moving average of G's weights that is measured (0 measures G itself).")
-  )
+    allowed: .coefficient,
+    help: "Decay of the moving average of G's weights that is measured (0 measures G itself).")
   var averageDecay: Float = 0.999
-
-  func validate() throws {
-    try Allowed.rate.check(learningRate, "--learning-rate")
-    try Allowed.count(1...1024).check(hidden, "--hidden")
-    try Allowed.count(2...8192).check(batch, "--batch")
-    try Allowed.coefficient.check(beta1, "--beta1")
-    try Allowed.coefficient.check(averageDecay, "--average-decay")
-  }
 }
 let (lesson, flags) = Lesson.start(
   number: 2, slug: "toy-gan", title: "Forger versus critic in one dimension",

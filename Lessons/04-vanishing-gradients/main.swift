@@ -115,7 +115,7 @@ lesson.narrate("""
   """)
 let discriminatorSteps = flags.discriminatorSteps ?? lesson.budget(3000, quick: 2000)
 let trainedD = DisjointSupportStart.critic(using: &rng)
-let pretraining = AdversarialTrainer(
+let pretraining = GANTrainer(
   generator: g0, critic: trainedD, generatorOptimizer: SGD(for: g0, learningRate: 0),
   criticOptimizer: Adam(for: trainedD, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999),
   loss: .minimax, batchSize: flags.batch, noiseSize: noiseSize,
@@ -262,7 +262,7 @@ let gameSteps = lesson.steps(default: 2000, quick: 800)
   let loss: AdversarialLoss
   let g: Sequential
   let d: Sequential
-  let trainer: AdversarialTrainer
+  let trainer: GANTrainer
   var steps: [Int] = []
   var distance: [Double] = []
   var displacement: [Double] = []
@@ -276,7 +276,7 @@ let gameSteps = lesson.steps(default: 2000, quick: 800)
       flags.generatorOptimizer == "adam"
       ? Adam(for: g, learningRate: flags.generatorLearningRate, beta1: 0.5, beta2: 0.999)
       : SGD(for: g, learningRate: flags.generatorLearningRate)
-    trainer = AdversarialTrainer(
+    trainer = GANTrainer(
       generator: g, critic: d, generatorOptimizer: optimizer,
       criticOptimizer: Adam(for: d, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999),
       loss: loss, batchSize: flags.batch, noiseSize: noiseSize,

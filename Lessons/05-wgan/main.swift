@@ -99,15 +99,15 @@ let startWeights = clippableWeights(of: clipped)
 /// A trainer whose generator is the frozen g0 (its optimizer is never stepped here).
 @MainActor func frozenTrainer(
   critic: Sequential, optimizer: any Optimizer, loss: AdversarialLoss, constraint: CriticConstraint
-) -> AdversarialTrainer {
-  AdversarialTrainer(
+) -> GANTrainer {
+  GANTrainer(
     generator: g0, critic: critic, generatorOptimizer: SGD(for: g0, learningRate: 0),
     criticOptimizer: optimizer, loss: loss, constraint: constraint, batchSize: batch,
     noiseSize: noiseSize, sampleData: sampleRing)
 }
 let gpOptimizer = Adam(for: penalized, learningRate: flags.criticLearningRate, beta1: flags.beta1, beta2: 0.9)
 let clipOptimizer = RMSProp(for: clipped, learningRate: 5e-5)
-let warmups: [(name: String, trainer: AdversarialTrainer, color: Color)] = [
+let warmups: [(name: String, trainer: GANTrainer, color: Color)] = [
   (
     "GAN discriminator, saturating loss",
     frozenTrainer(
@@ -250,7 +250,7 @@ lesson.narrate("""
 @MainActor final class Game {
   let name: String
   let color: Color
-  let trainer: AdversarialTrainer
+  let trainer: GANTrainer
   var g: Sequential { trainer.generator as! Sequential }
   var steps: [Int] = []
   var w1: [Double] = []
@@ -262,7 +262,7 @@ lesson.narrate("""
   var frames: [Panel] = []
   var seconds = 0.0
 
-  init(name: String, color: Color, trainer: AdversarialTrainer) {
+  init(name: String, color: Color, trainer: GANTrainer) {
     self.name = name
     self.color = color
     self.trainer = trainer
@@ -310,21 +310,21 @@ let saturatingG = DisjointSupportStart.copy(of: g0)
 let saturatingD = DisjointSupportStart.copy(of: discriminator)
 let saturating = Game(
   name: "saturating GAN", color: .vermillion,
-  trainer: AdversarialTrainer(
+  trainer: GANTrainer(
     generator: saturatingG, critic: saturatingD, generatorOptimizer: SGD(for: saturatingG, learningRate: 1e-3),
     criticOptimizer: Adam(for: saturatingD, learningRate: 1e-3, beta1: 0.5, beta2: 0.999), loss: .minimax,
     batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
 let clipG = DisjointSupportStart.copy(of: g0)
 let clipping = Game(
   name: "WGAN (clipping)", color: .orange,
-  trainer: AdversarialTrainer(
+  trainer: GANTrainer(
     generator: clipG, critic: clipped, generatorOptimizer: RMSProp(for: clipG, learningRate: 5e-5),
     criticOptimizer: clipOptimizer, loss: .wasserstein, constraint: .weightClipping(limit: flags.clip),
     criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
 let gpG = DisjointSupportStart.copy(of: g0)
 let wganGP = Game(
   name: "WGAN-GP", color: .blue,
-  trainer: AdversarialTrainer(
+  trainer: GANTrainer(
     generator: gpG, critic: penalized,
     generatorOptimizer: Adam(for: gpG, learningRate: flags.generatorLearningRate, beta1: flags.beta1, beta2: 0.9),
     criticOptimizer: gpOptimizer, loss: .wasserstein, constraint: .gradientPenalty(weight: flags.penaltyWeight),

@@ -365,7 +365,7 @@ func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
 @MainActor final class RingRun {
   let name: String
   let color: Color
-  let trainer: AdversarialTrainer
+  let trainer: GANTrainer
   var steps: [Int] = []
   var w1: [Double] = []
   var modes: [Int] = []
@@ -383,7 +383,7 @@ func columns(_ t: Tensor) -> (x: [Float], y: [Float]) {
       var stream = lesson.makeGenerator(offset: 12)
       d = spectrallyNormalized(d, powerIterations: flags.powerIterations, using: &stream)
     }
-    trainer = AdversarialTrainer(
+    trainer = GANTrainer(
       generator: g, critic: d,
       generatorOptimizer: Adam(for: g, learningRate: generatorRate, beta1: flags.beta1, beta2: 0.999),
       criticOptimizer: Adam(for: d, learningRate: discriminatorRate, beta1: flags.beta1, beta2: 0.999),

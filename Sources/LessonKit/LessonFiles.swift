@@ -1,3 +1,4 @@
+import Autograd
 import Foundation
 import NN
 import Plotting
@@ -32,5 +33,19 @@ extension Lesson {
     } catch {
       fail("the shipped checkpoint could not be loaded: \(error)" + (hint.isEmpty ? "" : " (\(hint))"))
     }
+  }
+}
+
+extension Lesson {
+  /// Writes points, a [N, D] tensor, as `NAME.dat`: `about` and the column names as comments, then one point a line,
+  /// so a reader can check the lesson's counts with their own tools.
+  public func writePoints(_ points: Tensor, name: String, about: String, columns: [String] = ["x", "y"]) {
+    precondition(points.rank == 2, "writePoints: points must be [N, D], got \(points.shape)")
+    let width = points.shape[1], values = points.scalars
+    writeData(
+      name,
+      comments: [about, "\(points.shape[0]) points, written by \(executableName) (seed \(seed)).",
+                 columns.joined(separator: " ")],
+      rows: (0..<points.shape[0]).map { row in (0..<width).map { Double(values[row * width + $0]) } })
   }
 }

@@ -1,4 +1,6 @@
 import Autograd
+import Foundation
+import GAN
 import Plotting
 
 extension Panel {
@@ -37,5 +39,51 @@ extension Figure {
     bottom.series = [.line(x: grid, y: verdicts, label: "D(x)", color: .green, width: 4)]
     bottom.referenceLines = [.horizontal(0.5, label: "D = 1/2")]
     return Figure(name: "frame", title: nil, columns: 1, panels: [top, bottom])
+  }
+}
+
+extension Panel {
+  /// Samples [N, 2] in the plane over the data's mode centers (gray circles; none when `centers` is empty), for
+  /// mode-collapse figures.
+  public static func samples(
+    title: String, _ samples: Tensor, centers: [[Float]], extent: Double, color: Color, size: Double = 0.6
+  ) -> Panel {
+    var panel = Panel.plane(title: title, extent: extent)
+    let (x, y) = planeColumns(samples)
+    panel.series = [.scatter(x: x, y: y, color: color, size: size, opacity: 0.6)]
+    if !centers.isEmpty {
+      let (centerX, centerY) = (centers.map { $0[0] }, centers.map { $0[1] })
+      panel.series.insert(.points(x: centerX, y: centerY, color: .gray, size: 2.5, pointType: 6), at: 0)
+    }
+    return panel
+  }
+
+  /// A mode timeline as a heat map: one row per mode, one column per measured step, the color the share of samples
+  /// near that mode; white dots where the mode was captured. Mode hopping shows as a staircase.
+  public static func modeOccupancy(
+    _ timeline: ModeTimeline, title: String, steps: Int, xLabel: String? = nil
+  ) -> Panel {
+    let modes = timeline.centers.count
+    var panel = Panel(title: title, xLabel: xLabel, yLabel: "mode", legend: .hidden, grid: false)
+    panel.yAxis.range = 0.5...(Double(modes) + 0.5)
+    panel.xAxis.range = 0...Double(steps)
+    let values = (0..<modes).flatMap { mode in timeline.steps.indices.map { timeline.occupancy[$0][mode] } }
+    let captured = timeline.coverages.enumerated().flatMap { column, coverage in
+      (0..<modes).filter { coverage.captured[$0] }.map { (timeline.steps[column], $0 + 1) }
+    }
+    panel.series = [
+      .heatmap(x: timeline.steps, y: Array(1...modes), values: values, label: "share of samples", range: 0...1)
+    ]
+    if !captured.isEmpty {
+      panel.series.append(.points(x: captured.map(\.0), y: captured.map(\.1), color: .white, size: 0.8))
+    }
+    return panel
+  }
+}
+
+extension ModeCoverage {
+  /// The KL to uniform as text: with no high-quality sample at all the histogram is empty and the KL undefined.
+  public var klText: String {
+    klToUniform.isFinite ? String(format: "%.3f", klToUniform) : "undefined (no high-quality sample)"
   }
 }

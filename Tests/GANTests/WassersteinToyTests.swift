@@ -101,8 +101,8 @@ final class ToyTrainingTests: XCTestCase {
     trainer.generatorStep(using: &rng)
     XCTAssertEqual(trainer.critic.parameters().map(\.scalars), criticBefore)
     XCTAssertNotEqual(trainer.generator.parameters().map(\.scalars), generatorBefore)
-    let (last, generatorLoss) = trainer.step(using: &rng)
-    XCTAssertTrue(last.loss.isFinite && generatorLoss.isFinite)
+    let step = trainer.step(using: &rng)
+    XCTAssertTrue(step.critic.loss.isFinite && step.generatorLoss.isFinite)
   }
 
   /// For G(z) = zW + b and a linear critic f(x) = x·v, the Wasserstein generator loss −mean f(G(z)) has gradient −v
