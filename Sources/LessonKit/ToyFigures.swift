@@ -87,3 +87,25 @@ extension ModeCoverage {
     klToUniform.isFinite ? String(format: "%.3f", klToUniform) : "undefined (no high-quality sample)"
   }
 }
+
+extension Panel {
+  /// A critic over the square [-extent, extent]²: its value f(x) as color, its gradient ∇f as arrows (lengths
+  /// relative to the longest), the data in white and generated samples in red. What a Wasserstein critic tells the
+  /// generator is all in this picture: where the arrows point is where the samples are pushed.
+  public static func critic(
+    _ critic: (Tensor) -> Tensor, title: String, data: Tensor, samples: Tensor, extent: Double = 2.6
+  ) -> Panel {
+    let range = Float(-extent)...Float(extent)
+    let field = planeField(of: critic, x: range, y: range, resolution: 53)
+    let arrows = field.arrows(every: 4)
+    var panel = Panel.plane(title: title, extent: extent)
+    let (dataX, dataY) = planeColumns(data), (sampleX, sampleY) = planeColumns(samples)
+    panel.series = [
+      .heatmap(x: field.xs, y: field.ys, values: field.values),
+      .scatter(x: dataX, y: dataY, color: .white, size: 0.8, opacity: 0.8),
+      .scatter(x: sampleX, y: sampleY, color: .vermillion, size: 0.8, opacity: 0.8),
+      .vectors(x: arrows.x, y: arrows.y, dx: arrows.dx, dy: arrows.dy, color: .white, width: 2, longest: 0.45),
+    ]
+    return panel
+  }
+}

@@ -107,6 +107,29 @@ public struct TrainingLog<Frame> {
   }
 }
 
+/// Named numbers a training step or a measurement reports, in order: written as a dictionary literal
+/// (`["D loss": d, "G loss": g]`), and extended by name when a value applies only sometimes.
+public struct TrainingValues: ExpressibleByDictionaryLiteral, Sendable {
+  /// The values in the order they were given.
+  public private(set) var pairs: [(String, Double)]
+
+  public init(dictionaryLiteral elements: (String, Double)...) { pairs = elements }
+
+  /// The value named `name`; setting a new name appends it, setting a known one replaces it in place.
+  public subscript(name: String) -> Double? {
+    get { pairs.first { $0.0 == name }?.1 }
+    set {
+      let index = pairs.firstIndex { $0.0 == name }
+      switch (index, newValue) {
+      case (let index?, let value?): pairs[index].1 = value
+      case (let index?, nil): pairs.remove(at: index)
+      case (nil, let value?): pairs.append((name, value))
+      case (nil, nil): break
+      }
+    }
+  }
+}
+
 extension Lesson {
   /// The training loop every lesson needs: `steps` updates with a progress bar, measurements and frames on their
   /// own cadences, everything recorded in the returned log.
@@ -131,8 +154,8 @@ extension Lesson {
   @discardableResult
   public func train<Frame>(
     steps total: Int, label: String, measureEvery: Cadence = .never, framesEvery: Cadence = .never,
-    step update: (Int) -> KeyValuePairs<String, Double>,
-    measure: (Int) -> KeyValuePairs<String, Double> = { _ in [:] },
+    step update: (Int) -> TrainingValues,
+    measure: (Int) -> TrainingValues = { _ in [:] },
     frame: (Int) -> Frame
   ) -> TrainingLog<Frame> {
     precondition(total >= 1, "Lesson.train: steps must be at least 1, got \(total)")
@@ -141,7 +164,7 @@ extension Lesson {
     var measured: [(String, Double)] = []
     func observe(_ n: Int, stepValues: [(String, Double)]) {
       if measureEvery.includes(n, total: total) {
-        measured = measure(n).map { ($0.key, $0.value) }
+        measured = measure(n).pairs
         log.record(step: n, stepValues + measured)
       }
       if framesEvery.includes(n, total: total) {
@@ -153,7 +176,7 @@ extension Lesson {
     observe(0, stepValues: [])
     let bar = progress(total: total, label: label)
     for n in 1...total {
-      let values = update(n).map { ($0.key, $0.value) }
+      let values = update(n).pairs
       observe(n, stepValues: values)
       bar.update(n, orderedValues: values + measured)
     }
@@ -165,8 +188,8 @@ extension Lesson {
   @discardableResult
   public func train(
     steps total: Int, label: String, measureEvery: Cadence = .never,
-    step update: (Int) -> KeyValuePairs<String, Double>,
-    measure: (Int) -> KeyValuePairs<String, Double> = { _ in [:] }
+    step update: (Int) -> TrainingValues,
+    measure: (Int) -> TrainingValues = { _ in [:] }
   ) -> TrainingLog<Void> {
     train(steps: total, label: label, measureEvery: measureEvery, framesEvery: .never, step: update, measure: measure) {
       _ in ()
