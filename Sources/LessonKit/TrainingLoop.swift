@@ -72,9 +72,10 @@ public struct TrainingLog<Frame> {
 
   public init() {}
 
-  /// The column of `name`, one value per recorded step. A name never recorded is a programming error and traps
-  /// with the names that exist.
+  /// The column of `name`, one value per recorded step (empty while nothing is recorded). A name never recorded in a
+  /// log that has values is a programming error and traps with the names that exist.
   public subscript(name: String) -> [Double] {
+    if steps.isEmpty { return [] }
     guard let column = columns[name] else {
       preconditionFailure("TrainingLog: no values named '\(name)'; recorded: \(names.joined(separator: ", "))")
     }
