@@ -12,6 +12,7 @@ public struct Cadence: Sendable, Equatable {
   enum Spacing: Sendable, Equatable {
     case interval(Int)
     case count(Int)
+    case evenly(Int)
     case never
   }
   let spacing: Spacing
@@ -33,26 +34,31 @@ public struct Cadence: Sendable, Equatable {
     return Cadence(spacing: .count(count), start: start, end: end)
   }
 
+  /// Exactly `count` times, spread evenly: at steps total·k/count for k = 1...count (rounded down, so the last is
+  /// the last step), and step 0 when `start` is true. Unlike `times`, no extra point lands just before the end.
+  public static func evenly(_ count: Int, start: Bool = false) -> Cadence {
+    precondition(count >= 1, "Cadence.evenly: the count must be at least 1, got \(count)")
+    return Cadence(spacing: .evenly(count), start: start, end: true)
+  }
+
   /// After every step (and at step 0 when `start` is true).
   public static func everyStep(start: Bool = false) -> Cadence { every(1, start: start) }
 
   /// Never.
   public static let never = Cadence(spacing: .never, start: false, end: false)
 
-  /// The interval between two included steps in a run of `total` steps (nil: never).
-  public func interval(total: Int) -> Int? {
-    switch spacing {
-    case .interval(let interval): return interval
-    case .count(let count): return max(1, total / count)
-    case .never: return nil
-    }
-  }
-
   /// Whether `step` (0 = before training, 1...total = after that update) is included in a run of `total` steps.
   public func includes(_ step: Int, total: Int) -> Bool {
-    guard let interval = interval(total: total) else { return false }
-    if step == 0 { return start }
-    return step % interval == 0 || (end && step == total)
+    if step == 0 { return start && spacing != .never }
+    switch spacing {
+    case .interval(let interval): return step % interval == 0 || (end && step == total)
+    case .count(let count): return step % max(1, total / count) == 0 || (end && step == total)
+    case .evenly(let count):
+      // The smallest k with total·k/count ≥ step is the only one that can land on it.
+      let k = (step * count + total - 1) / total
+      return k <= count && total * k / count == step
+    case .never: return false
+    }
   }
 }
 

@@ -22,6 +22,9 @@ final class TrainingLoopTests: XCTestCase {
     XCTAssertEqual(steps(.times(4)), [25, 50, 75, 100])
     XCTAssertEqual(steps(.times(3, start: true)), [0, 33, 66, 99, 100])
     XCTAssertEqual(steps(.everyStep()).count, 100)
+    XCTAssertEqual(steps(.evenly(3, start: true)), [0, 33, 66, 100])
+    XCTAssertEqual((0...40).filter { Cadence.evenly(3).includes($0, total: 40) }, [13, 26, 40])
+    XCTAssertEqual((0...2).filter { Cadence.evenly(5).includes($0, total: 2) }, [1, 2])
     XCTAssertEqual(steps(.never), [])
     // More measurements than steps: every step.
     XCTAssertEqual((0...5).filter { Cadence.times(100).includes($0, total: 5) }, [1, 2, 3, 4, 5])
