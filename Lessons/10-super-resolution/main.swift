@@ -362,55 +362,30 @@ lesson.show("real digits: high-frequency energy share", real.highFrequency)
 lesson.show("real digits: classifier accuracy", real.accuracy)
 
 let colors: [Color] = [.gray, .skyBlue, .blue, .orange]
-@MainActor func bars(_ value: (UpscalingScores) -> Double) -> [Series] {
-  upscalers.enumerated().map { i, m in
-    .bars(x: [i + 1], heights: [value(m.scores)], width: 0.7, label: m.name, color: colors[i], opacity: 0.6)
-  }
-}
-/// The value of each bar written inside it, near its foot (clear of the reference lines); `range` is the panel's y
-/// range.
-@MainActor func valueLabels(_ value: (UpscalingScores) -> Double, format: String, range: ClosedRange<Double>)
-  -> [TextLabel]
-{
-  methods.enumerated().map { i, m in
-    TextLabel(
-      String(format: format, value(m)), x: Double(i + 1) - 0.3,
-      y: range.lowerBound + 0.06 * (range.upperBound - range.lowerBound))
-  }
-}
-let methodAxis = "upscaler"
-let methodTicks = ["nearest", "bicubic", "content-only", "SRGAN"].enumerated().map {
-  Tick(Double($0.offset + 1), $0.element)
-}
 let psnrRange = floor(min(nearest.psnr, bicubic.psnr) - 2)...ceil(methods.map(\.psnr).max()! + 1.5)
 let gradientRange = 0...max(real.gradient, methods.map(\.gradient).max()!) * 1.2
 let spectralRange = 0...max(real.highFrequency, methods.map(\.highFrequency).max()!) * 1.2
-let accuracyRange = 0.0...1.15
-var scoreFigure = Figure(
+@MainActor func scorePanel(
+  _ title: String, _ unit: String, _ value: (UpscalingScores) -> Double, _ format: String, _ range: ClosedRange<Double>,
+  real: Double? = nil
+) -> Panel {
+  .labeledBars(
+    title: title, xLabel: "upscaler", yLabel: unit, names: upscalers.map(\.name), values: methods.map(value),
+    colors: colors, format: format, range: range, reference: real.map { ($0, "real digits") })
+}
+let scoreFigure = Figure(
   name: "scores", title: "Four upscalers on \(test.count) test digits", width: 1400, height: 1000,
   fontSize: 18, columns: 2,
   panels: [
-    Panel(
-      title: "PSNR: pixel fidelity", xLabel: methodAxis, yLabel: "dB", series: bars(\.psnr),
-      labels: valueLabels(\.psnr, format: "%.2f", range: psnrRange), legend: .hidden),
-    Panel(
-      title: "gradient magnitude (dashed: real digits)", xLabel: methodAxis, yLabel: "per pixel",
-      series: bars(\.gradient), referenceLines: [.horizontal(real.gradient, label: "real digits")],
-      labels: valueLabels(\.gradient, format: "%.3f", range: gradientRange), legend: .hidden),
-    Panel(
-      title: "energy above 1/8 cycle/pixel (dashed: real)", xLabel: methodAxis, yLabel: "share of energy",
-      series: bars(\.highFrequency), referenceLines: [.horizontal(real.highFrequency, label: "real digits")],
-      labels: valueLabels(\.highFrequency, format: "%.3f", range: spectralRange), legend: .hidden),
-    Panel(
-      title: "classifier accuracy (dashed: real digits)", xLabel: methodAxis, yLabel: "share correct",
-      series: bars(\.accuracy),
-      referenceLines: [.horizontal(real.accuracy, label: "real digits")],
-      labels: valueLabels(\.accuracy, format: "%.3f", range: accuracyRange), legend: .hidden),
+    scorePanel("PSNR: pixel fidelity", "dB", \.psnr, "%.2f", psnrRange),
+    scorePanel(
+      "gradient magnitude (dashed: real digits)", "per pixel", \.gradient, "%.3f", gradientRange, real: real.gradient),
+    scorePanel(
+      "energy above 1/8 cycle/pixel (dashed: real)", "share of energy", \.highFrequency, "%.3f", spectralRange,
+      real: real.highFrequency),
+    scorePanel(
+      "classifier accuracy (dashed: real digits)", "share correct", \.accuracy, "%.3f", 0...1.15, real: real.accuracy),
   ])
-for (i, range) in [psnrRange, gradientRange, spectralRange, accuracyRange].enumerated() {
-  scoreFigure.panels[i].xAxis = Axis(methodAxis, range: 0.4...4.6, ticks: methodTicks)
-  scoreFigure.panels[i].yAxis = Axis(scoreFigure.panels[i].yAxis.label, range: range)
-}
 lesson.figure(
   scoreFigure,
   caption: "Bars, left to right: nearest (gray), bicubic (light blue), content-only (blue), "

@@ -17,10 +17,9 @@ struct Flags: ParsableArguments {
   @Option(allowed: .count(1...5000), help: "Labeled training images per class (the small subset; 10 classes).")
   var perClass: Int = 10
   @Option(
-    help: Allowed.count(2...100).help(
-      "Repetitions (each its own subset, GAN and classifier initialization); default 3, 2 with --quick; a spread "
-        + "needs two."
-    ))
+    allowed: .count(2...100),
+    help: "Repetitions (each its own subset, GAN and classifier initialization); default 3, 2 with --quick; a spread "
+      + "needs two.")
   var repetitions: Int?
   @Option(allowed: .count(1...1_000_000), help: "Classifier training steps per arm; default 150, 40 with --quick.")
   var classifierSteps: Int?
@@ -274,18 +273,9 @@ lesson.narrate("""
 
   Augmentation won \(comparison.wins) of \(repetitions) repetitions and lost \(comparison.losses).
   """)
-lesson.show("baseline accuracy, mean", b.mean)
-lesson.show("baseline accuracy, std", b.standardDeviation)
-lesson.show("baseline accuracy, min", b.minimum)
-lesson.show("baseline accuracy, max", b.maximum)
-lesson.show("augmented accuracy, mean", a.mean)
-lesson.show("augmented accuracy, std", a.standardDeviation)
-lesson.show("augmented accuracy, min", a.minimum)
-lesson.show("augmented accuracy, max", a.maximum)
-lesson.show("paired difference, mean", diff.mean)
-lesson.show("paired difference, std", diff.standardDeviation)
-lesson.show("paired difference, min", diff.minimum)
-lesson.show("paired difference, max", diff.maximum)
+lesson.show("baseline accuracy", spread: b)
+lesson.show("augmented accuracy", spread: a)
+lesson.show("paired difference", spread: diff)
 lesson.show("paired difference, standard error", diff.standardError)
 lesson.show("augmentation wins", comparison.wins)
 lesson.show("cGAN conditional accuracy, mean", conditional.mean)

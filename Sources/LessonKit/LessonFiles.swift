@@ -1,5 +1,6 @@
 import Autograd
 import Foundation
+import GAN
 import NN
 import Plotting
 
@@ -47,5 +48,16 @@ extension Lesson {
       comments: [about, "\(points.shape[0]) points, written by \(executableName) (seed \(seed)).",
                  columns.joined(separator: " ")],
       rows: (0..<points.shape[0]).map { row in (0..<width).map { Double(values[row * width + $0]) } })
+  }
+}
+
+extension Lesson {
+  /// Shows the mean, standard deviation, minimum and maximum of repeated measurements as four values named
+  /// "`label`, mean", "`label`, std", "`label`, min" and "`label`, max": a result over repetitions is its spread.
+  public func show(_ label: String, spread: SpreadSummary) {
+    show("\(label), mean", spread.mean)
+    show("\(label), std", spread.standardDeviation)
+    show("\(label), min", spread.minimum)
+    show("\(label), max", spread.maximum)
   }
 }

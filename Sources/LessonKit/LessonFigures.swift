@@ -109,3 +109,28 @@ extension Panel {
     return panel
   }
 }
+
+extension Panel {
+  /// One bar per item at x = 1, 2, ..., named on the x axis, each with its value written inside near its foot (clear
+  /// of reference lines), over the y range `range`: a comparison of a few methods on one score, readable without
+  /// hovering over a bar. `reference` draws a dashed line (e.g. the real data's score).
+  public static func labeledBars(
+    title: String, xLabel: String, yLabel: String, names: [String], values: [Double], colors: [Color],
+    format: String, range: ClosedRange<Double>, reference: (value: Double, label: String)? = nil
+  ) -> Panel {
+    var panel = Panel(title: title, xLabel: xLabel, yLabel: yLabel, legend: .hidden)
+    panel.series = values.indices.map { i in
+      .bars(x: [i + 1], heights: [values[i]], width: 0.7, label: names[i], color: colors[i], opacity: 0.6)
+    }
+    let foot = range.lowerBound + 0.06 * (range.upperBound - range.lowerBound)
+    panel.labels = values.indices.map {
+      TextLabel(String(format: format, values[$0]), x: Double($0 + 1) - 0.3, y: foot)
+    }
+    if let reference { panel.referenceLines = [.horizontal(reference.value, label: reference.label)] }
+    panel.xAxis = Axis(xLabel, range: 0.4...(Double(values.count) + 0.6), ticks: names.indices.map {
+      Tick(Double($0 + 1), names[$0])
+    })
+    panel.yAxis = Axis(yLabel, range: range)
+    return panel
+  }
+}
