@@ -155,8 +155,7 @@ gradientPlot.panels[0].yAxis.logScale = true
 gradientPlot.panels[0].referenceLines = [.horizontal(1)]
 // Room above the curves for the legends.
 let relativeAll = relativeSaturating + relativeNonSaturating
-gradientPlot.panels[0].yAxis.range =
-  pow(10, log10(relativeAll.min()!).rounded(.down))...pow(10, log10(relativeAll.max()!).rounded(.up) + 2)
+gradientPlot.panels[0].yAxis.range = Axis.decades(covering: relativeAll, above: 2)
 let logitSpan = max(logitReal.map(Swift.abs).max()!, logitFake.map(Swift.abs).max()!)
 gradientPlot.panels[1].yAxis.range = (-logitSpan * 1.15)...(logitSpan * 1.6)
 gradientPlot.panels[1].referenceLines = [.horizontal(0, label: "D = 1/2")]

@@ -133,9 +133,7 @@ for (i, w) in warmups.enumerated() {
 warmupPlot.add(.horizontal(1))
 warmupPlot.panel.yAxis.logScale = true
 warmupPlot.panel.legend = .bottomLeft
-let allRelative = relativeNorms.flatMap { $0 }
-warmupPlot.panel.yAxis.range =
-  pow(10, log10(allRelative.min()!).rounded(.down) - 1)...pow(10, log10(allRelative.max()!).rounded(.up))
+warmupPlot.panel.yAxis.range = Axis.decades(covering: relativeNorms.flatMap { $0 }, below: 1)
 lesson.figure(
   warmupPlot,
   caption: """

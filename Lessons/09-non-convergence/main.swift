@@ -157,8 +157,7 @@ for (name, color, run) in settings {
 distancePlot.panel.yAxis.logScale = true
 distancePlot.panel.legend = .outside
 let allRatios = settings.flatMap { setting in setting.run.distances.map { $0 / setting.run.distances[0] } }
-distancePlot.panel.yAxis.range =
-  pow(10, log10(allRatios.min()!).rounded(.down))...pow(10, log10(allRatios.max()!).rounded(.up))
+distancePlot.panel.yAxis.range = Axis.decades(covering: allRatios)
 distancePlot.panel.xAxis.range = 0...Double(diracSteps)
 lesson.figure(
   distancePlot,
@@ -310,62 +309,44 @@ lesson.figure(
     }))
 
 let tailStart = Double(steps) * (1 - tailFraction)
+/// A panel of one curve per ring run against the step, with the line where the stability measurement starts.
+@MainActor func stabilityPanel(_ title: String, _ yLabel: String, logScale: Bool = true, _ curve: (TrainingLog<Void>)
+  -> (x: [Int], y: [Double])) -> Panel
+{
+  var panel = Panel(title: title, xLabel: "step", yLabel: yLabel, legend: .hidden)
+  let curves = ringRuns.map { curve($0.run.log) }
+  panel.series = zip(ringRuns, curves).map { .line(x: $1.x, y: $1.y, label: $0.name, color: $0.color, width: 2) }
+  panel.referenceLines = [.vertical(tailStart)]
+  panel.xAxis.range = 0...Double(steps)
+  panel.yAxis.logScale = logScale
+  if logScale { panel.yAxis.range = Axis.decades(covering: curves.flatMap(\.y)) }
+  return panel
+}
 // The median |change| of W1 between consecutive measurements over the last `window` measurements, at every step.
 let window = 20
-let jitters = ringRuns.map { run in
-  (x: Array(run.run.log.steps.dropFirst(window)),
-   y: TailSpread.slidingMedianAbsoluteChange(run.run.log["W1"], window: window).map { max($0, 1e-4) })
-}
-var jitterPanel = Panel(
-  title: "W1 jitter: median |ΔW1| over the last \(window) measurements", xLabel: "step",
-  yLabel: "median |ΔW1| (log scale)", legend: .hidden)
-jitterPanel.series = zip(ringRuns, jitters).map { run, jitter in
-  Series.line(x: jitter.x, y: jitter.y, label: run.name, color: run.color, width: 2)
-}
-jitterPanel.yAxis.logScale = true
-let allJitter = jitters.flatMap(\.y)
-jitterPanel.yAxis.range =
-  pow(10, log10(allJitter.min()!).rounded(.down))...pow(10, log10(allJitter.max()!).rounded(.up))
-jitterPanel.referenceLines = [.vertical(tailStart)]
-var movementPanel = Panel(
-  title: "how far G's points move per measurement (mean ‖ΔG(z)‖)", xLabel: "step",
-  yLabel: "mean ‖ΔG(z)‖ (log scale)", legend: .hidden)
-movementPanel.series = ringRuns.map { name, color, run in
-  Series.line(
-    x: Array(run.log.steps.dropFirst()), y: run.log["movement"].dropFirst().map { max($0, 1e-4) }, label: name,
-    color: color, width: 2)
-}
-movementPanel.yAxis.logScale = true
-let allMovement = ringRuns.flatMap { $0.run.log["movement"].dropFirst() }.map { max($0, 1e-4) }
-movementPanel.yAxis.range =
-  pow(10, log10(allMovement.min()!).rounded(.down))...pow(10, log10(allMovement.max()!).rounded(.up))
-movementPanel.referenceLines = [.vertical(tailStart)]
 var stabilityPlot = Figure(
-  name: "ring-stability", title: "Three ring GANs over training", width: 2200,
-  height: 1400, columns: 2,
+  name: "ring-stability", title: "Three ring GANs over training", width: 2200, height: 1400, columns: 2,
   panels: [
-    Panel(
-      title: "W1 (200 fixed data points vs G of 200 fixed noise vectors)", xLabel: "step",
-      yLabel: "W1 (log scale)",
-      series: ringRuns.map { .line(x: $0.run.log.steps, y: $0.run.log["W1"], label: $0.name, color: $0.color) },
-      legend: .hidden),
-    jitterPanel,
-    movementPanel,
-    Panel(
-      title: "modes captured (of 8)", xLabel: "step", yLabel: "modes",
-      series: ringRuns.map { .line(x: $0.run.log.steps, y: $0.run.log["modes"], label: $0.name, color: $0.color) },
-      legend: .topRight),
+    stabilityPanel("W1 (200 fixed data points vs G of 200 fixed noise vectors)", "W1 (log scale)") {
+      ($0.steps, $0["W1"])
+    },
+    stabilityPanel("W1 jitter: median |ΔW1| over the last \(window) measurements", "median |ΔW1| (log scale)") {
+      (Array($0.steps.dropFirst(window)),
+       TailSpread.slidingMedianAbsoluteChange($0["W1"], window: window).map { max($0, 1e-4) })
+    },
+    stabilityPanel("how far G's points move per measurement (mean ‖ΔG(z)‖)", "mean ‖ΔG(z)‖ (log scale)") {
+      (Array($0.steps.dropFirst()), $0["movement"].dropFirst().map { max($0, 1e-4) })
+    },
+    stabilityPanel("modes captured (of 8)", "modes", logScale: false) { ($0.steps, $0["modes"]) },
   ])
 stabilityPlot.panels[0].referenceLines = [
   .horizontal(dataFloor, label: "data vs data (sampling floor)"),
   .vertical(tailStart, label: "stability measured from here"),
 ]
-stabilityPlot.panels[0].yAxis.logScale = true
 let largestW1 = ringRuns.flatMap { $0.run.log["W1"] }.max()!
 stabilityPlot.panels[0].yAxis.range = 0.1...max(10, pow(10, log10(largestW1).rounded(.up)))
 stabilityPlot.panels[3].yAxis.range = -0.3...12
-stabilityPlot.panels[3].referenceLines = [.vertical(tailStart)]
-for i in stabilityPlot.panels.indices { stabilityPlot.panels[i].xAxis.range = 0...Double(steps) }
+stabilityPlot.panels[3].legend = .topRight
 lesson.figure(
   stabilityPlot,
   caption: """
