@@ -75,35 +75,22 @@ let penalized = DisjointSupportStart.critic(using: &rng)
 let startWeights = clippableWeights(of: clipped)
 
 /// A trainer whose generator is the frozen g0 (its optimizer is never stepped here).
-@MainActor func frozenTrainer(
-  critic: Sequential, optimizer: any Optimizer, loss: AdversarialLoss, constraint: CriticConstraint
+@MainActor func frozen(
+  _ critic: Sequential, _ optimizer: any Optimizer, _ loss: AdversarialLoss, _ constraint: CriticConstraint
 ) -> GANTrainer {
   GANTrainer(
-    generator: g0, critic: critic, generatorOptimizer: SGD(for: g0, learningRate: 0),
-    criticOptimizer: optimizer, loss: loss, constraint: constraint, batchSize: batch,
-    noiseSize: noiseSize, sampleData: sampleRing)
+    generator: g0, critic: critic, generatorOptimizer: SGD(for: g0, learningRate: 0), criticOptimizer: optimizer,
+    loss: loss, constraint: constraint, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing)
 }
 let gpOptimizer = Adam(for: penalized, learningRate: flags.criticLearningRate, beta1: flags.beta1, beta2: 0.9)
 let clipOptimizer = RMSProp(for: clipped, learningRate: 5e-5)
-let warmups: [(name: String, trainer: GANTrainer, color: Color)] = [
-  (
-    "GAN discriminator, saturating loss",
-    frozenTrainer(
-      critic: discriminator, optimizer: Adam(for: discriminator, learningRate: 1e-3, beta1: 0.5, beta2: 0.999),
-      loss: .minimax, constraint: .none), .vermillion
-  ),
-  (
-    "clipped critic (WGAN)",
-    frozenTrainer(
-      critic: clipped, optimizer: clipOptimizer, loss: .wasserstein,
-      constraint: .weightClipping(limit: flags.clip)), .orange
-  ),
-  (
-    "penalized critic (WGAN-GP)",
-    frozenTrainer(
-      critic: penalized, optimizer: gpOptimizer, loss: .wasserstein,
-      constraint: .gradientPenalty(weight: flags.penaltyWeight)), .blue
-  ),
+let discriminatorOptimizer = Adam(for: discriminator, learningRate: 1e-3, beta1: 0.5, beta2: 0.999)
+let warmups = [
+  (name: "GAN discriminator, saturating loss", color: Color.vermillion,
+   trainer: frozen(discriminator, discriminatorOptimizer, .minimax, .none)),
+  ("clipped critic (WGAN)", .orange, frozen(clipped, clipOptimizer, .wasserstein, .weightClipping(limit: flags.clip))),
+  ("penalized critic (WGAN-GP)", .blue,
+   frozen(penalized, gpOptimizer, .wasserstein, .gradientPenalty(weight: flags.penaltyWeight))),
 ]
 let warmup = lesson.train(
   steps: warmupSteps, label: "three critics against the frozen G", measureEvery: .times(150, start: true)
