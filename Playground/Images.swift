@@ -90,12 +90,12 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
   lesson.show("generator parameters", generator.parameterCount)
   lesson.show("discriminator parameters", discriminator.parameterCount)
   let batches = ImageBatches(InfiniteBatchSampler(train, batchSize: flags.batch, seed: lesson.seed))
-  let trainer = ExperimentTrainer(
-    generator: generator, discriminator: discriminator,
+  let trainer = GANTrainer(
+    generator: generator, critic: discriminator,
     generatorOptimizer: makeOptimizer(flags.generatorOptimizer, for: generator,
                                       learningRate: flags.resolvedGeneratorLearningRate, flags: flags),
-    discriminatorOptimizer: makeOptimizer(flags.discriminatorOptimizer, for: discriminator,
-                                          learningRate: flags.resolvedDiscriminatorLearningRate, flags: flags),
+    criticOptimizer: makeOptimizer(flags.discriminatorOptimizer, for: discriminator,
+                                   learningRate: flags.resolvedDiscriminatorLearningRate, flags: flags),
     loss: flags.loss, constraint: flags.constraint, r1Gamma: flags.r1, criticSteps: flags.discriminatorSteps,
     batchSize: flags.batch, noiseSize: noiseSize, realBatch: { _ in batches.next() })
 
@@ -125,7 +125,7 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
     lossHistory.record(result, at: step)
     if snapshotAt.contains(step), let grid = try? ImageGrid(trainer.generate(from: fixedNoise)) { grids.append(grid) }
     if evaluateAt.contains(step), let metrics = judge(using: &rng) { history.append((step, metrics)) }
-    progress.update(step, values: ["D loss": Double(result.discriminator.loss), "G loss": Double(result.generatorLoss)])
+    progress.update(step, values: ["D loss": Double(result.critic.loss), "G loss": Double(result.generatorLoss)])
   }
 
   // MARK: 4. Results

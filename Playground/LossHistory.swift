@@ -18,12 +18,12 @@ struct LossHistory {
   }
 
   /// Keeps `result` if `step` is a recording step (every `every` steps, and the last).
-  mutating func record(_ result: ExperimentTrainer.Step, at step: Int) {
+  mutating func record(_ result: GANTrainer.Step, at step: Int) {
     guard step % every == 0 || step == totalSteps else { return }
     steps.append(step)
-    discriminator.append(Double(result.discriminator.loss))
+    discriminator.append(Double(result.critic.loss))
     generator.append(Double(result.generatorLoss))
-    penalty.append(Double(result.discriminator.penalty))
+    penalty.append(Double(result.critic.penalty))
   }
 
   /// D and G, and D's penalty when it was ever non-zero.

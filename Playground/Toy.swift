@@ -83,12 +83,12 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
   lesson.show("generator parameters", generator.parameterCount)
   lesson.show("discriminator parameters", discriminator.parameterCount)
   let batch = flags.batch
-  let trainer = ExperimentTrainer(
-    generator: generator, discriminator: discriminator,
+  let trainer = GANTrainer(
+    generator: generator, critic: discriminator,
     generatorOptimizer: makeOptimizer(flags.generatorOptimizer, for: generator,
                                       learningRate: flags.resolvedGeneratorLearningRate, flags: flags),
-    discriminatorOptimizer: makeOptimizer(flags.discriminatorOptimizer, for: discriminator,
-                                          learningRate: flags.resolvedDiscriminatorLearningRate, flags: flags),
+    criticOptimizer: makeOptimizer(flags.discriminatorOptimizer, for: discriminator,
+                                   learningRate: flags.resolvedDiscriminatorLearningRate, flags: flags),
     loss: flags.loss, constraint: flags.constraint, r1Gamma: flags.r1, criticSteps: flags.discriminatorSteps,
     batchSize: batch, noiseSize: noiseSize, realBatch: { rng in target.sample(count: batch, using: &rng) })
 
@@ -123,7 +123,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
     } else if snapshotAt.contains(step) {
       snapshots.append((step, trainer.generate(from: fixedNoise)))
     }
-    progress.update(step, values: ["D loss": Double(result.discriminator.loss), "G loss": Double(result.generatorLoss)])
+    progress.update(step, values: ["D loss": Double(result.critic.loss), "G loss": Double(result.generatorLoss)])
   }
 
   // MARK: 4. Results

@@ -12,26 +12,19 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.rate.help("Adam's learning rate for both networks.")) var learningRate: Float = 1e-4
-  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and D.")) var hidden: Int = 64
-  @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
-  @Option(help: Allowed.coefficient.help("Adam's beta1 for both networks.")) var beta1: Float = 0.5
+  @Option(allowed: .rate, help: "Adam's learning rate for both networks.") var learningRate: Float = 1e-4
+  @Option(allowed: .count(1...1024), help: "Units in each of the two hidden layers of G and D.") var hidden: Int = 64
+  @Option(allowed: .count(2...8192), help: "Samples per batch.") var batch: Int = 256
+  @Option(allowed: .coefficient, help: "Adam's beta1 for both networks.") var beta1: Float = 0.5
   @Option(
-    help: Allowed.coefficient.help("Decay of the moving average of G's weights that is measured (0 measures G itself).")
-  )
+    allowed: .coefficient,
+    help: "Decay of the moving average of G's weights that is measured (0 measures G itself).")
   var averageDecay: Float = 0.999
-
-  func validate() throws {
-    try Allowed.rate.check(learningRate, "--learning-rate")
-    try Allowed.count(1...1024).check(hidden, "--hidden")
-    try Allowed.count(2...8192).check(batch, "--batch")
-    try Allowed.coefficient.check(beta1, "--beta1")
-    try Allowed.coefficient.check(averageDecay, "--average-decay")
-  }
 }
 let (lesson, flags) = Lesson.start(
   number: 2, slug: "toy-gan", title: "Forger versus critic in one dimension",
   flags: Flags.self)
+let steps = lesson.steps(default: 10000, quick: 4000)
 
 // MARK: - 1. The game
 
@@ -52,136 +45,70 @@ lesson.narrate("""
   0.999), as StyleGAN and BigGAN sample from one; `--average-decay 0` shows G itself.
   """)
 
-/// One 1D GAN run: its networks, optimizers and the measurements taken along the way.
-@MainActor final class Run {
-  let target: any ToyDistribution
-  let g: Sequential
-  /// A copy of G holding the exponential moving average of its weights: what is measured and drawn.
-  let gAverage: Sequential
-  let average: ExponentialMovingAverage
-  let d: Sequential
-  let optG: Adam
-  let optD: Adam
-  var steps: [Int] = []
-  var updates = 0
-  var criticLoss: [Double] = []
-  var forgerLoss: [Double] = []
-  var dReal: [Double] = []
-  var dFake: [Double] = []
-  var w1: [Double] = []
-  var frames: [Figure] = []
+/// Trains one game on `target` with the networks and settings above, and records it: losses, W1 to the data and
+/// D's mean verdicts 100 times, a frame 30 times, and the map z → x at four steps.
+@MainActor func play(
+  _ target: any ToyDistribution, density: @escaping (Double) -> Double, title: String, range: ClosedRange<Double>,
+  label: String, rng: inout SeededGenerator
+) -> (trainer: GANTrainer, log: TrainingLog<Figure>, maps: [(step: Int, x: [Double])]) {
+  let h = flags.hidden
+  let layers = { (rng: inout SeededGenerator) in
+    multilayerPerceptron(sizes: [1, h, h, 1], activation: .leakyReLU(slope: 0.2), using: &rng)
+  }
+  let g = layers(&rng), gAverage = layers(&rng), d = layers(&rng)
+  let trainer = GANTrainer(
+    generator: g, critic: d, generatorOptimizer: Adam(for: g, learningRate: flags.learningRate, beta1: flags.beta1),
+    criticOptimizer: Adam(for: d, learningRate: flags.learningRate, beta1: flags.beta1), loss: .nonSaturating,
+    batchSize: flags.batch, noiseSize: 1, averagedGenerator: gAverage, averageDecay: flags.averageDecay,
+    sampleData: { count, rng in target.sample(count: count, using: &rng) })
+  let z = Tensor.linspace(-3, 3, count: 121).reshaped(to: [121, 1])
   var maps: [(step: Int, x: [Double])] = []
-  let batch = flags.batch
-
-  init(target: any ToyDistribution, rng: inout SeededGenerator) {
-    self.target = target
-    let h = flags.hidden
-    g = multilayerPerceptron(sizes: [1, h, h, 1], activation: .leakyReLU(slope: 0.2), using: &rng)
-    gAverage = multilayerPerceptron(sizes: [1, h, h, 1], activation: .leakyReLU(slope: 0.2), using: &rng)
-    average = ExponentialMovingAverage(of: g, decay: flags.averageDecay)
-    d = multilayerPerceptron(sizes: [1, h, h, 1], activation: .leakyReLU(slope: 0.2), using: &rng)
-    optG = Adam(for: g, learningRate: flags.learningRate, beta1: flags.beta1, beta2: 0.999)
-    optD = Adam(for: d, learningRate: flags.learningRate, beta1: flags.beta1, beta2: 0.999)
-  }
-
-  /// Samples from the averaged generator (from G itself when the decay is 0).
-  func generate(_ count: Int, using rng: inout SeededGenerator) -> Tensor {
-    average.copy(into: gAverage)
-    return withoutGradients { gAverage(Tensor.randomNormal([count, 1], using: &rng)) }
-  }
-
-  /// One round of the game; returns (critic loss, forger loss).
-  func step(using rng: inout SeededGenerator) -> (Double, Double) {
-    let real = target.sample(count: batch, using: &rng)
-    let fake = withoutGradients { g(Tensor.randomNormal([batch, 1], using: &rng)) }
-    let lossD = optD.minimize(
-      binaryCrossEntropy(logits: d(real), target: 1) + binaryCrossEntropy(logits: d(fake), target: 0))
-    let lossG = optG.minimize(
-      binaryCrossEntropy(logits: d(g(Tensor.randomNormal([batch, 1], using: &rng))), target: 1))
-    // A warm-up on the decay (as common EMA implementations do), so early averages are not dragged to the start.
-    updates += 1
-    average.decay = min(flags.averageDecay, Float(1 + updates) / Float(10 + updates))
-    average.update(from: g)
-    return (Double(lossD), Double(lossG))
-  }
-
-  /// Measures the run on fresh samples: W1 to the data, D's mean verdict on real and on fake samples.
-  func measure(step: Int, losses: (Double, Double), using rng: inout SeededGenerator) {
+  func recordMap(_ step: Int) { maps.append((step, trainer.generate(from: z).scalars.map(Double.init))) }
+  recordMap(0)
+  let log = lesson.train(
+    steps: steps, label: label, measureEvery: .times(100, start: true), framesEvery: .times(30, start: true)
+  ) { step in
+    let result = trainer.step(using: &rng)
+    if [steps / 10, steps / 3, steps].contains(step) { recordMap(step) }
+    return ["D loss": Double(result.critic.loss), "G loss": Double(result.generatorLoss)]
+  } measure: { _ in
     let real = target.sample(count: 4000, using: &rng)
-    let fake = generate(4000, using: &rng)
-    steps.append(step)
-    criticLoss.append(losses.0)
-    forgerLoss.append(losses.1)
-    w1.append(wasserstein1D(real.scalars, fake.scalars))
-    dReal.append(Double(withoutGradients { sigmoid(d(real)) }.mean().scalar))
-    dFake.append(Double(withoutGradients { sigmoid(d(fake)) }.mean().scalar))
-  }
-
-  func frame(step: Int, title: String, range: ClosedRange<Double>, using rng: inout SeededGenerator) -> Figure {
-    let grid = stride(
-      from: range.lowerBound, through: range.upperBound, by: (range.upperBound - range.lowerBound) / 200
-    )
-    .map { $0 }
-    let density = grid.map { x in densityOf(target, at: x) }
-    let samples = generate(5000, using: &rng).scalars
-    let gridTensor = Tensor(shape: [grid.count, 1], scalars: grid.map { Float($0) })
-    let critic: [Double] = withoutGradients { sigmoid(d(gridTensor)) }.scalars.map { Double($0) }
-    var top = Panel(title: "\(title): densities after \(step) steps", yLabel: "density", legend: .topRight)
-    top.xAxis = Axis(nil, range: range)
-    top.series = [
-      .density(x: grid, y: density, label: "data", color: .blue),
-      .histogram(samples, bins: 60, range: range, label: "generated", color: .vermillion),
+    let fake = trainer.generate(4000, using: &rng)
+    return [
+      "W1": wasserstein1D(real.scalars, fake.scalars),
+      "D real": Double(withoutGradients { sigmoid(d(real)) }.mean().scalar),
+      "D fake": Double(withoutGradients { sigmoid(d(fake)) }.mean().scalar),
     ]
-    var bottom = Panel(title: "the critic", xLabel: "x", yLabel: "D(x)", legend: .hidden)
-    bottom.xAxis = Axis("x", range: range)
-    bottom.yAxis = Axis("D(x)", range: -0.02...1.02)
-    bottom.series = [.line(x: grid, y: critic, label: "D(x)", color: .green, width: 4)]
-    bottom.referenceLines = [.horizontal(0.5, label: "D = 1/2")]
-    return Figure(name: "frame", title: nil, columns: 1, panels: [top, bottom])
+  } frame: { step in
+    Figure.gameOnTheLine(
+      title: "\(title): densities after \(step) steps", range: range, density: density,
+      samples: trainer.generate(5000, using: &rng).scalars, critic: { sigmoid(d($0)) })
   }
-
-  func recordMap(step: Int) {
-    let z = Tensor.linspace(-3, 3, count: 121).reshaped(to: [121, 1])
-    average.copy(into: gAverage)
-    maps.append((step, withoutGradients { gAverage(z) }.scalars.map(Double.init)))
-  }
-
-  func train(steps total: Int, title: String, range: ClosedRange<Double>, label: String, rng: inout SeededGenerator) {
-    let progress = lesson.progress(total: total, label: label)
-    measure(step: 0, losses: (.nan, .nan), using: &rng)
-    frames.append(frame(step: 0, title: title, range: range, using: &rng))
-    recordMap(step: 0)
-    for step in 1...total {
-      let losses = self.step(using: &rng)
-      if step % max(1, total / 100) == 0 || step == total { measure(step: step, losses: losses, using: &rng) }
-      if step % max(1, total / 30) == 0 || step == total {
-        frames.append(frame(step: step, title: title, range: range, using: &rng))
-        if lesson.isLive { lesson.live(frames.last!) }
-      }
-      if step == total / 10 || step == total / 3 || step == total { recordMap(step: step) }
-      progress.update(step, values: ["D loss": losses.0, "G loss": losses.1])
-    }
-  }
+  return (trainer, log, maps)
 }
 
-func densityOf(_ target: any ToyDistribution, at x: Double) -> Double {
-  if let g = target as? Gaussian1D { return Double(g.density(at: Float(x))) }
-  if let m = target as? GaussianMixture1D { return Double(m.density(at: Float(x))) }
-  return .nan
+/// The maps z → x recorded during a run, one line each.
+func mapLines(_ maps: [(step: Int, x: [Double])]) -> [Series] {
+  let zs = (0..<121).map { -3 + Double($0) * 0.05 }
+  return maps.enumerated().map { i, m in
+    .line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4])
+  }
 }
 
 // MARK: - 2. One Gaussian
 
 lesson.section("2. Learning one Gaussian")
 var rng = lesson.makeGenerator()
-let steps = lesson.steps(default: 10000, quick: 4000)
-let gaussian = Run(target: Gaussian1D(mean: 4, std: 1.25), rng: &rng)
-gaussian.train(steps: steps, title: "N(4, 1.25²)", range: -1...9, label: "GAN on N(4, 1.25²)", rng: &rng)
+let target = Gaussian1D(mean: 4, std: 1.25)
+let gaussian = play(
+  target, density: { Double(target.density(at: Float($0))) }, title: "N(4, 1.25²)", range: -1...9,
+  label: "GAN on N(4, 1.25²)", rng: &rng)
+let game = gaussian.log
 
 lesson.animation(
-  Animation(name: "game", frames: gaussian.frames, delay: 0.2),
+  Animation(name: "game", frames: game.frameValues, delay: 0.2),
   caption: "The generated histogram (red) slides onto the data density (blue) while D(x) flattens to 1/2.")
-var last = gaussian.frames.last!
+var last = game.frameValues.last!
 last.name = "final-density"
 lesson.figure(last, caption: "After training: the generated density covers the data and the critic is close to 1/2.")
 
@@ -191,13 +118,13 @@ var losses = Figure(
     Panel(
       title: "critic", yLabel: "loss",
       series: [
-        .line(x: gaussian.steps, y: gaussian.criticLoss, label: "critic loss", color: .blue, width: 2)
+        .line(x: game.steps, y: game["D loss"], label: "critic loss", color: .blue, width: 2)
       ],
       referenceLines: [.horizontal(2 * log(2), label: "2 ln 2")]),
     Panel(
       title: "forger", xLabel: "step", yLabel: "loss",
       series: [
-        .line(x: gaussian.steps, y: gaussian.forgerLoss, label: "forger loss", color: .vermillion, width: 2)
+        .line(x: game.steps, y: game["G loss"], label: "forger loss", color: .vermillion, width: 2)
       ],
       referenceLines: [.horizontal(log(2), label: "ln 2")]),
   ])
@@ -205,44 +132,41 @@ lesson.figure(losses)
 
 var verdicts = Figure(
   name: "critic-verdicts", title: "The critic's average verdict", xLabel: "step", yLabel: "mean D(x)")
-verdicts.add(.line(x: gaussian.steps, y: gaussian.dReal, label: "on real samples", color: .blue))
-verdicts.add(.line(x: gaussian.steps, y: gaussian.dFake, label: "on generated samples", color: .vermillion))
+verdicts.add(.line(x: game.steps, y: game["D real"], label: "on real samples", color: .blue))
+verdicts.add(.line(x: game.steps, y: game["D fake"], label: "on generated samples", color: .vermillion))
 verdicts.add(.horizontal(0.5, label: "D = 1/2"))
 lesson.figure(verdicts)
 
 var w1Plot = Figure(name: "w1", title: "Distance to the data: Wasserstein-1", xLabel: "step", yLabel: "W1 (log scale)")
 w1Plot.panel.yAxis.logScale = true
-w1Plot.add(.line(x: gaussian.steps, y: gaussian.w1, label: "W1(data, generated)", color: .purple))
+w1Plot.add(.line(x: game.steps, y: game["W1"], label: "W1(data, generated)", color: .purple))
 lesson.figure(
   w1Plot, caption: "W1 is the area between the two quantile functions, computed exactly from 4000 samples each.")
 
 var mapping = Figure(name: "mapping", title: "The forger's map z → x", xLabel: "z", yLabel: "x = G(z)")
-let zs = (0..<121).map { -3 + Double($0) * 0.05 }
-for (i, m) in gaussian.maps.enumerated() {
-  mapping.add(
-    .line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4]))
-}
+mapLines(gaussian.maps).forEach { mapping.add($0) }
 mapping.add(
-  .line(x: zs, y: zs.map { 4 + 1.25 * $0 }, label: "x = 4 + 1.25 z (one exact answer)", color: .darkGrey, dashed: true))
+  .line(
+    x: [-3, 3], y: [4 - 3.75, 4 + 3.75], label: "x = 4 + 1.25 z (one exact answer)", color: .darkGrey, dashed: true))
 lesson.figure(
   mapping, caption: "Any map that pushes N(0, 1) onto N(4, 1.25²) wins; the straight line is the monotone one.")
 
-let final = gaussian.generate(20_000, using: &rng).scalars.map(Double.init)
+let final = gaussian.trainer.generate(20_000, using: &rng).scalars.map(Double.init)
 let mean = final.reduce(0, +) / Double(final.count)
 let std = (final.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(final.count)).squareRoot()
 lesson.show("generated mean (target 4)", mean)
 lesson.show("generated standard deviation (target 1.25)", std)
-lesson.show("final W1 to the data", gaussian.w1.last!)
-lesson.show("final mean D on real samples", gaussian.dReal.last!)
-lesson.show("final mean D on generated samples", gaussian.dFake.last!)
+lesson.show("final W1 to the data", game.last("W1"))
+lesson.show("final mean D on real samples", game.last("D real"))
+lesson.show("final mean D on generated samples", game.last("D fake"))
 lesson.check("the generated mean is within 0.3 of 4", measured: mean, .near(4, tolerance: 0.3))
 lesson.check("the generated standard deviation is within 30% of 1.25", measured: std, .between(0.875, 1.625))
 lesson.check(
-  "W1 to the data falls below 0.5 (from \(String(format: "%.2f", gaussian.w1.first!)) at the start)",
-  measured: gaussian.w1.last!, .below(0.5))
-lesson.check("the critic ends near 1/2 on real samples", measured: gaussian.dReal.last!, .near(0.5, tolerance: 0.1))
+  "W1 to the data falls below 0.5 (from \(String(format: "%.2f", game.first("W1"))) at the start)",
+  measured: game.last("W1"), .below(0.5))
+lesson.check("the critic ends near 1/2 on real samples", measured: game.last("D real"), .near(0.5, tolerance: 0.1))
 lesson.check(
-  "the critic ends near 1/2 on generated samples", measured: gaussian.dFake.last!, .near(0.5, tolerance: 0.1))
+  "the critic ends near 1/2 on generated samples", measured: game.last("D fake"), .near(0.5, tolerance: 0.1))
 
 // MARK: - 3. Two modes
 
@@ -254,20 +178,18 @@ lesson.narrate("""
   its mass is left in the gap |x| < 1, where the data has almost none.
   """)
 let mixture = GaussianMixture1D(weights: [0.5, 0.5], means: [-2, 2], stds: [0.5, 0.5])
-let twoModes = Run(target: mixture, rng: &rng)
-twoModes.train(steps: steps, title: "two modes", range: -4.5...4.5, label: "GAN on two modes", rng: &rng)
-lesson.animation(Animation(name: "two-modes", frames: twoModes.frames, delay: 0.2))
+let twoModes = play(
+  mixture, density: { Double(mixture.density(at: Float($0))) }, title: "two modes", range: -4.5...4.5,
+  label: "GAN on two modes", rng: &rng)
+lesson.animation(Animation(name: "two-modes", frames: twoModes.log.frameValues, delay: 0.2))
 var twoModeMap = Figure(
   name: "two-modes-mapping", title: "The map z → x for two modes", xLabel: "z", yLabel: "x = G(z)")
-for (i, m) in twoModes.maps.enumerated() {
-  twoModeMap.add(
-    .line(x: zs, y: m.x, label: "after \(m.step) steps", color: [Color.gray, .orange, .green, .vermillion][i % 4]))
-}
+mapLines(twoModes.maps).forEach { twoModeMap.add($0) }
 twoModeMap.add(.horizontal(-2, label: "mode centers"))
 twoModeMap.add(.horizontal(2))
 lesson.figure(twoModeMap, caption: "A steep step in the map is how a continuous G jumps the gap.")
 
-let mixed = twoModes.generate(20_000, using: &rng).scalars
+let mixed = twoModes.trainer.generate(20_000, using: &rng).scalars
 let dataMixed = mixture.sample(count: 20_000, using: &rng).scalars
 let left = Double(mixed.filter { Swift.abs($0 + 2) < 1.5 }.count) / Double(mixed.count)
 let right = Double(mixed.filter { Swift.abs($0 - 2) < 1.5 }.count) / Double(mixed.count)
@@ -277,10 +199,10 @@ lesson.show("share of samples near x = −2", left)
 lesson.show("share of samples near x = +2", right)
 lesson.show("share of generated samples in the gap |x| < 1", gap)
 lesson.show("share of data samples in the gap", dataGap)
-lesson.show("final W1 to the two-mode data", twoModes.w1.last!)
+lesson.show("final W1 to the two-mode data", twoModes.log.last("W1"))
 lesson.check(
   "the two-mode run ends closer to the data than it started (W1 falls by half or more)",
-  measured: twoModes.w1.last! / twoModes.w1.first!, .below(0.5))
+  measured: twoModes.log.last("W1") / twoModes.log.first("W1"), .below(0.5))
 lesson.check(
   "both modes are covered: the smaller one gets at least 40% of the samples", measured: min(left, right),
   .atLeast(0.4))

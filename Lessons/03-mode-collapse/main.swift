@@ -13,40 +13,24 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.rate.help("Adam's learning rate for G (default 2e-3; 5e-3 with --quick).")) var learningRateG:
-    Float?
-  @Option(help: Allowed.rate.help("Adam's learning rate for D (default 2e-4; 5e-4 with --quick).")) var learningRateD:
-    Float?
-  @Option(help: Allowed.count(2...4096).help("Samples per batch (real and generated).")) var batch: Int = 64
-  @Option(help: Allowed.count(1...1024).help("Dimension of the noise z.")) var noise: Int = 16
-  @Option(help: Allowed.count(1...1024).help("Units in each of the two hidden layers of G and of D.")) var hidden: Int =
-    64
-  @Option(help: Allowed.count(1...256).help("Kernels (rows of T) of the minibatch-discrimination layer.")) var kernels:
-    Int = 8
-  @Option(help: Allowed.count(1...256).help("Numbers in each row of T (C).")) var kernelSize: Int = 4
+  @Option(allowed: .rate, help: "Adam's learning rate for G (default 2e-3; 5e-3 with --quick).")
+  var learningRateG: Float?
+  @Option(allowed: .rate, help: "Adam's learning rate for D (default 2e-4; 5e-4 with --quick).")
+  var learningRateD: Float?
+  @Option(allowed: .count(2...4096), help: "Samples per batch (real and generated).") var batch: Int = 64
+  @Option(allowed: .count(1...1024), help: "Dimension of the noise z.") var noise: Int = 16
+  @Option(allowed: .count(1...1024), help: "Units in each of the two hidden layers of G and of D.") var hidden: Int = 64
+  @Option(allowed: .count(1...256), help: "Kernels (rows of T) of the minibatch-discrimination layer.")
+  var kernels: Int = 8
+  @Option(allowed: .count(1...256), help: "Numbers in each row of T (C).") var kernelSize: Int = 4
   @Flag(help: "Sum the minibatch-discrimination closeness over the batch, as the paper does, instead of averaging it.")
   var summedCloseness = false
-  @Option(
-    help: Allowed.positive(atMost: 100).help("Standard deviation of the initial minibatch-discrimination tensor T."))
+  @Option(allowed: .positive(atMost: 100), help: "Standard deviation of the initial minibatch-discrimination tensor T.")
   var kernelScale: Float = 0.4
-  @Option(help: Allowed.share.help("Share of training after which both learning rates fall linearly to zero."))
+  @Option(allowed: .share, help: "Share of training after which both learning rates fall linearly to zero.")
   var cooldownFrom: Double = 0.6
-  @Option(
-    help: Allowed.count(1...10_000_000).help("Training steps on the 5 x 5 grid (default 6000; 600 with --quick)."))
+  @Option(allowed: .count(1...10_000_000), help: "Training steps on the 5 x 5 grid (default 6000; 600 with --quick).")
   var gridSteps: Int?
-
-  func validate() throws {
-    try Allowed.rate.check(learningRateG, "--learning-rate-g")
-    try Allowed.rate.check(learningRateD, "--learning-rate-d")
-    try Allowed.count(2...4096).check(batch, "--batch")
-    try Allowed.count(1...1024).check(noise, "--noise")
-    try Allowed.count(1...1024).check(hidden, "--hidden")
-    try Allowed.count(1...256).check(kernels, "--kernels")
-    try Allowed.count(1...256).check(kernelSize, "--kernel-size")
-    try Allowed.positive(atMost: 100).check(kernelScale, "--kernel-scale")
-    try Allowed.share.check(cooldownFrom, "--cooldown-from")
-    try Allowed.count(1...10_000_000).check(gridSteps, "--grid-steps")
-  }
 }
 let (lesson, flags) = Lesson.start(
   number: 3, slug: "mode-collapse", title: "Mode collapse and two fixes",
@@ -88,18 +72,13 @@ lesson.check(
   "real data scores perfectly: all 8 ring modes and all 25 grid modes captured",
   measured: ringDataCoverage.modesCaptured + gridDataCoverage.modesCaptured, .atLeast(33))
 
-func xs(_ t: Tensor) -> [Float] { stride(from: 0, to: t.count, by: 2).map { t.scalars[$0] } }
-func ys(_ t: Tensor) -> [Float] { stride(from: 1, to: t.count, by: 2).map { t.scalars[$0] } }
-func planePanel(_ title: String, range: Double) -> Panel {
-  var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
-  panel.xAxis.range = -range...range
-  panel.yAxis.range = -range...range
-  return panel
-}
-var dataPanels = [planePanel("ring: 8 modes, σ = 0.02", range: 2.6), planePanel("grid: 25 modes, σ = 0.05", range: 5)]
-dataPanels[0].series = [.scatter(x: xs(ringData), y: ys(ringData), color: .blue)]
-dataPanels[1].series = [.scatter(x: xs(gridData), y: ys(gridData), color: .blue)]
-lesson.figure(Figure(name: "data", title: "The data: \(sampleCount) samples each", panels: dataPanels))
+lesson.figure(
+  Figure(
+    name: "data", title: "The data: \(sampleCount) samples each",
+    panels: [
+      .samples(title: "ring: 8 modes, σ = 0.02", ringData, centers: [], extent: 2.6, color: .blue, size: 1),
+      .samples(title: "grid: 25 modes, σ = 0.05", gridData, centers: [], extent: 5, color: .blue, size: 1),
+    ]))
 
 // MARK: - 2. The GAN and its one switch
 
@@ -134,165 +113,134 @@ lesson.narrate("""
   Same seed, same data, same noise, same G: only D's countermeasure differs between the runs.
   """)
 
-enum Variant: String, CaseIterable {
-  case vanilla, minibatchDiscrimination = "minibatch-discrimination", minibatchStddev = "minibatch-stddev"
-  var countermeasure: ToyDiscriminator.Countermeasure {
-    switch self {
-    case .vanilla: return .none
-    case .minibatchDiscrimination: return .minibatchDiscrimination
-    case .minibatchStddev: return .minibatchStandardDeviation
-    }
+let variants = ToyDiscriminator.Countermeasure.allCases
+let colors: [Color] = [.vermillion, .green, .blue]
+let shortTitles = ["vanilla", "minibatch discr.", "minibatch stddev"]
+
+/// Trains the GAN above with one countermeasure in D on `target`; records the mode timeline `checkpoints` times and
+/// 600 samples `frames` times. Returns the trainer (to sample from) and the log (its frames are sample batches).
+/// Separate random streams make every variant start from the same G and see the same data and noise.
+@MainActor func play(
+  _ countermeasure: ToyDiscriminator.Countermeasure, on target: any ToyDistribution, steps: Int, checkpoints: Int,
+  frames: Int, label: String
+) -> (trainer: GANTrainer, timeline: ModeTimeline, log: TrainingLog<Tensor>) {
+  var gInit = lesson.makeGenerator(offset: 1), dInit = lesson.makeGenerator(offset: 2)
+  var rng = lesson.makeGenerator(offset: 3), measureRNG = lesson.makeGenerator(offset: 4)
+  let h = flags.hidden
+  let g = multilayerPerceptron(sizes: [flags.noise, h, h, 2], activation: .leakyReLU(slope: 0.2), using: &gInit)
+  let d = ToyDiscriminator(
+    sizes: [2, h, h], activation: .leakyReLU(slope: 0.2), countermeasure: countermeasure,
+    minibatchKernels: flags.kernels, minibatchKernelSize: flags.kernelSize,
+    averagedCloseness: !flags.summedCloseness, minibatchInitialScale: flags.kernelScale, using: &dInit)
+  let optG = Adam(for: g, learningRate: learningRateG, beta1: 0.5)
+  let optD = Adam(for: d, learningRate: learningRateD, beta1: 0.5)
+  let trainer = GANTrainer(
+    generator: g, critic: d, generatorOptimizer: optG, criticOptimizer: optD, loss: .nonSaturating,
+    batchSize: flags.batch, noiseSize: flags.noise,
+    sampleData: { count, rng in target.sample(count: count, using: &rng) })
+  let cooldownStart = Int(Double(steps) * flags.cooldownFrom)
+  let cooldown = LinearDecaySchedule(constantEpochs: cooldownStart, decayEpochs: steps - cooldownStart)
+  var timeline = ModeTimeline(centers: target.modeCenters, std: target.modeStds[0], minimumCount: minimumCount)
+  let log = lesson.train(
+    steps: steps, label: label, measureEvery: .times(checkpoints),
+    framesEvery: .times(frames, start: true, end: false)
+  ) { step in
+    optG.learningRate = cooldown.learningRate(base: learningRateG, epoch: step - 1)
+    optD.learningRate = cooldown.learningRate(base: learningRateD, epoch: step - 1)
+    let result = trainer.step(using: &rng)
+    return ["D loss": Double(result.critic.loss), "G loss": Double(result.generatorLoss)]
+  } measure: { step in
+    timeline.record(step: step, samples: trainer.generate(sampleCount, using: &measureRNG))
+    return ["modes": Double(timeline.coverages.last!.modesCaptured)]
+  } frame: { _ in
+    trainer.generate(600, using: &measureRNG)
   }
-  var title: String {
-    switch self {
-    case .vanilla: return "vanilla GAN"
-    case .minibatchDiscrimination: return "minibatch discrimination"
-    case .minibatchStddev: return "minibatch std. deviation"
-    }
-  }
-  var shortTitle: String {
-    switch self {
-    case .vanilla: return "vanilla"
-    case .minibatchDiscrimination: return "minibatch discr."
-    case .minibatchStddev: return "minibatch stddev"
-    }
-  }
-  var color: Color { [Color.vermillion, .green, .blue][Variant.allCases.firstIndex(of: self)!] }
+  return (trainer, timeline, log)
 }
 
-/// One training run on a toy mixture: its networks, and what was measured along the way.
-@MainActor final class Run {
-  let variant: Variant
-  let target: any ToyDistribution
-  let g: Sequential
-  let d: ToyDiscriminator
-  let optG: Adam
-  let optD: Adam
-  let lrG: Float, lrD: Float
-  var timeline: ModeTimeline
-  var snapshots: [(step: Int, samples: Tensor)] = []
-  var seconds = 0.0
-  let loss = AdversarialLoss.nonSaturating
-
-  init(_ variant: Variant, target: any ToyDistribution, lrG: Float, lrD: Float) {
-    self.variant = variant
-    self.target = target
-    self.lrG = lrG
-    self.lrD = lrD
-    // Separate streams, so every variant starts from the same G and sees the same data and noise.
-    var gInit = lesson.makeGenerator(offset: 1)
-    var dInit = lesson.makeGenerator(offset: 2)
-    let h = flags.hidden
-    g = multilayerPerceptron(sizes: [flags.noise, h, h, 2], activation: .leakyReLU(slope: 0.2), using: &gInit)
-    d = ToyDiscriminator(
-      sizes: [2, h, h], activation: .leakyReLU(slope: 0.2), countermeasure: variant.countermeasure,
-      minibatchKernels: flags.kernels, minibatchKernelSize: flags.kernelSize,
-      averagedCloseness: !flags.summedCloseness, minibatchInitialScale: flags.kernelScale, using: &dInit)
-    optG = Adam(for: g, learningRate: lrG, beta1: 0.5, beta2: 0.999)
-    optD = Adam(for: d, learningRate: lrD, beta1: 0.5, beta2: 0.999)
-    timeline = ModeTimeline(centers: target.modeCenters, std: target.modeStds[0], minimumCount: minimumCount)
+/// Draws the modes each run captured during training (`[PREFIX-]modes-captured.png`), measures each run on the same
+/// \(sampleCount) noise vectors, writes those samples (`final-samples-[PREFIX-]VARIANT.dat`), draws them side by side
+/// (`[PREFIX-]final-samples.png`) and tabulates the protocol's three numbers; returns the final coverages.
+@MainActor func report(
+  _ runs: [(trainer: GANTrainer, timeline: ModeTimeline, log: TrainingLog<Tensor>)], on target: any ToyDistribution,
+  prefix: String, extent: Double, title: String, caption: String
+) -> [ModeCoverage] {
+  let name = { (file: String) in prefix.isEmpty ? file : "\(prefix)-\(file)" }
+  var captured = Figure(
+    name: name("modes-captured"), title: "\(title): modes captured during training (of \(target.modeCount))",
+    xLabel: "step", yLabel: "modes captured")
+  for (i, run) in runs.enumerated() {
+    let counts = run.timeline.coverages.map(\.modesCaptured)
+    captured.add(.line(x: run.timeline.steps, y: counts, label: variants[i].title, color: colors[i]))
   }
+  let most = runs.flatMap { $0.timeline.coverages.map(\.modesCaptured) }.max() ?? 0
+  captured.panel.yAxis.range = -0.3...(Double(max(5, most)) + 0.5)
+  captured.panel.legend = .topLeft
+  lesson.figure(captured, caption: "Measured on \(sampleCount) fresh samples at each checkpoint.")
 
-  func generate(_ count: Int, using rng: inout SeededGenerator) -> Tensor {
-    withoutGradients { g(Tensor.randomNormal([count, flags.noise], using: &rng)) }
-  }
-
-  func train(steps total: Int, checkpoints: Int, frames: Int, label: String) {
-    var rng = lesson.makeGenerator(offset: 3)
-    var measureRNG = lesson.makeGenerator(offset: 4)
-    let batch = flags.batch
-    let progress = lesson.progress(total: total, label: label)
-    let started = Date()
-    let cooldownStart = Int(Double(total) * flags.cooldownFrom)
-    for step in 1...total {
-      if step > cooldownStart {
-        let remaining = Float(total - step + 1) / Float(total - cooldownStart)
-        optG.learningRate = lrG * remaining
-        optD.learningRate = lrD * remaining
-      }
-      let real = target.sample(count: batch, using: &rng)
-      let fake = generate(batch, using: &rng)
-      let lossD = optD.minimize(loss.discriminatorLoss(real: d(real), fake: d(fake)))
-      let lossG = optG.minimize(
-        loss.generatorLoss(fakeLogits: d(g(Tensor.randomNormal([batch, flags.noise], using: &rng)))))
-      if step % max(1, total / checkpoints) == 0 || step == total {
-        timeline.record(step: step, samples: generate(sampleCount, using: &measureRNG))
-      }
-      if step % max(1, total / frames) == 0 || step == 1 {
-        snapshots.append((step, generate(600, using: &measureRNG)))
-      }
-      progress.update(step, values: ["D loss": Double(lossD), "G loss": Double(lossG)])
-    }
-    seconds = Date().timeIntervalSince(started)
-  }
-
-  /// The final measurement's samples, drawn from a noise stream every variant shares.
-  func finalSamples() -> Tensor {
+  let samples = runs.map { run in
     var rng = lesson.makeGenerator(offset: 5)
-    return generate(sampleCount, using: &rng)
+    return run.trainer.generate(sampleCount, using: &rng)
   }
-}
+  let coverages = samples.map {
+    ModeCoverage(samples: $0, centers: target.modeCenters, std: target.modeStds[0], minimumCount: minimumCount)
+  }
+  for (i, variant) in variants.enumerated() {
+    lesson.writePoints(
+      samples[i], name: "final-samples-\(name(variant.fileName))",
+      about: "\(title): final samples of the \(variant.title)")
+  }
+  let panels = variants.indices.map { i in
+    Panel.samples(
+      title: "\(shortTitles[i]): \(coverages[i].modesCaptured) of \(target.modeCount)", samples[i],
+      centers: target.modeCenters, extent: extent, color: colors[i])
+  }
+  lesson.figure(
+    Figure(
+      name: name("final-samples"), title: "\(title): \(sampleCount) samples each (same noise)", width: 1500,
+      height: 600, columns: 3, panels: panels),
+    caption: caption)
 
-/// Writes samples [N, 2] as `NAME.dat`: two columns, x and y, one sample a line (comments start with #).
-@MainActor func writeSamples(_ samples: Tensor, name: String, about: String) {
-  lesson.writeData(
-    name,
-    comments: [about, "\(samples.shape[0]) samples, written by lesson-03-mode-collapse (seed \(lesson.seed)).", "x y"],
-    rows: (0..<samples.shape[0]).map { [Double(samples.scalars[2 * $0]), Double(samples.scalars[2 * $0 + 1])] })
+  var table = "| run | modes captured (of \(target.modeCount)) | high quality | KL to uniform | training time |\n"
+  table += "|---|---|---|---|---|\n"
+  for (i, c) in coverages.enumerated() {
+    table +=
+      "| \(variants[i].title) | \(c.modesCaptured) | \(String(format: "%.1f", 100 * c.highQualityFraction))% | "
+      + "\(c.klText) | \(String(format: "%.1f", runs[i].log.seconds)) s |\n"
+  }
+  lesson.narrate(table)
+  for (i, c) in coverages.enumerated() {
+    let run = prefix.isEmpty ? variants[i].title : "\(prefix), \(variants[i].title)"
+    lesson.show("\(run): modes captured", c.modesCaptured)
+    lesson.show("\(run): high quality", 100 * c.highQualityFraction, unit: "%")
+    lesson.show("\(run): KL to uniform", c.klToUniform)
+  }
+  return coverages
 }
 
 // MARK: - 3. Collapse, and the same seed with each fix
 
 lesson.section("3. The vanilla GAN collapses; the same seed with each fix")
-var runs: [Run] = []
-for variant in Variant.allCases {
-  let run = Run(variant, target: ring, lrG: learningRateG, lrD: learningRateD)
-  run.train(steps: steps, checkpoints: 60, frames: 30, label: "ring, \(variant.title)")
-  runs.append(run)
-}
+let runs = variants.map { play($0, on: ring, steps: steps, checkpoints: 60, frames: 30, label: "ring, \($0.title)") }
 
 // The animation: the three runs side by side, at the same steps.
-let ringCenters = ring.modeCenters
-var frames: [Figure] = []
-for index in 0..<runs[0].snapshots.count {
-  var panels: [Panel] = []
-  for run in runs {
-    let snapshot = run.snapshots[index]
-    var panel = planePanel("\(run.variant.title)", range: 2.6)
-    panel.series = [
-      .points(x: ringCenters.map { $0[0] }, y: ringCenters.map { $0[1] }, color: .gray, size: 2.5, pointType: 6),
-      .scatter(x: xs(snapshot.samples), y: ys(snapshot.samples), color: run.variant.color, size: 0.7, opacity: 0.6),
-    ]
-    panels.append(panel)
-  }
-  frames.append(Figure(name: "frame", title: "step \(runs[0].snapshots[index].step)", columns: 3, panels: panels))
+let frames = runs[0].log.frames.indices.map { index in
+  Figure(
+    name: "frame", title: "step \(runs[0].log.frames[index].step)", columns: 3,
+    panels: zip(variants, runs).enumerated().map { i, pair in
+      Panel.samples(
+        title: pair.0.title, pair.1.log.frames[index].frame, centers: ring.modeCenters, extent: 2.6,
+        color: colors[i], size: 0.7)
+    })
 }
 lesson.animation(
   Animation(name: "collapse", frames: frames, delay: 0.25, width: 1440, height: 560, fontSize: 16),
   caption: "Generated samples (600 per panel) over training; gray circles mark the eight mode centers.")
 
 // Which mode holds the samples, step by step.
-var timePanels: [Panel] = []
-for run in runs {
-  let t = run.timeline
-  let modes = Array(1...ring.modeCount)
-  var values: [Double] = []
-  for mode in 0..<ring.modeCount { for column in t.steps.indices { values.append(t.occupancy[column][mode]) } }
-  var panel = Panel(
-    title: run.variant.title, xLabel: run.variant == .minibatchStddev ? "step" : nil, yLabel: "mode",
-    legend: .hidden, grid: false)
-  panel.yAxis.range = 0.5...(Double(ring.modeCount) + 0.5)
-  panel.xAxis.range = 0...Double(steps)
-  var capturedX: [Int] = [], capturedY: [Int] = []
-  for (column, coverage) in t.coverages.enumerated() {
-    for mode in 0..<ring.modeCount where coverage.captured[mode] {
-      capturedX.append(t.steps[column])
-      capturedY.append(mode + 1)
-    }
-  }
-  panel.series = [.heatmap(x: t.steps, y: modes, values: values, label: "share of samples", range: 0...1)]
-  if !capturedX.isEmpty { panel.series.append(.points(x: capturedX, y: capturedY, color: .white, size: 0.8)) }
-  timePanels.append(panel)
+let timePanels = zip(variants, runs).map { variant, run in
+  Panel.modeOccupancy(
+    run.timeline, title: variant.title, steps: steps, xLabel: variant == variants.last ? "step" : nil)
 }
 lesson.figure(
   Figure(
@@ -301,67 +249,17 @@ lesson.figure(
   caption: "Color: the share of \(sampleCount) samples near each mode (within half the distance between "
     + "modes). White dots: the mode is captured (≥ \(minimumCount) high-quality samples).")
 
-var capturedPlot = Figure(
-  name: "modes-captured", title: "Modes captured during training (of 8)", xLabel: "step",
-  yLabel: "modes captured")
-for run in runs {
-  capturedPlot.add(
-    .line(
-      x: run.timeline.steps, y: run.timeline.coverages.map(\.modesCaptured), label: run.variant.title,
-      color: run.variant.color))
-}
-capturedPlot.panel.yAxis.range = -0.2...8.5
-capturedPlot.panel.legend = .topLeft
-lesson.figure(capturedPlot, caption: "Measured on \(sampleCount) fresh samples at each of 60 checkpoints.")
-
-// The final measurement, on the same 2500 noise vectors for every variant.
-var finals: [Variant: ModeCoverage] = [:]
-var finalPanels: [Panel] = []
-for run in runs {
-  let samples = run.finalSamples()
-  writeSamples(
-    samples, name: "final-samples-\(run.variant.rawValue)",
-    about: "ring of 8 Gaussians (radius 2, std 0.02): final samples of the \(run.variant.title), \(steps) steps")
-  let coverage = ModeCoverage(samples: samples, centers: ring.modeCenters, std: ring.std, minimumCount: minimumCount)
-  finals[run.variant] = coverage
-  var panel = planePanel("\(run.variant.shortTitle): \(coverage.modesCaptured) of 8", range: 2.6)
-  panel.series = [
-    .points(x: ringCenters.map { $0[0] }, y: ringCenters.map { $0[1] }, color: .gray, size: 2.5, pointType: 6),
-    .scatter(x: xs(samples), y: ys(samples), color: run.variant.color, size: 0.6, opacity: 0.5),
-  ]
-  finalPanels.append(panel)
-}
-lesson.figure(
-  Figure(
-    name: "final-samples", title: "After \(steps) steps: \(sampleCount) samples each (same noise)",
-    width: 1500, height: 600, columns: 3, panels: finalPanels),
+let finals = report(
+  runs, on: ring, prefix: "", extent: 2.6, title: "Ring, after \(steps) steps",
   caption: "The samples are in final-samples-vanilla.dat, final-samples-minibatch-discrimination.dat and "
     + "final-samples-minibatch-stddev.dat (two columns, x and y): count the modes with your own tools.")
-
-/// The KL as text: with no high-quality sample at all the histogram is empty and the KL undefined (worst).
-func klText(_ c: ModeCoverage) -> String {
-  c.klToUniform.isFinite ? String(format: "%.3f", c.klToUniform) : "undefined (no high-quality sample)"
-}
-var table = "| run | modes captured (of 8) | high quality | KL to uniform | training time |\n|---|---|---|---|---|\n"
-for run in runs {
-  let c = finals[run.variant]!
-  table +=
-    "| \(run.variant.title) | \(c.modesCaptured) | \(String(format: "%.1f", 100 * c.highQualityFraction))% | "
-    + "\(klText(c)) | \(String(format: "%.1f", run.seconds)) s |\n"
-}
-lesson.narrate(table)
-let vanilla = finals[.vanilla]!, mbd = finals[.minibatchDiscrimination]!, mbstd = finals[.minibatchStddev]!
-for run in runs {
-  let c = finals[run.variant]!
-  lesson.show("\(run.variant.title): modes captured", c.modesCaptured)
-  lesson.show("\(run.variant.title): high quality", 100 * c.highQualityFraction, unit: "%")
-  lesson.show("\(run.variant.title): KL to uniform", c.klToUniform)
-}
 let hopping = runs[0].timeline
 lesson.show("vanilla: mean share of samples on its main mode", hopping.meanMainShare())
 lesson.show("vanilla: times its main mode changed", hopping.hops())
 lesson.show("vanilla: different main modes over training", hopping.distinctMainModes())
 lesson.show("vanilla: most modes captured at once", hopping.mostCapturedAtOnce())
+
+let (vanilla, mbd, mbstd) = (finals[0], finals[1], finals[2])
 
 // The bars come from seeds 1-10 in each budget (the notes list the worst cases). In the default budget the minibatch
 // standard deviation was the reliable fix and minibatch discrimination stopped at 5 modes on one seed; in the short
@@ -420,63 +318,12 @@ lesson.narrate("""
   Twenty-five modes, σ = 0.05, centers 2 apart on [−4, 4]²: a sample is high quality within 0.15 of a center. Same
   networks, same learning rates, \(gridSteps) steps, the same switch.
   """)
-var gridRuns: [Run] = []
-for variant in Variant.allCases {
-  let run = Run(variant, target: grid, lrG: learningRateG, lrD: learningRateD)
-  run.train(steps: gridSteps, checkpoints: 20, frames: 1, label: "grid, \(variant.title)")
-  gridRuns.append(run)
+let gridRuns = variants.map {
+  play($0, on: grid, steps: gridSteps, checkpoints: 20, frames: 1, label: "grid, \($0.title)")
 }
-var gridFinals: [Variant: ModeCoverage] = [:]
-var gridPanels: [Panel] = []
-let gridCenters = grid.modeCenters
-for run in gridRuns {
-  let samples = run.finalSamples()
-  writeSamples(
-    samples, name: "final-samples-grid-\(run.variant.rawValue)",
-    about:
-      "5 x 5 grid of Gaussians (spacing 2, std 0.05): final samples of the \(run.variant.title), \(gridSteps) steps")
-  let coverage = ModeCoverage(samples: samples, centers: gridCenters, std: grid.std, minimumCount: minimumCount)
-  gridFinals[run.variant] = coverage
-  var panel = planePanel("\(run.variant.shortTitle): \(coverage.modesCaptured) of 25", range: 5)
-  panel.series = [
-    .points(x: gridCenters.map { $0[0] }, y: gridCenters.map { $0[1] }, color: .gray, size: 2.5, pointType: 6),
-    .scatter(x: xs(samples), y: ys(samples), color: run.variant.color, size: 0.6, opacity: 0.5),
-  ]
-  gridPanels.append(panel)
-}
-lesson.figure(
-  Figure(
-    name: "grid-final-samples", title: "The grid after \(gridSteps) steps: \(sampleCount) samples each",
-    width: 1500, height: 600, columns: 3, panels: gridPanels),
+let gridFinals = report(
+  gridRuns, on: grid, prefix: "grid", extent: 5, title: "Grid, after \(gridSteps) steps",
   caption: "Also in final-samples-grid-VARIANT.dat (two columns, x and y).")
-var gridCaptured = Figure(
-  name: "grid-modes-captured", title: "Grid: modes captured during training (of 25)",
-  xLabel: "step", yLabel: "modes captured")
-for run in gridRuns {
-  gridCaptured.add(
-    .line(
-      x: run.timeline.steps, y: run.timeline.coverages.map(\.modesCaptured), label: run.variant.title,
-      color: run.variant.color))
-}
-let gridMostCaptured = gridRuns.flatMap { $0.timeline.coverages.map(\.modesCaptured) }.max() ?? 0
-gridCaptured.panel.yAxis.range = -0.3...Double(max(5, gridMostCaptured + 1))
-gridCaptured.panel.legend = .topLeft
-lesson.figure(gridCaptured)
-
-var gridTable = "| run | modes captured (of 25) | high quality | KL to uniform |\n|---|---|---|---|\n"
-for run in gridRuns {
-  let c = gridFinals[run.variant]!
-  gridTable +=
-    "| \(run.variant.title) | \(c.modesCaptured) | \(String(format: "%.1f", 100 * c.highQualityFraction))% | "
-      + "\(klText(c)) |\n"
-}
-lesson.narrate(gridTable)
-for run in gridRuns {
-  let c = gridFinals[run.variant]!
-  lesson.show("grid, \(run.variant.title): modes captured", c.modesCaptured)
-  lesson.show("grid, \(run.variant.title): high quality", 100 * c.highQualityFraction, unit: "%")
-  lesson.show("grid, \(run.variant.title): KL to uniform", c.klToUniform)
-}
 
 lesson.narrate("""
   Look at `grid-final-samples.png` before the numbers. Here the runs fail differently from the ring: within this
@@ -484,8 +331,8 @@ lesson.narrate("""
   (the vanilla one often along its edges) without settling on the centers, and the protocol counts few or no
   captured modes for any of them. The batch features cannot help G find modes that D has not yet learned to see.
   """)
-let gridVanilla = gridFinals[.vanilla]!
-let gridBest = gridFinals.values.map(\.modesCaptured).max()!
+let gridVanilla = gridFinals[0]
+let gridBest = gridFinals.map(\.modesCaptured).max()!
 lesson.check(
   "on the grid the vanilla GAN captures at most 5 of 25 modes", measured: gridVanilla.modesCaptured,
   .atMost(5))

@@ -12,23 +12,19 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float =
-    1e-3
+  @Option(allowed: .rate, help: "Adam's learning rate for the discriminator.")
+  var discriminatorLearningRate: Float = 1e-3
   @Option(help: "The generator's optimizer in the training runs: sgd or adam.") var generatorOptimizer = "sgd"
-  @Option(help: Allowed.rate.help("The generator's learning rate in the training runs.")) var generatorLearningRate:
-    Float = 0.001
-  @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
-  @Option(help: Allowed.count(1...10_000_000).help("Discriminator steps against the frozen generator (section 2)."))
+  @Option(allowed: .rate, help: "The generator's learning rate in the training runs.")
+  var generatorLearningRate: Float = 0.001
+  @Option(allowed: .count(2...8192), help: "Samples per batch.") var batch: Int = 256
+  @Option(allowed: .count(1...10_000_000), help: "Discriminator steps against the frozen generator (section 2).")
   var discriminatorSteps: Int?
 
   func validate() throws {
     guard ["sgd", "adam"].contains(generatorOptimizer) else {
       throw ValidationError("--generator-optimizer must be sgd or adam, got '\(generatorOptimizer)'")
     }
-    try Allowed.rate.check(discriminatorLearningRate, "--discriminator-learning-rate")
-    try Allowed.rate.check(generatorLearningRate, "--generator-learning-rate")
-    try Allowed.count(2...8192).check(batch, "--batch")
-    try Allowed.count(1...10_000_000).check(discriminatorSteps, "--discriminator-steps")
   }
 }
 let (lesson, flags) = Lesson.start(
@@ -52,29 +48,17 @@ let noiseSize = DisjointSupportStart.noiseSize
 let fixedNoise = Tensor.randomNormal([512, noiseSize], using: &rng)
 let startSamples = withoutGradients { g0(fixedNoise) }
 
-/// The exact W1 between 400 fresh data samples and 400 samples of `g` (optimal assignment).
-@MainActor func distanceToData(_ g: Sequential, using rng: inout SeededGenerator) -> Double {
-  let fake = withoutGradients { g(Tensor.randomNormal([400, noiseSize], using: &rng)) }
-  return assignmentWasserstein(ring.sample(count: 400, using: &rng), fake)
+let sampleRing: (Int, inout SeededGenerator) -> Tensor = { count, rng in ring.sample(count: count, using: &rng) }
+@MainActor func distanceToData(_ g: any Layer, using rng: inout SeededGenerator) -> Double {
+  DisjointSupportStart.distance(of: g, to: sampleRing, count: 400, using: &rng)
 }
-
-/// The mean distance from each sample to the nearest center of the ring: how far the generator is from the data.
 @MainActor func meanDistanceToNearestMode(_ samples: Tensor) -> Double {
-  let centers = ring.modeCenters
-  var total = 0.0
-  for i in 0..<samples.shape[0] {
-    let x = samples.scalars[2 * i], y = samples.scalars[2 * i + 1]
-    total += Double(centers.map { (($0[0] - x) * ($0[0] - x) + ($0[1] - y) * ($0[1] - y)).squareRoot() }.min()!)
-  }
-  return total / Double(samples.shape[0])
+  DisjointSupportStart.meanDistanceToNearestCenter(samples, centers: ring.modeCenters)
 }
 
 let startDistance = distanceToData(g0, using: &rng)
 let startModeDistance = meanDistanceToNearestMode(startSamples)
-let startRadius = planeColumns(startSamples).x.indices.map { i -> Double in
-  let x = Double(startSamples.scalars[2 * i]), y = Double(startSamples.scalars[2 * i + 1])
-  return (x * x + y * y).squareRoot()
-}.max()!
+let startRadius = Double(startSamples.rowNorms().scalars.max()!)
 lesson.show("W1 from the generator to the data at the start", startDistance)
 lesson.show("mean distance from a generated sample to the nearest mode", startModeDistance)
 lesson.show("largest distance of a generated sample from the origin", startRadius)
@@ -115,39 +99,35 @@ lesson.narrate("""
   """)
 let discriminatorSteps = flags.discriminatorSteps ?? lesson.budget(3000, quick: 2000)
 let trainedD = DisjointSupportStart.critic(using: &rng)
-let pretraining = AdversarialTrainer(
+let pretraining = GANTrainer(
   generator: g0, critic: trainedD, generatorOptimizer: SGD(for: g0, learningRate: 0),
   criticOptimizer: Adam(for: trainedD, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999),
   loss: .minimax, batchSize: flags.batch, noiseSize: noiseSize,
-  sampleData: { count, rng in ring.sample(count: count, using: &rng) })
+  sampleData: sampleRing)
 let evaluationReal = ring.sample(count: 512, using: &rng)
 
-var dSteps: [Int] = [], saturatingNorms: [Double] = [], nonSaturatingNorms: [Double] = []
-var meanDFake: [Double] = [], meanDReal: [Double] = [], accuracies: [Double] = []
-var logitFake: [Double] = [], logitReal: [Double] = []
-@MainActor func measureDiscriminator(step: Int) {
-  dSteps.append(step)
-  saturatingNorms.append(generatorGradientNorm(generator: g0, critic: trainedD, loss: .minimax, noise: fixedNoise))
-  nonSaturatingNorms.append(
-    generatorGradientNorm(generator: g0, critic: trainedD, loss: .nonSaturating, noise: fixedNoise))
+let pretrained = lesson.train(
+  steps: discriminatorSteps, label: "D against a frozen G", measureEvery: .everyStep(start: true)
+) { _ in
+  pretraining.criticStep(using: &rng)
+  return [:]
+} measure: { _ in
   let fakeLogits = withoutGradients { trainedD(startSamples) }
   let realLogits = withoutGradients { trainedD(evaluationReal) }
-  logitFake.append(Double(fakeLogits.mean().scalar))
-  logitReal.append(Double(realLogits.mean().scalar))
-  let onFake = withoutGradients { sigmoid(fakeLogits) }.scalars
-  let onReal = withoutGradients { sigmoid(realLogits) }.scalars
-  meanDFake.append(Double(onFake.reduce(0, +)) / Double(onFake.count))
-  meanDReal.append(Double(onReal.reduce(0, +)) / Double(onReal.count))
+  let onFake = sigmoid(fakeLogits).scalars, onReal = sigmoid(realLogits).scalars
   let correct = onFake.filter { $0 < 0.5 }.count + onReal.filter { $0 >= 0.5 }.count
-  accuracies.append(Double(correct) / Double(onFake.count + onReal.count))
+  return [
+    "mean D(G(z))": Double(onFake.reduce(0, +)) / Double(onFake.count),
+    "‖∇ saturating‖": generatorGradientNorm(generator: g0, critic: trainedD, loss: .minimax, noise: fixedNoise),
+    "‖∇ non-saturating‖": generatorGradientNorm(
+      generator: g0, critic: trainedD, loss: .nonSaturating, noise: fixedNoise),
+    "logit on fakes": Double(fakeLogits.mean().scalar), "logit on data": Double(realLogits.mean().scalar),
+    "accuracy": Double(correct) / Double(onFake.count + onReal.count),
+  ]
 }
-measureDiscriminator(step: 0)
-let dProgress = lesson.progress(total: discriminatorSteps, label: "D against a frozen G")
-for step in 1...discriminatorSteps {
-  pretraining.criticStep(using: &rng)
-  measureDiscriminator(step: step)
-  dProgress.update(step, values: ["mean D(G(z))": meanDFake.last!, "‖∇ saturating‖": saturatingNorms.last!])
-}
+let dSteps = pretrained.steps
+let saturatingNorms = pretrained["‖∇ saturating‖"], nonSaturatingNorms = pretrained["‖∇ non-saturating‖"]
+let logitFake = pretrained["logit on fakes"], logitReal = pretrained["logit on data"]
 
 // Both losses give the same gradient while D is undecided (D = 1/2 weights every fake by 1/2 in both), so the curves
 // are drawn relative to that common start.
@@ -175,8 +155,7 @@ gradientPlot.panels[0].yAxis.logScale = true
 gradientPlot.panels[0].referenceLines = [.horizontal(1)]
 // Room above the curves for the legends.
 let relativeAll = relativeSaturating + relativeNonSaturating
-gradientPlot.panels[0].yAxis.range =
-  pow(10, log10(relativeAll.min()!).rounded(.down))...pow(10, log10(relativeAll.max()!).rounded(.up) + 2)
+gradientPlot.panels[0].yAxis.range = Axis.decades(covering: relativeAll, above: 2)
 let logitSpan = max(logitReal.map(Swift.abs).max()!, logitFake.map(Swift.abs).max()!)
 gradientPlot.panels[1].yAxis.range = (-logitSpan * 1.15)...(logitSpan * 1.6)
 gradientPlot.panels[1].referenceLines = [.horizontal(0, label: "D = 1/2")]
@@ -190,14 +169,14 @@ lesson.figure(
 
 let saturatingFall = saturatingNorms.first! / saturatingNorms.last!
 let nonSaturatingChange = nonSaturatingNorms.last! / nonSaturatingNorms.first!
-lesson.show("D's accuracy on 512 data + 512 generated samples", accuracies.last!)
-lesson.show("mean D(G(z)) after training", meanDFake.last!)
+lesson.show("D's accuracy on 512 data + 512 generated samples", pretrained.last("accuracy"))
+lesson.show("mean D(G(z)) after training", pretrained.last("mean D(G(z))"))
 lesson.show("D's mean logit on the fakes after training", logitFake.last!)
 lesson.show("saturating gradient norm, start", saturatingNorms.first!)
 lesson.show("saturating gradient norm, end", saturatingNorms.last!)
 lesson.show("non-saturating gradient norm, start", nonSaturatingNorms.first!)
 lesson.show("non-saturating gradient norm, end", nonSaturatingNorms.last!)
-lesson.check("D becomes near-perfect: mean D(G(z)) below 0.01", measured: meanDFake.last!, .below(0.01))
+lesson.check("D becomes near-perfect: mean D(G(z)) below 0.01", measured: pretrained.last("mean D(G(z))"), .below(0.01))
 lesson.check(
   "the saturating gradient falls by at least 100x as D trains (start / end)", measured: saturatingFall,
   .atLeast(100))
@@ -257,69 +236,39 @@ lesson.narrate("""
   """)
 let gameSteps = lesson.steps(default: 2000, quick: 800)
 
-/// One game from the shared start; returns its measurements.
-@MainActor final class GameRun {
-  let loss: AdversarialLoss
-  let g: Sequential
-  let d: Sequential
-  let trainer: AdversarialTrainer
-  var steps: [Int] = []
-  var distance: [Double] = []
-  var displacement: [Double] = []
-  var frames: [Panel] = []
-
-  init(loss: AdversarialLoss) {
-    self.loss = loss
-    g = DisjointSupportStart.copy(of: g0)
-    d = DisjointSupportStart.copy(of: trainedD)
-    let optimizer: any Optimizer =
-      flags.generatorOptimizer == "adam"
-      ? Adam(for: g, learningRate: flags.generatorLearningRate, beta1: 0.5, beta2: 0.999)
-      : SGD(for: g, learningRate: flags.generatorLearningRate)
-    trainer = AdversarialTrainer(
-      generator: g, critic: d, generatorOptimizer: optimizer,
-      criticOptimizer: Adam(for: d, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999),
-      loss: loss, batchSize: flags.batch, noiseSize: noiseSize,
-      sampleData: { count, rng in ring.sample(count: count, using: &rng) })
+/// Plays one game from the shared start (copies of G and of the trained D) with `loss` for G: the distance of 512
+/// fixed samples to the nearest mode and how far they moved 30 times, a frame 20 times.
+@MainActor func play(_ loss: AdversarialLoss, title: String) -> (g: Sequential, log: TrainingLog<Panel>) {
+  let g = DisjointSupportStart.copy(of: g0), d = DisjointSupportStart.copy(of: trainedD)
+  let optimizer: any Optimizer =
+    flags.generatorOptimizer == "adam"
+    ? Adam(for: g, learningRate: flags.generatorLearningRate, beta1: 0.5, beta2: 0.999)
+    : SGD(for: g, learningRate: flags.generatorLearningRate)
+  let trainer = GANTrainer(
+    generator: g, critic: d, generatorOptimizer: optimizer,
+    criticOptimizer: Adam(for: d, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999),
+    loss: loss, batchSize: flags.batch, noiseSize: noiseSize, sampleData: sampleRing)
+  let log = lesson.train(
+    steps: gameSteps, label: title, measureEvery: .times(30, start: true), framesEvery: .times(20, start: true)
+  ) { _ in
+    ["D loss": Double(trainer.step(using: &rng).critic.loss)]
+  } measure: { _ in
+    let now = trainer.generate(from: fixedNoise)
+    return [
+      "distance": meanDistanceToNearestMode(now),
+      "displacement": Double((now - startSamples).rowNorms().mean().scalar),
+    ]
+  } frame: { step in
+    Panel.toySamples(
+      title: "\(title), step \(step)", data: dataPreview, samples: trainer.generate(from: fixedNoise), extent: 2.6)
   }
-
-  func measure(step: Int) {
-    steps.append(step)
-    let now = withoutGradients { g(fixedNoise) }
-    distance.append(meanDistanceToNearestMode(now))
-    var total = 0.0
-    for i in 0..<(now.count / 2) {
-      let dx = Double(now.scalars[2 * i] - startSamples.scalars[2 * i])
-      let dy = Double(now.scalars[2 * i + 1] - startSamples.scalars[2 * i + 1])
-      total += (dx * dx + dy * dy).squareRoot()
-    }
-    displacement.append(total / Double(now.count / 2))
-  }
-
-  func frame(step: Int, title: String) -> Panel {
-    let samples = withoutGradients { g(fixedNoise) }
-    return Panel.toySamples(title: "\(title), step \(step)", data: dataPreview, samples: samples, extent: 2.6)
-  }
-
-  func train(steps total: Int, title: String, rng: inout SeededGenerator) {
-    let progress = lesson.progress(total: total, label: title)
-    measure(step: 0)
-    frames.append(frame(step: 0, title: title))
-    for step in 1...total {
-      let result = trainer.step(using: &rng)
-      if step % max(1, total / 30) == 0 || step == total { measure(step: step) }
-      if step % max(1, total / 20) == 0 || step == total { frames.append(frame(step: step, title: title)) }
-      progress.update(step, values: ["D loss": Double(result.critic.loss), "distance": distance.last!])
-    }
-  }
+  return (g, log)
 }
 
-let saturating = GameRun(loss: .minimax)
-saturating.train(steps: gameSteps, title: "saturating", rng: &rng)
-let nonSaturating = GameRun(loss: .nonSaturating)
-nonSaturating.train(steps: gameSteps, title: "non-saturating", rng: &rng)
+let saturating = play(.minimax, title: "saturating")
+let nonSaturating = play(.nonSaturating, title: "non-saturating")
 
-let frames = zip(saturating.frames, nonSaturating.frames).map { pair in
+let frames = zip(saturating.log.frameValues, nonSaturating.log.frameValues).map { pair in
   Figure(name: "frame", title: nil, columns: 2, panels: [pair.0, pair.1])
 }
 lesson.animation(
@@ -333,9 +282,10 @@ lesson.figure(finalFigure, caption: "After training: the saturating run's sample
 var trainingPlot = Figure(
   name: "training", title: "How far the generator is from the data while it trains",
   xLabel: "generator steps", yLabel: "mean distance to the nearest mode")
-trainingPlot.add(.line(x: saturating.steps, y: saturating.distance, label: "saturating", color: .vermillion))
-trainingPlot.add(.line(x: nonSaturating.steps, y: nonSaturating.distance, label: "non-saturating", color: .green))
-trainingPlot.panel.yAxis.range = 0...(max(startModeDistance, nonSaturating.distance.max()!) * 1.1)
+trainingPlot.add(.line(x: saturating.log.steps, y: saturating.log["distance"], label: "saturating", color: .vermillion))
+trainingPlot.add(
+  .line(x: nonSaturating.log.steps, y: nonSaturating.log["distance"], label: "non-saturating", color: .green))
+trainingPlot.panel.yAxis.range = 0...(max(startModeDistance, nonSaturating.log["distance"].max()!) * 1.1)
 lesson.figure(
   trainingPlot,
   caption: """
@@ -345,18 +295,18 @@ lesson.figure(
 
 let saturatingW1 = distanceToData(saturating.g, using: &rng)
 let nonSaturatingW1 = distanceToData(nonSaturating.g, using: &rng)
-lesson.show("saturating run: mean displacement of a sample", saturating.displacement.last!)
-lesson.show("saturating run: distance to the nearest mode at the end", saturating.distance.last!)
+lesson.show("saturating run: mean displacement of a sample", saturating.log.last("displacement"))
+lesson.show("saturating run: distance to the nearest mode at the end", saturating.log.last("distance"))
 lesson.show("saturating run: W1 to the data at the end", saturatingW1)
-lesson.show("non-saturating run: mean displacement of a sample", nonSaturating.displacement.last!)
-lesson.show("non-saturating run: distance to the nearest mode at the end", nonSaturating.distance.last!)
+lesson.show("non-saturating run: mean displacement of a sample", nonSaturating.log.last("displacement"))
+lesson.show("non-saturating run: distance to the nearest mode at the end", nonSaturating.log.last("distance"))
 lesson.show("non-saturating run: W1 to the data at the end", nonSaturatingW1)
 lesson.check(
   "the saturating run barely moves: a sample moves less than 0.01 on average (the data is 2 away)",
-  measured: saturating.displacement.last!, .below(0.01))
+  measured: saturating.log.last("displacement"), .below(0.01))
 lesson.check(
   "the non-saturating run moves: its samples get at least twice as close to the data",
-  measured: nonSaturating.distance.last! / startModeDistance, .atMost(0.5))
+  measured: nonSaturating.log.last("distance") / startModeDistance, .atMost(0.5))
 
 lesson.narrate("""
   **What to take away.** Against a discriminator that has won, the saturating loss tells the generator almost

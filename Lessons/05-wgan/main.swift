@@ -12,31 +12,19 @@ import LessonKit
 import Plotting
 
 struct Flags: ParsableArguments {
-  @Option(help: Allowed.count(1...100).help("Critic updates per generator update in both WGANs.")) var criticSteps:
-    Int = 5
-  @Option(help: Allowed.count(2...8192).help("Samples per batch.")) var batch: Int = 256
-  @Option(help: Allowed.positive(atMost: 10).help("Weight clipping's bound c.")) var clip: Float = 0.01
-  @Option(help: Allowed.weight.help("The gradient penalty's weight λ.")) var penaltyWeight: Float = 10
-  @Option(help: Allowed.coefficient.help("Adam's β1 in WGAN-GP (β2 is 0.9).")) var beta1: Float = 0.5
+  @Option(allowed: .count(1...100), help: "Critic updates per generator update in both WGANs.") var criticSteps: Int = 5
+  @Option(allowed: .count(2...8192), help: "Samples per batch.") var batch: Int = 256
+  @Option(allowed: .positive(atMost: 10), help: "Weight clipping's bound c.") var clip: Float = 0.01
+  @Option(allowed: .weight, help: "The gradient penalty's weight λ.") var penaltyWeight: Float = 10
+  @Option(allowed: .coefficient, help: "Adam's β1 in WGAN-GP (β2 is 0.9).") var beta1: Float = 0.5
   @Option(
-    help: Allowed.rate.help(
-      "WGAN-GP's critic learning rate (the paper's is 1e-4 for networks 8x wider; see the notes)."))
+    allowed: .rate,
+    help: "WGAN-GP's critic learning rate (the paper's is 1e-4 for networks 8x wider; see the notes).")
   var criticLearningRate: Float = 1.5e-3
-  @Option(help: Allowed.rate.help("WGAN-GP's generator learning rate (the paper's is 1e-4; see the notes)."))
+  @Option(allowed: .rate, help: "WGAN-GP's generator learning rate (the paper's is 1e-4; see the notes).")
   var generatorLearningRate: Float = 3e-4
-  @Option(help: Allowed.count(1...10_000_000).help("Critic steps against the frozen generator in section 1."))
+  @Option(allowed: .count(1...10_000_000), help: "Critic steps against the frozen generator in section 1.")
   var warmupSteps: Int?
-
-  func validate() throws {
-    try Allowed.count(1...100).check(criticSteps, "--critic-steps")
-    try Allowed.count(2...8192).check(batch, "--batch")
-    try Allowed.positive(atMost: 10).check(clip, "--clip")
-    try Allowed.weight.check(penaltyWeight, "--penalty-weight")
-    try Allowed.coefficient.check(beta1, "--beta1")
-    try Allowed.rate.check(criticLearningRate, "--critic-learning-rate")
-    try Allowed.rate.check(generatorLearningRate, "--generator-learning-rate")
-    try Allowed.count(1...10_000_000).check(warmupSteps, "--warmup-steps")
-  }
 }
 // The same default seed as lesson 04, so the same start: the generator is built from the seed, weight for weight.
 let (lesson, flags) = Lesson.start(number: 5, slug: "wgan", title: "The Wasserstein critic", seed: 4, flags: Flags.self)
@@ -75,76 +63,52 @@ let startSamples = withoutGradients { g0(fixedNoise) }
 let dataPreview = ring.sample(count: 2000, using: &rng)
 let sampleRing: (Int, inout SeededGenerator) -> Tensor = { count, rng in ring.sample(count: count, using: &rng) }
 
-/// The exact W1 between 200 fresh data samples and 200 samples of `g` (an optimal assignment).
-@MainActor func distanceToData(_ g: Sequential, using rng: inout SeededGenerator) -> Double {
-  let fake = withoutGradients { g(Tensor.randomNormal([200, noiseSize], using: &rng)) }
-  return assignmentWasserstein(ring.sample(count: 200, using: &rng), fake)
-}
-
-/// A critic whose weights start spread uniformly inside [−c, c], so that none sits at the bounds before training.
-func clippedCritic(limit: Float, using rng: inout SeededGenerator) -> Sequential {
-  let network = DisjointSupportStart.critic(using: &rng)
-  for parameter in network.parameters() {
-    parameter.scalars = parameter.scalars.map { _ in (2 * rng.nextUniform() - 1) * limit }
-  }
-  return network
+/// The exact W1 between 200 samples of `g` and 200 fresh data samples (an optimal assignment).
+@MainActor func distanceToData(_ g: any Layer, using rng: inout SeededGenerator) -> Double {
+  DisjointSupportStart.distance(of: g, to: sampleRing, count: 200, using: &rng)
 }
 
 let warmupSteps = flags.warmupSteps ?? lesson.budget(1000, quick: 300)
 let discriminator = DisjointSupportStart.critic(using: &rng)
-let clipped = clippedCritic(limit: flags.clip, using: &rng)
+let clipped = DisjointSupportStart.clippedCritic(limit: flags.clip, using: &rng)
 let penalized = DisjointSupportStart.critic(using: &rng)
 let startWeights = clippableWeights(of: clipped)
 
 /// A trainer whose generator is the frozen g0 (its optimizer is never stepped here).
-@MainActor func frozenTrainer(
-  critic: Sequential, optimizer: any Optimizer, loss: AdversarialLoss, constraint: CriticConstraint
-) -> AdversarialTrainer {
-  AdversarialTrainer(
-    generator: g0, critic: critic, generatorOptimizer: SGD(for: g0, learningRate: 0),
-    criticOptimizer: optimizer, loss: loss, constraint: constraint, batchSize: batch,
-    noiseSize: noiseSize, sampleData: sampleRing)
+@MainActor func frozen(
+  _ critic: Sequential, _ optimizer: any Optimizer, _ loss: AdversarialLoss, _ constraint: CriticConstraint
+) -> GANTrainer {
+  GANTrainer(
+    generator: g0, critic: critic, generatorOptimizer: SGD(for: g0, learningRate: 0), criticOptimizer: optimizer,
+    loss: loss, constraint: constraint, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing)
 }
 let gpOptimizer = Adam(for: penalized, learningRate: flags.criticLearningRate, beta1: flags.beta1, beta2: 0.9)
 let clipOptimizer = RMSProp(for: clipped, learningRate: 5e-5)
-let warmups: [(name: String, trainer: AdversarialTrainer, color: Color)] = [
-  (
-    "GAN discriminator, saturating loss",
-    frozenTrainer(
-      critic: discriminator, optimizer: Adam(for: discriminator, learningRate: 1e-3, beta1: 0.5, beta2: 0.999),
-      loss: .minimax, constraint: .none), .vermillion
-  ),
-  (
-    "clipped critic (WGAN)",
-    frozenTrainer(
-      critic: clipped, optimizer: clipOptimizer, loss: .wasserstein,
-      constraint: .weightClipping(limit: flags.clip)), .orange
-  ),
-  (
-    "penalized critic (WGAN-GP)",
-    frozenTrainer(
-      critic: penalized, optimizer: gpOptimizer, loss: .wasserstein,
-      constraint: .gradientPenalty(weight: flags.penaltyWeight)), .blue
-  ),
+let discriminatorOptimizer = Adam(for: discriminator, learningRate: 1e-3, beta1: 0.5, beta2: 0.999)
+let warmups = [
+  (name: "GAN discriminator, saturating loss", color: Color.vermillion,
+   trainer: frozen(discriminator, discriminatorOptimizer, .minimax, .none)),
+  ("clipped critic (WGAN)", .orange, frozen(clipped, clipOptimizer, .wasserstein, .weightClipping(limit: flags.clip))),
+  ("penalized critic (WGAN-GP)", .blue,
+   frozen(penalized, gpOptimizer, .wasserstein, .gradientPenalty(weight: flags.penaltyWeight))),
 ]
-var warmupNorms: [[Double]] = warmups.map { _ in [] }
-var warmupAt: [Int] = []
-var clipShareSteps: [Int] = [], clipShare: [Double] = []
-let measureEvery = max(1, warmupSteps / 150)
-let warmupProgress = lesson.progress(total: warmupSteps, label: "three critics against the frozen G")
-for step in 0...warmupSteps {
-  if step > 0 { for w in warmups { w.trainer.criticStep(using: &rng) } }
-  if step % measureEvery == 0 || step == warmupSteps {
-    warmupAt.append(step)
-    clipShareSteps.append(step)
-    clipShare.append(fractionAtClippingBounds(of: clipped, limit: flags.clip, relativeTolerance: 0.1))
-    for (i, w) in warmups.enumerated() {
-      warmupNorms[i].append(
-        generatorGradientNorm(generator: g0, critic: w.trainer.critic, loss: w.trainer.loss, noise: fixedNoise))
-    }
+let warmup = lesson.train(
+  steps: warmupSteps, label: "three critics against the frozen G", measureEvery: .times(150, start: true)
+) { _ in
+  for w in warmups { w.trainer.criticStep(using: &rng) }
+  return [:]
+} measure: { _ in
+  var values: TrainingValues = [
+    "at bounds": fractionAtClippingBounds(of: clipped, limit: flags.clip, relativeTolerance: 0.1)
+  ]
+  for (i, w) in warmups.enumerated() {
+    values["norm \(i)"] = generatorGradientNorm(
+      generator: g0, critic: w.trainer.critic, loss: w.trainer.loss, noise: fixedNoise)
   }
-  if step > 0 { warmupProgress.update(step) }
+  return values
 }
+let warmupNorms = (0..<3).map { warmup["norm \($0)"] }
+let warmupAt = warmup.steps
 
 var warmupPlot = Figure(
   name: "critic-gradients", title: "The generator's gradient while each critic trains (G frozen)",
@@ -156,9 +120,7 @@ for (i, w) in warmups.enumerated() {
 warmupPlot.add(.horizontal(1))
 warmupPlot.panel.yAxis.logScale = true
 warmupPlot.panel.legend = .bottomLeft
-let allRelative = relativeNorms.flatMap { $0 }
-warmupPlot.panel.yAxis.range =
-  pow(10, log10(allRelative.min()!).rounded(.down) - 1)...pow(10, log10(allRelative.max()!).rounded(.up))
+warmupPlot.panel.yAxis.range = Axis.decades(covering: relativeNorms.flatMap { $0 }, below: 1)
 lesson.figure(
   warmupPlot,
   caption: """
@@ -168,28 +130,15 @@ lesson.figure(
     direction and relative size matter, and RMSProp rescales the size anyway.
     """)
 
-/// A critic over the plane: its value as color, its gradient as arrows, the data and some generated samples.
-@MainActor func criticPanel(_ critic: Sequential, title: String, samples: Tensor) -> Panel {
-  let field = planeField(of: { critic($0) }, x: -2.6...2.6, y: -2.6...2.6, resolution: 53)
-  let arrows = field.arrows(every: 4)
-  var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
-  panel.series = [
-    .heatmap(x: field.xs, y: field.ys, values: field.values),
-    .scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, color: .white, size: 0.8, opacity: 0.8),
-    .scatter(x: planeColumns(samples).x, y: planeColumns(samples).y, color: .vermillion, size: 0.8, opacity: 0.8),
-    .vectors(x: arrows.x, y: arrows.y, dx: arrows.dx, dy: arrows.dy, color: .white, width: 2, longest: 0.45),
-  ]
-  panel.xAxis.range = -2.6...2.6
-  panel.yAxis.range = -2.6...2.6
-  return panel
-}
 lesson.figure(
   Figure(
     name: "critics", title: "Two Wasserstein critics after \(warmupSteps) steps against the poor G",
     width: 1600, height: 800, columns: 2,
     panels: [
-      criticPanel(clipped, title: "clipped (c = \(flags.clip))", samples: startSamples),
-      criticPanel(penalized, title: "gradient penalty (λ = \(Int(flags.penaltyWeight)))", samples: startSamples),
+      .critic({ clipped($0) }, title: "clipped (c = \(flags.clip))", data: dataPreview, samples: startSamples),
+      .critic(
+        { penalized($0) }, title: "gradient penalty (λ = \(Int(flags.penaltyWeight)))", data: dataPreview,
+        samples: startSamples),
     ]),
   caption: """
     Color: the critic's value f(x) (its level is arbitrary: only differences matter). Arrows: ∇f, the direction a \
@@ -246,94 +195,58 @@ lesson.narrate("""
   themselves a little apart, and that floor is drawn in the figure.
   """)
 
-/// One game from the shared start and what was measured along the way.
-@MainActor final class Game {
-  let name: String
-  let color: Color
-  let trainer: AdversarialTrainer
-  var g: Sequential { trainer.generator as! Sequential }
-  var steps: [Int] = []
-  var w1: [Double] = []
-  var estimate: [Double] = []
-  var criticLoss: [Double] = []
-  var modes: [Int] = []
-  /// The share of the critic's weights within 10% of the clipping bound (only measured under clipping).
-  var atBounds: [Double] = []
-  var frames: [Panel] = []
-  var seconds = 0.0
-
-  init(name: String, color: Color, trainer: AdversarialTrainer) {
-    self.name = name
-    self.color = color
-    self.trainer = trainer
-  }
-
-  func measure(step: Int, criticLoss loss: Double, using rng: inout SeededGenerator) {
-    steps.append(step)
-    w1.append(distanceToData(g, using: &rng))
-    let real = ring.sample(count: 1000, using: &rng)
-    let fake = trainer.generate(1000, using: &rng)
-    let scores = withoutGradients { (trainer.critic(real).mean().scalar, trainer.critic(fake).mean().scalar) }
-    estimate.append(Double(scores.0 - scores.1))
-    criticLoss.append(loss)
-    modes.append(
-      ModeCoverage(samples: trainer.generate(2500, using: &rng), centers: ring.modeCenters, std: ring.std)
-        .modesCaptured)
+/// Plays one game from the shared start: every few steps the exact W1 to the data, the critic's own estimate
+/// E f(real) − E f(fake) on 1000 fresh samples each, the modes captured and (under clipping) the share of weights at
+/// the bounds; a frame of 512 samples on fixed noise 20 times.
+@MainActor func play(_ name: String, _ trainer: GANTrainer) -> TrainingLog<Panel> {
+  lesson.train(
+    steps: steps, label: name, measureEvery: .times(lesson.budget(30, quick: 20), start: true),
+    framesEvery: .times(lesson.budget(20, quick: 12), start: true)
+  ) { _ in
+    ["critic loss": Double(trainer.step(using: &rng).critic.loss)]
+  } measure: { _ in
+    let w1 = distanceToData(trainer.generator, using: &rng)
+    let real = ring.sample(count: 1000, using: &rng), fake = trainer.generate(1000, using: &rng)
+    let gap = withoutGradients { trainer.critic(real).mean().scalar - trainer.critic(fake).mean().scalar }
+    let coverage = ModeCoverage(samples: trainer.generate(2500, using: &rng), centers: ring.modeCenters, std: ring.std)
+    var values: TrainingValues = ["W1": w1, "estimate": Double(gap), "modes": Double(coverage.modesCaptured)]
     if case .weightClipping(let limit) = trainer.constraint {
-      atBounds.append(fractionAtClippingBounds(of: trainer.critic, limit: limit, relativeTolerance: 0.1))
+      values["at bounds"] = fractionAtClippingBounds(of: trainer.critic, limit: limit, relativeTolerance: 0.1)
     }
-  }
-
-  func frame(step: Int) -> Panel {
-    let samples = withoutGradients { g(fixedNoise) }
+    return values
+  } frame: { step in
+    let samples = trainer.generate(from: fixedNoise)
     return Panel.toySamples(title: "\(name), step \(step)", data: dataPreview, samples: samples, extent: 2.8)
-  }
-
-  func train(steps total: Int, rng: inout SeededGenerator) {
-    let start = Date()
-    let progress = lesson.progress(total: total, label: name)
-    var lastLoss = Double.nan
-    measure(step: 0, criticLoss: lastLoss, using: &rng)
-    frames.append(frame(step: 0))
-    for step in 1...total {
-      let result = trainer.step(using: &rng)
-      lastLoss = Double(result.critic.loss)
-      if step % measureEveryGame == 0 || step == total { measure(step: step, criticLoss: lastLoss, using: &rng) }
-      if step % max(1, total / lesson.budget(20, quick: 12)) == 0 || step == total { frames.append(frame(step: step)) }
-      progress.update(step, values: ["W1": w1.last!, "modes": Double(modes.last!)])
-    }
-    seconds = Date().timeIntervalSince(start)
   }
 }
 
 let saturatingG = DisjointSupportStart.copy(of: g0)
 let saturatingD = DisjointSupportStart.copy(of: discriminator)
-let saturating = Game(
-  name: "saturating GAN", color: .vermillion,
-  trainer: AdversarialTrainer(
+let saturating = play(
+  "saturating GAN",
+  GANTrainer(
     generator: saturatingG, critic: saturatingD, generatorOptimizer: SGD(for: saturatingG, learningRate: 1e-3),
     criticOptimizer: Adam(for: saturatingD, learningRate: 1e-3, beta1: 0.5, beta2: 0.999), loss: .minimax,
     batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
 let clipG = DisjointSupportStart.copy(of: g0)
-let clipping = Game(
-  name: "WGAN (clipping)", color: .orange,
-  trainer: AdversarialTrainer(
+let clipping = play(
+  "WGAN (clipping)",
+  GANTrainer(
     generator: clipG, critic: clipped, generatorOptimizer: RMSProp(for: clipG, learningRate: 5e-5),
     criticOptimizer: clipOptimizer, loss: .wasserstein, constraint: .weightClipping(limit: flags.clip),
     criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
 let gpG = DisjointSupportStart.copy(of: g0)
-let wganGP = Game(
-  name: "WGAN-GP", color: .blue,
-  trainer: AdversarialTrainer(
-    generator: gpG, critic: penalized,
-    generatorOptimizer: Adam(for: gpG, learningRate: flags.generatorLearningRate, beta1: flags.beta1, beta2: 0.9),
-    criticOptimizer: gpOptimizer, loss: .wasserstein, constraint: .gradientPenalty(weight: flags.penaltyWeight),
-    criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
-let games = [saturating, clipping, wganGP]
-for game in games { game.train(steps: steps, rng: &rng) }
+let gpTrainer = GANTrainer(
+  generator: gpG, critic: penalized,
+  generatorOptimizer: Adam(for: gpG, learningRate: flags.generatorLearningRate, beta1: flags.beta1, beta2: 0.9),
+  criticOptimizer: gpOptimizer, loss: .wasserstein, constraint: .gradientPenalty(weight: flags.penaltyWeight),
+  criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing)
+let wganGP = play("WGAN-GP", gpTrainer)
+let games = [(name: "saturating GAN", log: saturating, color: Color.vermillion),
+             ("WGAN (clipping)", clipping, .orange), ("WGAN-GP", wganGP, .blue)]
 
-let frames = (0..<wganGP.frames.count).map { i in
-  Figure(name: "frame", title: nil, columns: 3, panels: games.map { $0.frames[i] })
+let frames = wganGP.frameValues.indices.map { i in
+  Figure(name: "frame", title: nil, columns: 3, panels: games.map { $0.log.frames[i].frame })
 }
 lesson.animation(
   Animation(name: "training", frames: frames, delay: 0.25, width: 1500, height: 540),
@@ -355,12 +268,14 @@ var distancePlot = Figure(
   panels: [
     Panel(
       title: "W1 (200 vs 200 samples, optimal assignment)", xLabel: "generator steps", yLabel: "W1",
-      series: games.map { Series.line(x: $0.steps, y: $0.w1, label: $0.name, color: $0.color) }, legend: .topRight),
+      series: games.map { Series.line(x: $0.log.steps, y: $0.log["W1"], label: $0.name, color: $0.color) },
+      legend: .topRight),
     Panel(
       title: "modes captured (of 8)", xLabel: "generator steps", yLabel: "modes",
-      series: games.map { Series.line(x: $0.steps, y: $0.modes, label: $0.name, color: $0.color) }, legend: .topLeft),
+      series: games.map { Series.line(x: $0.log.steps, y: $0.log["modes"], label: $0.name, color: $0.color) },
+      legend: .topLeft),
   ])
-distancePlot.panels[0].yAxis.range = 0...(games.flatMap(\.w1).max()! * 1.65)
+distancePlot.panels[0].yAxis.range = 0...(games.flatMap { $0.log["W1"] }.max()! * 1.65)
 distancePlot.panels[0].referenceLines = [.horizontal(dataFloor, label: "data vs data (sampling floor)")]
 distancePlot.panels[1].yAxis.range = -0.3...12.5
 for i in distancePlot.panels.indices { distancePlot.panels[i].xAxis.range = 0...Double(steps) }
@@ -372,12 +287,12 @@ lesson.figure(
     """)
 
 lesson.show("W1 between two samples of the data itself (the floor)", dataFloor)
-let saturatingRatio = saturating.w1.last! / saturating.w1.first!
-let penaltyRatio = wganGP.w1.last! / wganGP.w1.first!
+let saturatingRatio = saturating.last("W1") / saturating.first("W1")
+let penaltyRatio = wganGP.last("W1") / wganGP.first("W1")
 for game in games {
-  lesson.show("\(game.name): W1 at the start", game.w1.first!)
-  lesson.show("\(game.name): W1 at the end", game.w1.last!)
-  lesson.show("\(game.name): seconds", game.seconds, unit: "s")
+  lesson.show("\(game.name): W1 at the start", game.log.first("W1"))
+  lesson.show("\(game.name): W1 at the end", game.log.last("W1"))
+  lesson.show("\(game.name): seconds", game.log.seconds, unit: "s")
 }
 lesson.check(
   "the saturating GAN stalls: its W1 ends within 5% of where it started", measured: saturatingRatio,
@@ -387,15 +302,17 @@ lesson.check(
   measured: penaltyRatio, .atMost(1.0 / 3))
 
 // The critics after training, with the final samples.
-let finalGP = withoutGradients { gpG(fixedNoise) }
-let finalClip = withoutGradients { clipG(fixedNoise) }
 lesson.figure(
   Figure(
     name: "critics-after", title: "The two critics after training", width: 1600, height: 800,
     columns: 2,
     panels: [
-      criticPanel(clipped, title: "clipped, after \(steps) generator steps", samples: finalClip),
-      criticPanel(penalized, title: "gradient penalty, after \(steps) generator steps", samples: finalGP),
+      .critic(
+        { clipped($0) }, title: "clipped, after \(steps) generator steps", data: dataPreview,
+        samples: withoutGradients { clipG(fixedNoise) }),
+      .critic(
+        { penalized($0) }, title: "gradient penalty, after \(steps) generator steps", data: dataPreview,
+        samples: withoutGradients { gpG(fixedNoise) }),
     ]),
   caption: """
     The penalized critic has learnt a bump on every mode, and its arrows lead the remaining strays to them. The \
@@ -413,8 +330,8 @@ lesson.narrate("""
   near 0 whether the generator is 0.5 or 5 away (the Jensen–Shannon divergence is log 2 for any two disjoint
   distributions).
   """)
-let gpCorrelation = correlation(wganGP.estimate, wganGP.w1)
-let clipCorrelation = correlation(clipping.estimate, clipping.w1)
+let gpCorrelation = correlation(wganGP["estimate"], wganGP["W1"])
+let clipCorrelation = correlation(clipping["estimate"], clipping["W1"])
 var estimatePlot = Figure(
   name: "w1-estimate", title: "What each critic says, against the true distance", width: 1400,
   height: 1500, columns: 1,
@@ -422,33 +339,33 @@ var estimatePlot = Figure(
     Panel(
       title: "WGAN-GP", xLabel: "generator steps", yLabel: "W1",
       series: [
-        .line(x: wganGP.steps, y: wganGP.w1, label: "exact W1", color: .darkGrey, dashed: true),
-        .line(x: wganGP.steps, y: wganGP.estimate, label: "critic's E f(real) − E f(fake)", color: .blue),
+        .line(x: wganGP.steps, y: wganGP["W1"], label: "exact W1", color: .darkGrey, dashed: true),
+        .line(x: wganGP.steps, y: wganGP["estimate"], label: "critic's E f(real) − E f(fake)", color: .blue),
       ]),
     Panel(
       title: "WGAN (clipping): K·W1, K unknown", xLabel: "generator steps", yLabel: "critic's estimate",
       series: [
-        .line(x: clipping.steps, y: clipping.estimate, label: "critic's E f(real) − E f(fake)", color: .orange)
+        .line(x: clipping.steps, y: clipping["estimate"], label: "critic's E f(real) − E f(fake)", color: .orange)
       ]),
     Panel(
       title: "saturating GAN", xLabel: "generator steps", yLabel: "W1, loss",
       series: [
-        .line(x: saturating.steps, y: saturating.w1, label: "exact W1", color: .darkGrey, dashed: true),
-        .line(x: saturating.steps, y: saturating.criticLoss, label: "discriminator's loss", color: .vermillion),
+        .line(x: saturating.steps, y: saturating["W1"], label: "exact W1", color: .darkGrey, dashed: true),
+        .line(x: saturating.steps, y: saturating["critic loss"], label: "discriminator's loss", color: .vermillion),
       ]),
   ])
 estimatePlot.panels[0].yAxis.range =
-  min(0, wganGP.estimate.min()!)...(max(wganGP.w1.max()!, wganGP.estimate.max()!) * 1.6)
-estimatePlot.panels[1].yAxis.range = min(0, clipping.estimate.min()!)...(clipping.estimate.max()! * 1.6)
-estimatePlot.panels[2].yAxis.range = -0.1...(saturating.w1.max()! * 1.6)
+  min(0, wganGP["estimate"].min()!)...(max(wganGP["W1"].max()!, wganGP["estimate"].max()!) * 1.6)
+estimatePlot.panels[1].yAxis.range = min(0, clipping["estimate"].min()!)...(clipping["estimate"].max()! * 1.6)
+estimatePlot.panels[2].yAxis.range = -0.1...(saturating["W1"].max()! * 1.6)
 for i in estimatePlot.panels.indices { estimatePlot.panels[i].xAxis.range = 0...Double(steps) }
 lesson.figure(estimatePlot)
 lesson.show("correlation of the WGAN-GP critic's estimate with the exact W1", gpCorrelation)
 lesson.show("correlation of the clipped critic's estimate with the exact W1", clipCorrelation)
 lesson.show(
   "saturating GAN: mean discriminator loss over training",
-  saturating.criticLoss.dropFirst().reduce(0, +)
-    / Double(saturating.criticLoss.count - 1))
+  saturating["critic loss"].dropFirst().reduce(0, +)
+    / Double(saturating["critic loss"].count - 1))
 lesson.check(
   "the WGAN-GP critic's estimate correlates strongly with the exact W1 over training",
   measured: gpCorrelation, .atLeast(0.7))
@@ -459,7 +376,7 @@ lesson.section("4. Where the clipped weights go")
 let endWeights = clippableWeights(of: clipped)
 let startAtBounds = Double(startWeights.filter { Swift.abs($0) >= 0.9 * flags.clip }.count) / Double(startWeights.count)
 let endAtBounds = fractionAtClippingBounds(of: clipped, limit: flags.clip, relativeTolerance: 0.1)
-let gameShares = clipping.atBounds.dropFirst()
+let gameShares = clipping["at bounds"].dropFirst()
 let meanAtBounds = gameShares.reduce(0, +) / Double(gameShares.count)
 let edge = Double(flags.clip) * 1.15
 var histogramPanel = Panel(
@@ -474,10 +391,11 @@ histogramPanel.yAxis.range = 0...(Double(histogramPanel.series.map { $0.columns[
 var sharePanel = Panel(
   title: "share of weights within 10% of ±c", xLabel: "critic steps (thousands)", yLabel: "share",
   legend: .topRight)
-let criticStepsAt = clipShareSteps + clipping.steps.map { warmupSteps + $0 * flags.criticSteps }
+let criticStepsAt = warmupAt + clipping.steps.map { warmupSteps + $0 * flags.criticSteps }
 sharePanel.series = [
   .line(
-    x: criticStepsAt.map { Double($0) / 1000 }, y: clipShare + clipping.atBounds, label: "clipped critic",
+    x: criticStepsAt.map { Double($0) / 1000 }, y: warmup["at bounds"] + clipping["at bounds"],
+    label: "clipped critic",
     color: .orange)
 ]
 sharePanel.referenceLines = [
@@ -505,7 +423,7 @@ lesson.check(
 // MARK: - 5. All eight modes
 
 lesson.section("5. All eight modes")
-let finalSamples = wganGP.trainer.generate(2500, using: &rng)
+let finalSamples = gpTrainer.generate(2500, using: &rng)
 let coverage = ModeCoverage(samples: finalSamples, centers: ring.modeCenters, std: ring.std)
 lesson.show("WGAN-GP: modes captured (of 8)", coverage.modesCaptured)
 lesson.show("WGAN-GP: share of samples within 3σ of a mode", coverage.highQualityFraction)

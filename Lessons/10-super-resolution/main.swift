@@ -14,44 +14,30 @@ import Plotting
 
 struct Flags: ParsableArguments {
   @OptionGroup var mnist: MNISTFlags
-  @Option(help: Allowed.count(1...256).help("Channels w of the generator's hidden layers.")) var width: Int = 16
-  @Option(help: Allowed.count(0...64).help("Residual blocks of the generator.")) var blocks: Int = 4
-  @Option(help: Allowed.count(1...256).help("Base width of the discriminator (lesson 06's MNISTDiscriminator)."))
+  @Option(allowed: .count(1...256), help: "Channels w of the generator's hidden layers.") var width: Int = 16
+  @Option(allowed: .count(0...64), help: "Residual blocks of the generator.") var blocks: Int = 4
+  @Option(allowed: .count(1...256), help: "Base width of the discriminator (lesson 06's MNISTDiscriminator).")
   var discriminatorWidth: Int = 16
-  @Option(help: Allowed.count(2...1024).help("Images per batch (batch norm needs at least 2).")) var batch: Int = 16
-  @Option(help: Allowed.rate.help("Adam's learning rate for the generators.")) var learningRate: Float = 1e-3
-  @Option(help: Allowed.rate.help("Adam's learning rate for the discriminator.")) var discriminatorLearningRate: Float =
-    5e-4
-  @Option(help: Allowed.weight.help("λ_feature: the weight of the classifier-feature loss in the content loss."))
+  @Option(allowed: .count(2...1024), help: "Images per batch (batch norm needs at least 2).") var batch: Int = 16
+  @Option(allowed: .rate, help: "Adam's learning rate for the generators.") var learningRate: Float = 1e-3
+  @Option(allowed: .rate, help: "Adam's learning rate for the discriminator.")
+  var discriminatorLearningRate: Float = 5e-4
+  @Option(allowed: .weight, help: "λ_feature: the weight of the classifier-feature loss in the content loss.")
   var featureWeight: Float = 0.01
-  @Option(help: Allowed.weight.help("λ_adv: the weight of the adversarial loss in SRGAN's generator loss."))
+  @Option(allowed: .weight, help: "λ_adv: the weight of the adversarial loss in SRGAN's generator loss.")
   var adversarialWeight: Float = 0.02
   @Option(
-    help: Allowed.share.help(
-      "The share of the steps spent on the shared content-only start, before SRGAN's adversarial term enters."))
+    allowed: .share,
+    help: "The share of the steps spent on the shared content-only start, before SRGAN's adversarial term enters.")
   var warmup: Double = 0.4
   @Option(
-    help: Allowed.number(-2...0).help(
-      "The parameter a of the bicubic (Keys) kernel: −0.5 (Keys, MATLAB) or −0.75 (PyTorch, OpenCV)."))
+    allowed: .number(-2...0),
+    help: "The parameter a of the bicubic (Keys) kernel: −0.5 (Keys, MATLAB) or −0.75 (PyTorch, OpenCV).")
   var bicubicA: Double = -0.5
   @Option(
-    help: Allowed.count(1...10_000).help(
-      "Test images to measure on (the first ones of the MNIST test set; default 2000, 500 with --quick)."))
+    allowed: .count(1...10_000),
+    help: "Test images to measure on (the first ones of the MNIST test set; default 2000, 500 with --quick).")
   var evaluationImages: Int?
-
-  func validate() throws {
-    try Allowed.count(1...256).check(width, "--width")
-    try Allowed.count(0...64).check(blocks, "--blocks")
-    try Allowed.count(1...256).check(discriminatorWidth, "--discriminator-width")
-    try Allowed.count(2...1024).check(batch, "--batch")
-    try Allowed.rate.check(learningRate, "--learning-rate")
-    try Allowed.rate.check(discriminatorLearningRate, "--discriminator-learning-rate")
-    try Allowed.weight.check(featureWeight, "--feature-weight")
-    try Allowed.weight.check(adversarialWeight, "--adversarial-weight")
-    try Allowed.share.check(warmup, "--warmup")
-    try Allowed.number(-2...0).check(bicubicA, "--bicubic-a")
-    try Allowed.count(1...10_000).check(evaluationImages, "--evaluation-images")
-  }
 }
 let (lesson, flags) = Lesson.start(
   number: 10, slug: "super-resolution", title: "Super-resolution with a GAN (SRGAN)",
@@ -90,19 +76,10 @@ let showcase: [Int] = (0..<10).map { digit in test.labels.firstIndex(of: digit) 
   concatenate(showcase.map { images.sliced(axis: 0, $0..<($0 + 1)) }, alongAxis: 0).detached()
 }
 
-/// A 7×7 image drawn at its true size in the middle of a gray 28×28 frame, to show how little the input holds.
+/// 7×7 images drawn at their true size in the middle of a gray 28×28 frame, to show how little the input holds.
 @MainActor func framed(_ small: Tensor) -> Tensor {
-  let (n, size) = (small.shape[0], small.shape[2])
-  let offset = (28 - size) / 2
-  var values = [Float](repeating: 0, count: n * 28 * 28)
-  for i in 0..<n {
-    for row in 0..<size {
-      for column in 0..<size {
-        values[i * 784 + (row + offset) * 28 + column + offset] = small.scalars[(i * size + row) * size + column]
-      }
-    }
-  }
-  return Tensor(shape: [n, 1, 28, 28], scalars: values)
+  let margin = (28 - small.shape[2]) / 2, rest = 28 - small.shape[2] - margin
+  return small.padded(before: [0, 0, margin, margin], after: [0, 0, rest, rest])
 }
 
 // MARK: - 2. Interpolation
@@ -117,29 +94,19 @@ lesson.narrate("""
   redistribute what the 7×7 image holds; it cannot put back a stroke that averaging removed.
   """)
 
-/// One way of upscaling, and how it scores on the test images.
-struct Scores {
-  let name: String
-  let images: Tensor
-  let psnr: Double
-  let gradient: Double
-  let highFrequency: Double
-  let accuracy: Double
-}
 /// The spectral cutoff: the highest frequency a 7×7 image holds, in cycles per pixel of the 28×28 image.
 let cutoff = 1 / Double(2 * factor)
-@MainActor func score(_ name: String, _ images: Tensor) -> Scores {
-  Scores(
-    name: name, images: images,
-    psnr: mean(peakSignalToNoiseRatios(images, references: highResolution)),
-    gradient: mean(meanGradientMagnitudes(images)),
-    highFrequency: mean(highFrequencyEnergyShares(images, cutoff: cutoff)),
-    accuracy: classifier.accuracy(images: images, labels: test.labels))
+/// An upscaler's name, its images of the test set, and their scores.
+typealias Upscaled = (name: String, images: Tensor, scores: UpscalingScores)
+@MainActor func score(_ name: String, _ images: Tensor) -> Upscaled {
+  (name, images, UpscalingScores(
+    images: images, references: highResolution, cutoff: cutoff, classifier: classifier, labels: test.labels))
 }
-let real = score("real", highResolution)
-let nearest = score("nearest", lowResolution.upsampledNearest(factor))
-let bicubic = score(
+let real = score("real", highResolution).scores
+let nearestImages = score("nearest", lowResolution.upsampledNearest(factor))
+let bicubicImages = score(
   "bicubic", clamp(bicubicUpsampled(lowResolution, factor: factor, a: flags.bicubicA), min: -1, max: 1))
+let (nearest, bicubic) = (nearestImages.scores, bicubicImages.scores)
 lesson.show("nearest: PSNR (dB)", nearest.psnr)
 lesson.show("bicubic: PSNR (dB)", bicubic.psnr)
 
@@ -151,21 +118,8 @@ let contentOnly = SuperResolutionGenerator(
   imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
   using: &rng)
 let shuffleInput = Tensor.randomNormal([1, 16, 2, 3], using: &rng)
-let shuffled = shuffleInput.pixelShuffled(4)
-var shuffleError: Float = 0
-for i in 0..<4 {
-  for j in 0..<4 {
-    for h in 0..<2 {
-      for w in 0..<3 {
-        shuffleError = max(
-          shuffleError,
-          abs(
-            shuffled.scalars[(h * 4 + i) * 12 + w * 4 + j]
-              - shuffleInput.scalars[((i * 4 + j) * 2 + h) * 3 + w]))
-      }
-    }
-  }
-}
+let shuffleError = zip(shuffleInput.pixelShuffled(4).scalars, pixelShuffleByIndex(shuffleInput, factor: 4).scalars)
+  .map { Swift.abs($0 - $1) }.max()!
 lesson.narrate("""
   SRGAN's generator (Ledig et al. 2017; alone and trained on pixel loss it is "SRResNet"), at our scale: a 3×3
   convolution to w = \(flags.width) channels; \(flags.blocks) residual blocks x + conv(act(conv(x))) that all work at
@@ -226,17 +180,14 @@ let adversarial = AdversarialLoss.nonSaturating
   inBatches(images, of: 250) { clamp(generator($0), min: -1, max: 1) }
 }
 
-// A probe of test images, measured during training for the curves.
+// A probe of test images, measured during training for the curves (the training loops' frames).
 let probeCount = min(test.count, 200)
 let probeLow = lowResolution.sliced(axis: 0, 0..<probeCount).detached()
 let probeHigh = highResolution.sliced(axis: 0, 0..<probeCount).detached()
 let probeRealGradient = mean(meanGradientMagnitudes(probeHigh))
-struct ProbePoint { let step: Int; let psnr: Double; let gradient: Double }
-@MainActor func probe(_ generator: SuperResolutionGenerator, step: Int) -> ProbePoint {
+@MainActor func probe(_ generator: SuperResolutionGenerator) -> (psnr: Double, gradient: Double) {
   let images = upscale(generator, probeLow)
-  return ProbePoint(
-    step: step, psnr: mean(peakSignalToNoiseRatios(images, references: probeHigh)),
-    gradient: mean(meanGradientMagnitudes(images)))
+  return (mean(peakSignalToNoiseRatios(images, references: probeHigh)), mean(meanGradientMagnitudes(images)))
 }
 
 // MARK: - 5. Training
@@ -244,36 +195,35 @@ struct ProbePoint { let step: Int; let psnr: Double; let gradient: Double }
 lesson.section("5. Training")
 let optimizerContent = Adam(for: contentOnly, learningRate: flags.learningRate, beta1: 0.9, beta2: 0.999)
 var sampler = InfiniteBatchSampler(train, batchSize: flags.batch, seed: lesson.seed)
-var pixelLossContent: [(step: Int, value: Double)] = []
-var pixelLossGAN: [(step: Int, value: Double)] = []
-var discriminatorLosses: [(step: Int, value: Double)] = []
-var adversarialLosses: [(step: Int, value: Double)] = []
-var probesContent: [ProbePoint] = [probe(contentOnly, step: 0)]
-var probesGAN: [ProbePoint] = []
 let probeEvery = max(1, steps / lesson.budget(12, quick: 5))
 let recordEvery = max(1, steps / 200)
+/// A batch of real digits, their 7×7 versions and the classifier's features of the real ones.
+@MainActor func nextBatch() -> (low: Tensor, high: Tensor, features: Tensor) {
+  let high = sampler.next().examples
+  return (boxDownsampled(high, factor: factor), high, withoutGradients { classifier.features(high) })
+}
 
 /// One content-only step of `generator` on a batch.
 @MainActor func contentStep(
-  _ generator: SuperResolutionGenerator, _ optimizer: Adam, low: Tensor, high: Tensor, features: Tensor
-)
-  -> Float
-{
-  let (loss, pixel) = contentLoss(generator(low), high, targetFeatures: features)
+  _ generator: SuperResolutionGenerator, _ optimizer: Adam, _ batch: (low: Tensor, high: Tensor, features: Tensor)
+) -> Float {
+  let (loss, pixel) = contentLoss(generator(batch.low), batch.high, targetFeatures: batch.features)
   _ = optimizer.minimize(loss)
   return pixel
 }
 
-let progressWarmup = lesson.progress(total: max(warmupSteps, 1), label: "shared start (content loss)")
-for step in stride(from: 1, through: warmupSteps, by: 1) {
-  let high = sampler.next().examples
-  let low = boxDownsampled(high, factor: factor)
-  let features = withoutGradients { classifier.features(high) }
-  let pixel = contentStep(contentOnly, optimizerContent, low: low, high: high, features: features)
-  if step % recordEvery == 0 { pixelLossContent.append((step, Double(pixel))) }
-  if step % probeEvery == 0 { probesContent.append(probe(contentOnly, step: step)) }
-  progressWarmup.update(step, values: ["pixel MSE": Double(pixel)])
-}
+// The shared start; with `--warmup 0` there is none, and the probe at the fork is the game's first frame.
+let warmupLog =
+  warmupSteps == 0
+  ? TrainingLog()
+  : lesson.train(
+    steps: warmupSteps, label: "shared start (content loss)", measureEvery: .every(recordEvery),
+    framesEvery: .every(probeEvery, start: true)
+  ) { _ in
+    ["pixel MSE": Double(contentStep(contentOnly, optimizerContent, nextBatch()))]
+  } frame: { _ in
+    probe(contentOnly)
+  }
 
 // The fork: SRGAN's generator starts as an exact copy, its optimizer state too.
 var forkRNG = lesson.makeGenerator(offset: 1)
@@ -287,36 +237,38 @@ do {
 } catch {
   lesson.fail("copying the generator at the fork: \(error)")
 }
-probesGAN.append(probe(srgan, step: warmupSteps))
 let d = MNISTDiscriminator(width: flags.discriminatorWidth, using: &forkRNG)
 let optimizerD = Adam(for: d, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999)
 lesson.show("discriminator parameters", d.parameterCount)
 
-let progress = lesson.progress(total: max(steps - warmupSteps, 1), label: "content-only and SRGAN, same batches")
-for step in stride(from: warmupSteps + 1, through: steps, by: 1) {
-  let high = sampler.next().examples
-  let low = boxDownsampled(high, factor: factor)
-  let features = withoutGradients { classifier.features(high) }
-  let pixelContent = contentStep(contentOnly, optimizerContent, low: low, high: high, features: features)
-
-  let upscaled = srgan(low)
-  let lossD = optimizerD.minimize(adversarial.discriminatorLoss(real: d(high), fake: d(upscaled.detached())))
-  let (content, pixelGAN) = contentLoss(upscaled, high, targetFeatures: features)
-  let fooling = adversarial.generatorLoss(fakeLogits: d(upscaled))
-  _ = optimizerGAN.minimize(content + flags.adversarialWeight * fooling)
-
-  if step % recordEvery == 0 {
-    pixelLossContent.append((step, Double(pixelContent)))
-    pixelLossGAN.append((step, Double(pixelGAN)))
-    discriminatorLosses.append((step, Double(lossD)))
-    adversarialLosses.append((step, Double(fooling.scalar)))
+let gameLog =
+  steps == warmupSteps
+  ? TrainingLog()
+  : lesson.train(
+    steps: steps - warmupSteps, label: "content-only and SRGAN, same batches", measureEvery: .every(recordEvery),
+    framesEvery: .every(probeEvery, start: true)
+  ) { _ in
+    let batch = nextBatch()
+    let pixelContent = contentStep(contentOnly, optimizerContent, batch)
+    let upscaled = srgan(batch.low)
+    let lossD = optimizerD.minimize(adversarial.discriminatorLoss(real: d(batch.high), fake: d(upscaled.detached())))
+    let (content, pixelGAN) = contentLoss(upscaled, batch.high, targetFeatures: batch.features)
+    let fooling = adversarial.generatorLoss(fakeLogits: d(upscaled))
+    _ = optimizerGAN.minimize(content + flags.adversarialWeight * fooling)
+    return [
+      "pixel MSE": Double(pixelGAN), "D loss": Double(lossD), "content pixel MSE": Double(pixelContent),
+      "adversarial": Double(fooling.scalar),
+    ]
+  } frame: { _ in
+    (content: probe(contentOnly), gan: probe(srgan))
   }
-  if step % probeEvery == 0 || step == steps {
-    probesContent.append(probe(contentOnly, step: step))
-    probesGAN.append(probe(srgan, step: step))
-  }
-  progress.update(step - warmupSteps, values: ["pixel MSE": Double(pixelGAN), "D loss": Double(lossD)])
-}
+// The curves on the global step axis: the game's steps come after the shared start.
+let gameSteps0 = gameLog.steps.map { $0 + warmupSteps }
+let forkProbed = warmupLog.frames.isEmpty ? 0 : 1
+let probeStepsContent =
+  warmupLog.frames.map(\.step) + gameLog.frames.dropFirst(forkProbed).map { $0.step + warmupSteps }
+let probesContent = warmupLog.frameValues + gameLog.frameValues.dropFirst(forkProbed).map(\.content)
+let probeStepsGAN = gameLog.frames.map { $0.step + warmupSteps }, probesGAN = gameLog.frameValues.map(\.gan)
 
 var training = Figure(
   name: "training", title: "Training: shared start, then content-only (blue) and SRGAN (orange)",
@@ -326,37 +278,32 @@ var training = Figure(
       title: "pixel MSE on training batches", xLabel: "step", yLabel: "mean squared error",
       series: [
         .line(
-          x: pixelLossContent.map(\.step), y: pixelLossContent.map(\.value), label: "content-only", color: .blue,
-          width: 2),
-        .line(x: pixelLossGAN.map(\.step), y: pixelLossGAN.map(\.value), label: "SRGAN", color: .orange, width: 2),
+          x: warmupLog.steps + gameSteps0, y: warmupLog["pixel MSE"] + gameLog["content pixel MSE"],
+          label: "content-only", color: .blue, width: 2),
+        .line(x: gameSteps0, y: gameLog["pixel MSE"], label: "SRGAN", color: .orange, width: 2),
       ], referenceLines: [.vertical(Double(warmupSteps), label: "fork")]),
     Panel(
       title: "the adversarial game", xLabel: "step", yLabel: "loss",
       series: [
-        .line(
-          x: discriminatorLosses.map(\.step), y: discriminatorLosses.map(\.value), label: "D loss", color: .purple,
-          width: 2),
-        .line(
-          x: adversarialLosses.map(\.step), y: adversarialLosses.map(\.value), label: "G: −log D(G(x))", color: .orange,
-          width: 2),
+        .line(x: gameSteps0, y: gameLog["D loss"], label: "D loss", color: .purple, width: 2),
+        .line(x: gameSteps0, y: gameLog["adversarial"], label: "G: −log D(G(x))", color: .orange, width: 2),
       ], referenceLines: [.horizontal(2 * log(2), label: "2 ln 2")], legend: .topLeft),
     Panel(
       title: "PSNR on \(probeCount) test digits", xLabel: "step", yLabel: "dB",
       series: [
-        .linesPoints(x: probesContent.map(\.step), y: probesContent.map(\.psnr), label: "content-only", color: .blue),
-        .linesPoints(x: probesGAN.map(\.step), y: probesGAN.map(\.psnr), label: "SRGAN", color: .orange),
+        .linesPoints(x: probeStepsContent, y: probesContent.map(\.psnr), label: "content-only", color: .blue),
+        .linesPoints(x: probeStepsGAN, y: probesGAN.map(\.psnr), label: "SRGAN", color: .orange),
       ], referenceLines: [.horizontal(bicubic.psnr, label: "bicubic (all test images)")], legend: .topLeft),
     Panel(
       title: "sharpness: mean gradient magnitude", xLabel: "step", yLabel: "per pixel",
       series: [
-        .linesPoints(
-          x: probesContent.map(\.step), y: probesContent.map(\.gradient), label: "content-only", color: .blue),
-        .linesPoints(x: probesGAN.map(\.step), y: probesGAN.map(\.gradient), label: "SRGAN", color: .orange),
+        .linesPoints(x: probeStepsContent, y: probesContent.map(\.gradient), label: "content-only", color: .blue),
+        .linesPoints(x: probeStepsGAN, y: probesGAN.map(\.gradient), label: "SRGAN", color: .orange),
       ], referenceLines: [.horizontal(probeRealGradient, label: "real digits")], legend: .topLeft),
   ])
 training.panels[0].yAxis.logScale = true
 // Room for the legends above the curves of the game, and below those of the probes.
-let gameLosses = discriminatorLosses.map(\.value) + adversarialLosses.map(\.value)
+let gameLosses = gameLog["D loss"] + gameLog["adversarial"]
 training.panels[1].yAxis.minimum = 0
 training.panels[1].yAxis.maximum = max(2 * log(2), gameLosses.filter(\.isFinite).max() ?? 1) * 1.4
 let probePSNRs = (probesContent + probesGAN).map(\.psnr) + [bicubic.psnr]
@@ -371,10 +318,12 @@ lesson.figure(
 // MARK: - 6. What each upscaler makes
 
 lesson.section("6. Looking at them")
-let contentScores = score("content-only", upscale(contentOnly, lowResolution))
-let ganScores = score("SRGAN", upscale(srgan, lowResolution))
-let methods = [nearest, bicubic, contentScores, ganScores]
-let rows = [framed(pick(lowResolution))] + methods.map { pick($0.images) } + [pick(highResolution)]
+let contentImages = score("content-only", upscale(contentOnly, lowResolution))
+let ganImages = score("SRGAN", upscale(srgan, lowResolution))
+let (contentScores, ganScores) = (contentImages.scores, ganImages.scores)
+let upscalers = [nearestImages, bicubicImages, contentImages, ganImages]
+let methods = upscalers.map(\.scores)
+let rows = [framed(pick(lowResolution))] + upscalers.map { pick($0.images) } + [pick(highResolution)]
 lesson.image(
   "comparison", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 10, scale: 5),
   caption: "One test digit of each class. Rows: the 7×7 input (true size, gray frame), nearest, bicubic "
@@ -402,64 +351,41 @@ lesson.narrate("""
     the real ones correctly). The content loss uses this classifier's features, so for the two networks it is not an
     independent judge; for nearest and bicubic it is.
   """)
-for m in methods {
-  lesson.show("\(m.name): PSNR (dB)", m.psnr)
-  lesson.show("\(m.name): mean gradient magnitude", m.gradient)
-  lesson.show("\(m.name): high-frequency energy share", m.highFrequency)
-  lesson.show("\(m.name): classifier accuracy", m.accuracy)
+for (name, _, m) in upscalers {
+  lesson.show("\(name): PSNR (dB)", m.psnr)
+  lesson.show("\(name): mean gradient magnitude", m.gradient)
+  lesson.show("\(name): high-frequency energy share", m.highFrequency)
+  lesson.show("\(name): classifier accuracy", m.accuracy)
 }
 lesson.show("real digits: mean gradient magnitude", real.gradient)
 lesson.show("real digits: high-frequency energy share", real.highFrequency)
 lesson.show("real digits: classifier accuracy", real.accuracy)
 
 let colors: [Color] = [.gray, .skyBlue, .blue, .orange]
-@MainActor func bars(_ value: (Scores) -> Double) -> [Series] {
-  methods.enumerated().map { i, m in
-    .bars(x: [i + 1], heights: [value(m)], width: 0.7, label: m.name, color: colors[i], opacity: 0.6)
-  }
-}
-/// The value of each bar written inside it, near its foot (clear of the reference lines); `range` is the panel's y
-/// range.
-@MainActor func valueLabels(_ value: (Scores) -> Double, format: String, range: ClosedRange<Double>) -> [TextLabel] {
-  methods.enumerated().map { i, m in
-    TextLabel(
-      String(format: format, value(m)), x: Double(i + 1) - 0.3,
-      y: range.lowerBound + 0.06 * (range.upperBound - range.lowerBound))
-  }
-}
-let methodAxis = "upscaler"
-let methodTicks = ["nearest", "bicubic", "content-only", "SRGAN"].enumerated().map {
-  Tick(Double($0.offset + 1), $0.element)
-}
 let psnrRange = floor(min(nearest.psnr, bicubic.psnr) - 2)...ceil(methods.map(\.psnr).max()! + 1.5)
 let gradientRange = 0...max(real.gradient, methods.map(\.gradient).max()!) * 1.2
 let spectralRange = 0...max(real.highFrequency, methods.map(\.highFrequency).max()!) * 1.2
-let accuracyRange = 0.0...1.15
-var scoreFigure = Figure(
+@MainActor func scorePanel(
+  _ title: String, _ unit: String, _ value: (UpscalingScores) -> Double, _ format: String, _ range: ClosedRange<Double>,
+  real: Double? = nil
+) -> Panel {
+  .labeledBars(
+    title: title, xLabel: "upscaler", yLabel: unit, names: upscalers.map(\.name), values: methods.map(value),
+    colors: colors, format: format, range: range, reference: real.map { ($0, "real digits") })
+}
+let scoreFigure = Figure(
   name: "scores", title: "Four upscalers on \(test.count) test digits", width: 1400, height: 1000,
   fontSize: 18, columns: 2,
   panels: [
-    Panel(
-      title: "PSNR: pixel fidelity", xLabel: methodAxis, yLabel: "dB", series: bars(\.psnr),
-      labels: valueLabels(\.psnr, format: "%.2f", range: psnrRange), legend: .hidden),
-    Panel(
-      title: "gradient magnitude (dashed: real digits)", xLabel: methodAxis, yLabel: "per pixel",
-      series: bars(\.gradient), referenceLines: [.horizontal(real.gradient, label: "real digits")],
-      labels: valueLabels(\.gradient, format: "%.3f", range: gradientRange), legend: .hidden),
-    Panel(
-      title: "energy above 1/8 cycle/pixel (dashed: real)", xLabel: methodAxis, yLabel: "share of energy",
-      series: bars(\.highFrequency), referenceLines: [.horizontal(real.highFrequency, label: "real digits")],
-      labels: valueLabels(\.highFrequency, format: "%.3f", range: spectralRange), legend: .hidden),
-    Panel(
-      title: "classifier accuracy (dashed: real digits)", xLabel: methodAxis, yLabel: "share correct",
-      series: bars(\.accuracy),
-      referenceLines: [.horizontal(real.accuracy, label: "real digits")],
-      labels: valueLabels(\.accuracy, format: "%.3f", range: accuracyRange), legend: .hidden),
+    scorePanel("PSNR: pixel fidelity", "dB", \.psnr, "%.2f", psnrRange),
+    scorePanel(
+      "gradient magnitude (dashed: real digits)", "per pixel", \.gradient, "%.3f", gradientRange, real: real.gradient),
+    scorePanel(
+      "energy above 1/8 cycle/pixel (dashed: real)", "share of energy", \.highFrequency, "%.3f", spectralRange,
+      real: real.highFrequency),
+    scorePanel(
+      "classifier accuracy (dashed: real digits)", "share correct", \.accuracy, "%.3f", 0...1.15, real: real.accuracy),
   ])
-for (i, range) in [psnrRange, gradientRange, spectralRange, accuracyRange].enumerated() {
-  scoreFigure.panels[i].xAxis = Axis(methodAxis, range: 0.4...4.6, ticks: methodTicks)
-  scoreFigure.panels[i].yAxis = Axis(scoreFigure.panels[i].yAxis.label, range: range)
-}
 lesson.figure(
   scoreFigure,
   caption: "Bars, left to right: nearest (gray), bicubic (light blue), content-only (blue), "

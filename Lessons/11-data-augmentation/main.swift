@@ -14,33 +14,21 @@ import Plotting
 
 struct Flags: ParsableArguments {
   @OptionGroup var mnist: MNISTFlags
-  @Option(help: Allowed.count(1...5000).help("Labeled training images per class (the small subset; 10 classes)."))
+  @Option(allowed: .count(1...5000), help: "Labeled training images per class (the small subset; 10 classes).")
   var perClass: Int = 10
   @Option(
-    help: Allowed.count(2...100).help(
-      "Repetitions (each its own subset, GAN and classifier initialization); default 3, 2 with --quick; a spread "
-        + "needs two."
-    ))
+    allowed: .count(2...100),
+    help: "Repetitions (each its own subset, GAN and classifier initialization); default 3, 2 with --quick; a spread "
+      + "needs two.")
   var repetitions: Int?
-  @Option(help: Allowed.count(1...1_000_000).help("Classifier training steps per arm; default 150, 40 with --quick."))
+  @Option(allowed: .count(1...1_000_000), help: "Classifier training steps per arm; default 150, 40 with --quick.")
   var classifierSteps: Int?
-  @Option(help: Allowed.count(1...1024).help("Real images per classifier batch.")) var realBatch: Int = 16
-  @Option(help: Allowed.count(1...1024).help("Generated images added to each classifier batch in the augmented arm."))
+  @Option(allowed: .count(1...1024), help: "Real images per classifier batch.") var realBatch: Int = 16
+  @Option(allowed: .count(1...1024), help: "Generated images added to each classifier batch in the augmented arm.")
   var generatedBatch: Int = 16
-  @Option(help: Allowed.count(1...256).help("Base width w of the conditional GAN's networks.")) var width: Int = 16
-  @Option(help: Allowed.count(2...1024).help("Real images per cGAN step.")) var ganBatch: Int = 32
-  @Option(help: Allowed.rate.help("Adam learning rate of both cGAN networks.")) var ganLearningRate: Float = 1e-3
-
-  func validate() throws {
-    try Allowed.count(1...5000).check(perClass, "--per-class")
-    try Allowed.count(2...100).check(repetitions, "--repetitions")
-    try Allowed.count(1...1_000_000).check(classifierSteps, "--classifier-steps")
-    try Allowed.count(1...1024).check(realBatch, "--real-batch")
-    try Allowed.count(1...1024).check(generatedBatch, "--generated-batch")
-    try Allowed.count(1...256).check(width, "--width")
-    try Allowed.count(2...1024).check(ganBatch, "--gan-batch")
-    try Allowed.rate.check(ganLearningRate, "--gan-learning-rate")
-  }
+  @Option(allowed: .count(1...256), help: "Base width w of the conditional GAN's networks.") var width: Int = 16
+  @Option(allowed: .count(2...1024), help: "Real images per cGAN step.") var ganBatch: Int = 32
+  @Option(allowed: .rate, help: "Adam learning rate of both cGAN networks.") var ganLearningRate: Float = 1e-3
 }
 let (lesson, flags) = Lesson.start(
   number: 11, slug: "data-augmentation", title: "GAN samples as training data?",
@@ -125,91 +113,57 @@ lesson.narrate("""
   whether the generator learned the labels from the small subset (chance is 0.1).
   """)
 
-struct Curve { var steps: [Int] = []; var values: [Double] = [] }
-struct Repetition {
-  var seed: UInt64
-  var baseline = 0.0, augmented = 0.0
-  var conditional = 0.0
-  var conditionalPerClass: [Double] = []
-  var confusion: [[Int]] = []
-  var dLoss = Curve(), gLoss = Curve(), conditionalCurve = Curve(), baselineCurve = Curve(), augmentedCurve = Curve()
-  var baselineTrainAccuracy = 0.0
-  var diversityRatio = 0.0
-}
-
 @MainActor func curveAccuracy(_ classifier: MNISTClassifier) -> Double {
   classifier.eval()
   defer { classifier.train() }
   return classifier.accuracy(images: curveTest.images, labels: curveTest.labels)
 }
 
-var results: [Repetition] = []
+// Per repetition: the test accuracies of both arms, the cGAN's conditional accuracy (overall, per class, confusion),
+// its within-class diversity, the baseline's accuracy on its own subset, and the training logs behind the curves.
+var baselineAccuracies: [Double] = [], augmentedAccuracies: [Double] = [], trainAccuracies: [Double] = []
+var conditionals: [ConditionalAccuracy] = [], diversities: [Double] = []
+var ganLogs: [TrainingLog<Double>] = [], classifierLogs: [TrainingLog<Void>] = []
 var firstGenerator: ConditionalMNISTGenerator?
 var firstSubset: LabeledImages?
 let ganBatch = min(flags.ganBatch, labeledCount)
-let ganEvaluations = Set((1...5).map { ganSteps * $0 / 5 })
-let curvePoints = lesson.budget(5, quick: 3)
-let classifierEvaluations = Set([1] + (1...curvePoints).map { classifierSteps * $0 / curvePoints })
 for r in 1...repetitions {
   let seed = lesson.seed &* 1000 &+ UInt64(r)
-  var rep = Repetition(seed: seed)
   var rng = SeededGenerator(seed: seed)
   let indices = balancedSubsetIndices(labels: train.labels, perClass: flags.perClass, using: &rng)
   let subset = LabeledImages(
     images: train.images.examples(at: indices), labels: indices.map { train.labels[$0] },
     classNames: train.classNames)
-  if r == 1 { firstSubset = subset }
 
-  // The conditional GAN on the subset.
+  // The conditional GAN on the subset: losses averaged over 25 steps, its conditional accuracy 5 times.
   let g = ConditionalMNISTGenerator(width: w, using: &rng)
   let d = ProjectionMNISTDiscriminator(width: w, using: &rng)
   let gan = ConditionalGANTrainer(generator: g, discriminator: d, learningRate: flags.ganLearningRate)
   var ganSampler = InfiniteBatchSampler(subset, batchSize: ganBatch, seed: seed &+ 1)
-  var sumD = 0.0, sumG = 0.0
-  let ganProgress = lesson.progress(total: max(ganSteps, 1), label: "repetition \(r)/\(repetitions): cGAN")
-  for step in stride(from: 1, through: ganSteps, by: 1) {
-    let batch = ganSampler.next()
-    let (lossD, lossG) = gan.step(real: batch.examples, labels: batch.labels!, using: &rng)
-    sumD += Double(lossD)
-    sumG += Double(lossG)
-    if step % 25 == 0 {
-      rep.dLoss.steps.append(step); rep.dLoss.values.append(sumD / 25)
-      rep.gLoss.steps.append(step); rep.gLoss.values.append(sumG / 25)
-      sumD = 0
-      sumG = 0
-    }
-    if ganEvaluations.contains(step) {
+  var sums = (d: 0.0, g: 0.0, count: 0)
+  ganLogs.append(
+    lesson.train(
+      steps: ganSteps, label: "repetition \(r)/\(repetitions): cGAN", measureEvery: .every(25, end: false),
+      framesEvery: .evenly(5)
+    ) { _ in
+      let batch = ganSampler.next()
+      let (lossD, lossG) = gan.step(real: batch.examples, labels: batch.labels!, using: &rng)
+      sums = (sums.d + Double(lossD), sums.g + Double(lossG), sums.count + 1)
+      return ["D loss": Double(lossD), "G loss": Double(lossG)]
+    } measure: { _ in
+      defer { sums = (0, 0, 0) }
+      return ["mean D loss": sums.d / Double(sums.count), "mean G loss": sums.g / Double(sums.count)]
+    } frame: { _ in
       var judgeRNG = SeededGenerator(seed: seed &+ 2)
-      let accuracy = ConditionalAccuracy(generator: g, judge: judge, perClass: 30, using: &judgeRNG)
-      rep.conditionalCurve.steps.append(step)
-      rep.conditionalCurve.values.append(accuracy.overall)
-    }
-    ganProgress.update(step, values: ["D loss": Double(lossD), "G loss": Double(lossG)])
-  }
+      return ConditionalAccuracy(generator: g, judge: judge, perClass: 30, using: &judgeRNG).overall
+    })
   var judgeRNG = SeededGenerator(seed: seed &+ 3)
-  let conditional = ConditionalAccuracy(
-    generator: g, judge: judge, perClass: lesson.budget(100, quick: 50), using: &judgeRNG)
-  rep.conditional = conditional.overall
-  rep.conditionalPerClass = conditional.perClass
-  rep.confusion = conditional.confusion
-  // Diversity within a class: the mean pairwise distance between the judge's 128 features of generated digits, over
-  // the same for the real subset's digits of that class (features, not pixels: G's speckled backgrounds would count
-  // as variety in pixel space).
-  // The 200 samples are drawn in one mixed batch: G's first batch norm would erase the label of a batch whose labels
-  // are all the same (see `ConditionalMNISTGenerator`).
-  var ratios: [Double] = []
-  let diversityLabels = (0..<200).map { $0 % 10 }
-  let diversityFeatures = judge.outputs(for: g.samples(labels: diversityLabels, using: &judgeRNG)).features
-  for label in 0..<10 {
-    let members = subset.labels.indices.filter { subset.labels[$0] == label }
-    guard members.count >= 2 else { continue }
-    let rows = diversityLabels.indices.filter { diversityLabels[$0] == label }
-    ratios.append(
-      meanPairwiseDistance(diversityFeatures.examples(at: rows))
-        / meanPairwiseDistance(judge.outputs(for: subset.images.examples(at: members)).features))
-  }
-  rep.diversityRatio = ratios.isEmpty ? .nan : ratios.reduce(0, +) / Double(ratios.count)
-  if r == 1 { firstGenerator = g }
+  conditionals.append(
+    ConditionalAccuracy(generator: g, judge: judge, perClass: lesson.budget(100, quick: 50), using: &judgeRNG))
+  diversities.append(
+    withinClassDiversityRatio(
+      generator: g, judge: judge, realImages: subset.images, realLabels: subset.labels, using: &judgeRNG))
+  if r == 1 { (firstGenerator, firstSubset) = (g, subset) }
 
   // The two classifiers: one initialization, one stream of real batches.
   var initRNG = SeededGenerator(seed: seed &+ 4)
@@ -220,31 +174,29 @@ for r in 1...repetitions {
   let augmentedTrainer = ClassifierTrainer(classifier: augmented, totalSteps: classifierSteps)
   var realSampler = InfiniteBatchSampler(subset, batchSize: min(flags.realBatch, labeledCount), seed: seed &+ 5)
   var sampleRNG = SeededGenerator(seed: seed &+ 6)
-  let classifierProgress = lesson.progress(total: classifierSteps, label: "repetition \(r)/\(repetitions): classifiers")
-  for step in 1...classifierSteps {
-    let real = realSampler.next()
-    let lossBaseline = baselineTrainer.step(images: real.examples, labels: real.labels!)
-    let fakeLabels = (0..<flags.generatedBatch).map { _ in sampleRNG.nextInt(below: 10) }
-    let fake = g.samples(labels: fakeLabels, using: &sampleRNG)
-    let lossAugmented = augmentedTrainer.step(
-      images: concatenate([real.examples, fake], alongAxis: 0),
-      labels: real.labels! + fakeLabels)
-    if classifierEvaluations.contains(step) {
-      rep.baselineCurve.steps.append(step); rep.baselineCurve.values.append(curveAccuracy(baseline))
-      rep.augmentedCurve.steps.append(step); rep.augmentedCurve.values.append(curveAccuracy(augmented))
-    }
-    classifierProgress.update(
-      step, values: ["loss (baseline)": Double(lossBaseline), "loss (augmented)": Double(lossAugmented)])
-  }
+  classifierLogs.append(
+    lesson.train(
+      steps: classifierSteps, label: "repetition \(r)/\(repetitions): classifiers",
+      measureEvery: .evenly(lesson.budget(5, quick: 3), start: true)
+    ) { _ in
+      let real = realSampler.next()
+      let lossBaseline = baselineTrainer.step(images: real.examples, labels: real.labels!)
+      let fakeLabels = (0..<flags.generatedBatch).map { _ in sampleRNG.nextInt(below: 10) }
+      let fake = g.samples(labels: fakeLabels, using: &sampleRNG)
+      let lossAugmented = augmentedTrainer.step(
+        images: concatenate([real.examples, fake], alongAxis: 0), labels: real.labels! + fakeLabels)
+      return ["loss (baseline)": Double(lossBaseline), "loss (augmented)": Double(lossAugmented)]
+    } measure: { _ in
+      ["baseline": curveAccuracy(baseline), "augmented": curveAccuracy(augmented)]
+    })
   baseline.eval()
   augmented.eval()
-  rep.baseline = baseline.accuracy(images: test.images, labels: test.labels)
-  rep.augmented = augmented.accuracy(images: test.images, labels: test.labels)
-  rep.baselineTrainAccuracy = baseline.accuracy(images: subset.images, labels: subset.labels)
-  lesson.show("repetition \(r): baseline test accuracy", rep.baseline)
-  lesson.show("repetition \(r): augmented test accuracy", rep.augmented)
-  lesson.show("repetition \(r): cGAN conditional accuracy", rep.conditional)
-  results.append(rep)
+  baselineAccuracies.append(baseline.accuracy(images: test.images, labels: test.labels))
+  augmentedAccuracies.append(augmented.accuracy(images: test.images, labels: test.labels))
+  trainAccuracies.append(baseline.accuracy(images: subset.images, labels: subset.labels))
+  lesson.show("repetition \(r): baseline test accuracy", baselineAccuracies[r - 1])
+  lesson.show("repetition \(r): augmented test accuracy", augmentedAccuracies[r - 1])
+  lesson.show("repetition \(r): cGAN conditional accuracy", conditionals[r - 1].overall)
 }
 
 // MARK: - 4. What the generator draws
@@ -267,13 +219,9 @@ if let g = firstGenerator {
     "cgan-samples", images: g.samples(labels: labels, using: &gridRNG), columns: 10,
     caption: "Repetition 1's cGAN: row y is G(z, y) for 10 noise vectors. Compare with labeled-subset.png.")
 }
-let first = results[0]
-var confusionValues: [Double] = []
-for predicted in 0..<10 {
-  for conditioned in 0..<10 {
-    let total = first.confusion[conditioned].reduce(0, +)
-    confusionValues.append(Double(first.confusion[conditioned][predicted]) / Double(max(1, total)))
-  }
+let confusion = conditionals[0].confusion
+let confusionValues = (0..<10).flatMap { predicted in
+  (0..<10).map { Double(confusion[$0][predicted]) / Double(max(1, confusion[$0].reduce(0, +))) }
 }
 var confusionFigure = Figure(
   name: "conditional-confusion", title: "What the judge sees in G(z, y) (repetition 1)",
@@ -288,7 +236,7 @@ lesson.figure(
   caption:
     "Column y: how the shipped classifier labels samples conditioned on y. A bright diagonal = the labels were learned."
 )
-for (label, share) in first.conditionalPerClass.enumerated() {
+for (label, share) in conditionals[0].perClass.enumerated() {
   lesson.show("repetition 1: conditional accuracy of class \(label)", share)
 }
 lesson.narrate("""
@@ -297,15 +245,15 @@ lesson.narrate("""
   mean distance between the judge's 128 features of two generated digits of one class, over the same for two real
   subset digits of that class (1 = as varied as the real ones; lower = G repeats itself).
   """)
-lesson.show("repetition 1: within-class diversity, generated / real", first.diversityRatio)
+lesson.show("repetition 1: within-class diversity, generated / real", diversities[0])
 
 // MARK: - 5. Results
 
 lesson.section("5. Results")
-let comparison = PairedComparison(baseline: results.map(\.baseline), treatment: results.map(\.augmented))
+let comparison = PairedComparison(baseline: baselineAccuracies, treatment: augmentedAccuracies)
 let b = comparison.baselineSummary, a = comparison.treatmentSummary, diff = comparison.differenceSummary
-let conditional = SpreadSummary(results.map(\.conditional))
-let diversity = SpreadSummary(results.map(\.diversityRatio))
+let conditional = SpreadSummary(conditionals.map(\.overall))
+let diversity = SpreadSummary(diversities)
 func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
 func points(_ x: Double) -> String { String(format: "%+.2f", 100 * x) }
 lesson.narrate("""
@@ -325,25 +273,16 @@ lesson.narrate("""
 
   Augmentation won \(comparison.wins) of \(repetitions) repetitions and lost \(comparison.losses).
   """)
-lesson.show("baseline accuracy, mean", b.mean)
-lesson.show("baseline accuracy, std", b.standardDeviation)
-lesson.show("baseline accuracy, min", b.minimum)
-lesson.show("baseline accuracy, max", b.maximum)
-lesson.show("augmented accuracy, mean", a.mean)
-lesson.show("augmented accuracy, std", a.standardDeviation)
-lesson.show("augmented accuracy, min", a.minimum)
-lesson.show("augmented accuracy, max", a.maximum)
-lesson.show("paired difference, mean", diff.mean)
-lesson.show("paired difference, std", diff.standardDeviation)
-lesson.show("paired difference, min", diff.minimum)
-lesson.show("paired difference, max", diff.maximum)
+lesson.show("baseline accuracy", spread: b)
+lesson.show("augmented accuracy", spread: a)
+lesson.show("paired difference", spread: diff)
 lesson.show("paired difference, standard error", diff.standardError)
 lesson.show("augmentation wins", comparison.wins)
 lesson.show("cGAN conditional accuracy, mean", conditional.mean)
 lesson.show("cGAN conditional accuracy, min", conditional.minimum)
 lesson.show("within-class diversity, generated / real, mean", diversity.mean)
 lesson.show("within-class diversity, generated / real, max", diversity.maximum)
-lesson.show("baseline accuracy on its own training subset, min", results.map(\.baselineTrainAccuracy).min()!)
+lesson.show("baseline accuracy on its own training subset, min", trainAccuracies.min()!)
 
 let repetitionAxis = Array(1...repetitions)
 var perSeed = Figure(
@@ -404,26 +343,27 @@ var curves = Figure(
       title: "classifiers", xLabel: "classifier step", yLabel: "accuracy on \(curveCount) test images",
       legend: .bottomRight),
   ])
-for (i, rep) in results.enumerated() {
-  let tag = "r\(i + 1)"
-  curves.panels[0].series.append(
-    .line(x: rep.dLoss.steps, y: rep.dLoss.values, label: i == 0 ? "D" : nil, color: .blue, width: 1.5))
-  curves.panels[0].series.append(
-    .line(x: rep.gLoss.steps, y: rep.gLoss.values, label: i == 0 ? "G" : nil, color: .vermillion, width: 1.5))
+for (i, (ganLog, classifierLog)) in zip(ganLogs, classifierLogs).enumerated() {
+  let first = i == 0
+  curves.panels[0].series += [
+    .line(x: ganLog.steps, y: ganLog["mean D loss"], label: first ? "D" : nil, color: .blue, width: 1.5),
+    .line(x: ganLog.steps, y: ganLog["mean G loss"], label: first ? "G" : nil, color: .vermillion, width: 1.5),
+  ]
   curves.panels[1].series.append(
     .linesPoints(
-      x: rep.conditionalCurve.steps, y: rep.conditionalCurve.values, label: tag, color: color(i), width: 2, size: 1.5))
-  curves.panels[2].series.append(
+      x: ganLog.frames.map(\.step), y: ganLog.frameValues, label: "r\(i + 1)", color: color(i), width: 2, size: 1.5))
+  curves.panels[2].series += [
     .linesPoints(
-      x: rep.baselineCurve.steps, y: rep.baselineCurve.values, label: i == 0 ? "baseline" : nil, color: .blue, width: 2,
-      size: 1.5))
-  curves.panels[2].series.append(
+      x: classifierLog.steps, y: classifierLog["baseline"], label: first ? "baseline" : nil, color: .blue, width: 2,
+      size: 1.5),
     .linesPoints(
-      x: rep.augmentedCurve.steps, y: rep.augmentedCurve.values, label: i == 0 ? "augmented" : nil, color: .vermillion,
-      width: 2, size: 1.5, pointType: 5))
+      x: classifierLog.steps, y: classifierLog["augmented"], label: first ? "augmented" : nil, color: .vermillion,
+      width: 2, size: 1.5, pointType: 5),
+  ]
 }
 curves.panels[1].referenceLines = [.horizontal(0.1, label: "chance")]
-curves.panels[0].yAxis.range = 0...(1.4 * max(3, (results.flatMap { $0.gLoss.values + $0.dLoss.values }.max() ?? 3)))
+let largestLoss = ganLogs.flatMap { $0["mean G loss"] + $0["mean D loss"] }.max() ?? 3
+curves.panels[0].yAxis.range = 0...(1.4 * max(3, largestLoss))
 curves.panels[1].yAxis.range = 0...1
 curves.panels[2].yAxis.range = 0...1
 lesson.figure(

@@ -135,3 +135,61 @@ public func checkWritableFile(_ path: String?, _ flag: String) throws {
   }
   try? FileManager.default.removeItem(at: probe)
 }
+
+extension Allowed {
+  /// Parses `text` as a number of type `V` and returns it when it lies in the interval; otherwise throws a
+  /// `ValidationError` that says what is allowed (the parser adds the option's name).
+  func parse<V: ExpressibleByArgument>(_ text: String, as value: (V) -> Double) throws -> V {
+    guard let parsed = V(argument: text) else {
+      throw ValidationError("must be a \(wholeNumbers ? "whole number" : "number") in \(self), got '\(text)'")
+    }
+    let number = value(parsed)
+    guard number.isFinite, contains(number) else {
+      throw ValidationError("must be a \(wholeNumbers ? "whole number" : "number") in \(self), got \(text)")
+    }
+    return parsed
+  }
+}
+
+/// Options whose allowed values are declared once, beside the option: the interval goes into the help and is
+/// checked when the value is parsed, before any work starts, so the help and the check cannot drift apart.
+///
+/// ```swift
+/// @Option(allowed: .count(1...4096), help: "Samples per batch.") var batch: Int = 256
+/// @Option(allowed: .rate, help: "Adam's learning rate (default 2e-3).") var learningRate: Float?
+/// ```
+extension Option where Value: ExpressibleByArgument & BinaryInteger & Sendable {
+  public init(wrappedValue: Value, name: NameSpecification = .long, allowed: Allowed, help: String) {
+    self.init(wrappedValue: wrappedValue, name: name, help: allowed.help(help)) { text in
+      try allowed.parse(text) { (value: Value) in Double(value) }
+    }
+  }
+}
+
+extension Option where Value: ExpressibleByArgument & BinaryFloatingPoint & Sendable {
+  public init(wrappedValue: Value, name: NameSpecification = .long, allowed: Allowed, help: String) {
+    self.init(wrappedValue: wrappedValue, name: name, help: allowed.help(help)) { text in
+      try allowed.parse(text) { (value: Value) in Double(value) }
+    }
+  }
+}
+
+extension Option {
+  /// An optional whole-number option (left out: nil) whose values must lie in `allowed`.
+  public init<T: ExpressibleByArgument & BinaryInteger & Sendable>(
+    name: NameSpecification = .long, allowed: Allowed, help: String
+  ) where Value == T? {
+    self.init(wrappedValue: nil, name: name, help: allowed.help(help)) { text in
+      try allowed.parse(text) { (value: T) in Double(value) }
+    }
+  }
+
+  /// An optional real-number option (left out: nil) whose values must lie in `allowed`.
+  public init<T: ExpressibleByArgument & BinaryFloatingPoint & Sendable>(
+    name: NameSpecification = .long, allowed: Allowed, help: String
+  ) where Value == T? {
+    self.init(wrappedValue: nil, name: name, help: allowed.help(help)) { text in
+      try allowed.parse(text) { (value: T) in Double(value) }
+    }
+  }
+}

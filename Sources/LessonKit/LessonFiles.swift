@@ -1,4 +1,6 @@
+import Autograd
 import Foundation
+import GAN
 import NN
 import Plotting
 
@@ -32,5 +34,30 @@ extension Lesson {
     } catch {
       fail("the shipped checkpoint could not be loaded: \(error)" + (hint.isEmpty ? "" : " (\(hint))"))
     }
+  }
+}
+
+extension Lesson {
+  /// Writes points, a [N, D] tensor, as `NAME.dat`: `about` and the column names as comments, then one point a line,
+  /// so a reader can check the lesson's counts with their own tools.
+  public func writePoints(_ points: Tensor, name: String, about: String, columns: [String] = ["x", "y"]) {
+    precondition(points.rank == 2, "writePoints: points must be [N, D], got \(points.shape)")
+    let width = points.shape[1], values = points.scalars
+    writeData(
+      name,
+      comments: [about, "\(points.shape[0]) points, written by \(executableName) (seed \(seed)).",
+                 columns.joined(separator: " ")],
+      rows: (0..<points.shape[0]).map { row in (0..<width).map { Double(values[row * width + $0]) } })
+  }
+}
+
+extension Lesson {
+  /// Shows the mean, standard deviation, minimum and maximum of repeated measurements as four values named
+  /// "`label`, mean", "`label`, std", "`label`, min" and "`label`, max": a result over repetitions is its spread.
+  public func show(_ label: String, spread: SpreadSummary) {
+    show("\(label), mean", spread.mean)
+    show("\(label), std", spread.standardDeviation)
+    show("\(label), min", spread.minimum)
+    show("\(label), max", spread.maximum)
   }
 }

@@ -12,9 +12,7 @@ extension Panel {
   /// One frame of a 2D toy GAN: the data (blue) and the generator's samples (vermillion) in a square panel over
   /// [-extent, extent]² with equal axes, no legend (the lessons' animations are built from these).
   public static func toySamples(title: String, data: Tensor, samples: Tensor, extent: Double) -> Panel {
-    var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
-    panel.xAxis.range = -extent...extent
-    panel.yAxis.range = -extent...extent
+    var panel = Panel.plane(title: title, extent: extent)
     let (dataX, dataY) = planeColumns(data), (sampleX, sampleY) = planeColumns(samples)
     panel.series = [
       .scatter(x: dataX, y: dataY, color: .blue, size: 1),

@@ -41,6 +41,11 @@ public final class Progress: @unchecked Sendable {
     record(step, values: values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
   }
 
+  /// Reports progress with values in the order given (for LessonKit's own loops).
+  func update(_ step: Int, orderedValues: [(String, Double)]) {
+    record(step, values: orderedValues)
+  }
+
   /// Ends the report (a final line, or the completed bar and a newline). Called automatically at `total` and when
   /// the lesson moves on to its next cell.
   public func finish() {

@@ -166,6 +166,15 @@ public struct Axis: Sendable {
       maximum = newValue?.upperBound
     }
   }
+
+  /// The whole powers of ten around `values` (their positive, finite ones), for a log-scale axis whose ends fall on
+  /// labeled ticks: 10^floor(log10 min) ... 10^ceil(log10 max), widened by `below` and `above` more decades (room
+  /// for a legend). Nil when no value is positive.
+  public static func decades(covering values: [Double], below: Int = 0, above: Int = 0) -> ClosedRange<Double>? {
+    let positive = values.filter { $0 > 0 && $0.isFinite }
+    guard let low = positive.min(), let high = positive.max() else { return nil }
+    return pow(10, log10(low).rounded(.down) - Double(below))...pow(10, log10(high).rounded(.up) + Double(above))
+  }
 }
 
 /// A named tick on an axis: `label` written at `value`.

@@ -143,4 +143,21 @@ final class ConvergenceTests: XCTestCase {
     XCTAssertGreaterThan(plainSlopes.max()!, 5)
     XCTAssertLessThanOrEqual(slopes.max()!, 1.001)
   }
+
+  /// The trajectory's measured growth rate follows the linear theory: out for simultaneous steps, in under R1; the
+  /// engine's Jacobian at the equilibrium equals the closed form.
+  func testDiracTrajectoryMatchesItsLinearPrediction() {
+    let start = DiracState(theta: 0.1, psi: 0.05)
+    let out = DiracTrajectory(DiracGAN(), rule: .simultaneous, generatorRate: 0.2, discriminatorRate: 0.2, start: start,
+                              steps: 300)
+    let inwards = DiracTrajectory(DiracGAN(r1Weight: 0.3), rule: .simultaneous, generatorRate: 0.2,
+                                  discriminatorRate: 0.2, start: start, steps: 300)
+    XCTAssertGreaterThan(out.distanceRatio, 1)
+    XCTAssertLessThan(inwards.distanceRatio, 1)
+    XCTAssertLessThan(out.relativeError, 0.05)
+    XCTAssertLessThan(inwards.relativeError, 0.05)
+    let game = DiracGAN(r1Weight: 0.3)
+    XCTAssertLessThan(game.measuredJacobianAtEquilibrium().largestDifference(to: game.jacobianAtEquilibrium), 1e-3)
+    XCTAssertEqual(Complex.pairText((Complex(0.5, 0.25), Complex(0.5, -0.25))), "0.5 ± 0.25i")
+  }
 }

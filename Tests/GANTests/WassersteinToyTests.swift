@@ -64,12 +64,12 @@ final class AssignmentWassersteinTests: XCTestCase {
 
 final class ToyTrainingTests: XCTestCase {
   private func makeTrainer(constraint: CriticConstraint, loss: AdversarialLoss = .wasserstein, seed: UInt64 = 21)
-    -> AdversarialTrainer
+    -> GANTrainer
   {
     var rng = SeededGenerator(seed: seed)
     let g = DisjointSupportStart.generator(seed: seed)
     let f = DisjointSupportStart.critic(using: &rng)
-    return AdversarialTrainer(
+    return GANTrainer(
       generator: g, critic: f, generatorOptimizer: Adam(for: g, learningRate: 1e-3),
       criticOptimizer: Adam(for: f, learningRate: 1e-3), loss: loss, constraint: constraint, criticSteps: 2,
       batchSize: 32, noiseSize: DisjointSupportStart.noiseSize,
@@ -90,6 +90,30 @@ final class ToyTrainingTests: XCTestCase {
   }
 
   /// The penalized critic reports a positive penalty; a generator step moves G and leaves the critic alone.
+  /// With an averaged generator and decay 0 the average is G itself after every update, and `generate` samples from
+  /// it; with decay near 1 it stays near the start while G moves. R1 adds to the reported penalty.
+  func testAveragedGeneratorAndR1() {
+    var rng = SeededGenerator(seed: 5)
+    func makeTrainer(decay: Float) -> GANTrainer {
+      let g = DisjointSupportStart.generator(seed: 5), average = DisjointSupportStart.copy(of: g)
+      let f = DisjointSupportStart.critic(using: &rng)
+      return GANTrainer(
+        generator: g, critic: f, generatorOptimizer: Adam(for: g, learningRate: 1e-2),
+        criticOptimizer: Adam(for: f, learningRate: 1e-3), loss: .nonSaturating, r1Gamma: 1, batchSize: 16,
+        noiseSize: DisjointSupportStart.noiseSize, averagedGenerator: average, averageDecay: decay,
+        sampleData: { count, rng in Tensor.randomNormal([count, 2], mean: 2, std: 0.1, using: &rng) })
+    }
+    let z = Tensor.randomNormal([8, 2], using: &rng)
+    let copying = makeTrainer(decay: 0)
+    for _ in 0..<3 { XCTAssertGreaterThan(copying.step(using: &rng).critic.penalty, 0) }
+    XCTAssertEqual(copying.generate(from: z).scalars, withoutGradients { copying.generator(z) }.scalars)
+    let slow = makeTrainer(decay: 0.999)
+    let start = slow.generate(from: z).scalars
+    for _ in 0..<3 { slow.step(using: &rng) }
+    XCTAssertNotEqual(slow.generate(from: z).scalars, withoutGradients { slow.generator(z) }.scalars)
+    XCTAssertNotEqual(slow.generate(from: z).scalars, start, "the warm-up lets the average follow early updates")
+  }
+
   func testGradientPenaltyAndGeneratorStep() {
     let trainer = makeTrainer(constraint: .gradientPenalty(weight: 10))
     var rng = SeededGenerator(seed: 2)
@@ -101,8 +125,8 @@ final class ToyTrainingTests: XCTestCase {
     trainer.generatorStep(using: &rng)
     XCTAssertEqual(trainer.critic.parameters().map(\.scalars), criticBefore)
     XCTAssertNotEqual(trainer.generator.parameters().map(\.scalars), generatorBefore)
-    let (last, generatorLoss) = trainer.step(using: &rng)
-    XCTAssertTrue(last.loss.isFinite && generatorLoss.isFinite)
+    let step = trainer.step(using: &rng)
+    XCTAssertTrue(step.critic.loss.isFinite && step.generatorLoss.isFinite)
   }
 
   /// For G(z) = zW + b and a linear critic f(x) = x·v, the Wasserstein generator loss −mean f(G(z)) has gradient −v

@@ -82,6 +82,18 @@ public final class ToyDiscriminator: Module, Layer {
     case none
     case minibatchDiscrimination = "minibatch-discrimination"
     case minibatchStandardDeviation = "minibatch-stddev"
+
+    /// The name of a GAN whose discriminator uses this countermeasure, for tables and figures.
+    public var title: String {
+      switch self {
+      case .none: return "vanilla GAN"
+      case .minibatchDiscrimination: return "minibatch discrimination"
+      case .minibatchStandardDeviation: return "minibatch std. deviation"
+      }
+    }
+
+    /// A short name for file names: `vanilla`, `minibatch-discrimination`, `minibatch-stddev`.
+    public var fileName: String { self == .none ? "vanilla" : rawValue }
   }
 
   public var body: Sequential

@@ -129,3 +129,34 @@ public struct PairedComparison: Sendable {
   public var wins: Int { differences.filter { $0 > 0 }.count }
   public var losses: Int { differences.filter { $0 < 0 }.count }
 }
+
+/// How varied a class-conditional generator's digits are within a class, relative to real ones: for each class, the
+/// mean pairwise distance between the judge's 128 features of generated digits over the same for the real digits
+/// of that class, averaged over the classes with at least two real digits (1 = as varied as the real ones; lower =
+/// G repeats itself). Features, not pixels: G's speckled backgrounds would count as variety in pixel space.
+///
+/// The `perClass × classes` samples are drawn in one mixed batch: G's first batch norm would erase the label of a
+/// batch whose labels are all the same (see `ConditionalMNISTGenerator`).
+public func withinClassDiversityRatio(
+  generator: ConditionalMNISTGenerator, judge: MNISTClassifier, realImages: Tensor, realLabels: [Int],
+  perClass: Int = 20, using rng: inout SeededGenerator
+) -> Double {
+  let classes = generator.classCount
+  let labels = (0..<(perClass * classes)).map { $0 % classes }
+  let generated = judge.outputs(for: generator.samples(labels: labels, using: &rng)).features
+  var ratios: [Double] = []
+  for label in 0..<classes {
+    let members = realLabels.indices.filter { realLabels[$0] == label }
+    guard members.count >= 2 else { continue }
+    let rows = labels.indices.filter { labels[$0] == label }
+    ratios.append(
+      meanPairwiseDistance(rowsOf(generated, rows))
+        / meanPairwiseDistance(judge.outputs(for: rowsOf(realImages, members)).features))
+  }
+  return ratios.isEmpty ? .nan : ratios.reduce(0, +) / Double(ratios.count)
+}
+
+/// The examples of `tensor` at `indices` (along the first axis), in that order.
+private func rowsOf(_ tensor: Tensor, _ indices: [Int]) -> Tensor {
+  concatenate(indices.map { tensor.sliced(axis: 0, $0..<($0 + 1)) }, alongAxis: 0).detached()
+}

@@ -110,6 +110,21 @@ public struct TailSpread: Sendable, Equatable {
     return changes.count % 2 == 1 ? changes[middle] : (changes[middle - 1] + changes[middle]) / 2
   }
 
+  /// The median of the tail: its typical value, which one rare excursion does not move.
+  public var median: Double {
+    let sorted = tail.sorted(), middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  }
+
+  /// The median absolute change over a window sliding along `values`: entry k (for k ≥ `window`) is the
+  /// `medianAbsoluteChange` of values[k − window ... k]. Shows when a curve starts or stops swinging.
+  public static func slidingMedianAbsoluteChange(_ values: [Double], window: Int) -> [Double] {
+    guard values.count > window else { return [] }
+    return (window..<values.count).map { end in
+      TailSpread(Array(values[(end - window)...end]), lastFraction: 1).medianAbsoluteChange
+    }
+  }
+
   /// The spread of the last `fraction` of `values` (at least two values).
   public init(_ values: [Double], lastFraction fraction: Double) {
     precondition(fraction > 0 && fraction <= 1, "TailSpread: the fraction must be in (0, 1], got \(fraction)")

@@ -141,3 +141,22 @@ public func highFrequencyEnergyShares(_ images: Tensor, cutoff: Double) -> [Doub
   }
   return result
 }
+
+/// The three kinds of score of a set of upscaled images, each averaged over the images: fidelity (PSNR against the
+/// originals), sharpness (mean gradient magnitude and the share of spectral energy above `cutoff`) and content (a
+/// classifier's accuracy). Kept together because the lesson's point is that they disagree.
+public struct UpscalingScores: Sendable {
+  public let psnr: Double
+  public let gradient: Double
+  public let highFrequency: Double
+  public let accuracy: Double
+
+  /// Scores `images` ([N, 1, 28, 28] in [−1, 1]) against their `references` and `labels`.
+  public init(images: Tensor, references: Tensor, cutoff: Double, classifier: MNISTClassifier, labels: [Int]) {
+    func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
+    psnr = mean(peakSignalToNoiseRatios(images, references: references))
+    gradient = mean(meanGradientMagnitudes(images))
+    highFrequency = mean(highFrequencyEnergyShares(images, cutoff: cutoff))
+    accuracy = classifier.accuracy(images: images, labels: labels)
+  }
+}

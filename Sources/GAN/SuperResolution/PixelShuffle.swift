@@ -56,3 +56,28 @@ public final class PixelShuffle: Module, Layer {
 
   public func callAsFunction(_ input: Tensor) -> Tensor { input.pixelShuffled(factor) }
 }
+
+/// The pixel shuffle computed straight from its index formula, one value at a time: a reference for
+/// `pixelShuffled`, which gets the same result from a reshape and a permutation (lesson 10 checks the two agree).
+public func pixelShuffleByIndex(_ input: Tensor, factor r: Int) -> Tensor {
+  precondition(input.rank == 4 && input.shape[1] % (r * r) == 0, "pixelShuffleByIndex: bad shape \(input.shape)")
+  let (n, c, h, w) = (input.shape[0], input.shape[1] / (r * r), input.shape[2], input.shape[3])
+  let values = input.scalars
+  var output = [Float](repeating: 0, count: values.count)
+  for image in 0..<n {
+    for channel in 0..<c {
+      for i in 0..<r {
+        for j in 0..<r {
+          for row in 0..<h {
+            for column in 0..<w {
+              let source = ((image * c * r * r + channel * r * r + i * r + j) * h + row) * w + column
+              let target = ((image * c + channel) * h * r + row * r + i) * w * r + column * r + j
+              output[target] = values[source]
+            }
+          }
+        }
+      }
+    }
+  }
+  return Tensor(shape: [n, c, h * r, w * r], scalars: output)
+}

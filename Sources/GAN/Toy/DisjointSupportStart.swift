@@ -34,6 +34,38 @@ public enum DisjointSupportStart {
     multilayerPerceptron(sizes: [2, hiddenSize, hiddenSize, 1], activation: .leakyReLU(slope: 0.2), using: &rng)
   }
 
+  /// A critic whose weights start spread uniformly inside [−limit, limit], so that none sits at the clipping bounds
+  /// before training: where the weights go afterwards is then the critic's doing, not the initializer's.
+  public static func clippedCritic(limit: Float, using rng: inout SeededGenerator) -> Sequential {
+    let network = critic(using: &rng)
+    for parameter in network.parameters() {
+      parameter.scalars = parameter.scalars.map { _ in (2 * rng.nextUniform() - 1) * limit }
+    }
+    return network
+  }
+
+  /// The exact W1 between `count` samples of `generator` and `count` fresh real samples from `sampleData` (an
+  /// optimal assignment, `assignmentWasserstein`): how far a toy generator is from its data, without a critic's
+  /// opinion.
+  public static func distance(
+    of generator: any Layer, to sampleData: (Int, inout SeededGenerator) -> Tensor, count: Int,
+    using rng: inout SeededGenerator
+  ) -> Double {
+    let fake = withoutGradients { generator(Tensor.randomNormal([count, noiseSize], using: &rng)) }
+    return assignmentWasserstein(sampleData(count, &rng), fake)
+  }
+
+  /// The mean distance from each sample [N, 2] to the nearest of `centers`: how far a generator is from the modes.
+  public static func meanDistanceToNearestCenter(_ samples: Tensor, centers: [[Float]]) -> Double {
+    let points = samples.scalars
+    var total = 0.0
+    for i in 0..<samples.shape[0] {
+      let x = points[2 * i], y = points[2 * i + 1]
+      total += Double(centers.map { (($0[0] - x) * ($0[0] - x) + ($0[1] - y) * ($0[1] - y)).squareRoot() }.min()!)
+    }
+    return total / Double(samples.shape[0])
+  }
+
   /// A copy of `network` (a `Sequential` of `Linear` layers and activations, as `generator(seed:)` and
   /// `critic(using:)` make), weight for weight: the same start for several runs.
   public static func copy(of network: Sequential) -> Sequential {
