@@ -61,3 +61,36 @@ extension Lesson {
     show("\(label), max", spread.maximum)
   }
 }
+
+/// The CPU this runs on and how many cores the engine uses, e.g. "Intel(R) Xeon(R) Processor @ 2.90GHz, 2 cores":
+/// what a recorded wall time needs beside it to mean anything.
+public func machineDescription() -> String {
+  let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+  let model =
+    info.split(separator: "\n").first { $0.hasPrefix("model name") }
+    .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+    .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+  return "\(model), \(Kernels.cores) core\(Kernels.cores == 1 ? "" : "s")"
+}
+
+extension Lesson {
+  /// The arguments this run was started with, without the options named in `dropping` (and their values, given as
+  /// `--out DIR` or `--out=DIR`): the part of a command someone else can run again to make the same thing.
+  public func commandLine(dropping options: Set<String>) -> String {
+    var kept: [String] = []
+    var skipValue = false
+    for argument in CommandLine.arguments.dropFirst() {
+      if skipValue {
+        skipValue = false
+        continue
+      }
+      let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+      if options.contains(name) {
+        skipValue = !argument.contains("=")
+        continue
+      }
+      kept.append(argument)
+    }
+    return kept.joined(separator: " ")
+  }
+}

@@ -290,7 +290,8 @@ struct ScriptWriter {
     case .vectors:
       let source = addBlock(series.columns, comment: "\(description): x y dx dy")
       return [
-        "\(source) using 1:2:3:4 with vectors head filled size screen 0.012,25 linewidth \(width) "
+        "\(source) using 1:2:3:4 with vectors head filled size screen \(format(series.arrowHead)),25 "
+          + "linewidth \(width) "
           + "\(opaque) \(title)"
       ]
     case .heatmap, .picture:

@@ -80,6 +80,8 @@ public struct Series: Sendable {
   public var contourLevels: [Double] = []
   /// Heatmap only: the contour lines' color.
   public var contourColor: Color = .black
+  /// Vectors only: the arrow heads' length, as a share of the figure's width.
+  public var arrowHead: Double = 0.012
   /// Picture only: the PNG's file name, relative to the folder the script is rendered in.
   public var pictureFile: String? = nil
 

@@ -161,6 +161,34 @@ final class ToyImageTests: XCTestCase {
     XCTAssertTrue(stripedContrast.allSatisfy { $0 > 0.3 && $0 <= 0.6 + 1e-5 }, "\(stripedContrast)")
   }
 
+  /// The stripe fit tells stripes from smudges of the same contrast: rendered stripes fit well, a plain fill scores 0,
+  /// and the same striped shapes with their pixels shuffled inside the shape (same values, same contrast, no
+  /// stripes) fit badly.
+  func testStripeFitTellsStripesFromSmudgesOfTheSameContrast() {
+    var rng = SeededGenerator(seed: 3)
+    let domains = ToyShapeImages(imageSize: 16)
+    let plain = domains.sample(.plain, count: 60, using: &rng)
+    let striped = domains.render(plain.shapes, as: .striped)
+    XCTAssertTrue(domains.stripeFit(of: plain.images).allSatisfy { $0 == 0 || $0.isNaN })
+    let fits = domains.stripeFit(of: striped.images).filter { !$0.isNaN }
+    XCTAssertGreaterThan(fits.count, 45, "most shapes are large enough to judge")
+    XCTAssertTrue(fits.allSatisfy { $0 > 0.7 }, "\(fits)")
+    var shuffled = striped.images.scalars
+    let masks = striped.masks.scalars
+    for i in 0..<60 {
+      let inside = (0..<256).filter { masks[i * 256 + $0] > 0.5 }.map { i * 256 + $0 }
+      var values = inside.map { shuffled[$0] }
+      values.shuffle(using: &rng)
+      for (index, value) in zip(inside, values) { shuffled[index] = value }
+    }
+    let smudges = Tensor(shape: striped.images.shape, scalars: shuffled)
+    let smudgeFits = domains.stripeFit(of: smudges).filter { !$0.isNaN }
+    XCTAssertLessThan(smudgeFits.filter { $0 > 0.7 }.count, 3, "\(smudgeFits)")
+    // ... though their contrast is the stripes' own.
+    let contrast = ToyShapeImages.interiorContrast(of: smudges, masks: striped.masks)
+    XCTAssertTrue(contrast.allSatisfy { $0 > 0.3 }, "\(contrast)")
+  }
+
   func testStripesRunAlongTheirAngle() {
     let domains = ToyShapeImages(imageSize: 16, stripePeriod: 4)
     // A square filling the frame, vertical stripes (normal along x): every column is constant.

@@ -18,12 +18,24 @@ final class Lesson06Tests: XCTestCase {
       XCTAssertTrue(run.files.contains(file), "missing \(file)")
     }
     try checkSamplesFile(run.folder.appendingPathComponent("samples.safetensors"))
+    // The quick run's claims are about what it trained, not about a checkpoint.
+    let names = claimNames(run)
+    XCTAssertTrue(names.contains { $0.hasPrefix("training works") }, "\(names)")
+    XCTAssertFalse(names.contains { $0.contains("shipped") }, "\(names)")
   }
 
   /// The shipped generator, as a teacher starts a demo: the full budget's bars.
   func testPretrainedGenerator() throws {
     let run = try LessonHarness.run("lesson-06-dcgan-mnist", extraArguments: ["--data", Self.mnistFolder, "--pretrained"])
     XCTAssertTrue(run.files.contains("samples-final.png"))
+    // Claims about the shipped checkpoint say so, in the claims table as in the terminal.
+    let names = claimNames(run)
+    XCTAssertGreaterThanOrEqual(names.filter { $0.hasPrefix("shipped checkpoint:") }.count, 3, "\(names)")
+    XCTAssertTrue(run.output.contains("shipped checkpoint"))
+  }
+
+  func claimNames(_ run: LessonHarness.Run) -> [String] {
+    ((run.metrics["claims"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
   }
 
   /// samples.safetensors: one F32 tensor `images` of shape [1000, 1, 28, 28] with values in [-1, 1].

@@ -89,18 +89,31 @@ public final class MNISTGenerator: Module, Layer {
   public let noiseSize: Int
   public let width: Int
 
-  public init(noiseSize: Int = 100, width: Int = 64, using generator: inout SeededGenerator) {
+  /// - Parameter refined: adds a 3x3 convolution with batch norm and ReLU at 7x7 and at 14x14, so that each
+  ///   resolution has a layer that shapes strokes without also doubling the size.
+  public init(noiseSize: Int = 100, width: Int = 64, refined: Bool = false, using generator: inout SeededGenerator) {
     self.noiseSize = noiseSize
     self.width = width
     project = Linear(inputSize: noiseSize, outputSize: 2 * width * 49, using: &generator)
     projectNorm = BatchNorm(featureCount: 2 * width * 49)
-    main = Sequential([
-      ConvTranspose2D(inputChannels: 2 * width, outputChannels: width, kernelSize: 4, stride: 2, padding: 1,
-                      using: &generator),
-      BatchNorm(featureCount: width), ReLU(),
-      ConvTranspose2D(inputChannels: width, outputChannels: 1, kernelSize: 4, stride: 2, padding: 1, using: &generator),
-      Tanh(),
-    ])
+    func refinement(_ channels: Int, using generator: inout SeededGenerator) -> [any Layer] {
+      guard refined else { return [] }
+      return [
+        Conv2D(inputChannels: channels, outputChannels: channels, kernelSize: 3, stride: 1, padding: 1,
+               using: &generator),
+        BatchNorm(featureCount: channels), ReLU(),
+      ]
+    }
+    main = Sequential(
+      refinement(2 * width, using: &generator) + [
+        ConvTranspose2D(inputChannels: 2 * width, outputChannels: width, kernelSize: 4, stride: 2, padding: 1,
+                        using: &generator),
+        BatchNorm(featureCount: width), ReLU(),
+      ] + refinement(width, using: &generator) + [
+        ConvTranspose2D(inputChannels: width, outputChannels: 1, kernelSize: 4, stride: 2, padding: 1,
+                        using: &generator),
+        Tanh(),
+      ])
     super.init()
   }
 

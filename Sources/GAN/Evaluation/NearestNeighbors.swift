@@ -91,3 +91,50 @@ private func squaredRowNorms(_ values: [Float], rows: Int, rowSize: Int) -> [Flo
     }
   }
 }
+
+/// Is a generator copying its training set? Its samples' pixel distance to their nearest training image, against
+/// the same distance for real test images: a copying generator's samples sit much closer than new real digits do
+/// (a copy is at 0), a generator that learned the distribution sits about as far.
+public struct MemorizationCheck: Sendable {
+  /// The nearest training images of each sample, nearest first.
+  public let neighbors: [[Neighbor]]
+  /// Mean distance from a sample to its nearest training image, and from a test image to its nearest one.
+  public let meanSampleDistance: Double, meanRealDistance: Double
+  /// meanSampleDistance / meanRealDistance: near 1 for a generator that does not copy.
+  public var ratio: Double { meanSampleDistance / meanRealDistance }
+
+  /// - Parameters: samples and test images [N, ...] (as many of each), the training images searched, and how many
+  ///   neighbors of each sample to keep for showing.
+  public init(samples: Tensor, test: Tensor, train: Tensor, neighbors count: Int = 3) {
+    neighbors = nearestNeighbors(of: samples, in: train, count: count)
+    let real = nearestNeighbors(of: test, in: train, count: 1)
+    meanSampleDistance = neighbors.map { Double($0[0].distance) }.reduce(0, +) / Double(neighbors.count)
+    meanRealDistance = real.map { Double($0[0].distance) }.reduce(0, +) / Double(real.count)
+  }
+
+  /// Rows of the grid that shows it: each sample, then its neighbors from `train`.
+  public func gridImages(samples: Tensor, train: Tensor) -> Tensor {
+    var rows: [Tensor] = []
+    for (i, found) in neighbors.enumerated() {
+      rows.append(samples.sliced(axis: 0, i..<(i + 1)).detached())
+      for n in found { rows.append(train.sliced(axis: 0, n.index..<(n.index + 1)).detached()) }
+    }
+    return concatenate(rows, alongAxis: 0)
+  }
+}
+
+/// Noise for `rows` straight walks through latent space, `columns` evenly spaced points each, from row r of `from`
+/// to row r of `to` (both [rows, size]): [rows · columns, size], row after row. A generator that learned a
+/// continuous space turns each walk into a smooth morph.
+public func latentWalks(from start: Tensor, to end: Tensor, columns: Int) -> Tensor {
+  precondition(start.shape == end.shape && start.rank == 2 && columns >= 2, "latentWalks: needs two [rows, size]")
+  var points: [Tensor] = []
+  for row in 0..<start.shape[0] {
+    let a = start.sliced(axis: 0, row..<(row + 1)), b = end.sliced(axis: 0, row..<(row + 1))
+    for t in 0..<columns {
+      let s = Float(t) / Float(columns - 1)
+      points.append((a * (1 - s) + b * s).detached())
+    }
+  }
+  return concatenate(points, alongAxis: 0)
+}
