@@ -25,13 +25,10 @@ struct Flags: ParsableArguments {
   @Option(allowed: .rate, help: "Adam's learning rate for both networks.") var learningRate: Float = 0.002
   @Option(allowed: .share, help: "The share of training batches that mix two latents (style-mixing regularization).")
   var mixingProbability: Float = 0.9
-  @Option(
-    allowed: .count(1...512), help: "Group size of the discriminator's minibatch standard deviation (must divide --batch).")
+  @Option(allowed: .count(1...512), help: "Group size of D's minibatch standard deviation (must divide --batch).")
   var minibatchGroup: Int = 4
-  @Option(
-    help: ArgumentHelp(
-      "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.",
-      valueName: "file"))
+  @Option(help: ArgumentHelp(
+    "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.", valueName: "file"))
   var saveGenerator: String?
 
   func validate() throws {
@@ -94,7 +91,7 @@ lesson.show("discriminator parameters", d.parameterCount)
 // MARK: - 3. Training
 
 lesson.section("3. Training")
-var steps = lesson.steps(default: 1800, quick: 20)
+let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default: 1800, quick: 20)
 if flags.pretrained {
   let metadata = lesson.loadPretrained(
     g, hint: "the shipped checkpoint needs the default widths: --channel-base 256 --channel-max 32 --w-dim 64")
@@ -102,7 +99,6 @@ if flags.pretrained {
     Loaded the shipped generator (`pretrained/generator.safetensors`, the weight average of a run of \
     `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps).
     """)
-  steps = lesson.options.steps ?? 0
 }
 let trainer = StyleGANTrainer(
   generator: g, discriminator: d,
@@ -139,25 +135,24 @@ if steps > 0, let train = needsTrain ? mnist.train : nil {
         + "--save-generator \(flags.saveGenerator ?? "")",
       "steps": String(steps), "batch": String(flags.batch), "configuration": configuration.description,
     ])
-  var losses = Figure(name: "losses", title: "StyleGAN losses (moving averages)", xLabel: "step", yLabel: "loss")
-  losses.add(.line(x: history.steps, y: history["D loss"], label: "D loss", color: .blue, width: 2))
-  losses.add(.line(x: history.steps, y: history["G loss"], label: "G loss", color: .vermillion, width: 2))
-  losses.add(.horizontal(2 * log(2), label: "2 ln 2 (D cannot tell)"))
-  lesson.figure(losses)
+  lesson.figure(Figure(name: "losses", title: "StyleGAN losses (moving averages)", panels: [Panel(
+    xLabel: "step", yLabel: "loss",
+    series: [.line(x: history.steps, y: history["D loss"], label: "D loss", color: .blue, width: 2),
+             .line(x: history.steps, y: history["G loss"], label: "G loss", color: .vermillion, width: 2)],
+    referenceLines: [.horizontal(2 * log(2), label: "2 ln 2 (D cannot tell)")])]))
   // Diversity of the 32 fixed latents over training, against 32 real digits: does G use its latent?
   let realDiversity32 = meanPairwiseDistance(realJudged.features.sliced(axis: 0, 0..<32).detached())
-  var diversity = Figure(
-    name: "diversity-during-training", title: "Do different latents give different digits?",
-    xLabel: "step", yLabel: "mean pairwise feature distance (32 latents)")
-  diversity.add(
-    .linesPoints(x: history.frames.map(\.step), y: history.frameValues.map(\.diversity), label: "averaged generator",
-                 color: .blue))
-  diversity.add(.horizontal(realDiversity32, label: "32 real digits"))
-  diversity.panel.yAxis = Axis(diversity.panel.yAxis.label, range: 0...(realDiversity32 * 1.2))
-  diversity.panel.legend = .bottomRight
+  var diversity = Panel(
+    xLabel: "step", yLabel: "mean pairwise feature distance (32 latents)",
+    series: [.linesPoints(x: history.frames.map(\.step), y: history.frameValues.map(\.diversity),
+                          label: "averaged generator", color: .blue)],
+    referenceLines: [.horizontal(realDiversity32, label: "32 real digits")], legend: .bottomRight)
+  diversity.yAxis.range = 0...(realDiversity32 * 1.2)
   lesson.figure(
-    diversity, caption: "Falling far below the real digits' level means the generator draws the same digit for "
-      + "every latent: mode collapse.")
+    Figure(name: "diversity-during-training", title: "Do different latents give different digits?",
+           panels: [diversity]),
+    caption: "Falling far below the real digits' level means the generator draws the same digit for every latent: "
+      + "mode collapse.")
   lesson.show(
     "diversity of the 32 fixed latents at the end (32 real digits: \(f1(realDiversity32)))",
     history.frameValues.last!.diversity)
@@ -239,14 +234,8 @@ lesson.narrate("""
   The grids' sources are the first samples (of the 1000 above) with six different classes for A, and the next
   ones with six different classes for B, so that a change of class shows.
   """)
-/// The first `count` sample indices with distinct predicted classes, skipping `excluded`.
-@MainActor func distinctClassIndices(_ count: Int, excluding excluded: Set<Int> = []) -> [Int] {
-  var seen = Set<Int>()
-  let firsts = sampleJudged.classes.indices.filter { !excluded.contains($0) && seen.insert(sampleJudged.classes[$0]).inserted }
-  return Array(firsts.prefix(count))
-}
-let gridA = distinctClassIndices(6)
-let gridB = distinctClassIndices(6, excluding: Set(gridA))
+let gridA = firstOfDistinctClasses(sampleJudged.classes, count: 6)
+let gridB = firstOfDistinctClasses(sampleJudged.classes, count: 6, excluding: Set(gridA))
 let gridStylesA = model.fixedStyles(sampleZ.examples(at: gridA))
 let gridStylesB = model.fixedStyles(sampleZ.examples(at: gridB))
 for level in levels {
@@ -320,21 +309,18 @@ lesson.image(
   "truncation", grid: try! ImageGrid(sweep.shownImages, columns: 10, scale: 4),
   rowLabels: psis.map { String(format: "ψ = %.1f", $0) }, columnLabels: (1...10).map { "z\($0)" },
   caption: "Rows ψ = 1, 0.8, 0.6, 0.4, 0.2, 0 (top to bottom); columns: the same 10 latents.")
-var truncationFigure = Figure(
-  name: "truncation-diversity", title: "Diversity as ψ goes to 0 (relative to ψ = 1)",
-  xLabel: "ψ", yLabel: "diversity / diversity at ψ = 1")
-for (values, label, color) in [
+var truncationPanel = Panel(legend: .bottomRight)
+truncationPanel.series = [
   (featureDiversity, "mean pairwise feature distance", Color.blue),
   (pixelDiversity, "mean pairwise pixel distance", .green), (entropies, "class entropy", .vermillion),
-] {
-  truncationFigure.add(.linesPoints(x: psis.map(Double.init), y: values.map { $0 / values[0] }, label: label,
-                                    color: color))
+].map { values, label, color in
+  Series.linesPoints(x: psis.map(Double.init), y: values.map { $0 / values[0] }, label: label, color: color)
 }
-truncationFigure.panel.legend = .bottomRight
-truncationFigure.panel.xAxis = Axis("ψ", range: -0.05...1.05)
-truncationFigure.panel.yAxis = Axis("diversity / diversity at ψ = 1", range: 0...1.25)
+truncationPanel.xAxis = Axis("ψ", range: -0.05...1.05)
+truncationPanel.yAxis = Axis("diversity / diversity at ψ = 1", range: 0...1.25)
 lesson.figure(
-  truncationFigure,
+  Figure(name: "truncation-diversity", title: "Diversity as ψ goes to 0 (relative to ψ = 1)",
+         panels: [truncationPanel]),
   caption: String(
     format: "At ψ = 1 the feature diversity is %.2f of the real digits' (%.1f).",
     featureDiversity[0] / realFeatureDiversity, realFeatureDiversity))
@@ -385,16 +371,13 @@ lesson.image(
 let logZ = piecesZ.map { log10(max($0 / (epsilon * epsilon), 1e-3)) }
 let logW = piecesW.map { log10(max($0 / (epsilon * epsilon), 1e-3)) }
 let low = min(logZ.min()!, logW.min()!), high = max(logZ.max()!, logW.max()!)
-var pathFigure = Figure(
-  name: "path-lengths", title: "How much does the digit change per step? (ε = \(epsilon))",
-  xLabel: "log₁₀ of d/ε² for one path piece", yLabel: "density")
-pathFigure.add(.histogram(logZ, bins: 40, range: low...high, label: "in Z (slerp)", color: .vermillion))
-pathFigure.add(.histogram(logW, bins: 40, range: low...high, label: "in W (lerp)", color: .blue))
-pathFigure.add(.vertical(log10(pplZ), label: "PPL in Z", color: .vermillion))
-pathFigure.add(.vertical(log10(pplW), label: "PPL in W", color: .blue))
-pathFigure.panel.legend = .topLeft
 lesson.figure(
-  pathFigure,
+  Figure(name: "path-lengths", title: "How much does the digit change per step? (ε = \(epsilon))", panels: [Panel(
+    xLabel: "log₁₀ of d/ε² for one path piece", yLabel: "density",
+    series: [.histogram(logZ, bins: 40, range: low...high, label: "in Z (slerp)", color: .vermillion),
+             .histogram(logW, bins: 40, range: low...high, label: "in W (lerp)", color: .blue)],
+    referenceLines: [.vertical(log10(pplZ), label: "PPL in Z", color: .vermillion),
+                     .vertical(log10(pplW), label: "PPL in W", color: .blue)], legend: .topLeft)]),
   caption: "\(pathCount) path pieces each: W's pieces change the digit less, and its long tail of class jumps is "
     + "thinner.")
 
@@ -402,28 +385,21 @@ lesson.figure(
 
 lesson.section("8. Files")
 let (sourcesA, sourcesB) = (gridA.map(String.init), gridB.map(String.init))
-do {
-  try SafeTensors.write(
-    [
-      "images": samples,
-      "mixing_sources_a": Tensor(shape: [gridA.count], scalars: gridA.map(Float.init)),
-      "mixing_sources_b": Tensor(shape: [gridB.count], scalars: gridB.map(Float.init)),
-    ],
-    metadata: [
-      "generator": configuration.description, "steps": String(steps), "seed": String(lesson.seed),
-      "range": "[-1, 1]", "psi": "1", "noise": "constant",
-      "evaluated": evaluatesShipped || flags.pretrained ? "shipped checkpoint" : "trained in this run",
-      "mixing_sources_a": sourcesA.joined(separator: ","), "mixing_sources_b": sourcesB.joined(separator: ","),
-    ],
-    to: lesson.outputFolder.appendingPathComponent("samples.safetensors"))
-  lesson.narrate("""
-    Wrote `samples.safetensors`: tensor `images`, shape [1000, 1, 32, 32], values in [−1, 1], ψ = 1; and
-    `mixing_sources_a` / `mixing_sources_b`, the indices (into `images`) of the mixing grids' top row and left
-    column: \(sourcesA.joined(separator: ", ")) and \(sourcesB.joined(separator: ", ")).
-    """)
-} catch {
-  lesson.fail("samples.safetensors could not be written: \(error)")
-}
+lesson.writeTensors(
+  "samples.safetensors",
+  ["images": samples, "mixing_sources_a": Tensor(shape: [gridA.count], scalars: gridA.map(Float.init)),
+   "mixing_sources_b": Tensor(shape: [gridB.count], scalars: gridB.map(Float.init))],
+  metadata: [
+    "generator": configuration.description, "steps": String(steps), "seed": String(lesson.seed),
+    "range": "[-1, 1]", "psi": "1", "noise": "constant",
+    "evaluated": evaluatesShipped || flags.pretrained ? "shipped checkpoint" : "trained in this run",
+    "mixing_sources_a": sourcesA.joined(separator: ","), "mixing_sources_b": sourcesB.joined(separator: ","),
+  ])
+lesson.narrate("""
+  Wrote `samples.safetensors`: tensor `images`, shape [1000, 1, 32, 32], values in [−1, 1], ψ = 1; and
+  `mixing_sources_a` / `mixing_sources_b`, the indices (into `images`) of the mixing grids' top row and left
+  column: \(sourcesA.joined(separator: ", ")) and \(sourcesB.joined(separator: ", ")).
+  """)
 
 // MARK: - 9. Claims
 
