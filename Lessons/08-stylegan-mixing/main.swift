@@ -28,7 +28,8 @@ struct Flags: ParsableArguments {
   @Option(allowed: .count(1...512), help: "Group size of D's minibatch standard deviation (must divide --batch).")
   var minibatchGroup: Int = 4
   @Option(help: ArgumentHelp(
-    "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.", valueName: "file"))
+    "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.",
+    valueName: "file"))
   var saveGenerator: String?
 
   func validate() throws {

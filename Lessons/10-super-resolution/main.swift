@@ -165,20 +165,10 @@ lesson.narrate("""
   of \(flags.batch).
   """)
 
-let adversarial = AdversarialLoss.nonSaturating
-/// The content loss of upscaled images against their originals, with its pixel part (for the curves).
-@MainActor func contentLoss(_ upscaled: Tensor, _ target: Tensor, targetFeatures: Tensor) -> (
-  total: Tensor, pixel: Float
-) {
-  let pixel = meanSquaredError(upscaled, target)
-  guard flags.featureWeight > 0 else { return (pixel, pixel.scalar) }
-  return (pixel + flags.featureWeight * meanSquaredError(classifier.features(upscaled), targetFeatures), pixel.scalar)
-}
-
-/// Upscales many low-resolution images without recording gradients, 250 at a time, clamped to [−1, 1].
-@MainActor func upscale(_ generator: SuperResolutionGenerator, _ images: Tensor) -> Tensor {
-  inBatches(images, of: 250) { clamp(generator($0), min: -1, max: 1) }
-}
+let comparison = SRGANComparison(
+  contentOnly: contentOnly, learningRate: flags.learningRate,
+  contentLoss: SuperResolutionContentLoss(classifier: classifier, featureWeight: flags.featureWeight),
+  adversarialWeight: flags.adversarialWeight)
 
 // A probe of test images, measured during training for the curves (the training loops' frames).
 let probeCount = min(test.count, 200)
@@ -186,30 +176,18 @@ let probeLow = lowResolution.sliced(axis: 0, 0..<probeCount).detached()
 let probeHigh = highResolution.sliced(axis: 0, 0..<probeCount).detached()
 let probeRealGradient = mean(meanGradientMagnitudes(probeHigh))
 @MainActor func probe(_ generator: SuperResolutionGenerator) -> (psnr: Double, gradient: Double) {
-  let images = upscale(generator, probeLow)
+  let images = generator.upscaled(probeLow)
   return (mean(peakSignalToNoiseRatios(images, references: probeHigh)), mean(meanGradientMagnitudes(images)))
 }
 
 // MARK: - 5. Training
 
 lesson.section("5. Training")
-let optimizerContent = Adam(for: contentOnly, learningRate: flags.learningRate, beta1: 0.9, beta2: 0.999)
 var sampler = InfiniteBatchSampler(train, batchSize: flags.batch, seed: lesson.seed)
 let probeEvery = max(1, steps / lesson.budget(12, quick: 5))
 let recordEvery = max(1, steps / 200)
-/// A batch of real digits, their 7×7 versions and the classifier's features of the real ones.
-@MainActor func nextBatch() -> (low: Tensor, high: Tensor, features: Tensor) {
-  let high = sampler.next().examples
-  return (boxDownsampled(high, factor: factor), high, withoutGradients { classifier.features(high) })
-}
-
-/// One content-only step of `generator` on a batch.
-@MainActor func contentStep(
-  _ generator: SuperResolutionGenerator, _ optimizer: Adam, _ batch: (low: Tensor, high: Tensor, features: Tensor)
-) -> Float {
-  let (loss, pixel) = contentLoss(generator(batch.low), batch.high, targetFeatures: batch.features)
-  _ = optimizer.minimize(loss)
-  return pixel
+@MainActor func nextBatch() -> SuperResolutionBatch {
+  SuperResolutionBatch(high: sampler.next().examples, factor: factor, classifier: classifier)
 }
 
 // The shared start; with `--warmup 0` there is none, and the probe at the fork is the game's first frame.
@@ -220,7 +198,7 @@ let warmupLog =
     steps: warmupSteps, label: "shared start (content loss)", measureEvery: .every(recordEvery),
     framesEvery: .every(probeEvery, start: true)
   ) { _ in
-    ["pixel MSE": Double(contentStep(contentOnly, optimizerContent, nextBatch()))]
+    ["pixel MSE": Double(comparison.contentStep(nextBatch()))]
   } frame: { _ in
     probe(contentOnly)
   }
@@ -230,15 +208,12 @@ var forkRNG = lesson.makeGenerator(offset: 1)
 let srgan = SuperResolutionGenerator(
   imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
   using: &forkRNG)
-let optimizerGAN = Adam(for: srgan, learningRate: flags.learningRate, beta1: 0.9, beta2: 0.999)
+let d = MNISTDiscriminator(width: flags.discriminatorWidth, using: &forkRNG)
 do {
-  try srgan.loadState(contentOnly.stateTensors(), source: "the content-only generator")
-  try optimizerGAN.loadStateContents(optimizerContent.stateContents(), source: "the content-only optimizer")
+  try comparison.fork(srgan: srgan, discriminator: d, discriminatorLearningRate: flags.discriminatorLearningRate)
 } catch {
   lesson.fail("copying the generator at the fork: \(error)")
 }
-let d = MNISTDiscriminator(width: flags.discriminatorWidth, using: &forkRNG)
-let optimizerD = Adam(for: d, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999)
 lesson.show("discriminator parameters", d.parameterCount)
 
 let gameLog =
@@ -248,16 +223,10 @@ let gameLog =
     steps: steps - warmupSteps, label: "content-only and SRGAN, same batches", measureEvery: .every(recordEvery),
     framesEvery: .every(probeEvery, start: true)
   ) { _ in
-    let batch = nextBatch()
-    let pixelContent = contentStep(contentOnly, optimizerContent, batch)
-    let upscaled = srgan(batch.low)
-    let lossD = optimizerD.minimize(adversarial.discriminatorLoss(real: d(batch.high), fake: d(upscaled.detached())))
-    let (content, pixelGAN) = contentLoss(upscaled, batch.high, targetFeatures: batch.features)
-    let fooling = adversarial.generatorLoss(fakeLogits: d(upscaled))
-    _ = optimizerGAN.minimize(content + flags.adversarialWeight * fooling)
+    let result = comparison.gameStep(nextBatch())
     return [
-      "pixel MSE": Double(pixelGAN), "D loss": Double(lossD), "content pixel MSE": Double(pixelContent),
-      "adversarial": Double(fooling.scalar),
+      "pixel MSE": Double(result.pixel), "D loss": Double(result.discriminatorLoss),
+      "content pixel MSE": Double(result.contentPixel), "adversarial": Double(result.adversarial),
     ]
   } frame: { _ in
     (content: probe(contentOnly), gan: probe(srgan))
@@ -318,14 +287,16 @@ lesson.figure(
 // MARK: - 6. What each upscaler makes
 
 lesson.section("6. Looking at them")
-let contentImages = score("content-only", upscale(contentOnly, lowResolution))
-let ganImages = score("SRGAN", upscale(srgan, lowResolution))
+let contentImages = score("content-only", contentOnly.upscaled(lowResolution))
+let ganImages = score("SRGAN", srgan.upscaled(lowResolution))
 let (contentScores, ganScores) = (contentImages.scores, ganImages.scores)
 let upscalers = [nearestImages, bicubicImages, contentImages, ganImages]
 let methods = upscalers.map(\.scores)
 let rows = [framed(pick(lowResolution))] + upscalers.map { pick($0.images) } + [pick(highResolution)]
 lesson.image(
   "comparison", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 10, scale: 5),
+  rowLabels: ["7×7 input", "nearest", "bicubic", "content-only", "SRGAN", "real 28×28"],
+  columnLabels: showcase.indices.map { "\($0)" },
   caption: "One test digit of each class. Rows: the 7×7 input (true size, gray frame), nearest, bicubic "
     + "(a = \(flags.bicubicA)), content-only network, SRGAN, the real 28×28 digit.")
 lesson.narrate("""

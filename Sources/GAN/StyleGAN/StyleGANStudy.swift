@@ -124,9 +124,8 @@ public struct LatentPaths {
   public let fractions: [Float]
 
   public init(generator: StyleGANGenerator, count: Int, using rng: inout SeededGenerator, fractionSeed: UInt64) {
-    let (start, end) = (
-      Tensor.randomNormal([count, generator.zDim], using: &rng), Tensor.randomNormal([count, generator.zDim], using: &rng)
-    )
+    let start = Tensor.randomNormal([count, generator.zDim], using: &rng)
+    let end = Tensor.randomNormal([count, generator.zDim], using: &rng)
     (z0, z1) = (start, end)
     w0 = withoutGradients { generator.mapping(start) }.detached()
     w1 = withoutGradients { generator.mapping(end) }.detached()
