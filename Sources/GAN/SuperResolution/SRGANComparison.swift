@@ -119,3 +119,16 @@ public final class SRGANComparison {
     return GameStep(pixel: pixel, contentPixel: contentPixel, discriminatorLoss: lossD, adversarial: fooling.scalar)
   }
 }
+
+/// A quick look at an upscaler during training: its mean PSNR and mean gradient magnitude (sharpness) on a fixed
+/// probe of test images, `low` the inputs and `high` the originals.
+public struct UpscalingProbe: Sendable {
+  public let psnr: Double
+  public let gradient: Double
+
+  public init(_ generator: SuperResolutionGenerator, low: Tensor, high: Tensor) {
+    let images = generator.upscaled(low)
+    psnr = UpscalingScores.mean(peakSignalToNoiseRatios(images, references: high))
+    gradient = UpscalingScores.mean(meanGradientMagnitudes(images))
+  }
+}
