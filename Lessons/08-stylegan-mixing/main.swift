@@ -127,7 +127,7 @@ if steps > 0, let train = needsTrain ? mnist.train : nil {
     return ["D loss": smoothed.d, "G loss": smoothed.g]
   } frame: { _ in
     let images = trainer.averagedGenerator.images(ofStyles: trainer.averagedGenerator.fixedStyles(fixedZ))
-    return (grid: try! ImageGrid(images, columns: 8), diversity: meanPairwiseDistance(judge(images).features))
+    return StyleGANSnapshot(try! ImageGrid(images, columns: 8), meanPairwiseDistance(judge(images).features))
   }
   lesson.saveCheckpoint(
     trainer.averagedGenerator, to: flags.saveGenerator, what: "the averaged generator",
@@ -136,22 +136,11 @@ if steps > 0, let train = needsTrain ? mnist.train : nil {
         + "--save-generator \(flags.saveGenerator ?? "")",
       "steps": String(steps), "batch": String(flags.batch), "configuration": configuration.description,
     ])
-  lesson.figure(Figure(name: "losses", title: "StyleGAN losses (moving averages)", panels: [Panel(
-    xLabel: "step", yLabel: "loss",
-    series: [.line(x: history.steps, y: history["D loss"], label: "D loss", color: .blue, width: 2),
-             .line(x: history.steps, y: history["G loss"], label: "G loss", color: .vermillion, width: 2)],
-    referenceLines: [.horizontal(2 * log(2), label: "2 ln 2 (D cannot tell)")])]))
+  lesson.figure(.styleGANLosses(history))
   // Diversity of the 32 fixed latents over training, against 32 real digits: does G use its latent?
   let realDiversity32 = meanPairwiseDistance(realJudged.features.sliced(axis: 0, 0..<32).detached())
-  var diversity = Panel(
-    xLabel: "step", yLabel: "mean pairwise feature distance (32 latents)",
-    series: [.linesPoints(x: history.frames.map(\.step), y: history.frameValues.map(\.diversity),
-                          label: "averaged generator", color: .blue)],
-    referenceLines: [.horizontal(realDiversity32, label: "32 real digits")], legend: .bottomRight)
-  diversity.yAxis.range = 0...(realDiversity32 * 1.2)
   lesson.figure(
-    Figure(name: "diversity-during-training", title: "Do different latents give different digits?",
-           panels: [diversity]),
+    .latentDiversity(history, realDiversity: realDiversity32, latents: 32),
     caption: "Falling far below the real digits' level means the generator draws the same digit for every latent: "
       + "mode collapse.")
   lesson.show(
@@ -259,10 +248,8 @@ let pairCount = lesson.budget(600, quick: 300)
 let pairs = StyleMixingPairs(
   generator: model, zA: Tensor.randomNormal([pairCount, configuration.zDim], using: &rng),
   zB: Tensor.randomNormal([pairCount, configuration.zDim], using: &rng), judge: judge)
-var measures: [String: StyleMixingMeasure] = [:]
-for level in levels {
-  let measure = pairs.measure(replacing: level.indices, generator: model, judge: judge)
-  measures[level.name] = measure
+let measures = levels.map { pairs.measure(replacing: $0.indices, generator: model, judge: judge) }
+for (level, measure) in zip(levels, measures) {
   lesson.show("\(level.name) styles from A: class = A's class (pairs of different classes)", measure.agreesWithA)
   lesson.show("\(level.name) styles from A: class = B's class", measure.agreesWithB)
   lesson.show(
@@ -270,21 +257,8 @@ for level in levels {
     String(format: "%.2f / %.2f", measure.inkCorrelationA, measure.inkCorrelationB))
 }
 lesson.show("pairs measured (A and B of different classes)", pairs.differing.count)
-let levelNames = levels.map(\.name), ordered = levels.map { measures[$0.name]! }
 lesson.figure(
-  Figure(
-    name: "mixing-measured", title: "One level's styles from A, the rest from B", columns: 2,
-    panels: [
-      .pairedBars(
-        title: "Whose class is the mixed digit?", xLabel: "the level whose styles come from A",
-        yLabel: "share of pairs", groups: levelNames, first: ("A's class", ordered.map(\.agreesWithA), .vermillion),
-        second: ("B's class", ordered.map(\.agreesWithB), .blue), range: 0...1.15),
-      .pairedBars(
-        title: "Whose ink does it follow?", xLabel: "the level whose styles come from A",
-        yLabel: "correlation of ink", groups: levelNames,
-        first: ("with A's ink", ordered.map(\.inkCorrelationA), .vermillion),
-        second: ("with B's ink", ordered.map(\.inkCorrelationB), .blue), range: 0...1.15),
-    ]),
+  .styleMixingMeasured(levels: levels.map(\.name), measures: measures),
   caption: "Over \(pairs.differing.count) random pairs whose digits differ: the mixed digit's class (classifier) "
     + "and ink, for each level taken from A.")
 
@@ -310,18 +284,8 @@ lesson.image(
   "truncation", grid: try! ImageGrid(sweep.shownImages, columns: 10, scale: 4),
   rowLabels: psis.map { String(format: "ψ = %.1f", $0) }, columnLabels: (1...10).map { "z\($0)" },
   caption: "Rows ψ = 1, 0.8, 0.6, 0.4, 0.2, 0 (top to bottom); columns: the same 10 latents.")
-var truncationPanel = Panel(legend: .bottomRight)
-truncationPanel.series = [
-  (featureDiversity, "mean pairwise feature distance", Color.blue),
-  (pixelDiversity, "mean pairwise pixel distance", .green), (entropies, "class entropy", .vermillion),
-].map { values, label, color in
-  Series.linesPoints(x: psis.map(Double.init), y: values.map { $0 / values[0] }, label: label, color: color)
-}
-truncationPanel.xAxis = Axis("ψ", range: -0.05...1.05)
-truncationPanel.yAxis = Axis("diversity / diversity at ψ = 1", range: 0...1.25)
 lesson.figure(
-  Figure(name: "truncation-diversity", title: "Diversity as ψ goes to 0 (relative to ψ = 1)",
-         panels: [truncationPanel]),
+  .truncationDiversity(sweep),
   caption: String(
     format: "At ψ = 1 the feature diversity is %.2f of the real digits' (%.1f).",
     featureDiversity[0] / realFeatureDiversity, realFeatureDiversity))
@@ -369,16 +333,8 @@ lesson.image(
   "interpolation", grid: try! ImageGrid(paths.walks(model, pairs: 4, steps: 10), columns: 10, scale: 4),
   rowLabels: (1...4).flatMap { ["walk \($0) in Z", "walk \($0) in W"] },
   caption: "Four walks between the same two digits: in Z (rows 1, 3, 5, 7) and in W (rows 2, 4, 6, 8).")
-let logZ = piecesZ.map { log10(max($0 / (epsilon * epsilon), 1e-3)) }
-let logW = piecesW.map { log10(max($0 / (epsilon * epsilon), 1e-3)) }
-let low = min(logZ.min()!, logW.min()!), high = max(logZ.max()!, logW.max()!)
 lesson.figure(
-  Figure(name: "path-lengths", title: "How much does the digit change per step? (ε = \(epsilon))", panels: [Panel(
-    xLabel: "log₁₀ of d/ε² for one path piece", yLabel: "density",
-    series: [.histogram(logZ, bins: 40, range: low...high, label: "in Z (slerp)", color: .vermillion),
-             .histogram(logW, bins: 40, range: low...high, label: "in W (lerp)", color: .blue)],
-    referenceLines: [.vertical(log10(pplZ), label: "PPL in Z", color: .vermillion),
-                     .vertical(log10(pplW), label: "PPL in W", color: .blue)], legend: .topLeft)]),
+  .pathLengths(piecesZ: piecesZ, piecesW: piecesW, lengthZ: pplZ, lengthW: pplW, epsilon: epsilon),
   caption: "\(pathCount) path pieces each: W's pieces change the digit less, and its long tail of class jumps is "
     + "thinner.")
 
@@ -410,7 +366,7 @@ if evaluatesShipped {
     "The claims below are measured on the SHIPPED generator (this `--quick` run's own \(steps) steps do not make "
       + "digits).")
 }
-let (coarse, middle, fine) = (measures["coarse"]!, measures["middle"]!, measures["fine"]!)
+let (coarse, middle, fine) = (measures[0], measures[1], measures[2])
 lesson.narrate("""
   Many mixed digits are classified as neither A's nor B's digit (a small generator's crossings are often not
   clean digits), so the coarse-level claim compares A's class with B's rather than asking for a fixed share.
