@@ -226,15 +226,11 @@ lesson.narrate("""
   """)
 let gridA = firstOfDistinctClasses(sampleJudged.classes, count: 6)
 let gridB = firstOfDistinctClasses(sampleJudged.classes, count: 6, excluding: Set(gridA))
-let gridStylesA = model.fixedStyles(sampleZ.examples(at: gridA))
-let gridStylesB = model.fixedStyles(sampleZ.examples(at: gridB))
 for level in levels {
   lesson.image(
     "mixing-\(level.name)",
     grid: try! ImageGrid(
-      model.mixingGrid(
-        stylesA: gridStylesA, imagesA: samples.examples(at: gridA), stylesB: gridStylesB,
-        imagesB: samples.examples(at: gridB), replacing: level.indices),
+      model.mixingGrid(z: sampleZ, images: samples, sourcesA: gridA, sourcesB: gridB, replacing: level.indices),
       columns: gridA.count + 1, scale: 4),
     rowLabels: ["sources A"] + gridB.indices.map { "B\($0 + 1) + A's \(level.name)" },
     columnLabels: ["B alone"] + gridA.indices.map { "A\($0 + 1)" },

@@ -45,18 +45,21 @@ extension StyleGANGenerator {
     inBatches(ws, of: batchSize) { clamp(synthesize(ws: $0.detached(), noise: .constant), min: -1, max: 1) }
   }
 
-  /// A style-mixing grid, rows of [1, C, R, R] images: row 0 is a blank corner then the sources A; row i starts with
-  /// B_i, then B_i with the style inputs at `indices` taken from each A_j. `stylesA` and `stylesB` are
-  /// [N, styleCount, wDim], `imagesA` and `imagesB` their pictures.
+  /// A style-mixing grid of the samples at `sourcesA` and `sourcesB` (indices into latents `z` and their `images`),
+  /// rows of [1, C, R, R] images: row 0 is a blank corner then the sources A; row i starts with B_i, then B_i with the
+  /// style inputs at `indices` taken from each A_j.
   public func mixingGrid(
-    stylesA: Tensor, imagesA: Tensor, stylesB: Tensor, imagesB: Tensor, replacing indices: Range<Int>
+    z: Tensor, images: Tensor, sourcesA: [Int], sourcesB: [Int], replacing indices: Range<Int>
   ) -> Tensor {
-    let columns = stylesA.shape[0], shape = Array(imagesA.shape.dropFirst())
-    var cells: [Tensor] = [Tensor.full([1] + shape, -1), imagesA]
-    for i in 0..<stylesB.shape[0] {
-      let b = stylesB.sliced(axis: 0, i..<(i + 1)).broadcasted(to: [columns, styleCount, wDim]).detached()
-      cells.append(imagesB.sliced(axis: 0, i..<(i + 1)))
-      cells.append(images(ofStyles: withoutGradients { mixedStyles(b, stylesA, replacing: indices) }))
+    func rows(_ x: Tensor, _ indices: [Int]) -> Tensor {
+      concatenate(indices.map { x.sliced(axis: 0, $0..<($0 + 1)) }, alongAxis: 0).detached()
+    }
+    let stylesA = fixedStyles(rows(z, sourcesA)), stylesB = fixedStyles(rows(z, sourcesB))
+    var cells: [Tensor] = [Tensor.full([1] + Array(images.shape.dropFirst()), -1), rows(images, sourcesA)]
+    for (i, b) in sourcesB.enumerated() {
+      let row = stylesB.sliced(axis: 0, i..<(i + 1)).broadcasted(to: [sourcesA.count, styleCount, wDim]).detached()
+      cells.append(rows(images, [b]))
+      cells.append(self.images(ofStyles: withoutGradients { mixedStyles(row, stylesA, replacing: indices) }))
     }
     return concatenate(cells, alongAxis: 0).detached()
   }
