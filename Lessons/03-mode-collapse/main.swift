@@ -33,8 +33,7 @@ struct Flags: ParsableArguments {
   var gridSteps: Int?
 }
 let (lesson, flags) = Lesson.start(
-  number: 3, slug: "mode-collapse", title: "Mode collapse and two fixes",
-  flags: Flags.self)
+  number: 3, slug: "mode-collapse", title: "Mode collapse and two fixes", flags: Flags.self)
 
 // MARK: - 1. Eight modes on a ring, and how to count them
 
@@ -113,115 +112,23 @@ lesson.narrate("""
   Same seed, same data, same noise, same G: only D's countermeasure differs between the runs.
   """)
 
-let variants = ToyDiscriminator.Countermeasure.allCases
-let colors: [Color] = [.vermillion, .green, .blue]
-let shortTitles = ["vanilla", "minibatch discr.", "minibatch stddev"]
-
-/// Trains the GAN above with one countermeasure in D on `target`; records the mode timeline `checkpoints` times and
-/// 600 samples `frames` times. Returns the trainer (to sample from) and the log (its frames are sample batches).
-/// Separate random streams make every variant start from the same G and see the same data and noise.
-@MainActor func play(
-  _ countermeasure: ToyDiscriminator.Countermeasure, on target: any ToyDistribution, steps: Int, checkpoints: Int,
-  frames: Int, label: String
-) -> (trainer: GANTrainer, timeline: ModeTimeline, log: TrainingLog<Tensor>) {
-  var gInit = lesson.makeGenerator(offset: 1), dInit = lesson.makeGenerator(offset: 2)
-  var rng = lesson.makeGenerator(offset: 3), measureRNG = lesson.makeGenerator(offset: 4)
-  let h = flags.hidden
-  let g = multilayerPerceptron(sizes: [flags.noise, h, h, 2], activation: .leakyReLU(slope: 0.2), using: &gInit)
-  let d = ToyDiscriminator(
-    sizes: [2, h, h], activation: .leakyReLU(slope: 0.2), countermeasure: countermeasure,
-    minibatchKernels: flags.kernels, minibatchKernelSize: flags.kernelSize,
-    averagedCloseness: !flags.summedCloseness, minibatchInitialScale: flags.kernelScale, using: &dInit)
-  let optG = Adam(for: g, learningRate: learningRateG, beta1: 0.5)
-  let optD = Adam(for: d, learningRate: learningRateD, beta1: 0.5)
-  let trainer = GANTrainer(
-    generator: g, critic: d, generatorOptimizer: optG, criticOptimizer: optD, loss: .nonSaturating,
-    batchSize: flags.batch, noiseSize: flags.noise,
-    sampleData: { count, rng in target.sample(count: count, using: &rng) })
-  let cooldownStart = Int(Double(steps) * flags.cooldownFrom)
-  let cooldown = LinearDecaySchedule(constantEpochs: cooldownStart, decayEpochs: steps - cooldownStart)
-  var timeline = ModeTimeline(centers: target.modeCenters, std: target.modeStds[0], minimumCount: minimumCount)
-  let log = lesson.train(
-    steps: steps, label: label, measureEvery: .times(checkpoints),
-    framesEvery: .times(frames, start: true, end: false)
-  ) { step in
-    optG.learningRate = cooldown.learningRate(base: learningRateG, epoch: step - 1)
-    optD.learningRate = cooldown.learningRate(base: learningRateD, epoch: step - 1)
-    let result = trainer.step(using: &rng)
-    return ["D loss": Double(result.critic.loss), "G loss": Double(result.generatorLoss)]
-  } measure: { step in
-    timeline.record(step: step, samples: trainer.generate(sampleCount, using: &measureRNG))
-    return ["modes": Double(timeline.coverages.last!.modesCaptured)]
-  } frame: { _ in
-    trainer.generate(600, using: &measureRNG)
-  }
-  return (trainer, timeline, log)
-}
-
-/// Draws the modes each run captured during training (`[PREFIX-]modes-captured.png`), measures each run on the same
-/// \(sampleCount) noise vectors, writes those samples (`final-samples-[PREFIX-]VARIANT.dat`), draws them side by side
-/// (`[PREFIX-]final-samples.png`) and tabulates the protocol's three numbers; returns the final coverages.
-@MainActor func report(
-  _ runs: [(trainer: GANTrainer, timeline: ModeTimeline, log: TrainingLog<Tensor>)], on target: any ToyDistribution,
-  prefix: String, extent: Double, title: String, caption: String
-) -> [ModeCoverage] {
-  let name = { (file: String) in prefix.isEmpty ? file : "\(prefix)-\(file)" }
-  var captured = Figure(
-    name: name("modes-captured"), title: "\(title): modes captured during training (of \(target.modeCount))",
-    xLabel: "step", yLabel: "modes captured")
-  for (i, run) in runs.enumerated() {
-    let counts = run.timeline.coverages.map(\.modesCaptured)
-    captured.add(.line(x: run.timeline.steps, y: counts, label: variants[i].title, color: colors[i]))
-  }
-  let most = runs.flatMap { $0.timeline.coverages.map(\.modesCaptured) }.max() ?? 0
-  captured.panel.yAxis.range = -0.3...(Double(max(5, most)) + 0.5)
-  captured.panel.legend = .topLeft
-  lesson.figure(captured, caption: "Measured on \(sampleCount) fresh samples at each checkpoint.")
-
-  let samples = runs.map { run in
-    var rng = lesson.makeGenerator(offset: 5)
-    return run.trainer.generate(sampleCount, using: &rng)
-  }
-  let coverages = samples.map {
-    ModeCoverage(samples: $0, centers: target.modeCenters, std: target.modeStds[0], minimumCount: minimumCount)
-  }
-  for (i, variant) in variants.enumerated() {
-    lesson.writePoints(
-      samples[i], name: "final-samples-\(name(variant.fileName))",
-      about: "\(title): final samples of the \(variant.title)")
-  }
-  let panels = variants.indices.map { i in
-    Panel.samples(
-      title: "\(shortTitles[i]): \(coverages[i].modesCaptured) of \(target.modeCount)", samples[i],
-      centers: target.modeCenters, extent: extent, color: colors[i])
-  }
-  lesson.figure(
-    Figure(
-      name: name("final-samples"), title: "\(title): \(sampleCount) samples each (same noise)", width: 1500,
-      height: 600, columns: 3, panels: panels),
-    caption: caption)
-
-  var table = "| run | modes captured (of \(target.modeCount)) | high quality | KL to uniform | training time |\n"
-  table += "|---|---|---|---|---|\n"
-  for (i, c) in coverages.enumerated() {
-    table +=
-      "| \(variants[i].title) | \(c.modesCaptured) | \(String(format: "%.1f", 100 * c.highQualityFraction))% | "
-      + "\(c.klText) | \(String(format: "%.1f", runs[i].log.seconds)) s |\n"
-  }
-  lesson.narrate(table)
-  for (i, c) in coverages.enumerated() {
-    let run = prefix.isEmpty ? variants[i].title : "\(prefix), \(variants[i].title)"
-    lesson.show("\(run): modes captured", c.modesCaptured)
-    lesson.show("\(run): high quality", 100 * c.highQualityFraction, unit: "%")
-    lesson.show("\(run): KL to uniform", c.klToUniform)
-  }
-  return coverages
-}
+let style = ModeCollapseStyle(
+  variants: ToyDiscriminator.Countermeasure.allCases, colors: [.vermillion, .green, .blue],
+  shortTitles: ["vanilla", "minibatch discr.", "minibatch stddev"])
+let (variants, colors) = (style.variants, style.colors)
+let settings = ModeCollapseSettings(
+  noise: flags.noise, hidden: flags.hidden, batch: flags.batch, learningRateG: learningRateG,
+  learningRateD: learningRateD, cooldownFrom: flags.cooldownFrom, kernels: flags.kernels,
+  kernelSize: flags.kernelSize, kernelScale: flags.kernelScale, summedCloseness: flags.summedCloseness,
+  sampleCount: sampleCount, minimumCount: minimumCount)
 
 // MARK: - 3. Collapse, and the same seed with each fix
 
 lesson.section("3. The vanilla GAN collapses; the same seed with each fix")
-let runs = variants.map { play($0, on: ring, steps: steps, checkpoints: 60, frames: 30, label: "ring, \($0.title)") }
+let runs = variants.map {
+  lesson.playModeCollapse(
+    $0, on: ring, steps: steps, checkpoints: 60, frames: 30, label: "ring, \($0.title)", settings: settings)
+}
 
 // The animation: the three runs side by side, at the same steps.
 let frames = runs[0].log.frames.indices.map { index in
@@ -249,8 +156,8 @@ lesson.figure(
   caption: "Color: the share of \(sampleCount) samples near each mode (within half the distance between "
     + "modes). White dots: the mode is captured (≥ \(minimumCount) high-quality samples).")
 
-let finals = report(
-  runs, on: ring, prefix: "", extent: 2.6, title: "Ring, after \(steps) steps",
+let finals = lesson.reportModeCollapse(
+  runs, on: ring, style: style, prefix: "", extent: 2.6, title: "Ring, after \(steps) steps", settings: settings,
   caption: "The samples are in final-samples-vanilla.dat, final-samples-minibatch-discrimination.dat and "
     + "final-samples-minibatch-stddev.dat (two columns, x and y): count the modes with your own tools.")
 let hopping = runs[0].timeline
@@ -319,10 +226,12 @@ lesson.narrate("""
   networks, same learning rates, \(gridSteps) steps, the same switch.
   """)
 let gridRuns = variants.map {
-  play($0, on: grid, steps: gridSteps, checkpoints: 20, frames: 1, label: "grid, \($0.title)")
+  lesson.playModeCollapse(
+    $0, on: grid, steps: gridSteps, checkpoints: 20, frames: 1, label: "grid, \($0.title)", settings: settings)
 }
-let gridFinals = report(
-  gridRuns, on: grid, prefix: "grid", extent: 5, title: "Grid, after \(gridSteps) steps",
+let gridFinals = lesson.reportModeCollapse(
+  gridRuns, on: grid, style: style, prefix: "grid", extent: 5, title: "Grid, after \(gridSteps) steps",
+  settings: settings,
   caption: "Also in final-samples-grid-VARIANT.dat (two columns, x and y).")
 
 lesson.narrate("""

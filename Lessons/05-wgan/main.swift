@@ -63,11 +63,6 @@ let startSamples = withoutGradients { g0(fixedNoise) }
 let dataPreview = ring.sample(count: 2000, using: &rng)
 let sampleRing: (Int, inout SeededGenerator) -> Tensor = { count, rng in ring.sample(count: count, using: &rng) }
 
-/// The exact W1 between 200 samples of `g` and 200 fresh data samples (an optimal assignment).
-@MainActor func distanceToData(_ g: any Layer, using rng: inout SeededGenerator) -> Double {
-  DisjointSupportStart.distance(of: g, to: sampleRing, count: 200, using: &rng)
-}
-
 let warmupSteps = flags.warmupSteps ?? lesson.budget(1000, quick: 300)
 let discriminator = DisjointSupportStart.critic(using: &rng)
 let clipped = DisjointSupportStart.clippedCritic(limit: flags.clip, using: &rng)
@@ -195,29 +190,11 @@ lesson.narrate("""
   themselves a little apart, and that floor is drawn in the figure.
   """)
 
-/// Plays one game from the shared start: every few steps the exact W1 to the data, the critic's own estimate
-/// E f(real) − E f(fake) on 1000 fresh samples each, the modes captured and (under clipping) the share of weights at
-/// the bounds; a frame of 512 samples on fixed noise 20 times.
+/// Plays one game from the shared start (measured about 30 times, 20 frames; see `playRingGame`).
 @MainActor func play(_ name: String, _ trainer: GANTrainer) -> TrainingLog<Panel> {
-  lesson.train(
-    steps: steps, label: name, measureEvery: .times(lesson.budget(30, quick: 20), start: true),
-    framesEvery: .times(lesson.budget(20, quick: 12), start: true)
-  ) { _ in
-    ["critic loss": Double(trainer.step(using: &rng).critic.loss)]
-  } measure: { _ in
-    let w1 = distanceToData(trainer.generator, using: &rng)
-    let real = ring.sample(count: 1000, using: &rng), fake = trainer.generate(1000, using: &rng)
-    let gap = withoutGradients { trainer.critic(real).mean().scalar - trainer.critic(fake).mean().scalar }
-    let coverage = ModeCoverage(samples: trainer.generate(2500, using: &rng), centers: ring.modeCenters, std: ring.std)
-    var values: TrainingValues = ["W1": w1, "estimate": Double(gap), "modes": Double(coverage.modesCaptured)]
-    if case .weightClipping(let limit) = trainer.constraint {
-      values["at bounds"] = fractionAtClippingBounds(of: trainer.critic, limit: limit, relativeTolerance: 0.1)
-    }
-    return values
-  } frame: { step in
-    let samples = trainer.generate(from: fixedNoise)
-    return Panel.toySamples(title: "\(name), step \(step)", data: dataPreview, samples: samples, extent: 2.8)
-  }
+  lesson.playRingGame(
+    name, trainer, ring: ring, steps: steps, measurements: lesson.budget(30, quick: 20),
+    frames: lesson.budget(20, quick: 12), fixedNoise: fixedNoise, dataPreview: dataPreview, using: &rng)
 }
 
 let saturatingG = DisjointSupportStart.copy(of: g0)
@@ -262,25 +239,8 @@ let dataFloor =
   (0..<5).map { _ in
     assignmentWasserstein(ring.sample(count: 200, using: &rng), ring.sample(count: 200, using: &rng))
   }.reduce(0, +) / 5
-var distancePlot = Figure(
-  name: "distance", title: "Exact W1 to the data while the generators train", width: 1600,
-  height: 720, columns: 2,
-  panels: [
-    Panel(
-      title: "W1 (200 vs 200 samples, optimal assignment)", xLabel: "generator steps", yLabel: "W1",
-      series: games.map { Series.line(x: $0.log.steps, y: $0.log["W1"], label: $0.name, color: $0.color) },
-      legend: .topRight),
-    Panel(
-      title: "modes captured (of 8)", xLabel: "generator steps", yLabel: "modes",
-      series: games.map { Series.line(x: $0.log.steps, y: $0.log["modes"], label: $0.name, color: $0.color) },
-      legend: .topLeft),
-  ])
-distancePlot.panels[0].yAxis.range = 0...(games.flatMap { $0.log["W1"] }.max()! * 1.65)
-distancePlot.panels[0].referenceLines = [.horizontal(dataFloor, label: "data vs data (sampling floor)")]
-distancePlot.panels[1].yAxis.range = -0.3...12.5
-for i in distancePlot.panels.indices { distancePlot.panels[i].xAxis.range = 0...Double(steps) }
 lesson.figure(
-  distancePlot,
+  .ringDistances(games: games, dataFloor: dataFloor, steps: steps),
   caption: """
     Left: the distance to the data. Right: modes captured — a mode counts when at least 20 of 2500 samples lie \
     within 3 standard deviations (0.15) of its center.
@@ -332,34 +292,7 @@ lesson.narrate("""
   """)
 let gpCorrelation = correlation(wganGP["estimate"], wganGP["W1"])
 let clipCorrelation = correlation(clipping["estimate"], clipping["W1"])
-var estimatePlot = Figure(
-  name: "w1-estimate", title: "What each critic says, against the true distance", width: 1400,
-  height: 1500, columns: 1,
-  panels: [
-    Panel(
-      title: "WGAN-GP", xLabel: "generator steps", yLabel: "W1",
-      series: [
-        .line(x: wganGP.steps, y: wganGP["W1"], label: "exact W1", color: .darkGrey, dashed: true),
-        .line(x: wganGP.steps, y: wganGP["estimate"], label: "critic's E f(real) − E f(fake)", color: .blue),
-      ]),
-    Panel(
-      title: "WGAN (clipping): K·W1, K unknown", xLabel: "generator steps", yLabel: "critic's estimate",
-      series: [
-        .line(x: clipping.steps, y: clipping["estimate"], label: "critic's E f(real) − E f(fake)", color: .orange)
-      ]),
-    Panel(
-      title: "saturating GAN", xLabel: "generator steps", yLabel: "W1, loss",
-      series: [
-        .line(x: saturating.steps, y: saturating["W1"], label: "exact W1", color: .darkGrey, dashed: true),
-        .line(x: saturating.steps, y: saturating["critic loss"], label: "discriminator's loss", color: .vermillion),
-      ]),
-  ])
-estimatePlot.panels[0].yAxis.range =
-  min(0, wganGP["estimate"].min()!)...(max(wganGP["W1"].max()!, wganGP["estimate"].max()!) * 1.6)
-estimatePlot.panels[1].yAxis.range = min(0, clipping["estimate"].min()!)...(clipping["estimate"].max()! * 1.6)
-estimatePlot.panels[2].yAxis.range = -0.1...(saturating["W1"].max()! * 1.6)
-for i in estimatePlot.panels.indices { estimatePlot.panels[i].xAxis.range = 0...Double(steps) }
-lesson.figure(estimatePlot)
+lesson.figure(.criticEstimates(penalized: wganGP, clipped: clipping, saturating: saturating, steps: steps))
 lesson.show("correlation of the WGAN-GP critic's estimate with the exact W1", gpCorrelation)
 lesson.show("correlation of the clipped critic's estimate with the exact W1", clipCorrelation)
 lesson.show(
@@ -378,35 +311,11 @@ let startAtBounds = Double(startWeights.filter { Swift.abs($0) >= 0.9 * flags.cl
 let endAtBounds = fractionAtClippingBounds(of: clipped, limit: flags.clip, relativeTolerance: 0.1)
 let gameShares = clipping["at bounds"].dropFirst()
 let meanAtBounds = gameShares.reduce(0, +) / Double(gameShares.count)
-let edge = Double(flags.clip) * 1.15
-var histogramPanel = Panel(
-  title: "weights before and after training", xLabel: "weight", yLabel: "density",
-  legend: .topLeft)
-histogramPanel.series = [
-  .histogram(startWeights, bins: 46, range: -edge...edge, label: "at the start", color: .gray),
-  .histogram(endWeights, bins: 46, range: -edge...edge, label: "after training", color: .orange),
-]
-histogramPanel.referenceLines = [.vertical(-Double(flags.clip), label: "±c"), .vertical(Double(flags.clip))]
-histogramPanel.yAxis.range = 0...(Double(histogramPanel.series.map { $0.columns[1].max() ?? 0 }.max()!) * 1.9)
-var sharePanel = Panel(
-  title: "share of weights within 10% of ±c", xLabel: "critic steps (thousands)", yLabel: "share",
-  legend: .topRight)
-let criticStepsAt = warmupAt + clipping.steps.map { warmupSteps + $0 * flags.criticSteps }
-sharePanel.series = [
-  .line(
-    x: criticStepsAt.map { Double($0) / 1000 }, y: warmup["at bounds"] + clipping["at bounds"],
-    label: "clipped critic",
-    color: .orange)
-]
-sharePanel.referenceLines = [
-  .horizontal(0.1, label: "an even spread"),
-  .vertical(Double(warmupSteps) / 1000, label: "the game starts"),
-]
-sharePanel.yAxis.range = 0...1.5
 lesson.figure(
-  Figure(
-    name: "clipped-weights", title: "Where the clipped critic's weights go", width: 1600, height: 720,
-    columns: 2, panels: [histogramPanel, sharePanel]),
+  .clippedWeights(
+    start: startWeights, end: endWeights, clip: flags.clip,
+    steps: warmupAt + clipping.steps.map { warmupSteps + $0 * flags.criticSteps },
+    shares: warmup["at bounds"] + clipping["at bounds"], gameStart: warmupSteps),
   caption: """
     Left: the weight matrices of the clipped critic (biases left out), spread evenly over [−c, c] at the start and \
     after training. Right: the share sitting within 10% of a wall, over all critic steps (section 1, then the game). \

@@ -37,8 +37,7 @@ struct Flags: ParsableArguments {
   var hidden: Int = 64
 }
 let (lesson, flags) = Lesson.start(
-  number: 9, slug: "non-convergence", title: "Why GAN training need not converge",
-  flags: Flags.self)
+  number: 9, slug: "non-convergence", title: "Why GAN training need not converge", flags: Flags.self)
 
 // MARK: - 1. The Dirac-GAN
 
@@ -92,7 +91,7 @@ lesson.check(
 
 lesson.section("2. Four ways to step, and what the eigenvalues predict")
 let diracSteps = flags.diracSteps
-let settings: [(name: String, color: Color, run: DiracTrajectory)] = [
+let settings: [DiracSetting] = [
   ("simultaneous", .vermillion, DiracTrajectory(
     plain, rule: .simultaneous, generatorRate: h, discriminatorRate: h, start: start, steps: diracSteps)),
   ("alternating", .orange, DiracTrajectory(
@@ -106,33 +105,11 @@ let (simultaneous, alternating) = (settings[0].run, settings[1].run)
 let (ttur, regularized) = (settings[2].run, settings[3].run)
 
 let extent = Float(max(1.1, 1.15 * settings.map { $0.run.states.map(\.distanceToEquilibrium).max()! }.max()!))
-/// A trajectory over the direction of the field its steps follow, from the black dot to (or away from) the green
-/// square at the equilibrium.
-@MainActor func diracPanel(_ setting: (name: String, color: Color, run: DiracTrajectory)) -> Panel {
-  let run = setting.run
-  let field = run.game.fieldDirections(
-    extent: extent, count: 14, generatorRate: run.generatorRate / h, discriminatorRate: run.discriminatorRate / h)
-  let rates =
-    run.generatorRate == run.discriminatorRate
-    ? "h = \(run.discriminatorRate)" : "h_G = \(run.generatorRate), h_D = \(run.discriminatorRate)"
-  var panel = Panel(
-    title: "\(setting.name) (\(rates)\(run.game.r1Weight > 0 ? ", γ = \(run.game.r1Weight)" : ""))",
-    xLabel: "θ (generator)", yLabel: "ψ (discriminator)", legend: .hidden, equalAspect: true)
-  panel.series = [
-    .vectors(x: field.x, y: field.y, dx: field.dx, dy: field.dy, color: .gray, width: 1.5),
-    .line(x: run.states.map(\.theta), y: run.states.map(\.psi), color: setting.color, width: 2.5),
-    .points(x: [start.theta], y: [start.psi], color: .black, size: 2.5),
-    .points(x: [Float(0)], y: [Float(0)], color: .green, size: 3, pointType: 5),
-  ]
-  panel.xAxis.range = -Double(extent)...Double(extent)
-  panel.yAxis.range = -Double(extent)...Double(extent)
-  return panel
-}
 lesson.figure(
   Figure(
     name: "dirac-field", title: "The Dirac-GAN: training field and \(diracSteps) steps from the same start",
     width: 1500, height: 1500, columns: 2,
-    panels: settings.map(diracPanel)),
+    panels: settings.map { .diracTrajectory($0, extent: extent, referenceRate: h) }),
   caption: """
     Gray arrows: the direction of the training field v(θ, ψ), computed by the engine (equal lengths; the speed \
     vanishes at the center). Colored: the trajectory from the black dot; green square: the equilibrium. The first \
@@ -141,26 +118,8 @@ lesson.figure(
     """)
 
 // Distance to the equilibrium against steps, with the linear theory's r₀·ρᵏ.
-var distancePlot = Figure(
-  name: "dirac-distance", title: "Distance to the equilibrium: measured and predicted",
-  xLabel: "step", yLabel: "distance / distance at the start (log scale)", width: 1900,
-  height: 850)
-let stepsAxis = Array(0...diracSteps)
-for (name, color, run) in settings {
-  let r0 = run.distances[0], rho = run.matrix.spectralRadius
-  distancePlot.add(.line(x: stepsAxis, y: run.distances.map { $0 / r0 }, label: "\(name), measured", color: color))
-  distancePlot.add(
-    .line(
-      x: stepsAxis, y: stepsAxis.map { pow(rho, Double($0)) },
-      label: "predicted ρᵏ, ρ = \(String(format: "%.5f", rho))", color: color, width: 2, dashed: true))
-}
-distancePlot.panel.yAxis.logScale = true
-distancePlot.panel.legend = .outside
-let allRatios = settings.flatMap { setting in setting.run.distances.map { $0 / setting.run.distances[0] } }
-distancePlot.panel.yAxis.range = Axis.decades(covering: allRatios)
-distancePlot.panel.xAxis.range = 0...Double(diracSteps)
 lesson.figure(
-  distancePlot,
+  .diracDistances(settings, steps: diracSteps),
   caption: """
     Solid: the distance of the trajectory from the equilibrium, relative to where it started (for TTUR measured as \
     √((h_D/h_G)θ² + ψ²), in which its elliptical orbits are circles). Dashed: the linear theory, ρᵏ, where ρ is the \
@@ -236,14 +195,12 @@ let fixedNoise = Tensor.randomNormal([200, noiseSize], using: &rng)
 let fixedReal = ring.sample(count: 200, using: &rng)
 let plotNoise = Tensor.randomNormal([1000, noiseSize], using: &rng)
 let dataPreview = ring.sample(count: 1500, using: &rng)
-let sampleRing: (Int, inout SeededGenerator) -> Tensor = { count, rng in ring.sample(count: count, using: &rng) }
 
 /// Trains G and D from the same initial weights (their own seeded streams) with the given learning rates, D
-/// optionally spectrally normalized; measures W1 from G's images of the fixed noise to the fixed data set, how far
-/// those images moved since the previous measurement, and the modes captured by 1000 samples.
-@MainActor func playRing(_ name: String, generatorRate: Float, discriminatorRate: Float, spectralNorm: Bool)
-  -> (trainer: GANTrainer, log: TrainingLog<Void>)
-{
+/// optionally spectrally normalized, measured as `playRingStability` says.
+@MainActor func playRing(
+  _ name: String, _ color: Color, generatorRate: Float, discriminatorRate: Float, spectralNorm: Bool
+) -> RingRun {
   var gStream = lesson.makeGenerator(offset: 10), dStream = lesson.makeGenerator(offset: 11)
   var snStream = lesson.makeGenerator(offset: 12), stream = lesson.makeGenerator(offset: 3)
   let g = multilayerPerceptron(sizes: [noiseSize, flags.hidden, flags.hidden, 2], activation: .relu, using: &gStream)
@@ -254,39 +211,24 @@ let sampleRing: (Int, inout SeededGenerator) -> Tensor = { count, rng in ring.sa
     generator: g, critic: d, generatorOptimizer: Adam(for: g, learningRate: generatorRate, beta1: flags.beta1),
     criticOptimizer: Adam(for: d, learningRate: discriminatorRate, beta1: flags.beta1), loss: .nonSaturating,
     batchSize: batch, noiseSize: noiseSize, sampleData: { count, rng in ring.sample(count: count, using: &rng) })
-  var previous: Tensor?
-  let log = lesson.train(
-    steps: steps, label: name, measureEvery: .times(lesson.budget(200, quick: 100), start: true)
-  ) { _ in
-    trainer.step(using: &stream)
-    return [:]
-  } measure: { _ in
-    let fake = trainer.generate(from: fixedNoise)
-    defer { previous = fake }
-    let coverage = ModeCoverage(
-      samples: trainer.generate(from: plotNoise), centers: ring.modeCenters, std: ring.std, minimumCount: 8)
-    var values: TrainingValues = [
-      "W1": assignmentWasserstein(fixedReal, fake), "modes": Double(coverage.modesCaptured),
-    ]
-    values["movement"] = previous.map { Double((fake - $0).rowNorms().mean().scalar) }
-    return values
-  }
-  return (trainer, log)
+  return lesson.playRingStability(
+    name, color: color, trainer: trainer, ring: ring, steps: steps, measurements: lesson.budget(200, quick: 100),
+    fixedNoise: fixedNoise, fixedReal: fixedReal, plotNoise: plotNoise, stream: &stream)
 }
 
 let ringRuns = [
-  (name: "same learning rate", color: Color.vermillion, run: playRing(
-    "same learning rate", generatorRate: flags.learningRate, discriminatorRate: flags.learningRate,
-    spectralNorm: false)),
-  ("TTUR", .purple, playRing(
-    "TTUR", generatorRate: flags.tturGeneratorLearningRate, discriminatorRate: flags.learningRate,
-    spectralNorm: false)),
-  ("spectral norm in D", .blue, playRing(
-    "spectral norm in D", generatorRate: flags.learningRate,
-    discriminatorRate: flags.spectralLearningRate ?? flags.learningRate, spectralNorm: true)),
+  playRing(
+    "same learning rate", .vermillion, generatorRate: flags.learningRate, discriminatorRate: flags.learningRate,
+    spectralNorm: false),
+  playRing(
+    "TTUR", .purple, generatorRate: flags.tturGeneratorLearningRate, discriminatorRate: flags.learningRate,
+    spectralNorm: false),
+  playRing(
+    "spectral norm in D", .blue, generatorRate: flags.learningRate,
+    discriminatorRate: flags.spectralLearningRate ?? flags.learningRate, spectralNorm: true),
 ]
-let spreads = ringRuns.map { TailSpread($0.run.log["W1"], lastFraction: tailFraction) }
-let motions = ringRuns.map { TailSpread(Array($0.run.log["movement"].dropFirst()), lastFraction: tailFraction) }
+let spreads = ringRuns.map { TailSpread($0.log["W1"], lastFraction: tailFraction) }
+let motions = ringRuns.map { TailSpread(Array($0.log["movement"].dropFirst()), lastFraction: tailFraction) }
 
 // Sampling floor: W1 between the fixed data set and a fresh 200-point data sample.
 let floorSample = ring.sample(count: 200, using: &rng)
@@ -299,56 +241,20 @@ lesson.figure(
   Figure(
     name: "ring-samples", title: "After \(steps) steps: 1000 generated samples on the data (gray)",
     width: 1800, height: 660, columns: 3,
-    panels: ringRuns.map { name, color, run in
+    panels: ringRuns.map { run in
       var panel = Panel.samples(
-        title: "\(name), step \(steps)", run.trainer.generate(from: plotNoise), centers: [], extent: 3, color: color,
-        size: 1)
+        title: "\(run.name), step \(steps)", run.trainer.generate(from: plotNoise), centers: [], extent: 3,
+        color: run.color, size: 1)
       let (x, y) = planeColumns(dataPreview)
       panel.series.insert(.scatter(x: x, y: y, color: .gray, size: 1, opacity: 0.6), at: 0)
       return panel
     }))
 
 let tailStart = Double(steps) * (1 - tailFraction)
-/// A panel of one curve per ring run against the step, with the line where the stability measurement starts.
-@MainActor func stabilityPanel(_ title: String, _ yLabel: String, logScale: Bool = true, _ curve: (TrainingLog<Void>)
-  -> (x: [Int], y: [Double])) -> Panel
-{
-  var panel = Panel(title: title, xLabel: "step", yLabel: yLabel, legend: .hidden)
-  let curves = ringRuns.map { curve($0.run.log) }
-  panel.series = zip(ringRuns, curves).map { .line(x: $1.x, y: $1.y, label: $0.name, color: $0.color, width: 2) }
-  panel.referenceLines = [.vertical(tailStart)]
-  panel.xAxis.range = 0...Double(steps)
-  panel.yAxis.logScale = logScale
-  if logScale { panel.yAxis.range = Axis.decades(covering: curves.flatMap(\.y)) }
-  return panel
-}
-// The median |change| of W1 between consecutive measurements over the last `window` measurements, at every step.
+// The W1 jitter's sliding window: the median |change| of W1 over the last `window` measurements, at every step.
 let window = 20
-var stabilityPlot = Figure(
-  name: "ring-stability", title: "Three ring GANs over training", width: 2200, height: 1400, columns: 2,
-  panels: [
-    stabilityPanel("W1 (200 fixed data points vs G of 200 fixed noise vectors)", "W1 (log scale)") {
-      ($0.steps, $0["W1"])
-    },
-    stabilityPanel("W1 jitter: median |ΔW1| over the last \(window) measurements", "median |ΔW1| (log scale)") {
-      (Array($0.steps.dropFirst(window)),
-       TailSpread.slidingMedianAbsoluteChange($0["W1"], window: window).map { max($0, 1e-4) })
-    },
-    stabilityPanel("how far G's points move per measurement (mean ‖ΔG(z)‖)", "mean ‖ΔG(z)‖ (log scale)") {
-      (Array($0.steps.dropFirst()), $0["movement"].dropFirst().map { max($0, 1e-4) })
-    },
-    stabilityPanel("modes captured (of 8)", "modes", logScale: false) { ($0.steps, $0["modes"]) },
-  ])
-stabilityPlot.panels[0].referenceLines = [
-  .horizontal(dataFloor, label: "data vs data (sampling floor)"),
-  .vertical(tailStart, label: "stability measured from here"),
-]
-let largestW1 = ringRuns.flatMap { $0.run.log["W1"] }.max()!
-stabilityPlot.panels[0].yAxis.range = 0.1...max(10, pow(10, log10(largestW1).rounded(.up)))
-stabilityPlot.panels[3].yAxis.range = -0.3...12
-stabilityPlot.panels[3].legend = .topRight
 lesson.figure(
-  stabilityPlot,
+  .ringStability(ringRuns, steps: steps, tailStart: tailStart, window: window, dataFloor: dataFloor),
   caption: """
     Colors as in the legend of the modes panel. Top left: the distance to the data (log scale, so that the \
     wandering spectrally normalized run fits); the horizontal dashed line is the sampling floor (W1 between the \
@@ -360,15 +266,15 @@ lesson.figure(
     """)
 
 lesson.show("W1 between the fixed data set and a fresh data sample (floor)", dataFloor)
-for (i, (name, _, run)) in ringRuns.enumerated() {
+for (i, (name, _, _, log)) in ringRuns.enumerated() {
   lesson.show("\(name): W1 std over the last half", spreads[i].standardDeviation)
   lesson.show("\(name): W1 max − min over the last half", spreads[i].range)
   lesson.show("\(name): mean W1 over the last half", spreads[i].mean)
   lesson.show("\(name): median |change| of W1 per measurement, last half", spreads[i].medianAbsoluteChange)
   lesson.show("\(name): mean |change| of W1 per measurement, last half", spreads[i].meanAbsoluteChange)
   lesson.show("\(name): median movement of G's points per measurement", motions[i].median)
-  lesson.show("\(name): modes captured at the end", run.log.last("modes"))
-  lesson.show("\(name): seconds", run.log.seconds, unit: "s")
+  lesson.show("\(name): modes captured at the end", log.last("modes"))
+  lesson.show("\(name): seconds", log.seconds, unit: "s")
 }
 let tturRatio = spreads[1].medianAbsoluteChange / spreads[0].medianAbsoluteChange
 let snRatio = spreads[2].medianAbsoluteChange / spreads[0].medianAbsoluteChange
@@ -400,11 +306,11 @@ lesson.narrate("""
 lesson.section("5. What spectral normalization did here")
 // How steep each D is at the data at the end: a normalized stack of layers can only be as steep as its weights allow.
 let slopes = ringRuns.map { run in
-  let norms = inputGradientNorms(critic: { run.run.trainer.critic($0) }, at: fixedReal)
+  let norms = inputGradientNorms(critic: { run.trainer.critic($0) }, at: fixedReal)
   return Double(norms.reduce(0, +)) / Double(norms.count)
 }
 for (i, run) in ringRuns.enumerated() { lesson.show("\(run.name): D's mean slope ‖∇ₓD‖ at the data", slopes[i]) }
-let snModes = ringRuns[2].run.log.last("modes"), baselineModes = ringRuns[0].run.log.last("modes")
+let snModes = ringRuns[2].log.last("modes"), baselineModes = ringRuns[0].log.last("modes")
 let snCalmer = snRatio < 1 && snMovementRatio < 1, tturCalmer = tturRatio < 1 && tturMovementRatio < 1
 let snVerdict =
   snCalmer

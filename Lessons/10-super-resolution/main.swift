@@ -40,15 +40,11 @@ struct Flags: ParsableArguments {
   var evaluationImages: Int?
 }
 let (lesson, flags) = Lesson.start(
-  number: 10, slug: "super-resolution", title: "Super-resolution with a GAN (SRGAN)",
-  flags: Flags.self)
+  number: 10, slug: "super-resolution", title: "Super-resolution with a GAN (SRGAN)", flags: Flags.self)
 let factor = 4
 let steps = lesson.steps(default: 1200, quick: 150)
 let warmupSteps = Int((Double(steps) * flags.warmup).rounded())
 let evaluationCount = flags.evaluationImages ?? lesson.budget(2000, quick: 500)
-
-/// The mean of some numbers (NaN for none).
-func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
 
 // MARK: - 1. The problem
 
@@ -61,8 +57,7 @@ lesson.narrate("""
   and how it guesses is the subject of this lesson.
   """)
 let mnist = lesson.loadMNIST(
-  flags.mnist, testLimit: evaluationCount, minimumTrain: flags.batch,
-  minimumTest: max(evaluationCount, 10))
+  flags.mnist, testLimit: evaluationCount, minimumTrain: flags.batch, minimumTest: max(evaluationCount, 10))
 let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
 for parameter in classifier.parameters() { parameter.requiresGrad = false }  // a fixed judge: no gradients for it
 let highResolution = test.images
@@ -72,9 +67,6 @@ lesson.show("test images measured (the first of the MNIST test set)", test.count
 
 // Ten test digits, one of each class, for every picture.
 let showcase: [Int] = (0..<10).map { digit in test.labels.firstIndex(of: digit) ?? digit }
-@MainActor func pick(_ images: Tensor) -> Tensor {
-  concatenate(showcase.map { images.sliced(axis: 0, $0..<($0 + 1)) }, alongAxis: 0).detached()
-}
 
 /// 7×7 images drawn at their true size in the middle of a gray 28×28 frame, to show how little the input holds.
 @MainActor func framed(_ small: Tensor) -> Tensor {
@@ -89,9 +81,9 @@ lesson.narrate("""
   The classical upscalers are fixed linear maps. **Nearest neighbor** repeats each pixel into a 4×4 block.
   **Bicubic** interpolation (Keys 1981) gives each output pixel a weighted sum of the 4×4 nearest input pixels, with
   weights from the cubic kernel W(x) = (a+2)|x|³ − (a+3)|x|² + 1 for |x| ≤ 1, a|x|³ − 5a|x|² + 8a|x| − 4a for
-  1 < |x| < 2, 0 beyond. We use **a = \(flags.bicubicA)** (Keys' choice, MATLAB's `imresize`; PyTorch and OpenCV use
-  −0.75, slightly sharper) and clamp the result to [−1, 1], as saving it as an image would. A linear map can only
-  redistribute what the 7×7 image holds; it cannot put back a stroke that averaging removed.
+  1 < |x| < 2, 0 beyond. We use **a = \(flags.bicubicA)** (Keys' choice, MATLAB's `imresize`; PyTorch and OpenCV
+  use −0.75, slightly sharper) and clamp the result to [−1, 1], as saving it as an image would. A linear map can
+  only redistribute what the 7×7 image holds; it cannot put back a stroke that averaging removed.
   """)
 
 /// The spectral cutoff: the highest frequency a 7×7 image holds, in cycles per pixel of the 28×28 image.
@@ -115,8 +107,7 @@ lesson.show("bicubic: PSNR (dB)", bicubic.psnr)
 lesson.section("3. A residual generator with pixel shuffle")
 var rng = lesson.makeGenerator()
 let contentOnly = SuperResolutionGenerator(
-  imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
-  using: &rng)
+  imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor, using: &rng)
 let shuffleInput = Tensor.randomNormal([1, 16, 2, 3], using: &rng)
 let shuffleError = zip(shuffleInput.pixelShuffled(4).scalars, pixelShuffleByIndex(shuffleInput, factor: 4).scalars)
   .map { Swift.abs($0 - $1) }.max()!
@@ -165,51 +156,27 @@ lesson.narrate("""
   of \(flags.batch).
   """)
 
-let adversarial = AdversarialLoss.nonSaturating
-/// The content loss of upscaled images against their originals, with its pixel part (for the curves).
-@MainActor func contentLoss(_ upscaled: Tensor, _ target: Tensor, targetFeatures: Tensor) -> (
-  total: Tensor, pixel: Float
-) {
-  let pixel = meanSquaredError(upscaled, target)
-  guard flags.featureWeight > 0 else { return (pixel, pixel.scalar) }
-  return (pixel + flags.featureWeight * meanSquaredError(classifier.features(upscaled), targetFeatures), pixel.scalar)
-}
-
-/// Upscales many low-resolution images without recording gradients, 250 at a time, clamped to [−1, 1].
-@MainActor func upscale(_ generator: SuperResolutionGenerator, _ images: Tensor) -> Tensor {
-  inBatches(images, of: 250) { clamp(generator($0), min: -1, max: 1) }
-}
+let comparison = SRGANComparison(
+  contentOnly: contentOnly, learningRate: flags.learningRate,
+  contentLoss: SuperResolutionContentLoss(classifier: classifier, featureWeight: flags.featureWeight),
+  adversarialWeight: flags.adversarialWeight)
 
 // A probe of test images, measured during training for the curves (the training loops' frames).
 let probeCount = min(test.count, 200)
 let probeLow = lowResolution.sliced(axis: 0, 0..<probeCount).detached()
 let probeHigh = highResolution.sliced(axis: 0, 0..<probeCount).detached()
-let probeRealGradient = mean(meanGradientMagnitudes(probeHigh))
-@MainActor func probe(_ generator: SuperResolutionGenerator) -> (psnr: Double, gradient: Double) {
-  let images = upscale(generator, probeLow)
-  return (mean(peakSignalToNoiseRatios(images, references: probeHigh)), mean(meanGradientMagnitudes(images)))
+@MainActor func probe(_ generator: SuperResolutionGenerator) -> UpscalingProbe {
+  UpscalingProbe(generator, low: probeLow, high: probeHigh)
 }
 
 // MARK: - 5. Training
 
 lesson.section("5. Training")
-let optimizerContent = Adam(for: contentOnly, learningRate: flags.learningRate, beta1: 0.9, beta2: 0.999)
 var sampler = InfiniteBatchSampler(train, batchSize: flags.batch, seed: lesson.seed)
 let probeEvery = max(1, steps / lesson.budget(12, quick: 5))
 let recordEvery = max(1, steps / 200)
-/// A batch of real digits, their 7×7 versions and the classifier's features of the real ones.
-@MainActor func nextBatch() -> (low: Tensor, high: Tensor, features: Tensor) {
-  let high = sampler.next().examples
-  return (boxDownsampled(high, factor: factor), high, withoutGradients { classifier.features(high) })
-}
-
-/// One content-only step of `generator` on a batch.
-@MainActor func contentStep(
-  _ generator: SuperResolutionGenerator, _ optimizer: Adam, _ batch: (low: Tensor, high: Tensor, features: Tensor)
-) -> Float {
-  let (loss, pixel) = contentLoss(generator(batch.low), batch.high, targetFeatures: batch.features)
-  _ = optimizer.minimize(loss)
-  return pixel
+@MainActor func nextBatch() -> SuperResolutionBatch {
+  SuperResolutionBatch(high: sampler.next().examples, factor: factor, classifier: classifier)
 }
 
 // The shared start; with `--warmup 0` there is none, and the probe at the fork is the game's first frame.
@@ -220,7 +187,7 @@ let warmupLog =
     steps: warmupSteps, label: "shared start (content loss)", measureEvery: .every(recordEvery),
     framesEvery: .every(probeEvery, start: true)
   ) { _ in
-    ["pixel MSE": Double(contentStep(contentOnly, optimizerContent, nextBatch()))]
+    ["pixel MSE": Double(comparison.contentStep(nextBatch()))]
   } frame: { _ in
     probe(contentOnly)
   }
@@ -228,17 +195,13 @@ let warmupLog =
 // The fork: SRGAN's generator starts as an exact copy, its optimizer state too.
 var forkRNG = lesson.makeGenerator(offset: 1)
 let srgan = SuperResolutionGenerator(
-  imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor,
-  using: &forkRNG)
-let optimizerGAN = Adam(for: srgan, learningRate: flags.learningRate, beta1: 0.9, beta2: 0.999)
+  imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor, using: &forkRNG)
+let d = MNISTDiscriminator(width: flags.discriminatorWidth, using: &forkRNG)
 do {
-  try srgan.loadState(contentOnly.stateTensors(), source: "the content-only generator")
-  try optimizerGAN.loadStateContents(optimizerContent.stateContents(), source: "the content-only optimizer")
+  try comparison.fork(srgan: srgan, discriminator: d, discriminatorLearningRate: flags.discriminatorLearningRate)
 } catch {
   lesson.fail("copying the generator at the fork: \(error)")
 }
-let d = MNISTDiscriminator(width: flags.discriminatorWidth, using: &forkRNG)
-let optimizerD = Adam(for: d, learningRate: flags.discriminatorLearningRate, beta1: 0.5, beta2: 0.999)
 lesson.show("discriminator parameters", d.parameterCount)
 
 let gameLog =
@@ -248,84 +211,36 @@ let gameLog =
     steps: steps - warmupSteps, label: "content-only and SRGAN, same batches", measureEvery: .every(recordEvery),
     framesEvery: .every(probeEvery, start: true)
   ) { _ in
-    let batch = nextBatch()
-    let pixelContent = contentStep(contentOnly, optimizerContent, batch)
-    let upscaled = srgan(batch.low)
-    let lossD = optimizerD.minimize(adversarial.discriminatorLoss(real: d(batch.high), fake: d(upscaled.detached())))
-    let (content, pixelGAN) = contentLoss(upscaled, batch.high, targetFeatures: batch.features)
-    let fooling = adversarial.generatorLoss(fakeLogits: d(upscaled))
-    _ = optimizerGAN.minimize(content + flags.adversarialWeight * fooling)
+    let result = comparison.gameStep(nextBatch())
     return [
-      "pixel MSE": Double(pixelGAN), "D loss": Double(lossD), "content pixel MSE": Double(pixelContent),
-      "adversarial": Double(fooling.scalar),
+      "pixel MSE": Double(result.pixel), "D loss": Double(result.discriminatorLoss),
+      "content pixel MSE": Double(result.contentPixel), "adversarial": Double(result.adversarial),
     ]
   } frame: { _ in
     (content: probe(contentOnly), gan: probe(srgan))
   }
-// The curves on the global step axis: the game's steps come after the shared start.
-let gameSteps0 = gameLog.steps.map { $0 + warmupSteps }
-let forkProbed = warmupLog.frames.isEmpty ? 0 : 1
-let probeStepsContent =
-  warmupLog.frames.map(\.step) + gameLog.frames.dropFirst(forkProbed).map { $0.step + warmupSteps }
-let probesContent = warmupLog.frameValues + gameLog.frameValues.dropFirst(forkProbed).map(\.content)
-let probeStepsGAN = gameLog.frames.map { $0.step + warmupSteps }, probesGAN = gameLog.frameValues.map(\.gan)
-
-var training = Figure(
-  name: "training", title: "Training: shared start, then content-only (blue) and SRGAN (orange)",
-  width: 1400, height: 950, fontSize: 18, columns: 2,
-  panels: [
-    Panel(
-      title: "pixel MSE on training batches", xLabel: "step", yLabel: "mean squared error",
-      series: [
-        .line(
-          x: warmupLog.steps + gameSteps0, y: warmupLog["pixel MSE"] + gameLog["content pixel MSE"],
-          label: "content-only", color: .blue, width: 2),
-        .line(x: gameSteps0, y: gameLog["pixel MSE"], label: "SRGAN", color: .orange, width: 2),
-      ], referenceLines: [.vertical(Double(warmupSteps), label: "fork")]),
-    Panel(
-      title: "the adversarial game", xLabel: "step", yLabel: "loss",
-      series: [
-        .line(x: gameSteps0, y: gameLog["D loss"], label: "D loss", color: .purple, width: 2),
-        .line(x: gameSteps0, y: gameLog["adversarial"], label: "G: −log D(G(x))", color: .orange, width: 2),
-      ], referenceLines: [.horizontal(2 * log(2), label: "2 ln 2")], legend: .topLeft),
-    Panel(
-      title: "PSNR on \(probeCount) test digits", xLabel: "step", yLabel: "dB",
-      series: [
-        .linesPoints(x: probeStepsContent, y: probesContent.map(\.psnr), label: "content-only", color: .blue),
-        .linesPoints(x: probeStepsGAN, y: probesGAN.map(\.psnr), label: "SRGAN", color: .orange),
-      ], referenceLines: [.horizontal(bicubic.psnr, label: "bicubic (all test images)")], legend: .topLeft),
-    Panel(
-      title: "sharpness: mean gradient magnitude", xLabel: "step", yLabel: "per pixel",
-      series: [
-        .linesPoints(x: probeStepsContent, y: probesContent.map(\.gradient), label: "content-only", color: .blue),
-        .linesPoints(x: probeStepsGAN, y: probesGAN.map(\.gradient), label: "SRGAN", color: .orange),
-      ], referenceLines: [.horizontal(probeRealGradient, label: "real digits")], legend: .topLeft),
-  ])
-training.panels[0].yAxis.logScale = true
-// Room for the legends above the curves of the game, and below those of the probes.
-let gameLosses = gameLog["D loss"] + gameLog["adversarial"]
-training.panels[1].yAxis.minimum = 0
-training.panels[1].yAxis.maximum = max(2 * log(2), gameLosses.filter(\.isFinite).max() ?? 1) * 1.4
-let probePSNRs = (probesContent + probesGAN).map(\.psnr) + [bicubic.psnr]
-let probeGradients = (probesContent + probesGAN).map(\.gradient) + [probeRealGradient]
-training.panels[2].yAxis = Axis("dB", range: 0...((probePSNRs.filter(\.isFinite).max() ?? 20) * 1.9))
-training.panels[3].yAxis = Axis("per pixel", range: 0...((probeGradients.filter(\.isFinite).max() ?? 0.3) * 1.9))
 lesson.figure(
-  training,
+  .srganTraining(
+    warmup: warmupLog, game: gameLog, warmupSteps: warmupSteps, probeCount: probeCount, bicubicPSNR: bicubic.psnr,
+    realGradient: UpscalingScores.mean(meanGradientMagnitudes(probeHigh))),
   caption: "Top: the losses (the dashed vertical line is the fork, where SRGAN's adversarial term enters). "
     + "Bottom: \(probeCount) test digits measured during training.")
 
 // MARK: - 6. What each upscaler makes
 
 lesson.section("6. Looking at them")
-let contentImages = score("content-only", upscale(contentOnly, lowResolution))
-let ganImages = score("SRGAN", upscale(srgan, lowResolution))
+let contentImages = score("content-only", contentOnly.upscaled(lowResolution))
+let ganImages = score("SRGAN", srgan.upscaled(lowResolution))
 let (contentScores, ganScores) = (contentImages.scores, ganImages.scores)
 let upscalers = [nearestImages, bicubicImages, contentImages, ganImages]
 let methods = upscalers.map(\.scores)
-let rows = [framed(pick(lowResolution))] + upscalers.map { pick($0.images) } + [pick(highResolution)]
+let rows = [framed(lowResolution.examples(at: showcase))] + (upscalers.map(\.images) + [highResolution]).map {
+  $0.examples(at: showcase)
+}
 lesson.image(
   "comparison", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 10, scale: 5),
+  rowLabels: ["7×7 input", "nearest", "bicubic", "content-only", "SRGAN", "real 28×28"],
+  columnLabels: showcase.indices.map { "\($0)" },
   caption: "One test digit of each class. Rows: the 7×7 input (true size, gray frame), nearest, bicubic "
     + "(a = \(flags.bicubicA)), content-only network, SRGAN, the real 28×28 digit.")
 lesson.narrate("""
@@ -361,33 +276,10 @@ lesson.show("real digits: mean gradient magnitude", real.gradient)
 lesson.show("real digits: high-frequency energy share", real.highFrequency)
 lesson.show("real digits: classifier accuracy", real.accuracy)
 
-let colors: [Color] = [.gray, .skyBlue, .blue, .orange]
-let psnrRange = floor(min(nearest.psnr, bicubic.psnr) - 2)...ceil(methods.map(\.psnr).max()! + 1.5)
-let gradientRange = 0...max(real.gradient, methods.map(\.gradient).max()!) * 1.2
-let spectralRange = 0...max(real.highFrequency, methods.map(\.highFrequency).max()!) * 1.2
-@MainActor func scorePanel(
-  _ title: String, _ unit: String, _ value: (UpscalingScores) -> Double, _ format: String, _ range: ClosedRange<Double>,
-  real: Double? = nil
-) -> Panel {
-  .labeledBars(
-    title: title, xLabel: "upscaler", yLabel: unit, names: upscalers.map(\.name), values: methods.map(value),
-    colors: colors, format: format, range: range, reference: real.map { ($0, "real digits") })
-}
-let scoreFigure = Figure(
-  name: "scores", title: "Four upscalers on \(test.count) test digits", width: 1400, height: 1000,
-  fontSize: 18, columns: 2,
-  panels: [
-    scorePanel("PSNR: pixel fidelity", "dB", \.psnr, "%.2f", psnrRange),
-    scorePanel(
-      "gradient magnitude (dashed: real digits)", "per pixel", \.gradient, "%.3f", gradientRange, real: real.gradient),
-    scorePanel(
-      "energy above 1/8 cycle/pixel (dashed: real)", "share of energy", \.highFrequency, "%.3f", spectralRange,
-      real: real.highFrequency),
-    scorePanel(
-      "classifier accuracy (dashed: real digits)", "share correct", \.accuracy, "%.3f", 0...1.15, real: real.accuracy),
-  ])
 lesson.figure(
-  scoreFigure,
+  .upscalerScores(
+    name: "scores", title: "Four upscalers on \(test.count) test digits", names: upscalers.map(\.name),
+    scores: methods, colors: [.gray, .skyBlue, .blue, .orange], real: real),
   caption: "Bars, left to right: nearest (gray), bicubic (light blue), content-only (blue), "
     + "SRGAN (orange); dashed lines: the real digits.")
 
@@ -432,35 +324,29 @@ lesson.check(
   measured: min(contentScores.accuracy, ganScores.accuracy) - bicubic.accuracy, .above(0))
 lesson.check(
   "the classifier reads at least \(Int(bars.accuracy * 100))% of SRGAN's digits correctly",
-  measured: ganScores.accuracy,
-  .atLeast(bars.accuracy))
+  measured: ganScores.accuracy, .atLeast(bars.accuracy))
 if !lesson.quick {
   lesson.check(
     "SRGAN overshoots: its gradient magnitude is above the real digits'", measured: ganScores.gradient / real.gradient,
     .above(1))
 }
 
-let f3 = { (x: Double) in String(format: "%.3f", x) }
+let (f2, f3) = ({ (x: Double) in String(format: "%.2f", x) }, { (x: Double) in String(format: "%.3f", x) })
+let percent = { (x: Double) in String(format: "%.1f%%", 100 * x) }
 let overshootText =
   ganScores.gradient > real.gradient
   ? ", past the real digits' \(f3(real.gradient)): the discriminator buys hard edges, and with them some speckle and "
     + "stroke detail that is not in the originals"
   : ", short of the real digits' \(f3(real.gradient))"
 lesson.narrate("""
-  **What happened in this run.** Content-only and SRGAN reach \(String(format: "%.2f", contentScores.psnr)) and
-  \(String(format: "%.2f", ganScores.psnr)) dB against bicubic's \(String(format: "%.2f", bicubic.psnr)), and the \
-  classifier reads
-  \(String(format: "%.1f", 100 * contentScores.accuracy))% and \(String(format: "%.1f", 100 * ganScores.accuracy))% \
-  of their digits against
-  bicubic's \(String(format: "%.1f", 100 * bicubic.accuracy))%. Between the two networks the adversarial term trades: \
-  SRGAN's PSNR is
-  \(String(format: "%.2f", contentScores.psnr - ganScores.psnr)) dB lower, and it is sharper. Its gradient magnitude is
-  \(f3(ganScores.gradient)) against content-only's \(f3(contentScores.gradient))\(overshootText). Its share of energy \
-  above the
-  7×7 grid's frequencies is \(f3(ganScores.highFrequency)) against content-only's \(f3(contentScores.highFrequency)) \
-  and the real
-  digits' \(f3(real.highFrequency)). PSNR rewards the safe gray average; the discriminator punishes it. Which is \
-  "better"
+  **What happened in this run.** Content-only and SRGAN reach \(f2(contentScores.psnr)) and \(f2(ganScores.psnr)) dB
+  against bicubic's \(f2(bicubic.psnr)), and the classifier reads \(percent(contentScores.accuracy)) and \
+  \(percent(ganScores.accuracy)) of their digits against bicubic's \(percent(bicubic.accuracy)). Between the two
+  networks the adversarial term trades: SRGAN's PSNR is \(f2(contentScores.psnr - ganScores.psnr)) dB lower, and it
+  is sharper. Its gradient magnitude is \(f3(ganScores.gradient)) against content-only's \
+  \(f3(contentScores.gradient))\(overshootText). Its share of energy above the 7×7 grid's frequencies is \
+  \(f3(ganScores.highFrequency)) against content-only's \(f3(contentScores.highFrequency)) and the real digits' \
+  \(f3(real.highFrequency)). PSNR rewards the safe gray average; the discriminator punishes it. Which is "better"
   depends on what the image is for: a measurement wants fidelity, a viewer wants real-looking strokes, and no one
   number says both.
   """)

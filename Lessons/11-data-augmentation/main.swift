@@ -31,8 +31,7 @@ struct Flags: ParsableArguments {
   @Option(allowed: .rate, help: "Adam learning rate of both cGAN networks.") var ganLearningRate: Float = 1e-3
 }
 let (lesson, flags) = Lesson.start(
-  number: 11, slug: "data-augmentation", title: "GAN samples as training data?",
-  flags: Flags.self)
+  number: 11, slug: "data-augmentation", title: "GAN samples as training data?", flags: Flags.self)
 
 // MARK: - 1. The question and the data
 
@@ -113,96 +112,28 @@ lesson.narrate("""
   whether the generator learned the labels from the small subset (chance is 0.1).
   """)
 
-@MainActor func curveAccuracy(_ classifier: MNISTClassifier) -> Double {
-  classifier.eval()
-  defer { classifier.train() }
-  return classifier.accuracy(images: curveTest.images, labels: curveTest.labels)
-}
-
-// Per repetition: the test accuracies of both arms, the cGAN's conditional accuracy (overall, per class, confusion),
-// its within-class diversity, the baseline's accuracy on its own subset, and the training logs behind the curves.
-var baselineAccuracies: [Double] = [], augmentedAccuracies: [Double] = [], trainAccuracies: [Double] = []
-var conditionals: [ConditionalAccuracy] = [], diversities: [Double] = []
-var ganLogs: [TrainingLog<Double>] = [], classifierLogs: [TrainingLog<Void>] = []
-var firstGenerator: ConditionalMNISTGenerator?
-var firstSubset: LabeledImages?
-let ganBatch = min(flags.ganBatch, labeledCount)
+let settings = AugmentationSettings(
+  perClass: flags.perClass, width: w, ganBatch: flags.ganBatch, ganLearningRate: flags.ganLearningRate,
+  ganSteps: ganSteps, classifierSteps: classifierSteps, realBatch: flags.realBatch,
+  generatedBatch: flags.generatedBatch, judgedPerClass: lesson.budget(100, quick: 50),
+  curvePoints: lesson.budget(5, quick: 3))
+var runs: [AugmentationRepetition] = []
 for r in 1...repetitions {
-  let seed = lesson.seed &* 1000 &+ UInt64(r)
-  var rng = SeededGenerator(seed: seed)
-  let indices = balancedSubsetIndices(labels: train.labels, perClass: flags.perClass, using: &rng)
-  let subset = LabeledImages(
-    images: train.images.examples(at: indices), labels: indices.map { train.labels[$0] },
-    classNames: train.classNames)
-
-  // The conditional GAN on the subset: losses averaged over 25 steps, its conditional accuracy 5 times.
-  let g = ConditionalMNISTGenerator(width: w, using: &rng)
-  let d = ProjectionMNISTDiscriminator(width: w, using: &rng)
-  let gan = ConditionalGANTrainer(generator: g, discriminator: d, learningRate: flags.ganLearningRate)
-  var ganSampler = InfiniteBatchSampler(subset, batchSize: ganBatch, seed: seed &+ 1)
-  var sums = (d: 0.0, g: 0.0, count: 0)
-  ganLogs.append(
-    lesson.train(
-      steps: ganSteps, label: "repetition \(r)/\(repetitions): cGAN", measureEvery: .every(25, end: false),
-      framesEvery: .evenly(5)
-    ) { _ in
-      let batch = ganSampler.next()
-      let (lossD, lossG) = gan.step(real: batch.examples, labels: batch.labels!, using: &rng)
-      sums = (sums.d + Double(lossD), sums.g + Double(lossG), sums.count + 1)
-      return ["D loss": Double(lossD), "G loss": Double(lossG)]
-    } measure: { _ in
-      defer { sums = (0, 0, 0) }
-      return ["mean D loss": sums.d / Double(sums.count), "mean G loss": sums.g / Double(sums.count)]
-    } frame: { _ in
-      var judgeRNG = SeededGenerator(seed: seed &+ 2)
-      return ConditionalAccuracy(generator: g, judge: judge, perClass: 30, using: &judgeRNG).overall
-    })
-  var judgeRNG = SeededGenerator(seed: seed &+ 3)
-  conditionals.append(
-    ConditionalAccuracy(generator: g, judge: judge, perClass: lesson.budget(100, quick: 50), using: &judgeRNG))
-  diversities.append(
-    withinClassDiversityRatio(
-      generator: g, judge: judge, realImages: subset.images, realLabels: subset.labels, using: &judgeRNG))
-  if r == 1 { (firstGenerator, firstSubset) = (g, subset) }
-
-  // The two classifiers: one initialization, one stream of real batches.
-  var initRNG = SeededGenerator(seed: seed &+ 4)
-  let baseline = MNISTClassifier(using: &initRNG)
-  let augmented = MNISTClassifier(using: &initRNG)
-  for (target, source) in zip(augmented.parameters(), baseline.parameters()) { target.scalars = source.scalars }
-  let baselineTrainer = ClassifierTrainer(classifier: baseline, totalSteps: classifierSteps)
-  let augmentedTrainer = ClassifierTrainer(classifier: augmented, totalSteps: classifierSteps)
-  var realSampler = InfiniteBatchSampler(subset, batchSize: min(flags.realBatch, labeledCount), seed: seed &+ 5)
-  var sampleRNG = SeededGenerator(seed: seed &+ 6)
-  classifierLogs.append(
-    lesson.train(
-      steps: classifierSteps, label: "repetition \(r)/\(repetitions): classifiers",
-      measureEvery: .evenly(lesson.budget(5, quick: 3), start: true)
-    ) { _ in
-      let real = realSampler.next()
-      let lossBaseline = baselineTrainer.step(images: real.examples, labels: real.labels!)
-      let fakeLabels = (0..<flags.generatedBatch).map { _ in sampleRNG.nextInt(below: 10) }
-      let fake = g.samples(labels: fakeLabels, using: &sampleRNG)
-      let lossAugmented = augmentedTrainer.step(
-        images: concatenate([real.examples, fake], alongAxis: 0), labels: real.labels! + fakeLabels)
-      return ["loss (baseline)": Double(lossBaseline), "loss (augmented)": Double(lossAugmented)]
-    } measure: { _ in
-      ["baseline": curveAccuracy(baseline), "augmented": curveAccuracy(augmented)]
-    })
-  baseline.eval()
-  augmented.eval()
-  baselineAccuracies.append(baseline.accuracy(images: test.images, labels: test.labels))
-  augmentedAccuracies.append(augmented.accuracy(images: test.images, labels: test.labels))
-  trainAccuracies.append(baseline.accuracy(images: subset.images, labels: subset.labels))
-  lesson.show("repetition \(r): baseline test accuracy", baselineAccuracies[r - 1])
-  lesson.show("repetition \(r): augmented test accuracy", augmentedAccuracies[r - 1])
-  lesson.show("repetition \(r): cGAN conditional accuracy", conditionals[r - 1].overall)
+  let run = lesson.augmentationRepetition(
+    r, of: repetitions, seed: lesson.seed &* 1000 &+ UInt64(r), settings: settings, train: train, test: test,
+    curveTest: curveTest, judge: judge)
+  runs.append(run)
+  lesson.show("repetition \(r): baseline test accuracy", run.baselineAccuracy)
+  lesson.show("repetition \(r): augmented test accuracy", run.augmentedAccuracy)
+  lesson.show("repetition \(r): cGAN conditional accuracy", run.conditional.overall)
 }
+let conditionals = runs.map(\.conditional), diversities = runs.map(\.diversity)
 
 // MARK: - 4. What the generator draws
 
 lesson.section("4. What the generator learned")
-if let subset = firstSubset {
+do {
+  let subset = runs[0].subset
   // The subset sorted by class, one row per digit (at most 10 shown per class).
   let shown = min(10, flags.perClass)
   var rows: [Int] = []
@@ -212,7 +143,8 @@ if let subset = firstSubset {
     caption:
       "Repetition 1's labeled images (up to 10 per class, one row per digit): all the GAN and the classifiers see.")
 }
-if let g = firstGenerator {
+do {
+  let g = runs[0].generator
   var gridRNG = SeededGenerator(seed: lesson.seed &+ 77)
   let labels = (0..<100).map { $0 / 10 }
   lesson.image(
@@ -250,7 +182,7 @@ lesson.show("repetition 1: within-class diversity, generated / real", diversitie
 // MARK: - 5. Results
 
 lesson.section("5. Results")
-let comparison = PairedComparison(baseline: baselineAccuracies, treatment: augmentedAccuracies)
+let comparison = PairedComparison(baseline: runs.map(\.baselineAccuracy), treatment: runs.map(\.augmentedAccuracy))
 let b = comparison.baselineSummary, a = comparison.treatmentSummary, diff = comparison.differenceSummary
 let conditional = SpreadSummary(conditionals.map(\.overall))
 let diversity = SpreadSummary(diversities)
@@ -282,92 +214,17 @@ lesson.show("cGAN conditional accuracy, mean", conditional.mean)
 lesson.show("cGAN conditional accuracy, min", conditional.minimum)
 lesson.show("within-class diversity, generated / real, mean", diversity.mean)
 lesson.show("within-class diversity, generated / real, max", diversity.maximum)
-lesson.show("baseline accuracy on its own training subset, min", trainAccuracies.min()!)
+lesson.show("baseline accuracy on its own training subset, min", runs.map(\.trainAccuracy).min()!)
 
-let repetitionAxis = Array(1...repetitions)
-var perSeed = Figure(
-  name: "accuracy-per-seed", title: "Test accuracy per repetition (\(labeledCount) labels)", width: 1600, height: 800,
-  columns: 2,
-  panels: [
-    Panel(
-      title: "test accuracy (dashed: the means)", xLabel: "repetition", yLabel: "test accuracy",
-      series: [
-        .linesPoints(
-          x: repetitionAxis, y: comparison.baseline, label: "baseline (real only)", color: .blue, width: 2, size: 2.5),
-        .linesPoints(
-          x: repetitionAxis, y: comparison.treatment, label: "augmented", color: .vermillion, width: 2, size: 2.5,
-          pointType: 5),
-      ],
-      referenceLines: [.horizontal(b.mean, color: .blue), .horizontal(a.mean, color: .vermillion)],
-      legend: .below),
-    Panel(
-      title: "augmented − baseline", xLabel: "repetition", yLabel: "difference (percentage points)",
-      series: [
-        .bars(
-          x: repetitionAxis, heights: comparison.differences.map { 100 * $0 }, width: 0.6, label: "per repetition",
-          color: .green)
-      ],
-      referenceLines: [
-        .horizontal(0, color: .black),
-        .horizontal(100 * diff.mean, label: "mean", color: .vermillion),
-        .horizontal(100 * (diff.mean + diff.standardDeviation), label: "mean ± std", color: .gray),
-        .horizontal(100 * (diff.mean - diff.standardDeviation), color: .gray),
-      ],
-      legend: .below),
-  ])
-let accuracyLow = min(a.minimum, b.minimum), accuracyHigh = max(a.maximum, b.maximum)
-let margin = max(0.01, (accuracyHigh - accuracyLow) * 0.3)
-perSeed.panels[0].yAxis.range = (accuracyLow - margin)...(min(1, accuracyHigh + margin))
-perSeed.panels[0].xAxis.range = 0.5...(Double(repetitions) + 0.5)
-perSeed.panels[1].xAxis.range = 0.5...(Double(repetitions) + 0.5)
-perSeed.panels[0].xAxis.tickStep = 1
-perSeed.panels[1].xAxis.tickStep = 1
-let differenceExtent =
-  max(0.5, comparison.differences.map { abs(100 * $0) }.max()!, 100 * (abs(diff.mean) + diff.standardDeviation)) * 1.3
-perSeed.panels[1].yAxis.range = (-differenceExtent)...differenceExtent
 lesson.figure(
-  perSeed,
+  .pairedAccuracies(comparison, labeledCount: labeledCount),
   caption:
     "Left: each repetition's two test accuracies (lines join the repetitions only to pair the eye). Right: the paired "
       + "differences, their mean and ± one standard deviation."
 )
 
-let palette: [Color] = [.blue, .vermillion, .green, .purple, .orange, .skyBlue, .black, .gray]
-func color(_ i: Int) -> Color { palette[i % palette.count] }
-var curves = Figure(
-  name: "training-curves", title: "Training curves, every repetition", width: 1800, height: 800, columns: 3,
-  panels: [
-    Panel(title: "cGAN losses", xLabel: "cGAN step", yLabel: "loss (mean of 25 steps)", legend: .topRight),
-    Panel(title: "conditional accuracy", xLabel: "cGAN step", yLabel: "judged as its label", legend: .bottomRight),
-    Panel(
-      title: "classifiers", xLabel: "classifier step", yLabel: "accuracy on \(curveCount) test images",
-      legend: .bottomRight),
-  ])
-for (i, (ganLog, classifierLog)) in zip(ganLogs, classifierLogs).enumerated() {
-  let first = i == 0
-  curves.panels[0].series += [
-    .line(x: ganLog.steps, y: ganLog["mean D loss"], label: first ? "D" : nil, color: .blue, width: 1.5),
-    .line(x: ganLog.steps, y: ganLog["mean G loss"], label: first ? "G" : nil, color: .vermillion, width: 1.5),
-  ]
-  curves.panels[1].series.append(
-    .linesPoints(
-      x: ganLog.frames.map(\.step), y: ganLog.frameValues, label: "r\(i + 1)", color: color(i), width: 2, size: 1.5))
-  curves.panels[2].series += [
-    .linesPoints(
-      x: classifierLog.steps, y: classifierLog["baseline"], label: first ? "baseline" : nil, color: .blue, width: 2,
-      size: 1.5),
-    .linesPoints(
-      x: classifierLog.steps, y: classifierLog["augmented"], label: first ? "augmented" : nil, color: .vermillion,
-      width: 2, size: 1.5, pointType: 5),
-  ]
-}
-curves.panels[1].referenceLines = [.horizontal(0.1, label: "chance")]
-let largestLoss = ganLogs.flatMap { $0["mean G loss"] + $0["mean D loss"] }.max() ?? 3
-curves.panels[0].yAxis.range = 0...(1.4 * max(3, largestLoss))
-curves.panels[1].yAxis.range = 0...1
-curves.panels[2].yAxis.range = 0...1
 lesson.figure(
-  curves,
+  .augmentationCurves(runs, curveCount: curveCount),
   caption:
     "Left: D and G losses of every repetition's cGAN. Middle: its conditional accuracy as it trains. Right: both "
       + "classifiers' accuracy as they train (blue baseline, red augmented; one line per repetition)."

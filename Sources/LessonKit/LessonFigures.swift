@@ -134,3 +134,29 @@ extension Panel {
     return panel
   }
 }
+
+extension Panel {
+  /// Two bars side by side for each named group at x = 1, 2, ... (the first series left, the second right): one
+  /// measurement of a few settings against two references, e.g. "agrees with A" and "agrees with B" per level.
+  /// The y axis runs from `range`'s lower bound (or lower, to show a negative bar) to its upper bound.
+  public static func pairedBars(
+    title: String, xLabel: String, yLabel: String, groups: [String],
+    first: (label: String, values: [Double], color: Color), second: (label: String, values: [Double], color: Color),
+    range: ClosedRange<Double>
+  ) -> Panel {
+    precondition(first.values.count == groups.count && second.values.count == groups.count,
+                 "Panel.pairedBars: \(groups.count) groups, \(first.values.count) and \(second.values.count) values")
+    var panel = Panel(title: title, xLabel: xLabel, yLabel: yLabel, legend: .topLeft)
+    let x = groups.indices.map { Double($0 + 1) }
+    panel.series = [
+      .bars(x: x.map { $0 - 0.15 }, heights: first.values, width: 0.3, label: first.label, color: first.color),
+      .bars(x: x.map { $0 + 0.15 }, heights: second.values, width: 0.3, label: second.label, color: second.color),
+    ]
+    panel.xAxis = Axis(xLabel, range: 0.4...(Double(groups.count) + 0.6), ticks: groups.indices.map {
+      Tick(Double($0 + 1), groups[$0])
+    })
+    let lowest = (first.values + second.values).filter(\.isFinite).min() ?? range.lowerBound
+    panel.yAxis = Axis(yLabel, range: Swift.min(range.lowerBound, lowest)...range.upperBound)
+    return panel
+  }
+}

@@ -38,6 +38,33 @@ extension Lesson {
 }
 
 extension Lesson {
+  /// Saves `module` as a safetensors checkpoint at `path` with `metadata` (the command that made it, its steps),
+  /// and says so in the notes; nil (the flag left out) saves nothing. A write error ends the run: a run asked to
+  /// refresh a shipped checkpoint must not end as if it had.
+  public func saveCheckpoint(_ module: Module, to path: String?, what: String, metadata: [String: String]) {
+    guard let path else { return }
+    do {
+      try Checkpoint.save(module, to: URL(fileURLWithPath: path), metadata: metadata)
+      narrate("Saved \(what) to `\(path)`.")
+    } catch {
+      fail("\(what) could not be written to \(path): \(error)")
+    }
+  }
+}
+
+extension Lesson {
+  /// Writes `tensors` with `metadata` as the safetensors file `name` in the output folder, for readers who want the
+  /// lesson's samples in their own tools. A write error ends the run (`fail`): the notes promise the file.
+  public func writeTensors(_ name: String, _ tensors: [String: Tensor], metadata: [String: String]) {
+    do {
+      try SafeTensors.write(tensors, metadata: metadata, to: outputFolder.appendingPathComponent(name))
+    } catch {
+      fail("\(name) could not be written: \(error)")
+    }
+  }
+}
+
+extension Lesson {
   /// Writes points, a [N, D] tensor, as `NAME.dat`: `about` and the column names as comments, then one point a line,
   /// so a reader can check the lesson's counts with their own tools.
   public func writePoints(_ points: Tensor, name: String, about: String, columns: [String] = ["x", "y"]) {

@@ -79,6 +79,45 @@ final class StyleGANLessonSupportTests: XCTestCase {
       XCTAssertEqual(s / 1e-6, l / 1e-4, accuracy: 0.3 * l / 1e-4 + 1e-9)
     }
   }
+
+  /// Padding to 32×32 fills the border with the background, and cropping gives the digit back.
+  func testPaddedDigitsCropBackToTheOriginal() {
+    var rng = SeededGenerator(seed: 5)
+    let digits = clamp(Tensor.randomNormal([3, 1, 28, 28], using: &rng), min: -1, max: 1)
+    let padded = PaddedDigitJudge.padded(digits)
+    XCTAssertEqual(padded.shape, [3, 1, 32, 32])
+    XCTAssertEqual(padded.scalars[0], -1)
+    // Padding shifts by the background value and back, so a value may move by float rounding, no more.
+    let difference = zip(PaddedDigitJudge.cropped(padded).scalars, digits.scalars).map { Swift.abs($0 - $1) }.max()!
+    XCTAssertLessThan(difference, 1e-6)
+  }
+
+  /// The first example of each class, in order, skipping the excluded ones and stopping at `count`.
+  func testFirstOfDistinctClasses() {
+    let classes = [3, 3, 1, 3, 7, 1, 2]
+    XCTAssertEqual(firstOfDistinctClasses(classes, count: 10), [0, 2, 4, 6])
+    XCTAssertEqual(firstOfDistinctClasses(classes, count: 2), [0, 2])
+    XCTAssertEqual(firstOfDistinctClasses(classes, count: 10, excluding: [0, 2]), [1, 4, 5, 6])
+  }
+
+  /// A mixing grid is a blank corner and the A row, then per B its own image and one mix per A; replacing no style
+  /// input gives B itself in every cell of its row.
+  func testMixingGridLayout() {
+    var rng = SeededGenerator(seed: 7)
+    let g = StyleGANGenerator(configuration: StyleGANConfiguration(
+      resolution: 8, channels: 1, zDim: 8, wDim: 8, mappingLayers: 2, channelBase: 64, channelMax: 8), using: &rng)
+    let z = Tensor.randomNormal([5, 8], using: &rng)
+    let images = g.images(ofStyles: g.fixedStyles(z))
+    let grid = g.mixingGrid(z: z, images: images, sourcesA: [0, 1], sourcesB: [2, 3, 4], replacing: 0..<0)
+    XCTAssertEqual(grid.shape, [12, 1, 8, 8])
+    XCTAssertTrue(grid.sliced(axis: 0, 0..<1).scalars.allSatisfy { $0 == -1 })
+    XCTAssertEqual(grid.sliced(axis: 0, 1..<2).scalars, images.sliced(axis: 0, 0..<1).scalars)
+    let b = images.sliced(axis: 0, 2..<3).scalars
+    for cell in 3..<6 {
+      let difference = zip(grid.sliced(axis: 0, cell..<(cell + 1)).scalars, b).map { Swift.abs($0 - $1) }.max()!
+      XCTAssertLessThan(difference, 1e-5, "cell \(cell)")
+    }
+  }
 }
 
 /// The generator's gradient with respect to every kind of parameter, against central finite differences (in

@@ -105,3 +105,14 @@ public func klToUniform(_ histogram: [Int]) -> Double {
   }
   return kl
 }
+
+/// The indices of the first example of each class in `classes`, in order, at most `count` of them, skipping the
+/// indices in `excluded`: sources for a grid in which every column (or row) shows a different class, so that a
+/// change of class shows.
+public func firstOfDistinctClasses(_ classes: [Int], count: Int, excluding excluded: Set<Int> = []) -> [Int] {
+  var seen = Set<Int>(), chosen: [Int] = []
+  for (index, label) in classes.enumerated() where chosen.count < count && !excluded.contains(index) {
+    if seen.insert(label).inserted { chosen.append(index) }
+  }
+  return chosen
+}

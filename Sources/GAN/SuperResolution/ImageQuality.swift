@@ -153,10 +153,14 @@ public struct UpscalingScores: Sendable {
 
   /// Scores `images` ([N, 1, 28, 28] in [−1, 1]) against their `references` and `labels`.
   public init(images: Tensor, references: Tensor, cutoff: Double, classifier: MNISTClassifier, labels: [Int]) {
-    func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
-    psnr = mean(peakSignalToNoiseRatios(images, references: references))
-    gradient = mean(meanGradientMagnitudes(images))
-    highFrequency = mean(highFrequencyEnergyShares(images, cutoff: cutoff))
+    psnr = Self.mean(peakSignalToNoiseRatios(images, references: references))
+    gradient = Self.mean(meanGradientMagnitudes(images))
+    highFrequency = Self.mean(highFrequencyEnergyShares(images, cutoff: cutoff))
     accuracy = classifier.accuracy(images: images, labels: labels)
+  }
+
+  /// The mean of per-image scores (NaN for none, so an empty set cannot pass for a score of 0).
+  public static func mean(_ values: [Double]) -> Double {
+    values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
   }
 }
