@@ -13,53 +13,34 @@ import Plotting
 
 struct Flags: ParsableArguments {
   @Option(
-    help: Allowed.count(1...128).help(
-      "Channels w of the ResNet generators' first layer (2w and 4w after the two downsamplings)."))
+    allowed: .count(1...128),
+    help: "Channels w of the ResNet generators' first layer (2w and 4w after the two downsamplings).")
   var generatorWidth: Int = 8
-  @Option(help: Allowed.count(0...32).help("Residual blocks in each generator.")) var blocks: Int = 1
-  @Option(help: Allowed.count(1...128).help("Channels of the PatchGAN discriminators' first layer."))
+  @Option(allowed: .count(0...32), help: "Residual blocks in each generator.") var blocks: Int = 1
+  @Option(allowed: .count(1...128), help: "Channels of the PatchGAN discriminators' first layer.")
   var discriminatorWidth: Int = 8
-  @Option(help: Allowed.count(1...3).help("Stride-2 layers of the PatchGAN discriminators (the 32×32 images allow 3)."))
+  @Option(allowed: .count(1...3), help: "Stride-2 layers of the PatchGAN discriminators (the 32×32 images allow 3).")
   var discriminatorLayers: Int = 2
-  @Option(help: Allowed.count(1...256).help("Images of each domain per batch.")) var batch: Int = 8
-  @Option(help: Allowed.rate.help("Adam's learning rate (both networks, both lessons parts), before the linear decay."))
+  @Option(allowed: .count(1...256), help: "Images of each domain per batch.") var batch: Int = 8
+  @Option(allowed: .rate, help: "Adam's learning rate (both networks, both parts of the lesson), before the decay.")
   var learningRate: Float = 5e-4
-  @Option(help: Allowed.weight.help("λ, the weight of each direction's L1 cycle error in the image models."))
+  @Option(allowed: .weight, help: "λ, the weight of each direction's L1 cycle error in the image models.")
   var cycleWeight: Float = 2
   @Option(
-    help: Allowed.weight.help(
-      "The weight of the identity loss |G(b) − b| + |F(a) − a| in the image models (0.5 λ in the paper)."))
+    allowed: .weight,
+    help: "The weight of the identity loss |G(b) − b| + |F(a) − a| in the image models (0.5 λ in the paper).")
   var identityWeight: Float = 0
-  @Option(help: Allowed.count(1...1024).help("Units in each hidden layer of the point generators and discriminators."))
+  @Option(allowed: .count(1...1024), help: "Units in each hidden layer of the point generators and discriminators.")
   var hidden: Int = 64
-  @Option(help: Allowed.count(2...8192).help("Points of each domain per batch.")) var pointBatch: Int = 128
-  @Option(help: Allowed.count(1...100).help("Training steps of the point models per step of the image models."))
+  @Option(allowed: .count(2...8192), help: "Points of each domain per batch.") var pointBatch: Int = 128
+  @Option(allowed: .count(1...100), help: "Training steps of the point models per step of the image models.")
   var pointStepsPerImageStep: Int = 2
-
-  func validate() throws {
-    try Allowed.count(1...128).check(generatorWidth, "--generator-width")
-    try Allowed.count(0...32).check(blocks, "--blocks")
-    try Allowed.count(1...128).check(discriminatorWidth, "--discriminator-width")
-    try Allowed.count(1...3).check(discriminatorLayers, "--discriminator-layers")
-    try Allowed.count(1...256).check(batch, "--batch")
-    try Allowed.rate.check(learningRate, "--learning-rate")
-    try Allowed.weight.check(cycleWeight, "--cycle-weight")
-    try Allowed.weight.check(identityWeight, "--identity-weight")
-    try Allowed.count(1...1024).check(hidden, "--hidden")
-    try Allowed.count(2...8192).check(pointBatch, "--point-batch")
-    try Allowed.count(1...100).check(pointStepsPerImageStep, "--point-steps-per-image-step")
-  }
 }
 let (lesson, flags) = Lesson.start(
   number: 7, slug: "cyclegan", title: "Unpaired translation with CycleGAN",
   flags: Flags.self)
 let imageSteps = lesson.steps(default: 1200, quick: 250)
 let pointSteps = imageSteps * flags.pointStepsPerImageStep
-
-/// The average of `values`, in Double (NaN for none): how the per-point and per-image measurements are summarized.
-func mean(_ values: [Float]) -> Double {
-  values.isEmpty ? .nan : values.map(Double.init).reduce(0, +) / Double(values.count)
-}
 
 // MARK: - 1. The idea
 
@@ -96,140 +77,46 @@ lesson.narrate("""
 
 let ring = CircleCurve(radius: 1, noise: 0.02)
 let square = SquareCurve(halfSide: 1.5, noise: 0.02)
-
-/// One CycleGAN on the point domains, and its reconstruction error over training.
-@MainActor final class PointRun {
-  let model: CycleGAN
-  var history: [(step: Int, reconstruction: Double)] = []
-
-  init(usesCycleLoss: Bool) {
-    var rng = lesson.makeGenerator(offset: 1)
-    func mlp(_ sizes: [Int]) -> Sequential {
-      multilayerPerceptron(sizes: sizes, activation: .leakyReLU(slope: 0.2), using: &rng)
-    }
-    let h = flags.hidden
-    let g = mlp([2, h, h, 2]), f = mlp([2, h, h, 2]), dA = mlp([2, h, h, 1]), dB = mlp([2, h, h, 1])
-    let configuration = CycleGAN.Configuration(
-      identityWeight: 0, usesCycleLoss: usesCycleLoss,
-      learningRate: flags.learningRate)
-    model = CycleGAN(
-      aToB: g, bToA: f, discriminatorA: dA, discriminatorB: dB, configuration: configuration,
-      using: &rng)
+var pointRuns: [(title: String, model: CycleGAN)] = []
+for usesCycleLoss in [true, false] {
+  var initRNG = lesson.makeGenerator(offset: 1), rng = lesson.makeGenerator(offset: 2)  // the same for both runs
+  let model = CycleGAN.points(
+    hidden: flags.hidden, usesCycleLoss: usesCycleLoss, learningRate: flags.learningRate, using: &initRNG)
+  lesson.trainCycleGAN(
+    model, steps: pointSteps, label: "points, \(usesCycleLoss ? "with" : "without") the cycle loss",
+    measureEvery: .never
+  ) { _ in
+    (ring.sample(count: flags.pointBatch, using: &rng), square.sample(count: flags.pointBatch, using: &rng))
   }
-
-  func train(steps: Int, label: String) {
-    var rng = lesson.makeGenerator(offset: 2)  // the same data stream for both runs
-    let schedule = LinearDecaySchedule(constantEpochs: steps / 2, decayEpochs: steps - steps / 2)
-    let progress = lesson.progress(total: steps, label: label)
-    for step in 0..<steps {
-      model.applySchedule(schedule, epoch: step)
-      let losses = model.step(
-        realA: ring.sample(count: flags.pointBatch, using: &rng),
-        realB: square.sample(count: flags.pointBatch, using: &rng))
-      if step % max(1, steps / 100) == 0 || step == steps - 1 {
-        history.append((step + 1, Double(losses.reconstructionError)))
-      }
-      progress.update(
-        step + 1,
-        values: [
-          "cycle |err|": Double(losses.reconstructionError),
-          "D_A": Double(losses.discriminatorA), "D_B": Double(losses.discriminatorB),
-        ])
-    }
-  }
-
-  func aToB(_ points: Tensor) -> Tensor { withoutGradients { model.generators.aToB(points) } }
-  func bToA(_ points: Tensor) -> Tensor { withoutGradients { model.generators.bToA(points) } }
+  pointRuns.append((usesCycleLoss ? "with cycle loss" : "without", model))
 }
-
-let pointsWithCycle = PointRun(usesCycleLoss: true)
-pointsWithCycle.train(steps: pointSteps, label: "points, with the cycle loss")
-let pointsWithoutCycle = PointRun(usesCycleLoss: false)
-pointsWithoutCycle.train(steps: pointSteps, label: "points, without the cycle loss")
-
-/// The mean distance of each coordinate pair, |p - q|₂, averaged over the points.
-func meanDistance(_ p: Tensor, _ q: Tensor) -> Double {
-  let a = p.scalars, b = q.scalars
-  return (0..<p.shape[0]).map { i -> Double in
-    let dx = Double(a[2 * i] - b[2 * i]), dy = Double(a[2 * i + 1] - b[2 * i + 1])
-    return (dx * dx + dy * dy).squareRoot()
-  }.reduce(0, +) / Double(p.shape[0])
-}
-
 var pointRNG = lesson.makeGenerator(offset: 3)
-let testRing = ring.sample(count: 2000, using: &pointRNG)
-let testSquare = square.sample(count: 2000, using: &pointRNG)
-
-struct PointScores {
-  var toSquare: Double, toRing: Double, cycleA: Double, cycleB: Double
-}
-@MainActor func scores(of run: PointRun) -> PointScores {
-  let gA = run.aToB(testRing), fB = run.bToA(testSquare)
-  return PointScores(
-    toSquare: mean(square.distance(to: gA)), toRing: mean(ring.distance(to: fB)),
-    cycleA: meanDistance(run.bToA(gA), testRing), cycleB: meanDistance(run.aToB(fB), testSquare))
-}
-let pointScores = scores(of: pointsWithCycle)
-let pointScoresOff = scores(of: pointsWithoutCycle)
-
-/// Arrows from `from` to `to` for the figure.
-func arrows(from: Tensor, to: Tensor, label: String, color: Color) -> Series {
-  let a = from.scalars, b = to.scalars, n = from.shape[0]
-  let x = (0..<n).map { Double(a[2 * $0]) }, y = (0..<n).map { Double(a[2 * $0 + 1]) }
-  let dx = (0..<n).map { Double(b[2 * $0] - a[2 * $0]) }, dy = (0..<n).map { Double(b[2 * $0 + 1] - a[2 * $0 + 1]) }
-  var series = Series.vectors(x: x, y: y, dx: dx, dy: dy, label: label, color: color, width: 2)
-  series.arrowHead = 0.018  // heads large enough to see where each arrow ends, on top of the curves
-  return series
-}
-/// The domains as wide, light bands drawn under the arrows, so that the arrows and their heads stay visible.
-func curveLine(_ curve: any ToyCurve, label: String, color: Color) -> Series {
-  let points = curve.evenlySpaced(count: 200).scalars
-  let x = (0..<201).map { Double(points[2 * ($0 % 200)]) }, y = (0..<201).map { Double(points[2 * ($0 % 200) + 1]) }
-  return .line(x: x, y: y, label: label, color: color, width: 7)
-}
-let (ringBand, squareBand): (Color, Color) = ("#9ECAE1", "#FDBE85")  // light blue, light orange
-@MainActor func mappingPanels(_ run: PointRun, title: String) -> [Panel] {
-  let starts = ring.evenlySpaced(count: 48)
-  let translated = run.aToB(starts), back = run.bToA(translated)
-  var forward = Panel(title: "\(title): a → G(a)", xLabel: "x", yLabel: "y", legend: .hidden, equalAspect: true)
-  forward.series = [
-    curveLine(ring, label: "ring (A)", color: ringBand), curveLine(square, label: "square (B)", color: squareBand),
-    arrows(from: starts, to: translated, label: "a → G(a)", color: .black),
-  ]
-  var cycle = Panel(title: "\(title): G(a) → F(G(a))", xLabel: "x", yLabel: nil, legend: .hidden, equalAspect: true)
-  cycle.series = [
-    curveLine(ring, label: "ring (A)", color: ringBand), curveLine(square, label: "square (B)", color: squareBand),
-    arrows(from: translated, to: back, label: "G(a) → F(G(a))", color: .black),
-  ]
-  for panel in [\Panel.xAxis, \Panel.yAxis] {
-    forward[keyPath: panel] = Axis(forward[keyPath: panel].label, range: -2.2...2.2)
-    cycle[keyPath: panel] = Axis(cycle[keyPath: panel].label, range: -2.2...2.2)
-  }
-  return [forward, cycle]
-}
+let (testRing, testSquare) = (ring.sample(count: 2000, using: &pointRNG), square.sample(count: 2000, using: &pointRNG))
+let (pointScores, pointScoresOff) = (
+  PointTranslationScores(pointRuns[0].model, testA: testRing, testB: testSquare, curveA: ring, curveB: square),
+  PointTranslationScores(pointRuns[1].model, testA: testRing, testB: testSquare, curveA: ring, curveB: square)
+)
 lesson.figure(
-  Figure(
+  .cycleMapping(
     name: "points-mapping", title: "Ring (blue) → square (orange): where G sends 48 evenly spaced ring points",
-    width: 1400, height: 1400, fontSize: 18, columns: 2,
-    panels: mappingPanels(pointsWithCycle, title: "with cycle loss")
-      + mappingPanels(pointsWithoutCycle, title: "without")),
+    runs: pointRuns, curveA: ring, curveB: square, starts: ring.evenlySpaced(count: 48), range: -2.2...2.2),
   caption: "Light bands: the ring (blue) and the square (orange). Top: with the cycle loss, neighboring ring points "
     + "go to neighboring square points and come back home. "
     + "Bottom: without it G still lands on the square, but nothing makes F undo G.")
 
-lesson.show("mean distance of G(ring) to the square", pointScores.toSquare)
-lesson.show("mean distance of F(square) to the ring", pointScores.toRing)
+lesson.show("mean distance of G(ring) to the square", pointScores.toB)
+lesson.show("mean distance of F(square) to the ring", pointScores.toA)
 lesson.show("mean |F(G(a)) − a| on the ring", pointScores.cycleA)
 lesson.show("mean |G(F(b)) − b| on the square", pointScores.cycleB)
-lesson.show("without the cycle loss: mean distance of G(ring) to the square", pointScoresOff.toSquare)
+lesson.show("without the cycle loss: mean distance of G(ring) to the square", pointScoresOff.toB)
 lesson.show("without the cycle loss: mean |F(G(a)) − a| on the ring", pointScoresOff.cycleA)
 let pointBars = lesson.quick ? (toSquare: 0.45, toRing: 0.25) : (toSquare: 0.15, toRing: 0.15)
 lesson.check(
   "G puts ring points on the square: mean distance below \(pointBars.toSquare)",
-  measured: pointScores.toSquare, .below(pointBars.toSquare))
+  measured: pointScores.toB, .below(pointBars.toSquare))
 lesson.check(
   "F puts square points on the ring: mean distance below \(pointBars.toRing)",
-  measured: pointScores.toRing, .below(pointBars.toRing))
+  measured: pointScores.toA, .below(pointBars.toRing))
 lesson.check(
   "the cycle ring → square → ring comes back: mean |F(G(a)) − a| below 0.05",
   measured: pointScores.cycleA, .below(0.05))
@@ -268,168 +155,81 @@ lesson.narrate("""
     contrast* (the standard deviation of the pixel values: 0 for a plain shape, about 0.6 for a striped one) and
     the *stripe fit*: the share of that variation explained by the best stripe wave of the domain's period in one
     of the four directions (0.8-1 for rendered stripes; blotches of the same contrast score low). We call an image
-    striped when its contrast is above 0.3 and its stripe fit above 0.7 (shapes with fewer than
-    \(ToyShapeImages.fewestPixelsForStripes) pixels inside are too small to show stripes and are not judged). Both are fixed statistics, not networks,
-    so they cannot be fooled the way a discriminator can, and neither is shown to the GAN.
+    striped when its contrast is above 0.3 and its stripe fit above 0.7 (shapes with fewer than \
+    \(ToyShapeImages.fewestPixelsForStripes) pixels inside are too small to show stripes and are not judged). Both
+    are fixed statistics, not networks, so they cannot be fooled the way a discriminator can, and neither is shown
+    to the GAN.
   """)
 
 var testRNG = lesson.makeGenerator(offset: 4)
 let testA = shapes.sample(.plain, count: 96, using: &testRNG)
 let testB = shapes.sample(.striped, count: 96, using: &testRNG)
-let stripedThreshold: Float = 0.3
-
-/// The share of images the judge calls striped: contrast inside the shape, and that contrast shaped like stripes
-/// (among the shapes large enough to show stripes at all).
-func shareStriped(_ images: Tensor) -> Double {
-  let judged = zip(ToyShapeImages.innerContrast(of: images), shapes.stripeFit(of: images)).filter { !$0.1.isNaN }
-  return Double(judged.filter { $0.0 > stripedThreshold && $0.1 > 0.7 }.count) / Double(max(1, judged.count))
-}
-/// The share of images with texture inside the shape (contrast above the threshold), stripes or not.
-func shareTextured(_ images: Tensor) -> Double {
-  let contrast = ToyShapeImages.innerContrast(of: images)
-  return Double(contrast.filter { $0 > stripedThreshold }.count) / Double(contrast.count)
-}
-/// The share of images the judge calls plain: no contrast to speak of inside the shape.
-func sharePlain(_ images: Tensor) -> Double {
-  let contrast = ToyShapeImages.innerContrast(of: images)
-  return Double(contrast.filter { $0 <= stripedThreshold }.count) / Double(contrast.count)
-}
-/// The mean IoU of the images' foreground with the given masks.
-func meanIoU(_ images: Tensor, _ masks: Tensor) -> Double {
-  mean(ToyShapeImages.intersectionOverUnion(ToyShapeImages.shapeMask(of: images), masks))
-}
-
-struct ImageScores {
-  var cycleA = 0.0, cycleB = 0.0, iouAToB = 0.0, iouBToA = 0.0, stripedAToB = 0.0, texturedAToB = 0.0
-  var plainBToA = 0.0
-}
-
-/// One CycleGAN on the image domains: the model, the test translations and the scores over training.
-@MainActor final class ImageRun {
-  let model: CycleGAN
-  var history: [(step: Int, reconstruction: Double, iou: Double)] = []
-
-  init(usesCycleLoss: Bool) {
-    var rng = lesson.makeGenerator(offset: 5)  // the same networks for both runs
-    let configuration = CycleGAN.Configuration(
-      cycleWeight: flags.cycleWeight, identityWeight: flags.identityWeight,
-      usesCycleLoss: usesCycleLoss, learningRate: flags.learningRate)
-    model = CycleGAN(
-      channels: 1, generatorWidth: flags.generatorWidth, blocks: flags.blocks,
-      discriminatorWidth: flags.discriminatorWidth, discriminatorLayers: flags.discriminatorLayers,
-      configuration: configuration, using: &rng)
+var imageRuns: [(model: CycleGAN, log: TrainingLog<Void>)] = []
+for usesCycleLoss in [true, false] {
+  var rng = lesson.makeGenerator(offset: 5)  // the same networks for both runs
+  let model = CycleGAN(
+    channels: 1, generatorWidth: flags.generatorWidth, blocks: flags.blocks,
+    discriminatorWidth: flags.discriminatorWidth, discriminatorLayers: flags.discriminatorLayers,
+    configuration: CycleGAN.Configuration(
+      cycleWeight: flags.cycleWeight, identityWeight: flags.identityWeight, usesCycleLoss: usesCycleLoss,
+      learningRate: flags.learningRate),
+    using: &rng)
+  var data = lesson.makeGenerator(offset: 6)  // the same batches for both runs
+  let probe = shapes.sample(.plain, count: 32, using: &data)
+  let log = lesson.trainCycleGAN(
+    model, steps: imageSteps, label: "images, \(usesCycleLoss ? "with" : "without") the cycle loss",
+    measureEvery: .times(25, start: false)
+  ) { _ in
+    (shapes.sample(.plain, count: flags.batch, using: &data).images,
+     shapes.sample(.striped, count: flags.batch, using: &data).images)
+  } measure: { _ in
+    ["IoU": shapes.meanShapeIoU(model.translate(probe.images, aToB: true), masks: probe.masks)]
   }
-
-  func aToB(_ images: Tensor) -> Tensor { withoutGradients { model.generators.aToB(images) } }
-  func bToA(_ images: Tensor) -> Tensor { withoutGradients { model.generators.bToA(images) } }
-
-  func train(steps: Int, label: String) {
-    var rng = lesson.makeGenerator(offset: 6)  // the same batches for both runs
-    let schedule = LinearDecaySchedule(constantEpochs: steps / 2, decayEpochs: steps - steps / 2)
-    let progress = lesson.progress(total: steps, label: label)
-    let probe = shapes.sample(.plain, count: 32, using: &rng)
-    for step in 0..<steps {
-      model.applySchedule(schedule, epoch: step)
-      let losses = model.step(
-        realA: shapes.sample(.plain, count: flags.batch, using: &rng).images,
-        realB: shapes.sample(.striped, count: flags.batch, using: &rng).images)
-      if step % max(1, steps / 25) == 0 || step == steps - 1 {
-        history.append((step + 1, Double(losses.reconstructionError), meanIoU(aToB(probe.images), probe.masks)))
-      }
-      progress.update(
-        step + 1,
-        values: [
-          "cycle |err|": Double(losses.reconstructionError),
-          "D_A": Double(losses.discriminatorA), "D_B": Double(losses.discriminatorB),
-        ])
-    }
-  }
-
-  func scores() -> ImageScores {
-    let gA = aToB(testA.images), fB = bToA(testB.images)
-    var s = ImageScores()
-    s.cycleA = Double(meanAbsoluteError(bToA(gA), testA.images).scalar)
-    s.cycleB = Double(meanAbsoluteError(aToB(fB), testB.images).scalar)
-    s.iouAToB = meanIoU(gA, testA.masks)
-    s.iouBToA = meanIoU(fB, testB.masks)
-    s.stripedAToB = shareStriped(gA)
-    s.texturedAToB = shareTextured(gA)
-    s.plainBToA = sharePlain(fB)
-    return s
-  }
-
-  /// Rows of `columns` images: inputs, translations, reconstructions, and the cycle error |F(G(x)) − x| drawn from
-  /// black (0) to white (1 or more).
-  func grid(inputs: Tensor, aToB forward: Bool, columns: Int) -> Tensor {
-    let x = inputs.sliced(axis: 0, 0..<columns)
-    let translated = forward ? aToB(x) : bToA(x)
-    let back = forward ? bToA(translated) : aToB(translated)
-    let errorMap = Tensor(
-      shape: x.shape, scalars: zip(back.scalars, x.scalars).map { min(1, Swift.abs($0 - $1)) * 2 - 1 })
-    return concatenate([x, translated, back, errorMap], alongAxis: 0)
-  }
+  imageRuns.append((model, log))
 }
+let (withCycle, withoutCycle) = (
+  ShapeTranslationScores(imageRuns[0].model, testA: testA, testB: testB, domains: shapes),
+  ShapeTranslationScores(imageRuns[1].model, testA: testA, testB: testB, domains: shapes)
+)
 
-let imagesWithCycle = ImageRun(usesCycleLoss: true)
-imagesWithCycle.train(steps: imageSteps, label: "images, with the cycle loss")
-let imagesWithoutCycle = ImageRun(usesCycleLoss: false)
-imagesWithoutCycle.train(steps: imageSteps, label: "images, without the cycle loss")
-let withCycle = imagesWithCycle.scores()
-let withoutCycle = imagesWithoutCycle.scores()
-
-let columns = 12
+/// A grid of round trips, one column per input, its four rows labeled.
+@MainActor func roundTrips(_ run: Int, _ inputs: Tensor, aToB: Bool, rows: [String], caption: String, name: String) {
+  let images = imageRuns[run].model.roundTripRows(inputs, aToB: aToB, columns: 12)
+  lesson.image(name, grid: try! ImageGrid(images, columns: 12, scale: 6), rowLabels: rows, caption: caption)
+}
 let rowsAToB = ["input a (plain)", "G(a)", "F(G(a))", "|F(G(a)) − a|"]
-lesson.image(
-  "translations-a-to-b",
-  grid: try! ImageGrid(
-    imagesWithCycle.grid(inputs: testA.images, aToB: true, columns: columns),
-    columns: columns, scale: 6),
-  rowLabels: rowsAToB,
-  caption: "With the cycle loss, A → B → A. Rows: plain inputs a, G(a), F(G(a)), the cycle error |F(G(a)) − a| "
-    + "(black 0, white ≥ 1).")
-lesson.image(
-  "translations-b-to-a",
-  grid: try! ImageGrid(
-    imagesWithCycle.grid(inputs: testB.images, aToB: false, columns: columns),
-    columns: columns, scale: 6),
-  rowLabels: ["input b (striped)", "F(b)", "G(F(b))", "|G(F(b)) − b|"],
-  caption: "With the cycle loss, B → A → B. Rows: striped inputs b, F(b), G(F(b)), |G(F(b)) − b|. "
-    + "F throws the stripes' direction and phase away, so G(F(b)) has to invent new ones: the error map shows stripes.")
-lesson.image(
-  "translations-without-cycle",
-  grid: try! ImageGrid(
-    imagesWithoutCycle.grid(inputs: testA.images, aToB: true, columns: columns), columns: columns, scale: 6),
-  rowLabels: rowsAToB,
-  caption: "Without the cycle loss, same seed, same inputs: rows a, G(a), F(G(a)), the cycle error.")
+roundTrips(
+  0, testA.images, aToB: true, rows: rowsAToB, caption: "With the cycle loss, A → B → A; the cycle error is drawn "
+    + "black (0) to white (≥ 1).", name: "translations-a-to-b")
+roundTrips(
+  0, testB.images, aToB: false, rows: ["input b (striped)", "F(b)", "G(F(b))", "|G(F(b)) − b|"],
+  caption: "With the cycle loss, B → A → B. F throws the stripes' direction and phase away, so G(F(b)) has to "
+    + "invent new ones: the error map shows stripes.", name: "translations-b-to-a")
+roundTrips(
+  1, testA.images, aToB: true, rows: rowsAToB, caption: "Without the cycle loss, same seed, same inputs.",
+  name: "translations-without-cycle")
 
-// Training curves: the reconstruction error both runs, and the IoU of G's translations of a fixed probe batch.
-let onSteps = imagesWithCycle.history.map(\.step), offSteps = imagesWithoutCycle.history.map(\.step)
+// Training curves: the round-trip error of both runs, and the IoU of G's translations of a fixed probe batch.
+@MainActor func curve(_ run: Int, _ column: String) -> Series {
+  let log = imageRuns[run].log
+  let (label, color): (String, Color) = run == 0 ? ("with cycle loss", .blue) : ("without", .vermillion)
+  return .line(x: log.steps, y: log[column], label: label, color: color, width: 2)
+}
 var curves = Figure(
   name: "training", title: "Images: the cycle loss on (blue) and off (orange), same seed", columns: 2,
   panels: [
     Panel(
       title: "round-trip error (both ways)", xLabel: "step", yLabel: "mean |F(G(a))−a|, |G(F(b))−b|",
-      series: [
-        .line(
-          x: onSteps, y: imagesWithCycle.history.map(\.reconstruction), label: "with cycle loss", color: .blue, width: 2
-        ),
-        .line(
-          x: offSteps, y: imagesWithoutCycle.history.map(\.reconstruction), label: "without", color: .vermillion,
-          width: 2),
-      ]),
+      series: [curve(0, "cycle |err|"), curve(1, "cycle |err|")]),
     Panel(
       title: "content kept: shape IoU", xLabel: "step", yLabel: "IoU of G(a) with a's shape",
-      series: [
-        .line(x: onSteps, y: imagesWithCycle.history.map(\.iou), label: "with cycle loss", color: .blue, width: 2),
-        .line(x: offSteps, y: imagesWithoutCycle.history.map(\.iou), label: "without", color: .vermillion, width: 2),
-      ], legend: .bottomRight),
+      series: [curve(0, "IoU"), curve(1, "IoU")], legend: .bottomRight),
   ])
-curves.panels[1].yAxis.minimum = 0
-curves.panels[1].yAxis.maximum = 1
+curves.panels[1].yAxis.range = 0...1
 lesson.figure(curves)
 
-lesson.show("judge on real A: share called striped", shareStriped(testA.images))
-lesson.show("judge on real B: share called striped", shareStriped(testB.images))
+lesson.show("judge on real A: share called striped", shapes.shareStriped(testA.images))
+lesson.show("judge on real B: share called striped", shapes.shareStriped(testB.images))
 lesson.show("cycle error A → B → A, mean |F(G(a)) − a|", withCycle.cycleA)
 lesson.show("cycle error B → A → B, mean |G(F(b)) − b|", withCycle.cycleB)
 lesson.show("G(a) with texture inside the shape (contrast > 0.3)", withCycle.texturedAToB)
@@ -480,13 +280,14 @@ let quickRemark =
 lesson.narrate("""
   **What to take away.** The adversarial losses say only *which domain* an output should belong to; the cycle loss
   says *which sample*. With it, G adds texture inside the very shape it was given and F removes it, and the round
-  trip A → B → A lands close to where it started (the bottom row of the first grid is dark except along the shapes' \
-  edges). Look closely at G(a), though: the texture is not yet clean stripes. Only \
+  trip A → B → A lands close to where it started (the bottom row of the first grid is dark except along the
+  shapes' edges). Look closely at G(a), though: the texture is not yet clean stripes. Only \
   \(Int((withCycle.stripedAToB * 100).rounded()))% of G(a) fit a stripe wave of the right period as well as real
-  striped images do (\(Int((shareStriped(testB.images) * 100).rounded()))% of those): these small networks, in this
-  budget, learn "something with contrast inside the shape" before they learn "stripes", and the discriminators
-  let it pass. Without the cycle loss the same networks, from the same seed and on the same batches, still learn
-  to put texture in shapes, but nothing ties G(a) to a: on the points F(G(a)) lands across the ring, and on the images G's shapes drift away from the
+  striped images do (\(Int((shapes.shareStriped(testB.images) * 100).rounded()))% of those): these small networks,
+  in this budget, learn "something with contrast inside the shape" before they learn "stripes", and the
+  discriminators let it pass. Without the cycle loss the same networks, from the same seed and on the same batches,
+  still learn to put texture in shapes, but nothing ties G(a) to a: on the points F(G(a)) lands across the ring,
+  and on the images G's shapes drift away from the
   input's (compare the IoU above and the second training curve).\(quickRemark) The round trip B → A → B is the
   interesting one: F has to remove information (the stripes' direction and phase) that G needs to rebuild b. A
   plain image cannot carry it, so after the default budget that round trip stays about twice as far off as

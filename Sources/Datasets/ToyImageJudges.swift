@@ -122,3 +122,35 @@ private func leastSquares(_ rows: [[Double]], _ values: [Double]) -> [Double]? {
   }
   return (0..<k).map { a[$0][k] / a[$0][$0] }
 }
+
+extension ToyShapeImages {
+  /// The inner contrast above which a shape has texture inside (a plain fill has about 0, stripes about 0.6).
+  public static let textureContrast: Float = 0.3
+  /// The stripe fit above which texture counts as stripes (rendered stripes fit at 0.84-1).
+  public static let stripeFitThreshold: Float = 0.7
+
+  /// The share of images with texture inside the shape, stripes or not.
+  public func shareTextured(_ images: Tensor) -> Double {
+    let contrast = Self.innerContrast(of: images)
+    return Double(contrast.filter { $0 > Self.textureContrast }.count) / Double(max(1, contrast.count))
+  }
+
+  /// The share of images judged striped: texture that fits a stripe wave, among the shapes large enough to judge.
+  public func shareStriped(_ images: Tensor) -> Double {
+    let judged = zip(Self.innerContrast(of: images), stripeFit(of: images)).filter { !$0.1.isNaN }
+    let striped = judged.filter { $0.0 > Self.textureContrast && $0.1 > Self.stripeFitThreshold }
+    return Double(striped.count) / Double(max(1, judged.count))
+  }
+
+  /// The share of images judged plain: no texture to speak of inside the shape.
+  public func sharePlain(_ images: Tensor) -> Double {
+    let contrast = Self.innerContrast(of: images)
+    return Double(contrast.filter { $0 <= Self.textureContrast }.count) / Double(max(1, contrast.count))
+  }
+
+  /// The mean IoU of the shapes the images show (gaps between stripes closed) with the given true masks.
+  public func meanShapeIoU(_ images: Tensor, masks: Tensor) -> Double {
+    let ious = Self.intersectionOverUnion(Self.shapeMask(of: images), masks)
+    return ious.isEmpty ? .nan : ious.map(Double.init).reduce(0, +) / Double(ious.count)
+  }
+}
