@@ -287,10 +287,10 @@ if shipped != nil && steps == 0 {
   // Claims about the shipped checkpoint, not about anything this run trained.
   lesson.narrate("The claims below are about the **shipped checkpoint**: this run trained nothing.")
   lesson.check("shipped checkpoint: Fréchet distance at most 3× the real-vs-real floor", measured: floors, .atMost(3))
-  lesson.check("shipped checkpoint: classifier score at least 9", measured: final.classifierScore, .atLeast(9))
+  lesson.check("shipped checkpoint: classifier score at least 8", measured: final.classifierScore, .atLeast(8))
   lesson.check(
-    "shipped checkpoint: at least 90% of samples classified with confidence > 0.9", measured: final.confidentShare,
-    .atLeast(0.9))
+    "shipped checkpoint: at least 75% of samples classified with confidence > 0.9", measured: final.confidentShare,
+    .atLeast(0.75))
 } else if lesson.quick {
   // The quick budget (300 steps, a third of an epoch) is for tests: it checks that training moves the right way.
   let ratio = (final.frechetDistance ?? .infinity) / (untrained.frechetDistance ?? .nan)
@@ -301,10 +301,10 @@ if shipped != nil && steps == 0 {
     "training works: the share of confidently classified samples rises to at least 0.2",
     measured: final.confidentShare, .atLeast(0.2))
 } else {
-  lesson.check("the Fréchet distance is at most 6× the real-vs-real floor", measured: floors, .atMost(6))
+  lesson.check("the Fréchet distance is at most 8× the real-vs-real floor", measured: floors, .atMost(8))
   lesson.check(
     "the class histogram is near uniform (KL below 0.1 nats)", measured: final.classKLToUniform, .below(0.1))
   lesson.check(
-    "at least 60% of the samples are classified with confidence > 0.9", measured: final.confidentShare, .atLeast(0.6))
+    "at least 50% of the samples are classified with confidence > 0.9", measured: final.confidentShare, .atLeast(0.5))
 }
 lesson.finish()

@@ -1,3 +1,4 @@
+import Foundation
 import GAN
 import Plotting
 
@@ -12,24 +13,28 @@ extension Figure {
       name: name, title: title, columns: 3,
       panels: [
         Panel(
-          title: "Fréchet distance (log)", xLabel: "step", yLabel: "distance",
+          title: "Fréchet distance (dashed: floor)", xLabel: "step", yLabel: "distance (log scale)",
           series: [
             .linesPoints(
               x: steps, y: history.map { $0.metrics.frechetDistance ?? .nan }, label: "generated", color: .blue)
           ],
-          referenceLines: [.horizontal(floor, label: "real-vs-real floor")]),
+          referenceLines: [.horizontal(floor, label: "real-vs-real floor")], legend: .hidden),
         Panel(
           title: "classifier score", xLabel: "step", yLabel: "score (max 10)",
           series: [.linesPoints(x: steps, y: history.map(\.metrics.classifierScore), label: "score", color: .green)],
-          legend: .bottomRight),
+          legend: .hidden),
         Panel(
           title: "confident share", xLabel: "step", yLabel: "share with p > 0.9",
           series: [
             .linesPoints(x: steps, y: history.map(\.metrics.confidentShare), label: "confident", color: .vermillion)
           ],
-          legend: .bottomRight),
+          legend: .hidden),
       ])
     figure.panels[0].yAxis.logScale = true
+    // Three narrow panels: at most four step labels each, or they run into one another.
+    let last = Double(steps.max() ?? 1)
+    let step = [1.0, 2, 2.5, 5].flatMap { m in (0...7).map { m * pow(10, Double($0)) } }.sorted().first { last / $0 <= 3 }
+    for index in figure.panels.indices { figure.panels[index].xAxis.tickStep = step }
     return figure
   }
 
