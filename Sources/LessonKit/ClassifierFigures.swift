@@ -13,7 +13,7 @@ extension Figure {
       name: name, title: title, columns: 3,
       panels: [
         Panel(
-          title: "Fréchet distance (dashed: floor)", xLabel: "step", yLabel: "distance (log scale)",
+          title: "Fréchet distance", xLabel: "step", yLabel: "log scale; dashed: floor",
           series: [
             .linesPoints(
               x: steps, y: history.map { $0.metrics.frechetDistance ?? .nan }, label: "generated", color: .blue)
@@ -31,9 +31,11 @@ extension Figure {
           legend: .hidden),
       ])
     figure.panels[0].yAxis.logScale = true
-    // Three narrow panels: at most four step labels each, or they run into one another.
+    // Three narrow panels: at most three step labels each, or they run into one another.
     let last = Double(steps.max() ?? 1)
-    let step = [1.0, 2, 2.5, 5].flatMap { m in (0...7).map { m * pow(10, Double($0)) } }.sorted().first { last / $0 <= 3 }
+    let step = [1.0, 1.5, 2, 2.5, 5].flatMap { m in (0...7).map { m * pow(10, Double($0)) } }.sorted().first {
+      last / $0 <= 2
+    }
     for index in figure.panels.indices { figure.panels[index].xAxis.tickStep = step }
     return figure
   }
