@@ -21,7 +21,8 @@ struct Flags: ParsableArguments {
   @Option(allowed: .count(2...1024), help: "Images per batch (batch norm needs at least 2).") var batch: Int = 64
   @Flag(inversion: .prefixedNo, help: "Give G a 3x3 convolution at 7x7 and at 14x14 besides the upsampling ones.")
   var refined = true
-  @Option(help: "D's normalization: batch, spectral or none.") var discriminatorNorm: String = "batch"
+  enum Normalization: String, ExpressibleByArgument, CaseIterable { case batch, spectral, none }
+  @Option(help: "D's normalization after its second convolution.") var discriminatorNorm: Normalization = .batch
   @Option(allowed: .coefficient, help: "Decay of the moving average of G's weights that samples come from (0: off).")
   var ema: Double = 0.999
   @Option(allowed: .number(0...0.5), help: "One-sided label smoothing: D's target for real images is 1 minus this.")
@@ -37,9 +38,6 @@ struct Flags: ParsableArguments {
   var saveGenerator: String?
 
   func validate() throws {
-    guard ["batch", "spectral", "none"].contains(discriminatorNorm) else {
-      throw ValidationError("--discriminator-norm must be batch, spectral or none, got '\(discriminatorNorm)'")
-    }
     try checkWritableFile(saveGenerator, "--save-generator")
   }
 }
@@ -84,7 +82,7 @@ lesson.narrate("""
   ConvTranspose 4×4 stride 2 → w×14×14, BN, ReLU → \(flags.refined ? "Conv 3×3 → w×14×14, BN, ReLU → " : "")\
   ConvTranspose 4×4 stride 2 → 1×28×28, tanh.
   - D: Conv 4×4 stride 2 → w×14×14, leaky ReLU → Conv 4×4 stride 2 → 2w×7×7, \
-  \(flags.discriminatorNorm == "batch" ? "batch norm, " : flags.discriminatorNorm == "spectral" ? "(spectral norm), " : "")\
+  \(["batch": "batch norm, ", "spectral": "(spectral norm), ", "none": ""][flags.discriminatorNorm.rawValue]!)\
   leaky ReLU → Linear → logit.
 
   Three changes to the paper's recipe make the difference between half-formed strokes and clean digits here (the
@@ -99,7 +97,7 @@ lesson.narrate("""
 var rng = lesson.makeGenerator()
 let g = MNISTGenerator(noiseSize: 100, width: w, refined: flags.refined, using: &rng)
 let d = ConvolutionalDiscriminator(
-  width: w, batchNorm: flags.discriminatorNorm == "batch", spectralNorm: flags.discriminatorNorm == "spectral",
+  width: w, batchNorm: flags.discriminatorNorm == .batch, spectralNorm: flags.discriminatorNorm == .spectral,
   using: &rng)
 lesson.show("generator parameters", g.parameterCount)
 lesson.show("discriminator parameters", d.parameterCount)
@@ -135,7 +133,8 @@ if let shipped {
 }
 let fixedNoise = Tensor.randomNormal([64, 100], using: &rng)
 let untrained = evaluate(using: &rng)
-lesson.show("Fréchet distance of the \(shipped == nil ? "untrained" : "shipped") generator", untrained.frechetDistance ?? .nan)
+lesson.show(
+  "Fréchet distance of the \(shipped == nil ? "untrained" : "shipped") generator", untrained.frechetDistance ?? .nan)
 var history: [(step: Int, metrics: ClassifierMetrics)] = [(0, untrained)]
 var grids = [try! ImageGrid(generate(64, from: fixedNoise, using: &rng))]
 var losses: (steps: [Int], d: [Double], g: [Double]) = ([], [], [])
@@ -207,7 +206,8 @@ if history.count > 1 {
   lesson.figure(
     .classifierMetrics(
       name: "metrics", title: "Judging the generator over training", history: history, floor: reference.floor),
-    caption: "The classifier-based metrics at \(history.count - 1) points of training (\(evaluationCount) samples each).")
+    caption: "The classifier-based metrics at \(history.count - 1) points of training (\(evaluationCount) samples "
+      + "each).")
 }
 
 // MARK: - 4. What did it learn?
@@ -224,7 +224,8 @@ lesson.image(
 
 // Memorization: the nearest training images (pixel distance) of 8 samples, and of 8 test digits for comparison.
 let queries = finalImages.sliced(axis: 0, 0..<8).detached()
-let copies = MemorizationCheck(samples: queries, test: test.images.sliced(axis: 0, 0..<8).detached(), train: train.images)
+let copies = MemorizationCheck(
+  samples: queries, test: test.images.sliced(axis: 0, 0..<8).detached(), train: train.images)
 lesson.image(
   "neighbors", grid: try! ImageGrid(copies.gridImages(samples: queries, train: train.images), columns: 4),
   rowLabels: [], columnLabels: ["generated", "nearest", "2nd", "3rd"],
