@@ -66,7 +66,8 @@ let reference = FrechetReference(
   sampleCount: evaluationCount)
 lesson.show("training images", train.count)
 lesson.show(
-  "Fréchet distance, \(evaluationCount) real training images vs \(test.count) test images (the floor)", reference.floor)
+  "Fréchet distance, \(evaluationCount) real training images vs \(test.count) test images (the floor)",
+  reference.floor)
 lesson.image("real-digits", images: train.images.sliced(axis: 0, 0..<64).detached(), caption: "Real training digits.")
 
 // MARK: - 2. The networks and the recipe
@@ -78,8 +79,10 @@ lesson.narrate("""
   pooling, batch normalization in both networks (not on D's input), ReLU in G and leaky ReLU (0.2) in D, tanh on
   G's output, Adam with β₁ = 0.5. For 28×28 digits (w = \(w)):
 
-  - G: z ∈ ℝ¹⁰⁰ → Linear → 2w×7×7, batch norm, ReLU → \(flags.refined ? "Conv 3×3 → 2w×7×7, BN, ReLU → " : "")\
-  ConvTranspose 4×4 stride 2 → w×14×14, BN, ReLU → \(flags.refined ? "Conv 3×3 → w×14×14, BN, ReLU → " : "")\
+  - G: z ∈ ℝ¹⁰⁰ → Linear → 2w×7×7, batch norm, ReLU → \
+  \(flags.refined ? "Conv 3×3 → 2w×7×7, BN, ReLU → " : "")\
+  ConvTranspose 4×4 stride 2 → w×14×14, BN, ReLU → \
+  \(flags.refined ? "Conv 3×3 → w×14×14, BN, ReLU → " : "")\
   ConvTranspose 4×4 stride 2 → 1×28×28, tanh.
   - D: Conv 4×4 stride 2 → w×14×14, leaky ReLU → Conv 4×4 stride 2 → 2w×7×7, \
   \(["batch": "batch norm, ", "spectral": "(spectral norm), ", "none": ""][flags.discriminatorNorm.rawValue]!)\
