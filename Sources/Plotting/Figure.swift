@@ -66,6 +66,15 @@ public struct Figure: Sendable {
     }
   }
 
+  /// The same panels under another name and size: an animation's last frame kept as a picture of its own.
+  public func renamed(_ name: String, width: Int? = nil, height: Int? = nil) -> Figure {
+    var figure = self
+    figure.name = name
+    figure.width = width ?? self.width
+    figure.height = height ?? self.height
+    return figure
+  }
+
   /// Adds a series to the last panel (creating a panel if there is none).
   public mutating func add(_ series: Series) {
     if panels.isEmpty { panels.append(Panel()) }
