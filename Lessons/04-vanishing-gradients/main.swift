@@ -86,12 +86,12 @@ lesson.figure(startPlot)
 lesson.section("2. A discriminator trained towards optimality")
 lesson.narrate("""
   Freeze G and train the discriminator D(x) = σ(l(x)) alone (an MLP of the same width with leaky ReLU, Adam at
-  learning rate 10⁻³, β₁ = 0.5, batches of 256). After every D step, measure the gradient G would get, ‖∇θ L_G‖ over \
-  all of G's
-  parameters, on a fixed batch of 512 noise vectors, for both generator losses:
+  learning rate 10⁻³, β₁ = 0.5, batches of 256). After every D step, measure the gradient G would get,
+  ‖∇θ L_G‖ over all of G's parameters, on a fixed batch of 512 noise vectors, for both generator losses:
 
-  - **saturating** (Goodfellow's minimax game): L_G = E log(1 − D(G(z))). Its derivative in the logit is −σ(l):
-    when D rejects a fake confidently, l → −∞ and σ(l) ≈ e^l → 0. The gradient dies exponentially in the logit.
+  - **saturating** (Goodfellow's minimax game): L_G = E log(1 − D(G(z))). Its derivative in the logit is
+    −σ(l): when D rejects a fake confidently, l → −∞ and σ(l) ≈ e^l → 0. The gradient dies
+    exponentially in the logit.
   - **non-saturating**: L_G = −E log D(G(z)). Its derivative in the logit is −(1 − σ(l)) → −1: full strength
     exactly when D is confident.
 
@@ -129,42 +129,14 @@ let dSteps = pretrained.steps
 let saturatingNorms = pretrained["‖∇ saturating‖"], nonSaturatingNorms = pretrained["‖∇ non-saturating‖"]
 let logitFake = pretrained["logit on fakes"], logitReal = pretrained["logit on data"]
 
-// Both losses give the same gradient while D is undecided (D = 1/2 weights every fake by 1/2 in both), so the curves
-// are drawn relative to that common start.
-let relativeSaturating = saturatingNorms.map { $0 / saturatingNorms[0] }
-let relativeNonSaturating = nonSaturatingNorms.map { $0 / nonSaturatingNorms[0] }
-var gradientPlot = Figure(
-  name: "gradient-norms", title: "The generator's gradient as D approaches perfection",
-  width: 1600, height: 720, columns: 2,
-  panels: [
-    Panel(
-      title: "G's gradient norm ‖∇θ L_G‖, relative to step 0", xLabel: "discriminator steps",
-      yLabel: "relative norm (log scale)",
-      series: [
-        .line(x: dSteps, y: relativeNonSaturating, label: "non-saturating −log D", color: .green),
-        .line(x: dSteps, y: relativeSaturating, label: "saturating log(1 − D)", color: .vermillion),
-      ], legend: .topRight),
-    Panel(
-      title: "D's confidence: its mean logit l(x), D = σ(l)", xLabel: "discriminator steps", yLabel: "mean logit",
-      series: [
-        .line(x: dSteps, y: logitReal, label: "on the data", color: .blue),
-        .line(x: dSteps, y: logitFake, label: "on the fakes", color: .vermillion),
-      ], legend: .topLeft),
-  ])
-gradientPlot.panels[0].yAxis.logScale = true
-gradientPlot.panels[0].referenceLines = [.horizontal(1)]
-// Room above the curves for the legends.
-let relativeAll = relativeSaturating + relativeNonSaturating
-gradientPlot.panels[0].yAxis.range = Axis.decades(covering: relativeAll, above: 2)
-let logitSpan = max(logitReal.map(Swift.abs).max()!, logitFake.map(Swift.abs).max()!)
-gradientPlot.panels[1].yAxis.range = (-logitSpan * 1.15)...(logitSpan * 1.6)
-gradientPlot.panels[1].referenceLines = [.horizontal(0, label: "D = 1/2")]
 lesson.figure(
-  gradientPlot,
+  .generatorGradientNorms(
+    steps: dSteps, saturating: saturatingNorms, nonSaturating: nonSaturatingNorms, logitReal: logitReal,
+    logitFake: logitFake),
   caption: """
     Left: the generator's gradient norm for each loss after every discriminator step, relative to their common value \
-    at the start (the figure of Arjovsky & Bottou 2017). Right: how sure D is. A mean logit of −10 on the fakes means \
-    D(G(z)) ≈ e⁻¹⁰ ≈ 4.5·10⁻⁵, and the saturating gradient carries that factor σ(l) ≈ eˡ.
+    at the start (the figure of Arjovsky & Bottou 2017). Right: how sure D is. A mean logit of −10 on the fakes \
+    means D(G(z)) ≈ e⁻¹⁰ ≈ 4.5·10⁻⁵, and the saturating gradient carries that factor σ(l) ≈ eˡ.
     """)
 
 let saturatingFall = saturatingNorms.first! / saturatingNorms.last!
@@ -185,40 +157,8 @@ lesson.check(
   .atLeast(0.5))
 
 // What each loss asks of a point x in the plane, with this D: the push −∇ₓ L_G(x).
-let saturatingField = planeField(of: { x in softplus(trainedD(x)) }, x: -2.5...2.5, y: -2.5...2.5, resolution: 61)
-let nonSaturatingField = planeField(of: { x in -softplus(-trainedD(x)) }, x: -2.5...2.5, y: -2.5...2.5, resolution: 61)
-let pushLogs = [saturatingField, nonSaturatingField].map { field in
-  field.gradientNorms.map { log10(max(Double($0), 1e-12)) }
-}
-// The color scale spans the pushes near the samples; anything weaker than 10⁻⁶ is drawn black.
-let pushRange = max(-6, pushLogs.flatMap { $0 }.min()!.rounded(.down))...(pushLogs.flatMap { $0 }.max()!.rounded(.up))
-@MainActor func pushPanel(_ field: PlaneField, logNorms: [Double], title: String) -> Panel {
-  var panel = Panel(title: title, xLabel: "x₁", yLabel: "x₂", legend: .hidden, equalAspect: true)
-  panel.series = [
-    .heatmap(x: field.xs, y: field.ys, values: logNorms, label: "log₁₀ ‖push‖", palette: .grays, range: pushRange),
-    .scatter(x: planeColumns(dataPreview).x, y: planeColumns(dataPreview).y, color: .skyBlue, size: 0.8, opacity: 0.8),
-    .scatter(
-      x: planeColumns(startSamples).x, y: planeColumns(startSamples).y, color: .vermillion, size: 0.8, opacity: 0.8),
-  ]
-  let arrows = field.arrows(every: 6)
-  let norms = zip(arrows.dx, arrows.dy).map { ($0 * $0 + $1 * $1).squareRoot() }
-  panel.series.append(
-    .vectors(
-      x: arrows.x, y: arrows.y, dx: zip(arrows.dx, norms).map { $1 > 0 ? 0.25 * $0 / $1 : 0 },
-      dy: zip(arrows.dy, norms).map { $1 > 0 ? 0.25 * $0 / $1 : 0 }, color: .orange, width: 2))
-  panel.xAxis.range = -2.5...2.5
-  panel.yAxis.range = -2.5...2.5
-  return panel
-}
-let pushFigure = Figure(
-  name: "discriminator", title: "How hard each loss pushes a sample at x (log₁₀ of ‖−∇ₓ L_G‖)",
-  width: 1600, height: 800, columns: 2,
-  panels: [
-    pushPanel(saturatingField, logNorms: pushLogs[0], title: "saturating log(1 − D(x))"),
-    pushPanel(nonSaturatingField, logNorms: pushLogs[1], title: "non-saturating −log D(x)"),
-  ])
 lesson.figure(
-  pushFigure,
+  .discriminatorPushes({ trainedD($0) }, data: dataPreview, samples: startSamples),
   caption: """
     The same trained D, seen through each loss: color is log₁₀ of the push's strength at x, arrows its direction \
     (all drawn the same length). Data in blue, the generator's samples in red.
@@ -274,10 +214,9 @@ let frames = zip(saturating.log.frameValues, nonSaturating.log.frameValues).map 
 lesson.animation(
   Animation(name: "games", frames: frames, delay: 0.25, width: 1280, height: 640),
   caption: "Left: the saturating loss; right: the non-saturating loss. Same start, same data.")
-var finalFigure = frames.last!
-finalFigure.name = "final-samples"
-finalFigure.width = 1600
-lesson.figure(finalFigure, caption: "After training: the saturating run's samples have not left the center.")
+lesson.figure(
+  frames.last!.renamed("final-samples", width: 1600),
+  caption: "After training: the saturating run's samples have not left the center.")
 
 var trainingPlot = Figure(
   name: "training", title: "How far the generator is from the data while it trains",
