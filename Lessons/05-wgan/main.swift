@@ -1,7 +1,7 @@
 // Lesson 05: the Wasserstein critic
 // You will: start from lesson 04's poor generator, see that a Wasserstein critic still gives it a useful gradient,
-// compare weight clipping with the gradient penalty λ E[(‖∇f(x̂)‖ − 1)²], watch the critic's estimate of W1 track the
-// true distance, and cover the eight modes of the ring.
+// compare weight clipping with the gradient penalty λ E[(‖∇f(x̂)‖ − 1)²], watch the critic's estimate of W1
+// track the true distance, and cover the eight modes of the ring.
 // Run: swift run lesson-05-wgan        Emits: output/lesson-05-wgan/{critics.png, critic-gradients.png, training.gif,
 //      distance.png, w1-estimate.png, clipped-weights.png, critics-after.png, final-samples.png, notes.md, ...}
 import ArgumentParser
@@ -69,55 +69,36 @@ let clipped = DisjointSupportStart.clippedCritic(limit: flags.clip, using: &rng)
 let penalized = DisjointSupportStart.critic(using: &rng)
 let startWeights = clippableWeights(of: clipped)
 
-/// A trainer whose generator is the frozen g0 (its optimizer is never stepped here).
-@MainActor func frozen(
-  _ critic: Sequential, _ optimizer: any Optimizer, _ loss: AdversarialLoss, _ constraint: CriticConstraint
+/// A trainer on the ring with this lesson's batch size and noise.
+@MainActor func ringTrainer(
+  _ g: Sequential, _ critic: Sequential, _ generatorOptimizer: any Optimizer, _ criticOptimizer: any Optimizer,
+  _ loss: AdversarialLoss, _ constraint: CriticConstraint = .none, criticSteps: Int = 1
 ) -> GANTrainer {
   GANTrainer(
-    generator: g0, critic: critic, generatorOptimizer: SGD(for: g0, learningRate: 0), criticOptimizer: optimizer,
-    loss: loss, constraint: constraint, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing)
+    generator: g, critic: critic, generatorOptimizer: generatorOptimizer, criticOptimizer: criticOptimizer,
+    loss: loss, constraint: constraint, criticSteps: criticSteps, batchSize: batch, noiseSize: noiseSize,
+    sampleData: sampleRing)
 }
+/// G's optimizer in section 1, never stepped: there only the critics train.
+@MainActor func frozen() -> any Optimizer { SGD(for: g0, learningRate: 0) }
 let gpOptimizer = Adam(for: penalized, learningRate: flags.criticLearningRate, beta1: flags.beta1, beta2: 0.9)
 let clipOptimizer = RMSProp(for: clipped, learningRate: 5e-5)
 let discriminatorOptimizer = Adam(for: discriminator, learningRate: 1e-3, beta1: 0.5, beta2: 0.999)
 let warmups = [
   (name: "GAN discriminator, saturating loss", color: Color.vermillion,
-   trainer: frozen(discriminator, discriminatorOptimizer, .minimax, .none)),
-  ("clipped critic (WGAN)", .orange, frozen(clipped, clipOptimizer, .wasserstein, .weightClipping(limit: flags.clip))),
+   trainer: ringTrainer(g0, discriminator, frozen(), discriminatorOptimizer, .minimax)),
+  ("clipped critic (WGAN)", .orange,
+   ringTrainer(g0, clipped, frozen(), clipOptimizer, .wasserstein, .weightClipping(limit: flags.clip))),
   ("penalized critic (WGAN-GP)", .blue,
-   frozen(penalized, gpOptimizer, .wasserstein, .gradientPenalty(weight: flags.penaltyWeight))),
+   ringTrainer(g0, penalized, frozen(), gpOptimizer, .wasserstein, .gradientPenalty(weight: flags.penaltyWeight))),
 ]
-let warmup = lesson.train(
-  steps: warmupSteps, label: "three critics against the frozen G", measureEvery: .times(150, start: true)
-) { _ in
-  for w in warmups { w.trainer.criticStep(using: &rng) }
-  return [:]
-} measure: { _ in
-  var values: TrainingValues = [
-    "at bounds": fractionAtClippingBounds(of: clipped, limit: flags.clip, relativeTolerance: 0.1)
-  ]
-  for (i, w) in warmups.enumerated() {
-    values["norm \(i)"] = generatorGradientNorm(
-      generator: g0, critic: w.trainer.critic, loss: w.trainer.loss, noise: fixedNoise)
-  }
-  return values
-}
+let warmup = lesson.trainCriticsAgainstFrozenGenerators(
+  warmups.map(\.trainer), steps: warmupSteps, label: "three critics against the frozen G", noise: fixedNoise,
+  clipped: clipped, clip: flags.clip, using: &rng)
 let warmupNorms = (0..<3).map { warmup["norm \($0)"] }
-let warmupAt = warmup.steps
 
-var warmupPlot = Figure(
-  name: "critic-gradients", title: "The generator's gradient while each critic trains (G frozen)",
-  xLabel: "critic steps", yLabel: "‖∇θ L_G‖ / its value at step 0 (log scale)")
-let relativeNorms = warmupNorms.map { norms in norms.map { $0 / norms[0] } }
-for (i, w) in warmups.enumerated() {
-  warmupPlot.add(.line(x: warmupAt, y: relativeNorms[i], label: w.name, color: w.color))
-}
-warmupPlot.add(.horizontal(1))
-warmupPlot.panel.yAxis.logScale = true
-warmupPlot.panel.legend = .bottomLeft
-warmupPlot.panel.yAxis.range = Axis.decades(covering: relativeNorms.flatMap { $0 }, below: 1)
 lesson.figure(
-  warmupPlot,
+  .criticGradients(steps: warmup.steps, critics: zip(warmups, warmupNorms).map { ($0.name, $0.color, $1) }),
   caption: """
     The norm of the gradient G gets from each critic, relative to the same critic's value before its first step \
     (512 fixed noise vectors). The saturating GAN's fades as its discriminator wins; the Wasserstein critics' grow and \
@@ -126,25 +107,18 @@ lesson.figure(
     """)
 
 lesson.figure(
-  Figure(
+  .critics(
     name: "critics", title: "Two Wasserstein critics after \(warmupSteps) steps against the poor G",
-    width: 1600, height: 800, columns: 2,
-    panels: [
-      .critic({ clipped($0) }, title: "clipped (c = \(flags.clip))", data: dataPreview, samples: startSamples),
-      .critic(
-        { penalized($0) }, title: "gradient penalty (λ = \(Int(flags.penaltyWeight)))", data: dataPreview,
-        samples: startSamples),
-    ]),
+    [("clipped (c = \(flags.clip))", clipped, startSamples),
+     ("gradient penalty (λ = \(Int(flags.penaltyWeight)))", penalized, startSamples)], data: dataPreview),
   caption: """
     Color: the critic's value f(x) (its level is arbitrary: only differences matter). Arrows: ∇f, the direction a \
     generated sample is pushed, lengths relative to the longest in each panel. Data in white, the generator's \
     samples (the blob at the center) in red.
     """)
 
-let gpSlopes = inputGradientNorms(critic: { penalized($0) }, at: startSamples)
-let gpSlope = Double(gpSlopes.reduce(0, +)) / Double(gpSlopes.count)
-let clippedSlopes = inputGradientNorms(critic: { clipped($0) }, at: startSamples)
-let clippedSlope = Double(clippedSlopes.reduce(0, +)) / Double(clippedSlopes.count)
+let gpSlope = meanInputGradientNorm(critic: { penalized($0) }, at: startSamples)
+let clippedSlope = meanInputGradientNorm(critic: { clipped($0) }, at: startSamples)
 let saturatingFall = warmupNorms[0].first! / warmupNorms[0].last!
 let clippedGrowth = warmupNorms[1].last! / warmupNorms[1].first!
 let penalizedGrowth = warmupNorms[2].last! / warmupNorms[2].first!
@@ -163,8 +137,7 @@ lesson.check(
   "the clipped critic's gradient for G does not fade as it trains (end / start at least 1)",
   measured: clippedGrowth, .atLeast(1))
 lesson.check(
-  "the penalized critic's slope at the generated samples is close to 1", measured: gpSlope,
-  .between(0.7, 1.3))
+  "the penalized critic's slope at the generated samples is close to 1", measured: gpSlope, .between(0.7, 1.3))
 
 // MARK: - 2. Training from the same start
 
@@ -197,27 +170,18 @@ lesson.narrate("""
     frames: lesson.budget(20, quick: 12), fixedNoise: fixedNoise, dataPreview: dataPreview, using: &rng)
 }
 
-let saturatingG = DisjointSupportStart.copy(of: g0)
-let saturatingD = DisjointSupportStart.copy(of: discriminator)
-let saturating = play(
-  "saturating GAN",
-  GANTrainer(
-    generator: saturatingG, critic: saturatingD, generatorOptimizer: SGD(for: saturatingG, learningRate: 1e-3),
-    criticOptimizer: Adam(for: saturatingD, learningRate: 1e-3, beta1: 0.5, beta2: 0.999), loss: .minimax,
-    batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
+let saturatingG = DisjointSupportStart.copy(of: g0), saturatingD = DisjointSupportStart.copy(of: discriminator)
+let saturating = play("saturating GAN", ringTrainer(
+  saturatingG, saturatingD, SGD(for: saturatingG, learningRate: 1e-3),
+  Adam(for: saturatingD, learningRate: 1e-3, beta1: 0.5, beta2: 0.999), .minimax))
 let clipG = DisjointSupportStart.copy(of: g0)
-let clipping = play(
-  "WGAN (clipping)",
-  GANTrainer(
-    generator: clipG, critic: clipped, generatorOptimizer: RMSProp(for: clipG, learningRate: 5e-5),
-    criticOptimizer: clipOptimizer, loss: .wasserstein, constraint: .weightClipping(limit: flags.clip),
-    criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing))
+let clipping = play("WGAN (clipping)", ringTrainer(
+  clipG, clipped, RMSProp(for: clipG, learningRate: 5e-5), clipOptimizer, .wasserstein,
+  .weightClipping(limit: flags.clip), criticSteps: flags.criticSteps))
 let gpG = DisjointSupportStart.copy(of: g0)
-let gpTrainer = GANTrainer(
-  generator: gpG, critic: penalized,
-  generatorOptimizer: Adam(for: gpG, learningRate: flags.generatorLearningRate, beta1: flags.beta1, beta2: 0.9),
-  criticOptimizer: gpOptimizer, loss: .wasserstein, constraint: .gradientPenalty(weight: flags.penaltyWeight),
-  criticSteps: flags.criticSteps, batchSize: batch, noiseSize: noiseSize, sampleData: sampleRing)
+let gpTrainer = ringTrainer(
+  gpG, penalized, Adam(for: gpG, learningRate: flags.generatorLearningRate, beta1: flags.beta1, beta2: 0.9),
+  gpOptimizer, .wasserstein, .gradientPenalty(weight: flags.penaltyWeight), criticSteps: flags.criticSteps)
 let wganGP = play("WGAN-GP", gpTrainer)
 let games = [(name: "saturating GAN", log: saturating, color: Color.vermillion),
              ("WGAN (clipping)", clipping, .orange), ("WGAN-GP", wganGP, .blue)]
@@ -228,17 +192,12 @@ let frames = wganGP.frameValues.indices.map { i in
 lesson.animation(
   Animation(name: "training", frames: frames, delay: 0.25, width: 1500, height: 540),
   caption: "The three games side by side, from the same start: generated samples (red) on the data (blue).")
-var finalFigure = frames.last!
-finalFigure.name = "final-samples"
-finalFigure.width = 1800
-finalFigure.height = 660
-lesson.figure(finalFigure, caption: "After training: 512 samples of each generator (red) on the data (blue).")
+lesson.figure(
+  frames.last!.renamed("final-samples", width: 1800, height: 660),
+  caption: "After training: 512 samples of each generator (red) on the data (blue).")
 
 // The sampling floor: W1 between two independent 200-point samples of the data, averaged over 5 draws.
-let dataFloor =
-  (0..<5).map { _ in
-    assignmentWasserstein(ring.sample(count: 200, using: &rng), ring.sample(count: 200, using: &rng))
-  }.reduce(0, +) / 5
+let dataFloor = samplingFloorW1(draws: 5, count: 200, sample: sampleRing, using: &rng)
 lesson.figure(
   .ringDistances(games: games, dataFloor: dataFloor, steps: steps),
   caption: """
@@ -255,25 +214,17 @@ for game in games {
   lesson.show("\(game.name): seconds", game.log.seconds, unit: "s")
 }
 lesson.check(
-  "the saturating GAN stalls: its W1 ends within 5% of where it started", measured: saturatingRatio,
-  .above(0.95))
+  "the saturating GAN stalls: its W1 ends within 5% of where it started", measured: saturatingRatio, .above(0.95))
 lesson.check(
   "WGAN-GP converges from the same start: its W1 falls to a third of where it started or less",
   measured: penaltyRatio, .atMost(1.0 / 3))
 
-// The critics after training, with the final samples.
 lesson.figure(
-  Figure(
-    name: "critics-after", title: "The two critics after training", width: 1600, height: 800,
-    columns: 2,
-    panels: [
-      .critic(
-        { clipped($0) }, title: "clipped, after \(steps) generator steps", data: dataPreview,
-        samples: withoutGradients { clipG(fixedNoise) }),
-      .critic(
-        { penalized($0) }, title: "gradient penalty, after \(steps) generator steps", data: dataPreview,
-        samples: withoutGradients { gpG(fixedNoise) }),
-    ]),
+  .critics(
+    name: "critics-after", title: "The two critics after training",
+    [("clipped, after \(steps) generator steps", clipped, withoutGradients { clipG(fixedNoise) }),
+     ("gradient penalty, after \(steps) generator steps", penalized, withoutGradients { gpG(fixedNoise) })],
+    data: dataPreview),
   caption: """
     The penalized critic has learnt a bump on every mode, and its arrows lead the remaining strays to them. The \
     clipped critic, its weights stuck at ±c, can only draw a few broad slopes, and its generator is still a diffuse \
@@ -295,10 +246,9 @@ let clipCorrelation = correlation(clipping["estimate"], clipping["W1"])
 lesson.figure(.criticEstimates(penalized: wganGP, clipped: clipping, saturating: saturating, steps: steps))
 lesson.show("correlation of the WGAN-GP critic's estimate with the exact W1", gpCorrelation)
 lesson.show("correlation of the clipped critic's estimate with the exact W1", clipCorrelation)
-lesson.show(
-  "saturating GAN: mean discriminator loss over training",
-  saturating["critic loss"].dropFirst().reduce(0, +)
-    / Double(saturating["critic loss"].count - 1))
+let saturatingLosses = saturating["critic loss"].dropFirst()
+let saturatingMeanLoss = saturatingLosses.reduce(0, +) / Double(saturatingLosses.count)
+lesson.show("saturating GAN: mean discriminator loss over training", saturatingMeanLoss)
 lesson.check(
   "the WGAN-GP critic's estimate correlates strongly with the exact W1 over training",
   measured: gpCorrelation, .atLeast(0.7))
@@ -314,7 +264,7 @@ let meanAtBounds = gameShares.reduce(0, +) / Double(gameShares.count)
 lesson.figure(
   .clippedWeights(
     start: startWeights, end: endWeights, clip: flags.clip,
-    steps: warmupAt + clipping.steps.map { warmupSteps + $0 * flags.criticSteps },
+    steps: warmup.steps + clipping.steps.map { warmupSteps + $0 * flags.criticSteps },
     shares: warmup["at bounds"] + clipping["at bounds"], gameStart: warmupSteps),
   caption: """
     Left: the weight matrices of the clipped critic (biases left out), spread evenly over [−c, c] at the start and \
@@ -332,8 +282,7 @@ lesson.check(
 // MARK: - 5. All eight modes
 
 lesson.section("5. All eight modes")
-let finalSamples = gpTrainer.generate(2500, using: &rng)
-let coverage = ModeCoverage(samples: finalSamples, centers: ring.modeCenters, std: ring.std)
+let coverage = ModeCoverage(samples: gpTrainer.generate(2500, using: &rng), centers: ring.modeCenters, std: ring.std)
 lesson.show("WGAN-GP: modes captured (of 8)", coverage.modesCaptured)
 lesson.show("WGAN-GP: share of samples within 3σ of a mode", coverage.highQualityFraction)
 lesson.show("WGAN-GP: KL of the mode histogram to uniform", coverage.klToUniform)

@@ -32,3 +32,10 @@ public func inputGradientNorms(critic: (Tensor) -> Tensor, at points: Tensor) ->
   let g = gradient(of: critic(x).sum(), wrt: x)
   return g.rowNorms(epsilon: 0).scalars
 }
+
+/// The mean of `inputGradientNorms` over `points`: how steep a critic typically is where it is evaluated, the
+/// number to hold against 1 (the slope of the best 1-Lipschitz critic along the paths the mass should take).
+public func meanInputGradientNorm(critic: (Tensor) -> Tensor, at points: Tensor) -> Double {
+  let norms = inputGradientNorms(critic: critic, at: points)
+  return Double(norms.reduce(0, +)) / Double(norms.count)
+}

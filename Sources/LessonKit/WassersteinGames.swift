@@ -41,6 +41,32 @@ extension Lesson {
   }
 }
 
+extension Lesson {
+  /// Trains every critic against its trainer's generator, which stays frozen (only critic steps are taken), for
+  /// `steps` critic steps each, and measures about 150 times: the norm of the gradient each trainer's generator
+  /// would get from its critic, ‖∇θ L_G‖ on `noise` ("norm 0", "norm 1", … in the order of `trainers`), and the
+  /// share of `clipped`'s weights within 10% of ±`clip` ("at bounds"). A trained critic is only useful if that
+  /// gradient survives its training.
+  public func trainCriticsAgainstFrozenGenerators(
+    _ trainers: [GANTrainer], steps: Int, label: String, noise: Tensor, clipped: Module, clip: Float,
+    using rng: inout SeededGenerator
+  ) -> TrainingLog<Void> {
+    train(steps: steps, label: label, measureEvery: .times(150, start: true)) { _ in
+      for trainer in trainers { trainer.criticStep(using: &rng) }
+      return [:]
+    } measure: { _ in
+      var values: TrainingValues = [
+        "at bounds": fractionAtClippingBounds(of: clipped, limit: clip, relativeTolerance: 0.1)
+      ]
+      for (i, trainer) in trainers.enumerated() {
+        values["norm \(i)"] = generatorGradientNorm(
+          generator: trainer.generator, critic: trainer.critic, loss: trainer.loss, noise: noise)
+      }
+      return values
+    }
+  }
+}
+
 extension Figure {
   /// What each critic says against the true distance, one panel per game: WGAN-GP's estimate beside the exact W1,
   /// the clipped critic's estimate alone (it is K·W1 for an unknown K), the saturating discriminator's loss beside
@@ -129,4 +155,48 @@ extension Figure {
       name: "distance", title: "Exact W1 to the data while the generators train", width: 1600, height: 720,
       columns: 2, panels: [distance, modes])
   }
+}
+
+extension Figure {
+  /// The norm of the gradient a frozen generator gets from each critic while the critics train, relative to the same
+  /// critic's value before its first step (log scale, 1 marked): whether a critic's gradient fades as it wins. The
+  /// absolute norms differ by orders of magnitude between critics (a clipped critic's scale is set by c), so only
+  /// the relative curves compare.
+  public static func criticGradients(steps: [Int], critics: [(name: String, color: Color, norms: [Double])]) -> Figure {
+    var figure = Figure(
+      name: "critic-gradients", title: "The generator's gradient while each critic trains (G frozen)",
+      xLabel: "critic steps", yLabel: "‖∇θ L_G‖ / its value at step 0 (log scale)")
+    let relative = critics.map { critic in critic.norms.map { $0 / critic.norms[0] } }
+    for (critic, norms) in zip(critics, relative) {
+      figure.add(.line(x: steps, y: norms, label: critic.name, color: critic.color))
+    }
+    figure.add(.horizontal(1))
+    figure.panel.yAxis.logScale = true
+    figure.panel.legend = .bottomLeft
+    figure.panel.yAxis.range = Axis.decades(covering: relative.flatMap { $0 }, below: 1)
+    return figure
+  }
+
+  /// Critics side by side over the plane, 800 pixels square each (`Panel.critic`: the value as color, ∇f as arrows),
+  /// each over `data` and the generated samples it judges.
+  public static func critics(
+    name: String, title: String, _ critics: [(title: String, critic: any Layer, samples: Tensor)], data: Tensor
+  ) -> Figure {
+    Figure(
+      name: name, title: title, width: 800 * critics.count, height: 800, columns: critics.count,
+      panels: critics.map { entry in
+        .critic({ entry.critic($0) }, title: entry.title, data: data, samples: entry.samples)
+      })
+  }
+}
+
+/// The exact W1 (an optimal assignment) between two independent `count`-point samples of the same distribution,
+/// averaged over `draws` pairs: the distance a perfect generator would still show with samples this size, the floor
+/// a measured W1 is read against.
+public func samplingFloorW1(
+  draws: Int, count: Int, sample: (Int, inout SeededGenerator) -> Tensor, using rng: inout SeededGenerator
+) -> Double {
+  (0..<draws).map { _ in
+    assignmentWasserstein(sample(count, &rng), sample(count, &rng))
+  }.reduce(0, +) / Double(draws)
 }
