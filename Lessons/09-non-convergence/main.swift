@@ -49,20 +49,20 @@ lesson.narrate("""
 
       L(θ, ψ) = f(ψθ) + f(0),     f(t) = −log(1 + e^(−t))   (the standard GAN's loss),
 
-  D ascending L, G descending it. The only equilibrium is θ = ψ = 0: G on the data, D flat. Gradient
-  descent-ascent follows the vector field v = (−∂L/∂θ, ∂L/∂ψ) = (−f′(ψθ)ψ, f′(ψθ)θ). We do not use that formula:
-  the engine differentiates the losses (and, for R1, differentiates D's input gradient once more). Its Jacobian at
-  the equilibrium is
+  D ascending L, G descending it. The only equilibrium is θ = ψ = 0: G on the data, D flat. Gradient descent-ascent
+  follows the vector field v = (−∂L/∂θ, ∂L/∂ψ) = (−f′(ψθ)ψ, f′(ψθ)θ). We do not use that
+  formula: the engine differentiates the losses (and, for R1, differentiates D's input gradient once more). Its Jacobian
+  at the equilibrium is
 
       J = [[0, −f′(0)], [f′(0), 0]],   f′(0) = 1/2,   eigenvalues ±i f′(0) = ±0.5i.
 
   Purely imaginary: the flow rotates round the equilibrium and never approaches it. A step of size h multiplies the
   offset by I + hJ near the equilibrium, whose eigenvalues 1 ± ih/2 have modulus √(1 + h²/4) > 1: **simultaneous
   steps spiral outwards**, for every h. **Alternating** steps (D first, then G against the new D) multiply it by a
-  matrix of determinant 1 whose eigenvalues lie on the unit circle: they **cycle**. **Two time scales**
-  (h_G ≠ h_D) give moduli √(1 + h_G h_D/4): still outwards, only slower. The **R1 penalty** (γ/2)‖∇ₓD‖² on the
-  data, here (γ/2)ψ², makes J = [[0, −f′(0)], [f′(0), −γ]] with eigenvalues −γ/2 ± √(γ²/4 − f′(0)²): a negative
-  real part, so small steps **converge**.
+  matrix of determinant 1 whose eigenvalues lie on the unit circle: they **cycle**. **Two time scales** (h_G ≠ h_D)
+  give moduli √(1 + h_G h_D/4): still outwards, only slower. The **R1 penalty** (γ/2)‖∇ₓD‖² on the data,
+  here (γ/2)ψ², makes J = [[0, −f′(0)], [f′(0), −γ]] with eigenvalues −γ/2 ± √(γ²/4 − f′(0)²):
+  a negative real part, so small steps **converge**.
 
   Four trajectories, all from the same point at distance \(flags.diracStart) from the equilibrium (its direction
   drawn from the seed), \(flags.diracSteps) steps each: h = \(h) for both players; TTUR with h_G = \(hG),
@@ -72,8 +72,7 @@ lesson.narrate("""
 var diracRandom = lesson.makeGenerator(offset: 1)
 let startAngle = Float.pi * 2 * diracRandom.nextUniform()
 let start = DiracState(theta: flags.diracStart * cos(startAngle), psi: flags.diracStart * sin(startAngle))
-let plain = DiracGAN()
-let r1 = DiracGAN(r1Weight: gamma)
+let plain = DiracGAN(), r1 = DiracGAN(r1Weight: gamma)
 
 // The Jacobian at the equilibrium, measured from the engine's gradients by central differences, against theory.
 let jacobianError = [plain, r1].map {
@@ -81,7 +80,8 @@ let jacobianError = [plain, r1].map {
 }.max()!
 lesson.show(
   "Jacobian eigenvalues at the equilibrium, no regularization", Complex.pairText(plain.eigenvaluesAtEquilibrium))
-lesson.show("Jacobian eigenvalues at the equilibrium, R1 (γ = \(gamma))", Complex.pairText(r1.eigenvaluesAtEquilibrium))
+lesson.show(
+  "Jacobian eigenvalues at the equilibrium, R1 (γ = \(gamma))", Complex.pairText(r1.eigenvaluesAtEquilibrium))
 lesson.show("largest difference, engine's Jacobian vs the closed form", jacobianError)
 lesson.check(
   "the engine's Jacobian at the equilibrium matches the closed form (every entry within 10⁻³)",
@@ -91,25 +91,21 @@ lesson.check(
 
 lesson.section("2. Four ways to step, and what the eigenvalues predict")
 let diracSteps = flags.diracSteps
+/// `diracSteps` steps from the shared start; D's learning rate is h in every setting.
+@MainActor func trajectory(_ game: DiracGAN, _ rule: UpdateRule, generatorRate: Float) -> DiracTrajectory {
+  DiracTrajectory(game, rule: rule, generatorRate: generatorRate, discriminatorRate: h, start: start, steps: diracSteps)
+}
 let settings: [DiracSetting] = [
-  ("simultaneous", .vermillion, DiracTrajectory(
-    plain, rule: .simultaneous, generatorRate: h, discriminatorRate: h, start: start, steps: diracSteps)),
-  ("alternating", .orange, DiracTrajectory(
-    plain, rule: .alternating, generatorRate: h, discriminatorRate: h, start: start, steps: diracSteps)),
-  ("simultaneous, TTUR", .purple, DiracTrajectory(
-    plain, rule: .simultaneous, generatorRate: hG, discriminatorRate: h, start: start, steps: diracSteps)),
-  ("simultaneous, R1", .blue, DiracTrajectory(
-    r1, rule: .simultaneous, generatorRate: h, discriminatorRate: h, start: start, steps: diracSteps)),
+  ("simultaneous", .vermillion, trajectory(plain, .simultaneous, generatorRate: h)),
+  ("alternating", .orange, trajectory(plain, .alternating, generatorRate: h)),
+  ("simultaneous, TTUR", .purple, trajectory(plain, .simultaneous, generatorRate: hG)),
+  ("simultaneous, R1", .blue, trajectory(r1, .simultaneous, generatorRate: h)),
 ]
 let (simultaneous, alternating) = (settings[0].run, settings[1].run)
 let (ttur, regularized) = (settings[2].run, settings[3].run)
 
-let extent = Float(max(1.1, 1.15 * settings.map { $0.run.states.map(\.distanceToEquilibrium).max()! }.max()!))
 lesson.figure(
-  Figure(
-    name: "dirac-field", title: "The Dirac-GAN: training field and \(diracSteps) steps from the same start",
-    width: 1500, height: 1500, columns: 2,
-    panels: settings.map { .diracTrajectory($0, extent: extent, referenceRate: h) }),
+  .diracField(settings, steps: diracSteps, referenceRate: h),
   caption: """
     Gray arrows: the direction of the training field v(θ, ψ), computed by the engine (equal lengths; the speed \
     vanishes at the center). Colored: the trajectory from the black dot; green square: the equilibrium. The first \
@@ -122,10 +118,10 @@ lesson.figure(
   .diracDistances(settings, steps: diracSteps),
   caption: """
     Solid: the distance of the trajectory from the equilibrium, relative to where it started (for TTUR measured as \
-    √((h_D/h_G)θ² + ψ²), in which its elliptical orbits are circles). Dashed: the linear theory, ρᵏ, where ρ is the \
-    spectral radius of the update matrix (I + hJ for simultaneous steps); where a dashed line cannot be seen, the \
-    measurement lies on it. The R1 curve wobbles \
-    round its line: I + hJ is not a pure rotation-and-scaling, so the distance shrinks unevenly within each turn.
+    √((h_D/h_G)θ² + ψ²), in which its elliptical orbits are circles). Dashed: the linear theory, ρᵏ, where ρ \
+    is the spectral radius of the update matrix (I + hJ for simultaneous steps); where a dashed line cannot be seen, \
+    the measurement lies on it. The R1 curve wobbles round its line: I + hJ is not a pure rotation-and-scaling, so the \
+    distance shrinks unevenly within each turn.
     """)
 
 for (name, _, run) in settings {
@@ -141,8 +137,7 @@ lesson.check(
   "its measured growth rate per step matches ln ρ(I + hJ) within 5%", measured: simultaneous.relativeError,
   .below(0.05))
 lesson.check(
-  "R1 converges: the distance shrinks at least 1000-fold",
-  measured: regularized.distanceRatio, .atMost(1e-3))
+  "R1 converges: the distance shrinks at least 1000-fold", measured: regularized.distanceRatio, .atMost(1e-3))
 lesson.check(
   "its measured decay rate per step matches ln ρ(I + hJ) within 5%", measured: regularized.relativeError,
   .below(0.05))
@@ -159,14 +154,13 @@ lesson.check(
 
 lesson.section("3. A real GAN on the ring")
 let steps = lesson.steps(default: 4000, quick: 800)
-let batch = flags.batch
 let measureEvery = max(1, steps / lesson.budget(200, quick: 100))
 let tailFraction = 0.5
 lesson.narrate("""
   The Dirac-GAN's lesson carries over: near an equilibrium a GAN's training field has strong rotation, and steps
   along it circle instead of settling. On the ring of eight Gaussians (radius 2, σ = 0.05) a generator and a
   discriminator, MLPs with two hidden layers of \(flags.hidden) units, train with the non-saturating loss, one D
-  step per G step, Adam with β = (\(flags.beta1), 0.999), batches of \(batch), \(steps) steps, in three settings
+  step per G step, Adam with β = (\(flags.beta1), 0.999), batches of \(flags.batch), \(steps) steps, in three settings
   from the same initial weights:
 
   - **same learning rate**: \(flags.learningRate) for both (high on purpose);
@@ -196,21 +190,14 @@ let fixedReal = ring.sample(count: 200, using: &rng)
 let plotNoise = Tensor.randomNormal([1000, noiseSize], using: &rng)
 let dataPreview = ring.sample(count: 1500, using: &rng)
 
-/// Trains G and D from the same initial weights (their own seeded streams) with the given learning rates, D
-/// optionally spectrally normalized, measured as `playRingStability` says.
+/// Trains G and D from the same initial weights (`ringGAN`), measured as `playRingStability` says.
 @MainActor func playRing(
-  _ name: String, _ color: Color, generatorRate: Float, discriminatorRate: Float, spectralNorm: Bool
+  _ name: String, _ color: Color, generatorRate: Float, discriminatorRate: Float, spectralNorm: Bool = false
 ) -> RingRun {
-  var gStream = lesson.makeGenerator(offset: 10), dStream = lesson.makeGenerator(offset: 11)
-  var snStream = lesson.makeGenerator(offset: 12), stream = lesson.makeGenerator(offset: 3)
-  let g = multilayerPerceptron(sizes: [noiseSize, flags.hidden, flags.hidden, 2], activation: .relu, using: &gStream)
-  var d = multilayerPerceptron(
-    sizes: [2, flags.hidden, flags.hidden, 1], activation: .leakyReLU(slope: 0.2), using: &dStream)
-  if spectralNorm { d = spectrallyNormalized(d, powerIterations: flags.powerIterations, using: &snStream) }
-  let trainer = GANTrainer(
-    generator: g, critic: d, generatorOptimizer: Adam(for: g, learningRate: generatorRate, beta1: flags.beta1),
-    criticOptimizer: Adam(for: d, learningRate: discriminatorRate, beta1: flags.beta1), loss: .nonSaturating,
-    batchSize: batch, noiseSize: noiseSize, sampleData: { count, rng in ring.sample(count: count, using: &rng) })
+  var stream = lesson.makeGenerator(offset: 3)
+  let trainer = lesson.ringGAN(
+    ring: ring, hidden: flags.hidden, noiseSize: noiseSize, batch: flags.batch, generatorRate: generatorRate,
+    discriminatorRate: discriminatorRate, beta1: flags.beta1, spectralNorm: spectralNorm ? flags.powerIterations : nil)
   return lesson.playRingStability(
     name, color: color, trainer: trainer, ring: ring, steps: steps, measurements: lesson.budget(200, quick: 100),
     fixedNoise: fixedNoise, fixedReal: fixedReal, plotNoise: plotNoise, stream: &stream)
@@ -218,11 +205,8 @@ let dataPreview = ring.sample(count: 1500, using: &rng)
 
 let ringRuns = [
   playRing(
-    "same learning rate", .vermillion, generatorRate: flags.learningRate, discriminatorRate: flags.learningRate,
-    spectralNorm: false),
-  playRing(
-    "TTUR", .purple, generatorRate: flags.tturGeneratorLearningRate, discriminatorRate: flags.learningRate,
-    spectralNorm: false),
+    "same learning rate", .vermillion, generatorRate: flags.learningRate, discriminatorRate: flags.learningRate),
+  playRing("TTUR", .purple, generatorRate: flags.tturGeneratorLearningRate, discriminatorRate: flags.learningRate),
   playRing(
     "spectral norm in D", .blue, generatorRate: flags.learningRate,
     discriminatorRate: flags.spectralLearningRate ?? flags.learningRate, spectralNorm: true),
@@ -231,24 +215,12 @@ let spreads = ringRuns.map { TailSpread($0.log["W1"], lastFraction: tailFraction
 let motions = ringRuns.map { TailSpread(Array($0.log["movement"].dropFirst()), lastFraction: tailFraction) }
 
 // Sampling floor: W1 between the fixed data set and a fresh 200-point data sample.
-let floorSample = ring.sample(count: 200, using: &rng)
-let dataFloor = assignmentWasserstein(fixedReal, floorSample)
+let dataFloor = assignmentWasserstein(fixedReal, ring.sample(count: 200, using: &rng))
 
 // MARK: - 4. Measuring stability
 
 lesson.section("4. Measuring how much each run still swings")
-lesson.figure(
-  Figure(
-    name: "ring-samples", title: "After \(steps) steps: 1000 generated samples on the data (gray)",
-    width: 1800, height: 660, columns: 3,
-    panels: ringRuns.map { run in
-      var panel = Panel.samples(
-        title: "\(run.name), step \(steps)", run.trainer.generate(from: plotNoise), centers: [], extent: 3,
-        color: run.color, size: 1)
-      let (x, y) = planeColumns(dataPreview)
-      panel.series.insert(.scatter(x: x, y: y, color: .gray, size: 1, opacity: 0.6), at: 0)
-      return panel
-    }))
+lesson.figure(.ringSamples(ringRuns, noise: plotNoise, data: dataPreview, steps: steps))
 
 let tailStart = Double(steps) * (1 - tailFraction)
 // The W1 jitter's sliding window: the median |change| of W1 over the last `window` measurements, at every step.
@@ -256,26 +228,16 @@ let window = 20
 lesson.figure(
   .ringStability(ringRuns, steps: steps, tailStart: tailStart, window: window, dataFloor: dataFloor),
   caption: """
-    Colors as in the legend of the modes panel. Top left: the distance to the data (log scale, so that the \
-    wandering spectrally normalized run fits); the horizontal dashed line is the sampling floor (W1 between the \
-    fixed data set and a fresh data sample), and right of the vertical one the stability is measured. Top right: \
-    the W1 jitter over training, the median |change| of W1 \
-    between consecutive measurements over a sliding window of \(window) measurements. Bottom left: the generator \
-    movement, how far G's 200 fixed-noise points moved since the previous measurement. Bottom right: modes \
-    captured (at least 8 of 1000 samples within 3σ of a mode's center).
+    Colors as in the legend of the modes panel. Top left: the distance to the data (log scale, so that the wandering \
+    spectrally normalized run fits); the horizontal dashed line is the sampling floor (W1 between the fixed data set \
+    and a fresh data sample), and right of the vertical one the stability is measured. Top right: the W1 jitter over \
+    training, the median |change| of W1 between consecutive measurements over a sliding window of \(window) \
+    measurements. Bottom left: the generator movement, how far G's 200 fixed-noise points moved since the previous \
+    measurement. Bottom right: modes captured (at least 8 of 1000 samples within 3σ of a mode's center).
     """)
 
 lesson.show("W1 between the fixed data set and a fresh data sample (floor)", dataFloor)
-for (i, (name, _, _, log)) in ringRuns.enumerated() {
-  lesson.show("\(name): W1 std over the last half", spreads[i].standardDeviation)
-  lesson.show("\(name): W1 max − min over the last half", spreads[i].range)
-  lesson.show("\(name): mean W1 over the last half", spreads[i].mean)
-  lesson.show("\(name): median |change| of W1 per measurement, last half", spreads[i].medianAbsoluteChange)
-  lesson.show("\(name): mean |change| of W1 per measurement, last half", spreads[i].meanAbsoluteChange)
-  lesson.show("\(name): median movement of G's points per measurement", motions[i].median)
-  lesson.show("\(name): modes captured at the end", log.last("modes"))
-  lesson.show("\(name): seconds", log.seconds, unit: "s")
-}
+for (i, run) in ringRuns.enumerated() { lesson.showStability(run, w1: spreads[i], movement: motions[i]) }
 let tturRatio = spreads[1].medianAbsoluteChange / spreads[0].medianAbsoluteChange
 let snRatio = spreads[2].medianAbsoluteChange / spreads[0].medianAbsoluteChange
 let tturMovementRatio = motions[1].median / motions[0].median
@@ -286,14 +248,12 @@ lesson.show("TTUR: G's movement / baseline's", tturMovementRatio)
 lesson.show("spectral norm: G's movement / baseline's", snMovementRatio)
 lesson.show("TTUR: W1 std / baseline's", spreads[1].standardDeviation / spreads[0].standardDeviation)
 lesson.show("spectral norm: W1 std / baseline's", spreads[2].standardDeviation / spreads[0].standardDeviation)
-lesson.check("""
-  TTUR is more stable than the same learning rate: over the last half its W1 typically moves less per measurement \
-  (median |change| below the baseline's)
-  """, measured: tturRatio, .below(1))
-lesson.check("""
-  TTUR's generator settles more: over the last half its points typically move less per measurement than the \
-  baseline's
-  """, measured: tturMovementRatio, .below(1))
+lesson.check(
+  "TTUR is more stable than the same learning rate: over the last half its W1 typically moves less per measurement "
+    + "(median |change| below the baseline's)", measured: tturRatio, .below(1))
+lesson.check(
+  "TTUR's generator settles more: over the last half its points typically move less per measurement than the "
+    + "baseline's", measured: tturMovementRatio, .below(1))
 lesson.narrate("""
   TTUR's generator takes steps ten times smaller, yet its points do not move ten times less: pure step-size noise
   would give a movement ratio near 0.1, and this run's is \(String(format: "%.2f", tturMovementRatio)). What moves
@@ -305,26 +265,22 @@ lesson.narrate("""
 
 lesson.section("5. What spectral normalization did here")
 // How steep each D is at the data at the end: a normalized stack of layers can only be as steep as its weights allow.
-let slopes = ringRuns.map { run in
-  let norms = inputGradientNorms(critic: { run.trainer.critic($0) }, at: fixedReal)
-  return Double(norms.reduce(0, +)) / Double(norms.count)
-}
-for (i, run) in ringRuns.enumerated() { lesson.show("\(run.name): D's mean slope ‖∇ₓD‖ at the data", slopes[i]) }
+let slopes = ringRuns.map { run in meanInputGradientNorm(critic: { run.trainer.critic($0) }, at: fixedReal) }
+zip(ringRuns, slopes).forEach { lesson.show("\($0.name): D's mean slope ‖∇ₓD‖ at the data", $1) }
 let snModes = ringRuns[2].log.last("modes"), baselineModes = ringRuns[0].log.last("modes")
 let snCalmer = snRatio < 1 && snMovementRatio < 1, tturCalmer = tturRatio < 1 && tturMovementRatio < 1
-let snVerdict =
-  snCalmer
+let snVerdict = snCalmer
   ? "here the Lipschitz discriminator did calm the game."
   : "here it did not calm the game: a D this flat separates the modes only weakly, so it gives G little reason to "
     + "settle on them."
 lesson.narrate("""
-  Spectral normalization holds every weight matrix of D to spectral norm 1, so D is 1-Lipschitz; a stack of such
-  layers is in practice far flatter than that. Its mean slope ‖∇ₓD‖ at the data is \(String(format: "%.3f", slopes[2]))
+  Spectral normalization holds every weight matrix of D to spectral norm 1, so D is 1-Lipschitz; a stack of such layers
+  is in practice far flatter than that. Its mean slope ‖∇ₓD‖ at the data is \(String(format: "%.3f", slopes[2]))
   against the plain D's \(String(format: "%.2f", slopes[0])). On this run its W1 moves
   \(String(format: "%.2f", snRatio)) times as much per measurement as the baseline's and its points
-  \(String(format: "%.2f", snMovementRatio)) times as far, and it ends with \(Int(snModes)) of 8 modes captured
-  (the baseline: \(Int(baselineModes))); \(snVerdict) Spectral normalization is made for lower learning rates, the hinge
-  loss and wide networks (exercise 4 in the course notes): a stabilizer is a claim about a setting.
+  \(String(format: "%.2f", snMovementRatio)) times as far, and it ends with \(Int(snModes)) of 8 modes captured (the
+  baseline: \(Int(baselineModes))); \(snVerdict) Spectral normalization is made for lower learning rates, the hinge loss
+  and wide networks (exercise 4 in the course notes): a stabilizer is a claim about a setting.
   """)
 
 // MARK: - 6. What to take away

@@ -38,6 +38,17 @@ extension Panel {
 }
 
 extension Figure {
+  /// Every trajectory over the training field it follows (`Panel.diracTrajectory`), two panels a row, all in one
+  /// square that holds the farthest point any of them reached (at least ±1.1), so that their sizes compare.
+  public static func diracField(_ settings: [DiracSetting], steps: Int, referenceRate: Float) -> Figure {
+    let farthest = settings.map { $0.run.states.map(\.distanceToEquilibrium).max()! }.max()!
+    let extent = Float(Swift.max(1.1, 1.15 * farthest))
+    return Figure(
+      name: "dirac-field", title: "The Dirac-GAN: training field and \(steps) steps from the same start",
+      width: 1500, height: 1500, columns: 2,
+      panels: settings.map { .diracTrajectory($0, extent: extent, referenceRate: referenceRate) })
+  }
+
   /// The distance of each trajectory from the equilibrium relative to its start (solid, log scale), against the
   /// linear theory's ρᵏ, ρ the spectral radius of the update matrix (dashed, same color).
   public static func diracDistances(_ settings: [DiracSetting], steps: Int) -> Figure {
@@ -91,6 +102,62 @@ extension Lesson {
       return values
     }
     return (name, color, trainer, log)
+  }
+}
+
+extension Lesson {
+  /// A GAN for the ring of lesson 09: G and D are MLPs with two hidden layers of `hidden` units (ReLU in G, leaky
+  /// ReLU 0.2 in D) on `noiseSize`-dimensional noise, D spectrally normalized when `powerIterations` is given, the
+  /// non-saturating loss, one D step per G step, Adam with β = (`beta1`, 0.999). The weights come from streams of
+  /// their own (seed offsets 10 and 11, the normalization's 12), so every setting starts from the same G and D.
+  public func ringGAN(
+    ring: GaussianRing, hidden: Int, noiseSize: Int, batch: Int, generatorRate: Float, discriminatorRate: Float,
+    beta1: Float, spectralNorm powerIterations: Int?
+  ) -> GANTrainer {
+    var gStream = makeGenerator(offset: 10), dStream = makeGenerator(offset: 11)
+    var snStream = makeGenerator(offset: 12)
+    let g = multilayerPerceptron(sizes: [noiseSize, hidden, hidden, 2], activation: .relu, using: &gStream)
+    var d = multilayerPerceptron(sizes: [2, hidden, hidden, 1], activation: .leakyReLU(slope: 0.2), using: &dStream)
+    if let powerIterations { d = spectrallyNormalized(d, powerIterations: powerIterations, using: &snStream) }
+    return GANTrainer(
+      generator: g, critic: d, generatorOptimizer: Adam(for: g, learningRate: generatorRate, beta1: beta1),
+      criticOptimizer: Adam(for: d, learningRate: discriminatorRate, beta1: beta1), loss: .nonSaturating,
+      batchSize: batch, noiseSize: noiseSize, sampleData: { count, rng in ring.sample(count: count, using: &rng) })
+  }
+}
+
+extension Lesson {
+  /// Shows how much a ring run still swings at the end: the spread of its W1 over the tail `w1` (standard
+  /// deviation, max − min, mean, median and mean |change| per measurement), the median `movement` of G's points per
+  /// measurement, the modes captured at the end and the run's seconds. The labels say "last half": lesson 09
+  /// measures the last half of training.
+  public func showStability(_ run: RingRun, w1: TailSpread, movement: TailSpread) {
+    show("\(run.name): W1 std over the last half", w1.standardDeviation)
+    show("\(run.name): W1 max − min over the last half", w1.range)
+    show("\(run.name): mean W1 over the last half", w1.mean)
+    show("\(run.name): median |change| of W1 per measurement, last half", w1.medianAbsoluteChange)
+    show("\(run.name): mean |change| of W1 per measurement, last half", w1.meanAbsoluteChange)
+    show("\(run.name): median movement of G's points per measurement", movement.median)
+    show("\(run.name): modes captured at the end", run.log.last("modes"))
+    show("\(run.name): seconds", run.log.seconds, unit: "s")
+  }
+}
+
+extension Figure {
+  /// Each ring run's samples at the end: G's images of `noise` in the run's color over `data` in gray, one panel
+  /// per run, titled with the step it reached.
+  public static func ringSamples(_ runs: [RingRun], noise: Tensor, data: Tensor, steps: Int) -> Figure {
+    let (x, y) = planeColumns(data)
+    return Figure(
+      name: "ring-samples", title: "After \(steps) steps: \(noise.shape[0]) generated samples on the data (gray)",
+      width: 1800, height: 660, columns: 3,
+      panels: runs.map { run in
+        var panel = Panel.samples(
+          title: "\(run.name), step \(steps)", run.trainer.generate(from: noise), centers: [], extent: 3,
+          color: run.color, size: 1)
+        panel.series.insert(.scatter(x: x, y: y, color: .gray, size: 1, opacity: 0.6), at: 0)
+        return panel
+      })
   }
 }
 
