@@ -179,10 +179,7 @@ if steps > 0 {
   } frame: { step in
     let grid = try! ImageGrid(generate(64, from: fixedNoise, using: &rng))
     if lesson.isLive {
-      var live = Figure(name: "losses-live", title: "DCGAN losses, step \(step) of \(steps)", xLabel: "step")
-      live.add(.line(x: losses.steps, y: losses.d, label: "D loss", color: .blue, width: 2))
-      live.add(.line(x: losses.steps, y: losses.g, label: "G loss", color: .vermillion, width: 2))
-      lesson.live(live)
+      lesson.live(.losses(name: "losses-live", title: "DCGAN losses, step \(step) of \(steps)", losses))
     }
     return grid
   }
@@ -199,9 +196,7 @@ if grids.count > 1 {
   lesson.image("samples-midway", grid: grids[grids.count / 2], caption: "Midway through training.")
 }
 if !losses.steps.isEmpty {
-  var figure = Figure(name: "losses", title: "DCGAN losses", xLabel: "step", yLabel: "loss")
-  figure.add(.line(x: losses.steps, y: losses.d, label: "D loss", color: .blue, width: 2))
-  figure.add(.line(x: losses.steps, y: losses.g, label: "G loss", color: .vermillion, width: 2))
+  var figure = Figure.losses(name: "losses", title: "DCGAN losses", losses, yLabel: "loss")
   figure.add(.horizontal(2 * log(2), label: "2 ln 2"))
   lesson.figure(figure)
 }
@@ -241,37 +236,23 @@ lesson.narrate("""
   """)
 
 // Samples for anyone who wants to judge them with their own tools.
-let samples = generate(1000, using: &rng)
-do {
-  try SafeTensors.write(
-    ["images": samples],
-    metadata: [
-      "generator": "MNISTGenerator w=\(w)\(flags.refined ? " refined" : "")", "steps": String(steps),
-      "seed": String(lesson.seed), "range": "[-1, 1]",
-    ],
-    to: lesson.outputFolder.appendingPathComponent("samples.safetensors"))
-  lesson.narrate("Wrote `samples.safetensors`: tensor `images`, shape [1000, 1, 28, 28], values in [−1, 1].")
-} catch {
-  lesson.fail("samples.safetensors could not be written: \(error)")
-}
-if let path = flags.saveGenerator {
-  // The generator samples come from (the average, with --ema), with what it takes to make it again.
-  if flags.ema > 0 { average.copy(into: sampler) }
-  let command = lesson.commandLine(dropping: ["--out"])
-  do {
-    try Checkpoint.save(
-      sampler, to: URL(fileURLWithPath: path),
-      metadata: [
-        "command": "swift run lesson-06-dcgan-mnist \(command)", "seed": String(lesson.seed), "steps": String(steps),
-        "wall_time": String(format: "%.0f s", trainingSeconds), "machine": machineDescription(),
-        "width": String(w), "refined": String(flags.refined), "frechet": String(final.frechetDistance ?? .nan),
-        "frechet_floor": String(reference.floor),
-      ])
-    lesson.narrate("Saved the generator to `\(path)`.")
-  } catch {
-    lesson.fail("--save-generator: the generator could not be written: \(error)")
-  }
-}
+lesson.writeTensors(
+  "samples.safetensors", ["images": generate(1000, using: &rng)],
+  metadata: [
+    "generator": "MNISTGenerator w=\(w)\(flags.refined ? " refined" : "")", "steps": String(steps),
+    "seed": String(lesson.seed), "range": "[-1, 1]",
+  ])
+lesson.narrate("Wrote `samples.safetensors`: tensor `images`, shape [1000, 1, 28, 28], values in [−1, 1].")
+// The generator samples come from (the average, with --ema), with what it takes to make it again.
+if flags.saveGenerator != nil && flags.ema > 0 { average.copy(into: sampler) }
+lesson.saveCheckpoint(
+  sampler, to: flags.saveGenerator, what: "the generator",
+  metadata: [
+    "command": "swift run lesson-06-dcgan-mnist \(lesson.commandLine(dropping: ["--out"]))",
+    "seed": String(lesson.seed), "steps": String(steps), "wall_time": String(format: "%.0f s", trainingSeconds),
+    "machine": machineDescription(), "width": String(w), "refined": String(flags.refined),
+    "frechet": String(final.frechetDistance ?? .nan), "frechet_floor": String(reference.floor),
+  ])
 
 // MARK: - 5. Claims
 

@@ -51,3 +51,16 @@ extension Figure {
     return figure
   }
 }
+
+extension Figure {
+  /// The discriminator's loss (blue) and the generator's (vermillion) over the recorded training steps, as lesson 06
+  /// draws them both live during training and in its notes, so the two pictures cannot drift apart.
+  public static func losses(
+    name: String, title: String, _ losses: (steps: [Int], d: [Double], g: [Double]), yLabel: String? = nil
+  ) -> Figure {
+    var figure = Figure(name: name, title: title, xLabel: "step", yLabel: yLabel)
+    figure.add(.line(x: losses.steps, y: losses.d, label: "D loss", color: .blue, width: 2))
+    figure.add(.line(x: losses.steps, y: losses.g, label: "G loss", color: .vermillion, width: 2))
+    return figure
+  }
+}
