@@ -68,20 +68,14 @@ lesson.show("test images measured (the first of the MNIST test set)", test.count
 // Ten test digits, one of each class, for every picture.
 let showcase: [Int] = (0..<10).map { digit in test.labels.firstIndex(of: digit) ?? digit }
 
-/// 7×7 images drawn at their true size in the middle of a gray 28×28 frame, to show how little the input holds.
-@MainActor func framed(_ small: Tensor) -> Tensor {
-  let margin = (28 - small.shape[2]) / 2, rest = 28 - small.shape[2] - margin
-  return small.padded(before: [0, 0, margin, margin], after: [0, 0, rest, rest])
-}
-
 // MARK: - 2. Interpolation
 
 lesson.section("2. Interpolation: nearest and bicubic")
 lesson.narrate("""
   The classical upscalers are fixed linear maps. **Nearest neighbor** repeats each pixel into a 4×4 block.
   **Bicubic** interpolation (Keys 1981) gives each output pixel a weighted sum of the 4×4 nearest input pixels, with
-  weights from the cubic kernel W(x) = (a+2)|x|³ − (a+3)|x|² + 1 for |x| ≤ 1, a|x|³ − 5a|x|² + 8a|x| − 4a for
-  1 < |x| < 2, 0 beyond. We use **a = \(flags.bicubicA)** (Keys' choice, MATLAB's `imresize`; PyTorch and OpenCV
+  weights from the cubic kernel W(x) = (a+2)|x|³ − (a+3)|x|² + 1 for |x| ≤ 1, a|x|³ − 5a|x|² + 8a|x| − 4a
+  for 1 < |x| < 2, 0 beyond. We use **a = \(flags.bicubicA)** (Keys' choice, MATLAB's `imresize`; PyTorch and OpenCV
   use −0.75, slightly sharper) and clamp the result to [−1, 1], as saving it as an image would. A linear map can
   only redistribute what the 7×7 image holds; it cannot put back a stroke that averaging removed.
   """)
@@ -110,7 +104,7 @@ let contentOnly = SuperResolutionGenerator(
   imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor, using: &rng)
 let shuffleInput = Tensor.randomNormal([1, 16, 2, 3], using: &rng)
 let shuffleError = zip(shuffleInput.pixelShuffled(4).scalars, pixelShuffleByIndex(shuffleInput, factor: 4).scalars)
-  .map { Swift.abs($0 - $1) }.max()!
+  .map { Double(Swift.abs($0 - $1)) }.max()!
 lesson.narrate("""
   SRGAN's generator (Ledig et al. 2017; alone and trained on pixel loss it is "SRResNet"), at our scale: a 3×3
   convolution to w = \(flags.width) channels; \(flags.blocks) residual blocks x + conv(act(conv(x))) that all work at
@@ -126,10 +120,9 @@ lesson.narrate("""
   paper; a tanh saturated at the black background stalls training), clamped to [−1, 1] when we measure it. Leaky
   ReLU (slope 0.2) everywhere; no batch normalization (as EDSR and ESRGAN later dropped it).
   """)
-lesson.show("pixel shuffle vs its index formula, largest difference", Double(shuffleError))
+lesson.show("pixel shuffle vs its index formula, largest difference", shuffleError)
 lesson.check(
-  "the pixel shuffle (reshape + permute) moves every value where the formula says", measured: Double(shuffleError),
-  .atMost(0))
+  "the pixel shuffle (reshape + permute) moves every value where the formula says", measured: shuffleError, .atMost(0))
 lesson.show("generator parameters", contentOnly.parameterCount)
 
 // MARK: - 4. Two losses
@@ -140,7 +133,8 @@ lesson.narrate("""
   features of lesson 06's MNIST classifier φ on the output and on the real digit (SRGAN used VGG features; ours
   is the network we already have that knows what digits look like):
 
-  L_content = mean (G(x_lr) − x_hr)² + λ_feature · mean (φ(G(x_lr)) − φ(x_hr))²,  λ_feature = \(flags.featureWeight).
+  L_content = mean (G(x_lr) − x_hr)² + λ_feature · mean (φ(G(x_lr)) − φ(x_hr))²,
+  λ_feature = \(flags.featureWeight).
 
   **SRGAN** adds an adversarial term: a discriminator D (lesson 06's MNISTDiscriminator, width
   \(flags.discriminatorWidth)) learns to tell real 28×28 digits from upscaled ones, and G is also rewarded for
@@ -163,66 +157,28 @@ let comparison = SRGANComparison(
 
 // A probe of test images, measured during training for the curves (the training loops' frames).
 let probeCount = min(test.count, 200)
-let probeLow = lowResolution.sliced(axis: 0, 0..<probeCount).detached()
-let probeHigh = highResolution.sliced(axis: 0, 0..<probeCount).detached()
-@MainActor func probe(_ generator: SuperResolutionGenerator) -> UpscalingProbe {
-  UpscalingProbe(generator, low: probeLow, high: probeHigh)
-}
+let probe = (low: lowResolution.sliced(axis: 0, 0..<probeCount).detached(),
+             high: highResolution.sliced(axis: 0, 0..<probeCount).detached())
 
 // MARK: - 5. Training
 
 lesson.section("5. Training")
 var sampler = InfiniteBatchSampler(train, batchSize: flags.batch, seed: lesson.seed)
-let probeEvery = max(1, steps / lesson.budget(12, quick: 5))
-let recordEvery = max(1, steps / 200)
 @MainActor func nextBatch() -> SuperResolutionBatch {
   SuperResolutionBatch(high: sampler.next().examples, factor: factor, classifier: classifier)
 }
-
-// The shared start; with `--warmup 0` there is none, and the probe at the fork is the game's first frame.
-let warmupLog =
-  warmupSteps == 0
-  ? TrainingLog()
-  : lesson.train(
-    steps: warmupSteps, label: "shared start (content loss)", measureEvery: .every(recordEvery),
-    framesEvery: .every(probeEvery, start: true)
-  ) { _ in
-    ["pixel MSE": Double(comparison.contentStep(nextBatch()))]
-  } frame: { _ in
-    probe(contentOnly)
-  }
-
-// The fork: SRGAN's generator starts as an exact copy, its optimizer state too.
+// SRGAN's G and D; after the shared start its G becomes an exact copy of the content-only one, Adam state too.
 var forkRNG = lesson.makeGenerator(offset: 1)
 let srgan = SuperResolutionGenerator(
   imageChannels: 1, width: flags.width, blocks: flags.blocks, factor: factor, using: &forkRNG)
 let d = MNISTDiscriminator(width: flags.discriminatorWidth, using: &forkRNG)
-do {
-  try comparison.fork(srgan: srgan, discriminator: d, discriminatorLearningRate: flags.discriminatorLearningRate)
-} catch {
-  lesson.fail("copying the generator at the fork: \(error)")
-}
-lesson.show("discriminator parameters", d.parameterCount)
-
-let gameLog =
-  steps == warmupSteps
-  ? TrainingLog()
-  : lesson.train(
-    steps: steps - warmupSteps, label: "content-only and SRGAN, same batches", measureEvery: .every(recordEvery),
-    framesEvery: .every(probeEvery, start: true)
-  ) { _ in
-    let result = comparison.gameStep(nextBatch())
-    return [
-      "pixel MSE": Double(result.pixel), "D loss": Double(result.discriminatorLoss),
-      "content pixel MSE": Double(result.contentPixel), "adversarial": Double(result.adversarial),
-    ]
-  } frame: { _ in
-    (content: probe(contentOnly), gan: probe(srgan))
-  }
+let (warmupLog, gameLog) = lesson.trainSRGANComparison(
+  comparison, steps: steps, warmupSteps: warmupSteps, srgan: srgan, discriminator: d,
+  discriminatorLearningRate: flags.discriminatorLearningRate, probe: probe, batches: nextBatch)
 lesson.figure(
   .srganTraining(
     warmup: warmupLog, game: gameLog, warmupSteps: warmupSteps, probeCount: probeCount, bicubicPSNR: bicubic.psnr,
-    realGradient: UpscalingScores.mean(meanGradientMagnitudes(probeHigh))),
+    realGradient: UpscalingScores.mean(meanGradientMagnitudes(probe.high))),
   caption: "Top: the losses (the dashed vertical line is the fork, where SRGAN's adversarial term enters). "
     + "Bottom: \(probeCount) test digits measured during training.")
 
@@ -233,10 +189,8 @@ let contentImages = score("content-only", contentOnly.upscaled(lowResolution))
 let ganImages = score("SRGAN", srgan.upscaled(lowResolution))
 let (contentScores, ganScores) = (contentImages.scores, ganImages.scores)
 let upscalers = [nearestImages, bicubicImages, contentImages, ganImages]
-let methods = upscalers.map(\.scores)
-let rows = [framed(lowResolution.examples(at: showcase))] + (upscalers.map(\.images) + [highResolution]).map {
-  $0.examples(at: showcase)
-}
+let rows = ([framedAtTrueSize(lowResolution)] + upscalers.map(\.images) + [highResolution])
+  .map { $0.examples(at: showcase) }
 lesson.image(
   "comparison", grid: try! ImageGrid(concatenate(rows, alongAxis: 0), columns: 10, scale: 5),
   rowLabels: ["7×7 input", "nearest", "bicubic", "content-only", "SRGAN", "real 28×28"],
@@ -259,19 +213,14 @@ lesson.narrate("""
   On the first \(test.count) MNIST test digits, for each upscaler:
   - **PSNR** = 10 log₁₀(2² / MSE) per image (pixels in [−1, 1], so the range is 2), averaged: fidelity to the
     original, pixel by pixel.
-  - **Sharpness**, two ways, compared with the real digits' own values: the mean gradient magnitude
-    √(dx² + dy²) of neighboring-pixel differences, and the share of spectral energy (2D DFT, mean removed)
-    above \(cutoff) cycles/pixel, the highest frequency a 7×7 image can hold, i.e. the energy an upscaler had to invent.
+  - **Sharpness**, two ways, compared with the real digits' own values: the mean gradient magnitude √(dx² + dy²) of
+    neighboring-pixel differences, and the share of spectral energy (2D DFT, mean removed) above \(cutoff) cycles/pixel,
+    the highest frequency a 7×7 image can hold, i.e. the energy an upscaler had to invent.
   - **Accuracy** of the classifier on the upscaled digits (it reads \(String(format: "%.1f", 100 * real.accuracy))% of
     the real ones correctly). The content loss uses this classifier's features, so for the two networks it is not an
     independent judge; for nearest and bicubic it is.
   """)
-for (name, _, m) in upscalers {
-  lesson.show("\(name): PSNR (dB)", m.psnr)
-  lesson.show("\(name): mean gradient magnitude", m.gradient)
-  lesson.show("\(name): high-frequency energy share", m.highFrequency)
-  lesson.show("\(name): classifier accuracy", m.accuracy)
-}
+for (name, _, scores) in upscalers { lesson.show(name, scores: scores) }
 lesson.show("real digits: mean gradient magnitude", real.gradient)
 lesson.show("real digits: high-frequency energy share", real.highFrequency)
 lesson.show("real digits: classifier accuracy", real.accuracy)
@@ -279,7 +228,7 @@ lesson.show("real digits: classifier accuracy", real.accuracy)
 lesson.figure(
   .upscalerScores(
     name: "scores", title: "Four upscalers on \(test.count) test digits", names: upscalers.map(\.name),
-    scores: methods, colors: [.gray, .skyBlue, .blue, .orange], real: real),
+    scores: upscalers.map(\.scores), colors: [.gray, .skyBlue, .blue, .orange], real: real),
   caption: "Bars, left to right: nearest (gray), bicubic (light blue), content-only (blue), "
     + "SRGAN (orange); dashed lines: the real digits.")
 
@@ -297,8 +246,7 @@ lesson.show("SRGAN: |high-frequency share − real|", spectralGapGAN)
 // Bars: the quick budget's (150 steps) are weaker; the worst values over seeds 1-10 are in the course notes. The
 // gradient magnitude is not claimed to be "closer to real" for SRGAN: it overshoots the real digits' value in every
 // run we made (by 0.5-18%), by about as much as content-only falls short, so that comparison goes either way.
-let bars =
-  lesson.quick
+let bars = lesson.quick
   ? (contentOverBicubic: 1.0, ganOverBicubic: 0.0, sharper: 1.1, accuracy: 0.8)
   : (contentOverBicubic: 3.0, ganOverBicubic: 2.0, sharper: 1.1, accuracy: 0.9)
 lesson.check("bicubic beats nearest on PSNR", measured: bicubic.psnr - nearest.psnr, .above(0), unit: "dB")
@@ -333,8 +281,7 @@ if !lesson.quick {
 
 let (f2, f3) = ({ (x: Double) in String(format: "%.2f", x) }, { (x: Double) in String(format: "%.3f", x) })
 let percent = { (x: Double) in String(format: "%.1f%%", 100 * x) }
-let overshootText =
-  ganScores.gradient > real.gradient
+let overshootText = ganScores.gradient > real.gradient
   ? ", past the real digits' \(f3(real.gradient)): the discriminator buys hard edges, and with them some speckle and "
     + "stroke detail that is not in the originals"
   : ", short of the real digits' \(f3(real.gradient))"
