@@ -16,11 +16,11 @@ let lesson = Lesson(number: 1, slug: "autodiff", title: "The compiled engine and
 
 lesson.section("1. One function, three derivatives")
 lesson.narrate("""
-  Every GAN is trained by gradients, so we start with the machine that computes them. Take
-  f(x) = x³ − 2x + e^(x/2). By hand, f′(x) = 3x² − 2 + ½e^(x/2) and f″(x) = 6x + ¼e^(x/2).
-  A finite difference needs no calculus at all: f′(x) ≈ [f(x+h) − f(x−h)] / 2h. The engine records each operation
-  as it runs and walks the record backwards (reverse-mode differentiation); its backward rules are themselves
-  written in engine operations, so it can differentiate its own gradient and give f″ too.
+  Every GAN is trained by gradients, so we start with the machine that computes them. Take f(x) = x³ − 2x + e^(x/2).
+  By hand, f′(x) = 3x² − 2 + ½e^(x/2) and f″(x) = 6x + ¼e^(x/2). A finite difference needs no calculus at all:
+  f′(x) ≈ [f(x+h) − f(x−h)] / 2h. The engine records each operation as it runs and walks the record backwards
+  (reverse-mode differentiation); its backward rules are themselves written in engine operations, so it can
+  differentiate its own gradient and give f″ too.
   """)
 
 func f(_ x: Tensor) -> Tensor { pow(x, 3) - 2 * x + exp(x / 2) }
@@ -30,7 +30,8 @@ func byHand(_ x: Double) -> (Double, Double) {
 func fDouble(_ x: Double) -> Double { x * x * x - 2 * x + Foundation.exp(x / 2) }
 
 var table =
-  "| x | f′ by hand | f′ finite difference | f′ engine | f″ by hand | f″ engine |\n|---|---|---|---|---|---|\n"
+  "| x | f′ by hand | f′ finite difference | f′ engine | f″ by hand | f″ engine |\n"
+  + "|---|---|---|---|---|---|\n"
 var worstFirst = 0.0, worstSecond = 0.0, worstFiniteDifference = 0.0
 for value in [-1.5, -0.5, 0.0, 0.8, 2.0] as [Double] {
   let x = Tensor(Float(value), requiresGrad: true)

@@ -44,9 +44,9 @@ let sampleCount = 2500
 let minimumCount = 20
 lesson.narrate("""
   The data is the classic mode-collapse benchmark: eight Gaussians evenly spaced on a circle of radius 2, each with
-  standard deviation σ = 0.02, equally likely. Later, a 5 × 5 grid of Gaussians 2 apart (centers at −4, −2, 0, 2, 4
-  on each axis) with σ = 0.05. Every mode is known, so we can count what a generator covers, with the protocol of
-  the mode-collapse papers (Unrolled GAN, VEEGAN, PacGAN), on \(sampleCount) generated samples:
+  standard deviation σ = 0.02, equally likely. Later, a 5 × 5 grid of Gaussians 2 apart (centers at −4, −2, 0, 2,
+  4 on each axis) with σ = 0.05. Every mode is known, so we can count what a generator covers, with the protocol of the
+  mode-collapse papers (Unrolled GAN, VEEGAN, PacGAN), on \(sampleCount) generated samples:
 
   - a sample is **high quality** if it lies within 3σ of its nearest mode center;
   - a mode is **captured** if at least \(minimumCount) high-quality samples fall on it (a perfect generator puts
@@ -100,12 +100,11 @@ lesson.narrate("""
 
   The fixes let D judge a batch, not a sample:
 
-  - **Minibatch discrimination** (Salimans et al. 2016): D's features f(x) (\(flags.hidden) numbers) are projected
-    by a learned tensor T to B = \(flags.kernels) rows Mᵢ,b of C = \(flags.kernelSize) numbers; for each sample i and
-    row b,
-    o_b(xᵢ) = mean over j ≠ i of exp(−‖Mᵢ,b − Mⱼ,b‖₁) says how many near-copies of xᵢ the batch holds. These B
-    numbers join D's features. A collapsed batch is all near-copies; a real batch is not. (The paper sums over j;
-    the mean keeps the feature in [0, 1] whatever the batch size; `--summed-closeness` gives the paper's sum.)
+  - **Minibatch discrimination** (Salimans et al. 2016): D's features f(x) (\(flags.hidden) numbers) are projected by a
+    learned tensor T to B = \(flags.kernels) rows Mᵢ,b of C = \(flags.kernelSize) numbers; for each sample i and row
+    b, o_b(xᵢ) = mean over j ≠ i of exp(−‖Mᵢ,b − Mⱼ,b‖₁) says how many near-copies of xᵢ the batch
+    holds. These B numbers join D's features. A collapsed batch is all near-copies; a real batch is not. (The paper sums
+    over j; the mean keeps the feature in [0, 1] whatever the batch size; `--summed-closeness` gives the paper's sum.)
   - **Minibatch standard deviation** (Karras et al. 2018, ProGAN): one extra feature, the standard deviation of
     each of D's features over the batch, averaged. A collapsed batch has almost none.
 

@@ -76,9 +76,10 @@ lesson.show(
 lesson.section("2. A conditional GAN")
 let w = flags.width
 lesson.narrate("""
-  G(z, y) concatenates the noise z ∈ ℝ⁶⁴ with a learned 16-number embedding of the label y and feeds the lesson-06
-  DCGAN generator (width w = \(w): Linear → 2w×7×7 → ConvTranspose → w×14×14 → ConvTranspose → 1×28×28, batch norm,
-  tanh). D is the lesson-06 DCGAN discriminator made conditional by *projection* (Miyato & Koyama 2018):
+  G(z, y) concatenates the noise z ∈ ℝ⁶⁴ with a learned 16-number embedding of the label y and feeds the
+  lesson-06 DCGAN generator (width w = \(w): Linear → 2w×7×7 → ConvTranspose → w×14×14 → ConvTranspose →
+  1×28×28, batch norm, tanh). D is the lesson-06 DCGAN discriminator made conditional by *projection* (Miyato & Koyama
+  2018):
 
       D(x, y) = ψ(φ(x)) + ⟨E(y), φ(x)⟩
 
