@@ -144,18 +144,27 @@ extension Panel {
     first: (label: String, values: [Double], color: Color), second: (label: String, values: [Double], color: Color),
     range: ClosedRange<Double>
   ) -> Panel {
-    precondition(first.values.count == groups.count && second.values.count == groups.count,
-                 "Panel.pairedBars: \(groups.count) groups, \(first.values.count) and \(second.values.count) values")
+    groupedBars(title: title, xLabel: xLabel, yLabel: yLabel, groups: groups, series: [first, second], range: range)
+  }
+
+  /// Bars side by side in each group, one series per color: `series[s].values[g]` is series s's bar in group g.
+  public static func groupedBars(
+    title: String, xLabel: String, yLabel: String, groups: [String],
+    series: [(label: String, values: [Double], color: Color)], range: ClosedRange<Double>
+  ) -> Panel {
+    precondition(series.allSatisfy { $0.values.count == groups.count },
+                 "Panel.groupedBars: \(groups.count) groups, \(series.map(\.values.count)) values")
     var panel = Panel(title: title, xLabel: xLabel, yLabel: yLabel, legend: .topLeft)
     let x = groups.indices.map { Double($0 + 1) }
-    panel.series = [
-      .bars(x: x.map { $0 - 0.15 }, heights: first.values, width: 0.3, label: first.label, color: first.color),
-      .bars(x: x.map { $0 + 0.15 }, heights: second.values, width: 0.3, label: second.label, color: second.color),
-    ]
+    let width = 0.6 / Double(series.count)
+    panel.series = series.enumerated().map { s, entry in
+      let offset = (Double(s) - Double(series.count - 1) / 2) * width
+      return .bars(x: x.map { $0 + offset }, heights: entry.values, width: width, label: entry.label, color: entry.color)
+    }
     panel.xAxis = Axis(xLabel, range: 0.4...(Double(groups.count) + 0.6), ticks: groups.indices.map {
       Tick(Double($0 + 1), groups[$0])
     })
-    let lowest = (first.values + second.values).filter(\.isFinite).min() ?? range.lowerBound
+    let lowest = series.flatMap(\.values).filter(\.isFinite).min() ?? range.lowerBound
     panel.yAxis = Axis(yLabel, range: Swift.min(range.lowerBound, lowest)...range.upperBound)
     return panel
   }

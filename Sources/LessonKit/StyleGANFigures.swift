@@ -66,7 +66,7 @@ extension Figure {
       (sweep.featureDiversity, "mean pairwise feature distance", Color.blue),
       (sweep.pixelDiversity, "mean pairwise pixel distance", .green),
       (sweep.classEntropies, "class entropy", .vermillion),
-    ].map { values, label, color in
+    ].filter { !$0.0.isEmpty }.map { values, label, color in
       Series.linesPoints(x: sweep.psis.map(Double.init), y: values.map { $0 / values[0] }, label: label, color: color)
     }
     panel.xAxis = Axis("ψ", range: -0.05...1.05)
@@ -83,7 +83,7 @@ extension Figure {
     let logW = piecesW.map { log10(Swift.max($0 / (epsilon * epsilon), 1e-3)) }
     let range = Swift.min(logZ.min()!, logW.min()!)...Swift.max(logZ.max()!, logW.max()!)
     return Figure(
-      name: "path-lengths", title: "How much does the digit change per step? (ε = \(epsilon))",
+      name: "path-lengths", title: "How much does the image change per step? (ε = \(epsilon))",
       panels: [
         Panel(
           xLabel: "log₁₀ of d/ε² for one path piece", yLabel: "density",

@@ -80,7 +80,7 @@ final class BadDataTests: XCTestCase {
       ("lesson-06-dcgan-mnist", [], "needs at least 500"),
       ("lesson-10-super-resolution", [], "needs at least 16"),
       ("lesson-11-data-augmentation", [], "needs at least 100"),
-      ("lesson-08-stylegan-mixing", ["--steps", "10"], "needs at least 32"),
+      ("lesson-08-stylegan-mixing", ["--dataset", "mnist", "--steps", "10"], "needs at least 32"),
       ("gan-playground", ["--data", "mnist"], "needs at least 500"),
       ("train-classifier", ["--out", folder.appendingPathComponent("c.safetensors").path], "needs at least 10000"),
     ]
@@ -94,7 +94,7 @@ final class BadDataTests: XCTestCase {
     let small = try smallMNIST(train: 3000, test: 5)
     let file = small + "/t10k-images-idx3-ubyte"
     for (executable, extra) in [("lesson-06-dcgan-mnist", []), ("lesson-10-super-resolution", []),
-                                ("lesson-11-data-augmentation", []), ("lesson-08-stylegan-mixing", ["--pretrained"]),
+                                ("lesson-11-data-augmentation", []), ("lesson-08-stylegan-mixing", ["--dataset", "mnist", "--pretrained"]),
                                 ("gan-playground", ["--data", "mnist"])] as [(String, [String])] {
       let dataFlag = executable == "gan-playground" ? "--data-folder" : "--data"
       try expectFailure(executable, [dataFlag, small, "--no-verify"] + extra, naming: [file, "holds 5 examples"])

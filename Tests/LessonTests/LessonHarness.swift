@@ -15,6 +15,11 @@ enum LessonHarness {
     func value(_ label: String) -> Double? {
       ((metrics["values"] as? [String: Any])?[label] as? [String: Any])?["value"] as? Double
     }
+
+    /// The text a lesson showed under `label` (a value shown as text, such as "0.90 / 0.62 / 0.86").
+    func text(_ label: String) -> String? {
+      ((metrics["values"] as? [String: Any])?[label] as? [String: Any])?["value"] as? String
+    }
   }
 
   /// The folder the test binary sits in, where SwiftPM also puts the lesson executables.

@@ -62,13 +62,6 @@ public final class MNISTClassifier: Module, Layer {
   /// Images [N, 1, 28, 28] -> class logits [N, 10].
   public func callAsFunction(_ images: Tensor) -> Tensor { output(features(images)) }
 
-  /// The maximum over each 2x2 window of [N, C, H, W] (H, W even): a view as [N, C, H/2, 2, W/2, 2] and a max over the
-  /// two window axes. The gradient goes to the window's largest element.
-  func maxPooled2x2(_ x: Tensor) -> Tensor {
-    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    return x.reshaped(to: [n, c, h / 2, 2, w / 2, 2]).max(alongAxes: 3, 5).reshaped(to: [n, c, h / 2, w / 2])
-  }
-
   static func checkImages(_ images: Tensor, caller: String) {
     precondition(
       images.rank == 4 && Array(images.shape.dropFirst()) == imageShape,

@@ -1,8 +1,21 @@
 import Foundation
 
-// What lesson 08 needs to study a trained StyleGAN on MNIST digits: a judge for 32×32 digits, images of styles with
-// the noise held fixed, style-mixing grids and measurements, and the latent paths of the perceptual path length.
+// What lesson 08 needs to study a trained StyleGAN on digits and on cartoon faces: judges, images of styles with the
+// noise held fixed, style-mixing grids and measurements, and the latent paths of the perceptual path length.
 // Everything here runs without gradients.
+
+/// A judge of generated images: a perceptual feature space (distances there stand in for the paper's VGG
+/// distances) and, for a classifier, the class of each image.
+public protocol StyleGANJudge {
+  /// The features [N, F] of images, and their classes if the judge classifies (nil otherwise).
+  func reading(_ images: Tensor) -> (classes: [Int]?, features: Tensor)
+}
+
+extension FactorRegressor: StyleGANJudge {
+  public func reading(_ images: Tensor) -> (classes: [Int]?, features: Tensor) {
+    (nil, outputs(for: images).features)
+  }
+}
 
 /// Lesson 06's MNIST classifier as a judge of 32×32 digits. StyleGAN grows images by doubling from 4×4, so its
 /// digits are MNIST's 28×28 padded with two background pixels a side; the classifier sees the central 28×28 crop,
@@ -34,6 +47,13 @@ public struct PaddedDigitJudge {
   }
 }
 
+extension PaddedDigitJudge: StyleGANJudge {
+  public func reading(_ images: Tensor) -> (classes: [Int]?, features: Tensor) {
+    let judged = self(images)
+    return (judged.classes, judged.features)
+  }
+}
+
 extension StyleGANGenerator {
   /// The styles of latents z with truncation ψ, as constants (no gradient): [N, styleCount, wDim].
   public func fixedStyles(_ z: Tensor, psi: Float = 1) -> Tensor { withoutGradients { styles(z, psi: psi) }.detached() }
@@ -55,7 +75,8 @@ extension StyleGANGenerator {
       concatenate(indices.map { x.sliced(axis: 0, $0..<($0 + 1)) }, alongAxis: 0).detached()
     }
     let stylesA = fixedStyles(rows(z, sourcesA)), stylesB = fixedStyles(rows(z, sourcesB))
-    var cells: [Tensor] = [Tensor.full([1] + Array(images.shape.dropFirst()), -1), rows(images, sourcesA)]
+    // The empty corner is mid-gray, the grid's margin color, whatever the images' background.
+    var cells: [Tensor] = [Tensor.full([1] + Array(images.shape.dropFirst()), 0), rows(images, sourcesA)]
     for (i, b) in sourcesB.enumerated() {
       let row = stylesB.sliced(axis: 0, i..<(i + 1)).broadcasted(to: [sourcesA.count, styleCount, wDim]).detached()
       cells.append(rows(images, [b]))
@@ -115,6 +136,39 @@ public struct StyleMixingPairs {
   }
 }
 
+/// Random pairs of latents (A, B) for measuring style mixing against known factors of variation: their styles and
+/// the regressed factors of their images.
+public struct FactorMixingPairs {
+  public let stylesA: Tensor
+  public let stylesB: Tensor
+  public let factorsA: Tensor
+  public let factorsB: Tensor
+
+  public init(generator: StyleGANGenerator, zA: Tensor, zB: Tensor, regressor: FactorRegressor) {
+    stylesA = generator.fixedStyles(zA)
+    stylesB = generator.fixedStyles(zB)
+    factorsA = regressor.outputs(for: generator.images(ofStyles: stylesA)).factors
+    factorsB = regressor.outputs(for: generator.images(ofStyles: stylesB)).factors
+  }
+
+  /// Mixes the style inputs at `indices` from A into B's styles and measures, for each factor, how far the mixed
+  /// image's factor moved from B's value toward A's: the least-squares slope Σ(m − b)(a − b) / Σ(a − b)² over the
+  /// pairs. 1 means the mixed image has A's factor, 0 that it kept B's.
+  public func shares(
+    replacing indices: Range<Int>, generator: StyleGANGenerator, regressor: FactorRegressor
+  ) -> [Double] {
+    let mixed = regressor.outputs(for: generator.images(ofStyles: withoutGradients {
+      generator.mixedStyles(stylesB, stylesA, replacing: indices)
+    })).factors
+    return (0..<factorsA.shape[1]).map { k in
+      let a = column(factorsA, k), b = column(factorsB, k), m = column(mixed, k)
+      let moved = zip(zip(a, b), m).map { pair, m in (m - pair.1) * (pair.0 - pair.1) }.reduce(0, +)
+      let apart = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+      return moved / Swift.max(apart, 1e-12)
+    }
+  }
+}
+
 /// The paths of the perceptual path length: from z0 to z1 by slerp in Z, and from w0 = f(z0) to w1 = f(z1) by a
 /// straight line in W, each cut at a random fraction t. The same endpoints and fractions serve both spaces, so the
 /// two lengths differ only in the space walked.
@@ -148,12 +202,12 @@ public struct LatentPaths {
   /// The squared feature distances d(G(p(t)), G(p(t + ε))) across a step of `epsilon` on the first `count` paths
   /// (all by default), in W or in Z: what `perceptualPathLength` averages.
   public func pieces(
-    _ generator: StyleGANGenerator, inW: Bool, epsilon: Double, count: Int? = nil, judge: PaddedDigitJudge
+    _ generator: StyleGANGenerator, inW: Bool, epsilon: Double, count: Int? = nil, judge: some StyleGANJudge
   ) -> [Double] {
     let t0 = Array(fractions.prefix(count ?? fractions.count)), t1 = t0.map { $0 + Float(epsilon) }
     let a = generator.images(ofStyles: styles(generator, inW: inW, at: t0))
     let b = generator.images(ofStyles: styles(generator, inW: inW, at: t1))
-    return rowwiseSquaredDistances(judge(a).features, judge(b).features)
+    return rowwiseSquaredDistances(judge.reading(a).features, judge.reading(b).features)
   }
 
   /// Walks between the endpoints of the first `pairs` paths in `steps` even steps: for each pair a row in Z, then a
@@ -174,25 +228,26 @@ public struct LatentPaths {
 }
 
 /// The truncation trick measured: for each ψ, the same latents' images and how diverse they are (mean pairwise
-/// distance of the judge's features and of the pixels, entropy of the judge's classes). Truncation pulls every w
-/// towards w_avg, so all three should fall as ψ goes to 0.
+/// distance of the judge's features and of the pixels, entropy of the judge's classes if it classifies). Truncation
+/// pulls every w towards w_avg, so all three should fall as ψ goes to 0.
 public struct TruncationSweep {
   public let psis: [Float]
   public private(set) var featureDiversity: [Double] = []
   public private(set) var pixelDiversity: [Double] = []
+  /// Empty when the judge does not classify.
   public private(set) var classEntropies: [Double] = []
   /// The first `shown` images at each ψ, one row per ψ: [psis.count · shown, C, R, R].
   public let shownImages: Tensor
 
-  public init(generator: StyleGANGenerator, z: Tensor, psis: [Float], judge: PaddedDigitJudge, shown: Int = 10) {
+  public init(generator: StyleGANGenerator, z: Tensor, psis: [Float], judge: some StyleGANJudge, shown: Int = 10) {
     self.psis = psis
     var rows: [Tensor] = []
     for psi in psis {
       let images = generator.images(ofStyles: generator.fixedStyles(z, psi: psi))
-      let judged = judge(images)
+      let judged = judge.reading(images)
       featureDiversity.append(meanPairwiseDistance(judged.features))
       pixelDiversity.append(meanPairwiseDistance(images))
-      classEntropies.append(classEntropy(judged.classes))
+      if let classes = judged.classes { classEntropies.append(classEntropy(classes)) }
       rows.append(images.sliced(axis: 0, 0..<Swift.min(shown, images.shape[0])))
     }
     shownImages = concatenate(rows, alongAxis: 0).detached()

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Autograd
+import Datasets
+import Foundation
+import GAN
+import NN
+import Plotting
+
+/// The two image domains of the StyleGAN lesson.
+public enum StyleGANDataset: String, CaseIterable, Sendable, ExpressibleByArgument {
+  /// Cartoon faces rendered from known factors (pose, hair, features, colors, light): the paper's faces story,
+  /// measurable because every factor is known.
+  case faces
+  /// MNIST digits padded to 32×32.
+  case mnist
+}
+
+extension Lesson {
+  /// The judge of cartoon faces: the shipped `pretrained/face-regressor.safetensors` (beside the lesson's source,
+  /// `lessonSource`), or, with `trainSteps`, a regressor trained here on freshly rendered faces (and saved to
+  /// `saveTo` if given).
+  public func faceRegressor(
+    trainSteps: Int?, saveTo path: String?, lessonSource: String = #filePath
+  ) -> FactorRegressor {
+    var initial = SeededGenerator(seed: seed &+ 101)
+    let regressor = FactorRegressor(factorCount: FaceFactors.names.count, using: &initial)
+    guard let steps = trainSteps else {
+      _ = loadPretrained(regressor, file: "face-regressor.safetensors", lessonSource: lessonSource)
+      return regressor
+    }
+    var data = SeededGenerator(seed: seed &+ 102)
+    let bar = progress(total: steps, label: "training the face regressor")
+    let started = Date()
+    regressor.train(steps: steps, nextBatch: { CartoonFaces.sample(count: 64, using: &data) }) { step, loss in
+      bar.update(step, values: ["loss": Double(loss)])
+    }
+    bar.finish()
+    saveCheckpoint(
+      regressor, to: path, what: "the face regressor",
+      metadata: [
+        "command": commandLine(dropping: []), "steps": String(steps), "seed": String(seed), "batch": "64",
+        "wall_time_seconds": String(format: "%.0f", Date().timeIntervalSince(started)), "machine": machineDescription(),
+      ])
+    return regressor
+  }
+}
+
+/// What mixing each level of styles from A into B does to the three groups of face factors: `shares[level][group]`
+/// is the mean over the group's factors of how far the mixed face moved from B's value toward A's (1 = A's, 0 = B's).
+public struct FaceMixingShares: Sendable {
+  public let shares: [[Double]]
+  /// Each factor's share, by level: `perFactor[level][factor]`.
+  public let perFactor: [[Double]]
+
+  public init(perFactor: [[Double]]) {
+    self.perFactor = perFactor
+    shares = perFactor.map { factorShares in
+      FaceFactorLevel.allCases.map { group in
+        let indices = FaceFactors.indices(of: group)
+        return indices.map { factorShares[$0] }.reduce(0, +) / Double(indices.count)
+      }
+    }
+  }
+
+  /// The share of `group`'s factors that mixing `level`'s styles from A moves to A's.
+  public func share(mixing level: FaceFactorLevel, of group: FaceFactorLevel) -> Double {
+    shares[FaceFactorLevel.allCases.firstIndex(of: level)!][FaceFactorLevel.allCases.firstIndex(of: group)!]
+  }
+}
+
+extension Figure {
+  /// For each level taken from A, how far each group of face factors moved to A's value.
+  public static func faceMixingMeasured(_ measured: FaceMixingShares) -> Figure {
+    let colors: [Color] = [.vermillion, .green, .blue]
+    let groups = FaceFactorLevel.allCases
+    return Figure(
+      name: "mixing-measured", title: "One level's styles from A, the rest from B: whose factors does the face get?",
+      panels: [
+        .groupedBars(
+          title: "0 = B's value, 1 = A's value", xLabel: "the level whose styles come from A",
+          yLabel: "share moved to A's value", groups: groups.map(\.rawValue),
+          series: groups.indices.map { g in
+            (groups[g].factors, measured.shares.map { $0[g] }, colors[g])
+          },
+          range: -0.1...1.2)
+      ])
+  }
+}
+
+/// What lesson 08 studies a generator against: the training images (nil when nothing trains), 1000 held-out real
+/// images, 1000 more for the Fréchet distance's real-vs-real floor, and the judge (the face regressor, with its R²
+/// per factor on the held-out faces, or the digit classifier).
+public struct StyleGANLessonData {
+  public let train: Tensor?
+  public let heldOut: Tensor
+  public let floorImages: Tensor
+  public let judge: any StyleGANJudge
+  public let regressor: FactorRegressor?
+  public let explainedVariance: [Double]
+  public let digitJudge: PaddedDigitJudge?
+}
+
+extension Lesson {
+  /// Cartoon faces: `trainCount` rendered for training (none when nil), 2 × 1000 fresh ones, and the regressor
+  /// (shipped, or trained for `trainJudge` steps and saved to `saveJudge`) with its R² on the fresh faces.
+  public func cartoonFaceData(
+    trainCount: Int?, trainJudge: Int?, saveJudge: String?, lessonSource: String = #filePath
+  ) -> StyleGANLessonData {
+    var rendering = SeededGenerator(seed: seed &+ 7)
+    let train = trainCount.map { CartoonFaces.sample(count: $0, using: &rendering).images }
+    let fresh = CartoonFaces.sample(count: 1000, using: &rendering)
+    let floor = CartoonFaces.sample(count: 1000, using: &rendering).images
+    let regressor = faceRegressor(trainSteps: trainJudge, saveTo: saveJudge, lessonSource: lessonSource)
+    return StyleGANLessonData(
+      train: train, heldOut: fresh.images, floorImages: floor, judge: regressor, regressor: regressor,
+      explainedVariance: regressor.explainedVariance(images: fresh.images, factors: fresh.factors), digitJudge: nil)
+  }
+
+  /// MNIST padded to 32×32: the training split (at most 4000 images in `--quick`; none unless `needsTrain`), the
+  /// first 1000 test digits, 1000 training digits for the floor, and lesson 06's classifier as the judge.
+  public func paddedDigitData(_ flags: MNISTFlags, batch: Int, needsTrain: Bool) -> StyleGANLessonData {
+    let mnist = loadMNIST(
+      flags, trainLimit: quick ? 4000 : nil, testLimit: 1000, minimumTrain: batch, minimumTest: 1000,
+      needsTrain: needsTrain)
+    let train = needsTrain ? PaddedDigitJudge.padded(mnist.train.images) : nil
+    let heldOut = PaddedDigitJudge.padded(mnist.test.images)
+    let judge = PaddedDigitJudge(classifier: mnist.classifier)
+    return StyleGANLessonData(
+      train: train, heldOut: heldOut, floorImages: train?.sliced(axis: 0, 0..<Swift.min(1000, train!.shape[0])) ?? heldOut,
+      judge: judge, regressor: nil, explainedVariance: [], digitJudge: judge)
+  }
+
+  /// Faces: for each level mixed from A into B over the random pairs (zA, zB), how far each group of factors moved
+  /// to A's; shown and plotted (`mixing-measured.png`).
+  public func measureFaceMixing(
+    _ generator: StyleGANGenerator, zA: Tensor, zB: Tensor, regressor: FactorRegressor,
+    levels: [(name: String, indices: Range<Int>, resolutions: String)]
+  ) -> FaceMixingShares {
+    let pairs = FactorMixingPairs(generator: generator, zA: zA, zB: zB, regressor: regressor)
+    let shares = FaceMixingShares(perFactor: levels.map {
+      pairs.shares(replacing: $0.indices, generator: generator, regressor: regressor)
+    })
+    for (level, row) in zip(levels, shares.shares) {
+      show(
+        "\(level.name) styles from A: pose & shape / hair & features / colors & light moved to A's",
+        row.map { String(format: "%.2f", $0) }.joined(separator: " / "))
+    }
+    figure(
+      .faceMixingMeasured(shares),
+      caption: "Over \(zA.shape[0]) random pairs: how far each group of regressed factors moved from B's value to "
+        + "A's, for each level taken from A.")
+    return shares
+  }
+}
