@@ -218,6 +218,7 @@ let walks = latentWalks(
   from: Tensor.randomNormal([8, 100], using: &rng), to: Tensor.randomNormal([8, 100], using: &rng), columns: 10)
 lesson.image(
   "interpolation", grid: try! ImageGrid(generate(80, from: walks, using: &rng), columns: 10),
+  rowLabels: (1...8).map { "walk \($0)" }, columnLabels: ["z₀"] + (1...8).map { _ in "" } + ["z₁"],
   caption: "Each row walks in a straight line through z: the digits morph smoothly, no jumps.")
 
 // Memorization: the nearest training images (pixel distance) of 8 samples, and of 8 test digits for comparison.

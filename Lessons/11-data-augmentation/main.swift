@@ -140,7 +140,8 @@ do {
   var rows: [Int] = []
   for label in 0..<10 { rows += subset.labels.indices.filter { subset.labels[$0] == label }.prefix(shown) }
   lesson.image(
-    "labeled-subset", images: subset.images.examples(at: rows), columns: shown,
+    "labeled-subset", grid: try! ImageGrid(subset.images.examples(at: rows), columns: shown),
+    rowLabels: rows.count == 10 * shown ? (0..<10).map { "digit \($0)" } : [],
     caption:
       "Repetition 1's labeled images (up to 10 per class, one row per digit): all the GAN and the classifiers see.")
 }
@@ -149,7 +150,8 @@ do {
   var gridRNG = SeededGenerator(seed: lesson.seed &+ 77)
   let labels = (0..<100).map { $0 / 10 }
   lesson.image(
-    "cgan-samples", images: g.samples(labels: labels, using: &gridRNG), columns: 10,
+    "cgan-samples", grid: try! ImageGrid(g.samples(labels: labels, using: &gridRNG), columns: 10),
+    rowLabels: (0..<10).map { "y = \($0)" },
     caption: "Repetition 1's cGAN: row y is G(z, y) for 10 noise vectors. Compare with labeled-subset.png.")
 }
 let confusion = conditionals[0].confusion
