@@ -15,6 +15,7 @@ specs=(
   "06-dcgan-mnist|--pretrained|samples-final.png neighbors.png"
   "06-dcgan-mnist||metrics.png samples-midway.png"
   "07-cyclegan||translations-a-to-b.png points-mapping.png"
+  "08-stylegan-mixing|--pretrained|samples.png mixing-coarse.png mixing-measured.png"
 )
 
 wanted=("$@")

@@ -1,11 +1,8 @@
 // Lesson 08: StyleGAN: style mixing, truncation, and a smoother latent space
-// You will: train a small StyleGAN2 on cartoon faces rendered from known factors (or on MNIST digits), cross the
-// styles of two faces at the coarse, middle and fine layers and MEASURE what each level controls (pose? hair?
-// colors?), sweep the truncation ψ from 1 to 0 and watch diversity fall, and compare interpolation in z with
-// interpolation in w by their perceptual path length.
+// You will: train a small StyleGAN2 on cartoon faces drawn from known factors (or on MNIST digits), cross two faces'
+// styles at the coarse, middle and fine layers and MEASURE what each level controls, sweep the truncation ψ, and
+// compare walks in z and in w by their perceptual path length.
 // Run: swift run lesson-08-stylegan-mixing [--pretrained] [--dataset faces|mnist] [--data DIR]
-//      Emits: output/lesson-08-stylegan-mixing/{samples.png, mixing-*.png, mixing-measured.png, truncation*.png,
-//             interpolation.png, path-lengths.png, losses.png, samples.safetensors, ...}
 import ArgumentParser
 import Datasets
 import Foundation
@@ -19,22 +16,10 @@ struct Flags: ParsableArguments {
   @OptionGroup var mnist: MNISTFlags
   @Flag(help: "Evaluate the generator shipped in Lessons/08-stylegan-mixing/pretrained (no training unless --steps).")
   var pretrained = false
-  @Option(allowed: .count(4...512), help: "Images per batch (a multiple of --minibatch-group).") var batch: Int = 32
-  @Option(allowed: .count(32...8192), help: "Channels at resolution r: min(channel-base / r, channel-max) (default "
-    + "512 for faces, 256 for digits).") var channelBase: Int?
-  @Option(allowed: .count(1...512), help: "The widest feature map (default 64 for faces, 32 for digits).")
-  var channelMax: Int?
-  @Option(allowed: .count(1...1024), help: "Length of z and of w.") var wDim: Int = 64
-  @Option(allowed: .weight, help: "R1 penalty weight γ, applied lazily every 16 steps (default 1 for faces, 10 for "
-    + "digits).") var r1Gamma: Float?
-  @Option(allowed: .rate, help: "Adam's learning rate for both networks.") var learningRate: Float = 0.002
-  @Option(allowed: .share, help: "The share of training batches that mix two latents (style-mixing regularization).")
-  var mixingProbability: Float = 0.9
-  @Option(allowed: .count(1...512), help: "Group size of D's minibatch standard deviation (must divide --batch).")
-  var minibatchGroup: Int = 4
+  @OptionGroup var network: StyleGANFlags
   @Option(allowed: .count(1...100_000), help: "Train the face regressor (the judge) for this many steps instead of "
     + "loading the shipped one.") var trainJudge: Int?
-  @Option(help: ArgumentHelp("Write the face regressor trained by --train-judge here (safetensors).", valueName: "file"))
+  @Option(help: ArgumentHelp("Write the regressor trained by --train-judge here (safetensors).", valueName: "file"))
   var saveJudge: String?
   @Option(help: ArgumentHelp(
     "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.",
@@ -42,9 +27,6 @@ struct Flags: ParsableArguments {
   var saveGenerator: String?
 
   func validate() throws {
-    guard batch % minibatchGroup == 0 else {
-      throw ValidationError("--minibatch-group must divide --batch \(batch), got \(minibatchGroup)")
-    }
     try checkWritableFile(saveGenerator, "--save-generator")
     try checkWritableFile(saveJudge, "--save-judge")
     if saveJudge != nil && trainJudge == nil { throw ValidationError("--save-judge needs --train-judge STEPS") }
@@ -54,7 +36,10 @@ struct Flags: ParsableArguments {
 let (lesson, flags) = Lesson.start(
   number: 8, slug: "stylegan-mixing", title: "StyleGAN: style mixing, truncation, path length", flags: Flags.self)
 let faces = flags.dataset == .faces
-let (f1, f2) = ({ (x: Double) in String(format: "%.1f", x) }, { (x: Double) in String(format: "%.2f", x) })
+// The paper's levels at 1024×1024 are 4–8 (coarse), 16–32 (middle) and 64–1024 (fine). A 32×32 network has no
+// fine level in that sense, so the faces are drawn at 64×64; the digits stay at 32×32 (fine = 32×32 there).
+let resolution = faces ? 64 : 32
+let f2 = { (x: Double) in String(format: "%.2f", x) }
 
 // MARK: - 1. Data and the judge
 
@@ -64,26 +49,26 @@ if faces {
   lesson.section("1. Cartoon faces with known factors, and a judge that reads them back")
   lesson.narrate("""
     The StyleGAN paper's story is told on faces: coarse styles (4×4–8×8) set pose and face shape, middle ones
-    (16×16–32×32) hair style and facial features, fine ones color and lighting. To measure that rather than squint
-    at it, we draw 32×32 cartoon faces from eight known factors, each uniform in [0, 1]: yaw and face width
-    (coarse), hair length, eye size and smile (middle), skin tone, hair color and light direction (fine). The judge
-    is a small convolutional regressor trained on freshly rendered faces to read the eight factors back; its 128
-    penultimate features are our perceptual space.
+    (16×16–32×32) hair style and facial features, fine ones (64×64 and up) color and lighting. To measure that
+    rather than squint at it, we draw 64×64 cartoon faces from eight known factors, each uniform in [0, 1]: yaw and
+    face width (coarse), hair length, eye size and smile (middle), skin tone, hair color and light direction
+    (fine). The judge is a small convolutional regressor trained on freshly rendered faces to read the eight
+    factors back (from the faces averaged down to 32×32); its 128 penultimate features are our perceptual space.
     """)
 } else {
   lesson.section("1. Digits at 32×32, and the judge from lesson 06")
   lesson.narrate("""
     StyleGAN's generator grows images by doubling from 4×4, so we pad MNIST's 28×28 digits with two background
-    pixels on each side to 32×32 (values in [−1, 1], background −1). The judge is lesson 06's classifier (99.3% test
-    accuracy): it sees the central 28×28 crop, exactly the original digit area. We use its predicted class, and its
-    128 penultimate features as a perceptual space: distances there stand in for the paper's VGG distances.
+    pixels on each side to 32×32 (values in [−1, 1], background −1). The judge is lesson 06's classifier (99.3%
+    test accuracy): it sees the central 28×28 crop, exactly the original digit area. We use its predicted class,
+    and its 128 penultimate features as a perceptual space (they stand in for the paper's VGG features).
     """)
 }
 let data = faces
   ? lesson.cartoonFaceData(
-    trainCount: needsTrain ? lesson.budget(20000, quick: 2000) : nil, trainJudge: flags.trainJudge,
-    saveJudge: flags.saveJudge)
-  : lesson.paddedDigitData(flags.mnist, batch: flags.batch, needsTrain: needsTrain)
+    size: resolution, trainCount: needsTrain ? lesson.budget(12000, quick: 2000) : nil,
+    trainJudge: flags.trainJudge, saveJudge: flags.saveJudge)
+  : lesson.paddedDigitData(flags.mnist, batch: flags.network.batch, needsTrain: needsTrain)
 let (judge, heldOut) = (data.judge, data.heldOut)
 if faces {
   lesson.show(
@@ -101,18 +86,19 @@ lesson.show("real images: mean pairwise feature distance (1000 images)", realFea
 
 lesson.section("2. A small StyleGAN2")
 let configuration = StyleGANConfiguration(
-  resolution: 32, channels: faces ? 3 : 1, zDim: flags.wDim, wDim: flags.wDim, mappingLayers: 4,
-  channelBase: flags.channelBase ?? (faces ? 512 : 256), channelMax: flags.channelMax ?? (faces ? 64 : 32))
+  resolution: resolution, channels: faces ? 3 : 1, zDim: flags.network.wDim, wDim: flags.network.wDim, mappingLayers: 4,
+  channelBase: flags.network.channelBase ?? (faces ? 512 : 256),
+  channelMax: flags.network.channelMax ?? (faces ? 64 : 32))
 let widths = configuration.blockResolutions.map { "\(configuration.width(at: $0))@\($0)×\($0)" }
 let levels: [(name: String, indices: Range<Int>, resolutions: String)] = [
   ("coarse", configuration.styleIndices(forResolutions: 4...8), "4×4–8×8"),
-  ("middle", configuration.styleIndices(forResolutions: 16...16), "16×16"),
-  ("fine", configuration.styleIndices(forResolutions: 32...32), "32×32"),
+  ("middle", configuration.styleIndices(forResolutions: 16...(resolution / 2)), faces ? "16×16–32×32" : "16×16"),
+  ("fine", configuration.styleIndices(forResolutions: resolution...resolution), "\(resolution)×\(resolution)"),
 ]
 let ranges = levels.map { "\($0.indices.lowerBound)..<\($0.indices.upperBound) at \($0.resolutions) (\($0.name))" }
 lesson.narrate("""
-  z ∈ ℝ^\(flags.wDim) → mapping network (pixel norm, 4 fully connected layers, learning rate ×0.01) → \
-  w ∈ ℝ^\(flags.wDim). The synthesis network starts from a learned 4×4 constant and runs two modulated 3×3
+  z ∈ ℝ^\(flags.network.wDim) → mapping network (pixel norm, 4 fully connected layers, learning rate ×0.01) → \
+  w ∈ ℝ^\(flags.network.wDim). The synthesis network starts from a learned 4×4 constant and runs two modulated 3×3
   convolutions per resolution (one at 4×4); channels \(widths.joined(separator: ", ")). Each convolution and the
   last toRGB take their own copy of w — \(configuration.styleCount) style inputs in all: indices \
   \(ranges.joined(separator: ", ")). The discriminator is StyleGAN2's residual network with minibatch standard
@@ -120,7 +106,8 @@ lesson.narrate("""
   """)
 var rng = lesson.makeGenerator()
 let g = StyleGANGenerator(configuration: configuration, using: &rng)
-let d = StyleGANDiscriminator(configuration: configuration, minibatchGroupSize: flags.minibatchGroup, using: &rng)
+let d = StyleGANDiscriminator(
+  configuration: configuration, minibatchGroupSize: flags.network.minibatchGroup, using: &rng)
 lesson.show("generator parameters", g.parameterCount)
 lesson.show("discriminator parameters", d.parameterCount)
 
@@ -128,9 +115,8 @@ lesson.show("discriminator parameters", d.parameterCount)
 
 lesson.section("3. Training")
 let shippedFile = "generator-\(flags.dataset.rawValue).safetensors"
-let shippedHint = faces ? "the shipped faces generator needs the default widths and --w-dim 64"
-  : "the shipped digits generator needs --channel-base 256 --channel-max 32 --w-dim 64"
-let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default: faces ? 1500 : 1800, quick: 20)
+let shippedHint = "the shipped \(flags.dataset.rawValue) generator needs the default widths and --w-dim 64"
+let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default: faces ? 1000 : 1800, quick: 20)
 if flags.pretrained {
   let metadata = lesson.loadPretrained(g, file: shippedFile, hint: shippedHint)
   lesson.narrate("""
@@ -138,30 +124,29 @@ if flags.pretrained {
     `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps).
     """)
 }
-let r1Gamma = flags.r1Gamma ?? (faces ? 1 : 10)
+let r1Gamma = flags.network.r1Gamma ?? (faces ? 1 : 10)
 let trainer = StyleGANTrainer(
   generator: g, discriminator: d,
   options: StyleGANTrainingOptions(
-    learningRate: flags.learningRate, r1Gamma: r1Gamma, r1Interval: 16,
-    mixingProbability: flags.mixingProbability, seed: lesson.seed))
+    learningRate: flags.network.learningRate, r1Gamma: r1Gamma, r1Interval: 16,
+    mixingProbability: flags.network.mixingProbability, seed: lesson.seed))
 lesson.narrate("""
   StyleGAN2's recipe: the non-saturating logistic loss, Adam (lr 0.002, β₁ = 0, β₂ = 0.99), lazy R1 on real images
   (γ = \(r1Gamma), every 16 steps; on digits, γ = 0.05 let this small network collapse to one digit), style-mixing
   regularization (90% of batches switch to a second latent at a random crossover) and an exponential moving average
-  of G's weights, from which we sample. Batch \(flags.batch), \(steps) steps.
+  of G's weights, from which we sample. Batch \(flags.network.batch), \(steps) steps.
   """)
 let fixedZ = Tensor.randomNormal([32, configuration.zDim], using: &rng)
 if steps > 0, let train = data.train {
-  var sampler = InfiniteBatchSampler(examples: train, batchSize: flags.batch, seed: lesson.seed)
-  let realDiversity32 = meanPairwiseDistance(judge.reading(heldOut.sliced(axis: 0, 0..<32)).features)
+  var sampler = InfiniteBatchSampler(examples: train, batchSize: flags.network.batch, seed: lesson.seed)
   let history = lesson.trainStyleGAN(
-    trainer, steps: steps, fixedZ: fixedZ, judge: judge, realDiversity: realDiversity32
+    trainer, steps: steps, fixedZ: fixedZ, judge: judge, real: heldOut.sliced(axis: 0, 0..<32)
   ) { sampler.next().examples }
   lesson.saveCheckpoint(
     trainer.averagedGenerator, to: flags.saveGenerator, what: "the averaged generator",
     metadata: [
       "command": "swift run lesson-08-stylegan-mixing " + lesson.commandLine(dropping: ["--out"]),
-      "steps": String(steps), "batch": String(flags.batch), "configuration": configuration.description,
+      "steps": String(steps), "batch": String(flags.network.batch), "configuration": configuration.description,
       "wall_time_seconds": String(format: "%.0f", history.seconds), "machine": machineDescription(),
     ])
 }
@@ -203,12 +188,13 @@ lesson.section("5. Style mixing: what do the coarse, middle and fine styles cont
 lesson.narrate("""
   Take two latents, A and B, and their styles w_A and w_B. Feed the synthesis network w_A at some style inputs and
   w_B at the others. In each grid below the top row is A, the left column is B, and the cell in row i, column j
-  takes the styles of ONE LEVEL from A_j and every other style from B_i: `mixing-coarse.png` (4×4 and 8×8 styles
-  from A), `mixing-middle.png` (16×16) and `mixing-fine.png` (32×32).
+  takes the styles of ONE LEVEL from A_j and every other style from B_i: `mixing-coarse.png` \
+  (\(levels[0].resolutions) styles from A), `mixing-middle.png` (\(levels[1].resolutions)) and `mixing-fine.png` \
+  (\(levels[2].resolutions)).
   """)
-let (gridA, gridB) = faces ? (Array(0..<6), Array(6..<12)) : (
-  firstOfDistinctClasses(sampleClasses, count: 6),
-  firstOfDistinctClasses(sampleClasses, count: 6, excluding: Set(firstOfDistinctClasses(sampleClasses, count: 6))))
+let digitsA = firstOfDistinctClasses(sampleClasses, count: 6)
+let (gridA, gridB) = faces ? (Array(0..<6), Array(6..<12))
+  : (digitsA, firstOfDistinctClasses(sampleClasses, count: 6, excluding: Set(digitsA)))
 lesson.mixingGrids(model, z: sampleZ, images: samples, sourcesA: gridA, sourcesB: gridB, levels: levels)
 
 // Measured on many random pairs, not on six.
@@ -236,8 +222,9 @@ lesson.narrate("""
   diversity for typicality. `truncation.png`: each column one latent, each row one ψ.
   """)
 let psis: [Float] = [1, 0.8, 0.6, 0.4, 0.2, 0]
-let sweepZ = Tensor.randomNormal([lesson.budget(400, quick: 200), configuration.zDim], using: &rng)
-let sweep = TruncationSweep(generator: model, z: sweepZ, psis: psis, judge: judge)
+let sweep = TruncationSweep(
+  generator: model, z: Tensor.randomNormal([lesson.budget(400, quick: 200), configuration.zDim], using: &rng),
+  psis: psis, judge: judge)
 let (featureDiversity, pixelDiversity, entropies) = (sweep.featureDiversity, sweep.pixelDiversity, sweep.classEntropies)
 lesson.showTruncation(sweep, realFeatureDiversity: realFeatureDiversity)
 
@@ -259,8 +246,8 @@ lesson.narrate("""
   times the path's speed, still far above float32 rounding) and also report ε = 10⁻⁴ as a check.
   `interpolation.png`: each pair of rows walks between the same two latents in Z (upper) and in W (lower).
   """)
-let pathCount = lesson.budget(500, quick: 200)
-let paths = LatentPaths(generator: model, count: pathCount, using: &rng, fractionSeed: lesson.seed &+ 17)
+let paths = LatentPaths(
+  generator: model, count: lesson.budget(500, quick: 200), using: &rng, fractionSeed: lesson.seed &+ 17)
 let (pplZ, pplW) = lesson.measurePathLengths(paths, generator: model, judge: judge, epsilon: epsilon)
 
 // MARK: - 8. Files
@@ -281,20 +268,10 @@ if evaluatesShipped {
     + "do not make \(faces ? "faces" : "digits")).")
 }
 if let faceShares {
-  let share = faceShares.share
   lesson.check(
-    "samples: Fréchet distance in the judge's features at most 10× the real-vs-real floor",
-    measured: measured.frechet / measured.frechetFloor, .atMost(10))
-  lesson.check(
-    "coarse styles from A move pose & shape to A's (share ≥ 0.6)",
-    measured: share(.coarse, .coarse), .atLeast(0.6))
-  lesson.check(
-    "coarse styles from A leave colors & light at B's (share ≤ 0.3)", measured: share(.coarse, .fine), .atMost(0.3))
-  lesson.check(
-    "fine styles from A move colors & light to A's more than pose & shape",
-    measured: share(.fine, .fine) - share(.fine, .coarse), .atLeast(0.2))
-  lesson.check(
-    "fine styles from A leave pose & shape at B's (share ≤ 0.2)", measured: share(.fine, .coarse), .atMost(0.2))
+    "samples: Fréchet distance in the judge's features at most 15% of an untrained generator's",
+    measured: measured.frechet / measured.untrainedFrechet, .atMost(0.15))
+  lesson.checkFaceMixing(faceShares)
 } else {
   lesson.checkDigitMixing(digitMeasures)
 }
@@ -306,7 +283,8 @@ lesson.check(
   detail: "features " + listed(featureDiversity) + "; pixels " + listed(pixelDiversity))
 if !faces {
   lesson.check(
-    "ψ = 0 collapses the samples to one digit (class entropy below 0.05 nats)", measured: entropies.last!, .below(0.05))
+    "ψ = 0 collapses the samples to one digit (class entropy below 0.05 nats)", measured: entropies.last!,
+    .below(0.05))
 }
 lesson.check("W is smoother than Z: PPL in W at most 80% of PPL in Z", measured: pplW / pplZ, .atMost(0.8))
 lesson.finish()

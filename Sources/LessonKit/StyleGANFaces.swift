@@ -15,12 +15,42 @@ public enum StyleGANDataset: String, CaseIterable, Sendable, ExpressibleByArgume
   case mnist
 }
 
+/// The StyleGAN lesson's network and training options (the faces' and the digits' defaults differ where nil).
+public struct StyleGANFlags: ParsableArguments, Sendable {
+  @Option(allowed: .count(4...512), help: "Images per batch (a multiple of --minibatch-group).")
+  public var batch: Int = 32
+  @Option(allowed: .count(32...8192), help: "Channels at resolution r: min(channel-base / r, channel-max) (default "
+    + "512 for faces, 256 for digits).")
+  public var channelBase: Int?
+  @Option(allowed: .count(1...512), help: "The widest feature map (default 64 for faces, 32 for digits).")
+  public var channelMax: Int?
+  @Option(allowed: .count(1...1024), help: "Length of z and of w.")
+  public var wDim: Int = 64
+  @Option(allowed: .weight, help: "R1 penalty weight γ, applied lazily every 16 steps (default 1 for faces, 10 for "
+    + "digits).")
+  public var r1Gamma: Float?
+  @Option(allowed: .rate, help: "Adam's learning rate for both networks.")
+  public var learningRate: Float = 0.002
+  @Option(allowed: .share, help: "The share of training batches that mix two latents (style-mixing regularization).")
+  public var mixingProbability: Float = 0.9
+  @Option(allowed: .count(1...512), help: "Group size of D's minibatch standard deviation (must divide --batch).")
+  public var minibatchGroup: Int = 4
+
+  public init() {}
+
+  public func validate() throws {
+    guard batch % minibatchGroup == 0 else {
+      throw ValidationError("--minibatch-group must divide --batch \(batch), got \(minibatchGroup)")
+    }
+  }
+}
+
 extension Lesson {
   /// The judge of cartoon faces: the shipped `pretrained/face-regressor.safetensors` (beside the lesson's source,
   /// `lessonSource`), or, with `trainSteps`, a regressor trained here on freshly rendered faces (and saved to
-  /// `saveTo` if given).
+  /// `saveTo` if given), on faces of `size`×`size` pixels as the lesson's generator draws them.
   public func faceRegressor(
-    trainSteps: Int?, saveTo path: String?, lessonSource: String = #filePath
+    trainSteps: Int?, size: Int, saveTo path: String?, lessonSource: String = #filePath
   ) -> FactorRegressor {
     var initial = SeededGenerator(seed: seed &+ 101)
     let regressor = FactorRegressor(factorCount: FaceFactors.names.count, using: &initial)
@@ -31,14 +61,15 @@ extension Lesson {
     var data = SeededGenerator(seed: seed &+ 102)
     let bar = progress(total: steps, label: "training the face regressor")
     let started = Date()
-    regressor.train(steps: steps, nextBatch: { CartoonFaces.sample(count: 64, using: &data) }) { step, loss in
-      bar.update(step, values: ["loss": Double(loss)])
+    regressor.train(steps: steps, nextBatch: { CartoonFaces.sample(count: 64, size: size, using: &data) }) {
+      bar.update($0, values: ["loss": Double($1)])
     }
     bar.finish()
     saveCheckpoint(
       regressor, to: path, what: "the face regressor",
       metadata: [
-        "command": commandLine(dropping: []), "steps": String(steps), "seed": String(seed), "batch": "64",
+        "command": "swift run lesson-08-stylegan-mixing " + commandLine(dropping: ["--out"]),
+        "steps": String(steps), "seed": String(seed), "batch": "64",
         "wall_time_seconds": String(format: "%.0f", Date().timeIntervalSince(started)), "machine": machineDescription(),
       ])
     return regressor
@@ -101,16 +132,17 @@ public struct StyleGANLessonData {
 }
 
 extension Lesson {
-  /// Cartoon faces: `trainCount` rendered for training (none when nil), 2 × 1000 fresh ones, and the regressor
-  /// (shipped, or trained for `trainJudge` steps and saved to `saveJudge`) with its R² on the fresh faces.
+  /// Cartoon faces of `size`×`size` pixels: `trainCount` rendered for training (none when nil), 2 × 1000 fresh ones,
+  /// and the regressor (shipped, or trained for `trainJudge` steps and saved to `saveJudge`) with its R² on the fresh
+  /// faces.
   public func cartoonFaceData(
-    trainCount: Int?, trainJudge: Int?, saveJudge: String?, lessonSource: String = #filePath
+    size: Int, trainCount: Int?, trainJudge: Int?, saveJudge: String?, lessonSource: String = #filePath
   ) -> StyleGANLessonData {
     var rendering = SeededGenerator(seed: seed &+ 7)
-    let train = trainCount.map { CartoonFaces.sample(count: $0, using: &rendering).images }
-    let fresh = CartoonFaces.sample(count: 1000, using: &rendering)
-    let floor = CartoonFaces.sample(count: 1000, using: &rendering).images
-    let regressor = faceRegressor(trainSteps: trainJudge, saveTo: saveJudge, lessonSource: lessonSource)
+    let train = trainCount.map { CartoonFaces.sample(count: $0, size: size, using: &rendering).images }
+    let fresh = CartoonFaces.sample(count: 1000, size: size, using: &rendering)
+    let floor = CartoonFaces.sample(count: 1000, size: size, using: &rendering).images
+    let regressor = faceRegressor(trainSteps: trainJudge, size: size, saveTo: saveJudge, lessonSource: lessonSource)
     return StyleGANLessonData(
       train: train, heldOut: fresh.images, floorImages: floor, judge: regressor, regressor: regressor,
       explainedVariance: regressor.explainedVariance(images: fresh.images, factors: fresh.factors), digitJudge: nil)
@@ -126,8 +158,29 @@ extension Lesson {
     let heldOut = PaddedDigitJudge.padded(mnist.test.images)
     let judge = PaddedDigitJudge(classifier: mnist.classifier)
     return StyleGANLessonData(
-      train: train, heldOut: heldOut, floorImages: train?.sliced(axis: 0, 0..<Swift.min(1000, train!.shape[0])) ?? heldOut,
-      judge: judge, regressor: nil, explainedVariance: [], digitJudge: judge)
+      train: train, heldOut: heldOut,
+      floorImages: train?.sliced(axis: 0, 0..<Swift.min(1000, train!.shape[0])) ?? heldOut, judge: judge,
+      regressor: nil, explainedVariance: [], digitJudge: judge)
+  }
+
+  /// The faces' style-mixing claims: what each level moves, by factor group.
+  public func checkFaceMixing(_ shares: FaceMixingShares) {
+    let share = shares.share
+    narrate("""
+      Unlike the paper's faces, here the coarse styles carry the colors and light along with the pose (measured
+      above); the fine styles change little. The claims are what the method showed on every generator we measured.
+      """)
+    check(
+      "coarse styles from A move pose & shape to A's (share ≥ 0.6)", measured: share(.coarse, .coarse), .atLeast(0.6))
+    check(
+      "the pose & shape share falls from coarse to middle to fine styles from A",
+      share(.coarse, .coarse) > share(.middle, .coarse) && share(.middle, .coarse) > share(.fine, .coarse),
+      detail: [FaceFactorLevel.coarse, .middle, .fine].map { String(format: "%.2f", share($0, .coarse)) }
+        .joined(separator: " > "))
+    check(
+      "middle styles from A move hair & features more than fine styles do",
+      measured: share(.middle, .middle) - share(.fine, .middle), .atLeast(0.1))
+    check("fine styles from A leave pose & shape at B's (share ≤ 0.2)", measured: share(.fine, .coarse), .atMost(0.2))
   }
 
   /// Faces: for each level mixed from A into B over the random pairs (zA, zB), how far each group of factors moved

@@ -5,15 +5,20 @@ import Plotting
 
 // The cells of lesson 08 that are the same for faces and digits, and the digits' own mixing measures and claims.
 
+/// The magnification that draws images of this size 128 pixels wide (4× for 32×32, 2× for 64×64): big enough to
+/// project, small enough that a 7-wide grid fits a screen.
+func projectorScale(_ images: Tensor) -> Int { Swift.max(1, 128 / images.shape[images.rank - 1]) }
+
 extension Lesson {
   /// Trains `trainer` for `steps` on batches from `nextBatch`, with the smoothed losses as progress and, at 8 points,
   /// the fixed latents' images (averaged generator) and how diverse the judge finds them; then shows the losses,
-  /// that diversity against `realDiversity` (as many real images as latents), the frames as `training.gif`, and the
-  /// wall time.
+  /// that diversity against the diversity of `real` (as many real images as latents), the frames as
+  /// `training.gif`, and the wall time.
   public func trainStyleGAN(
-    _ trainer: StyleGANTrainer, steps: Int, fixedZ: Tensor, judge: some StyleGANJudge, realDiversity: Double,
+    _ trainer: StyleGANTrainer, steps: Int, fixedZ: Tensor, judge: some StyleGANJudge, real: Tensor,
     nextBatch: () -> Tensor
   ) -> TrainingLog<StyleGANSnapshot> {
+    let realDiversity = meanPairwiseDistance(judge.reading(real).features)
     var smoothed = (d: 0.0, g: 0.0)
     let history = train(
       steps: steps, label: "training StyleGAN", measureEvery: .every(10), framesEvery: .evenly(8, start: true)
@@ -53,7 +58,7 @@ extension Lesson {
           + (classes ? String(format: " / %.3f", sweep.classEntropies[i]) : ""))
     }
     image(
-      "truncation", grid: try! ImageGrid(sweep.shownImages, columns: 10, scale: 4),
+      "truncation", grid: try! ImageGrid(sweep.shownImages, columns: 10, scale: projectorScale(sweep.shownImages)),
       rowLabels: sweep.psis.map { String(format: "ψ = %.1f", $0) }, columnLabels: (1...10).map { "z\($0)" },
       caption: "Rows ψ = \(sweep.psis.map { String(format: "%g", $0) }.joined(separator: ", ")) (top to bottom); "
         + "columns: the same 10 latents.")
@@ -69,7 +74,7 @@ extension Lesson {
   /// diversity relative to the real images', the classes (digits), and how much diversity random noise adds.
   public func measureSamples(
     _ generator: StyleGANGenerator, z: Tensor, data: StyleGANLessonData, realFeatureDiversity: Double
-  ) -> (images: Tensor, classes: [Int], frechet: Double, frechetFloor: Double) {
+  ) -> (images: Tensor, classes: [Int], frechet: Double, frechetFloor: Double, untrainedFrechet: Double) {
     let samples = generator.images(ofStyles: generator.fixedStyles(z))
     let features = data.judge.reading(samples).features
     image("samples", images: samples.sliced(axis: 0, 0..<64), columns: 8, caption: "64 samples, ψ = 1.")
@@ -77,6 +82,13 @@ extension Lesson {
     let floor = frechetDistance(real, FeatureStatistics(features: data.judge.reading(data.floorImages).features))
     let frechet = frechetDistance(real, FeatureStatistics(features: features))
     show("Fréchet distance, samples vs real (floor: two real sets, \(String(format: "%.2f", floor)))", frechet)
+    // The same measure on an untrained generator of the same shape: what training has to bring down.
+    var initial = SeededGenerator(seed: seed &+ 29)
+    let untrained = StyleGANGenerator(configuration: generator.configuration, using: &initial)
+    let untrainedImages = untrained.images(ofStyles: untrained.fixedStyles(z))
+    let untrainedFrechet = frechetDistance(
+      real, FeatureStatistics(features: data.judge.reading(untrainedImages).features))
+    show("Fréchet distance of an untrained generator of the same shape", untrainedFrechet)
     let diversityRatio = meanPairwiseDistance(features) / realFeatureDiversity
     show("samples: mean pairwise feature distance / the real images'", diversityRatio)
     let classes = data.digitJudge.map { $0(samples).classes } ?? []
@@ -104,7 +116,7 @@ extension Lesson {
     show(
       "200 of them with random noise instead: mean pairwise feature distance",
       meanPairwiseDistance(data.judge.reading(noisy).features))
-    return (samples, classes, frechet, floor)
+    return (samples, classes, frechet, floor, untrainedFrechet)
   }
 
   /// Writes `samples.safetensors`: tensor `images` (ψ = 1, constant noise, in [−1, 1]) and the mixing grids' source
@@ -138,7 +150,7 @@ extension Lesson {
         "mixing-\(level.name)",
         grid: try! ImageGrid(
           generator.mixingGrid(z: z, images: images, sourcesA: sourcesA, sourcesB: sourcesB, replacing: level.indices),
-          columns: sourcesA.count + 1, scale: 4),
+          columns: sourcesA.count + 1, scale: projectorScale(images)),
         rowLabels: ["sources A"] + sourcesB.indices.map { "B\($0 + 1) + A's \(level.name)" },
         columnLabels: ["B alone"] + sourcesA.indices.map { "A\($0 + 1)" },
         title: "\(level.resolutions) styles from the column's A, the rest from the row's B",
@@ -188,7 +200,8 @@ extension Lesson {
       detail: String(
         format: "coarse %.3f, middle %.3f, fine %.3f", coarse.agreesWithA, middle.agreesWithA, fine.agreesWithA))
     check(
-      "fine (32×32) styles from A: the mixed digit keeps B's class (B gives the coarse styles) in at least 80% of pairs",
+      "fine (32×32) styles from A: the mixed digit keeps B's class (B gives the coarse styles) in at least 80% "
+        + "of pairs",
       measured: fine.agreesWithB, .atLeast(0.8))
   }
 
@@ -212,11 +225,13 @@ extension Lesson {
     }
     for eps in [epsilon, 1e-4] {
       show(
-        "check on the first \(checkCount) paths, Z / W: ε = \(eps == epsilon ? "\(epsilon)" : "1e-4 (the paper's)") gives",
+        "check on the first \(checkCount) paths, Z / W: ε = "
+          + (eps == epsilon ? "\(epsilon)" : "1e-4 (the paper's)") + " gives",
         String(format: "%.1f / %.1f", length(inW: false, eps: eps), length(inW: true, eps: eps)))
     }
+    let walks = paths.walks(generator, pairs: 4, steps: 10)
     image(
-      "interpolation", grid: try! ImageGrid(paths.walks(generator, pairs: 4, steps: 10), columns: 10, scale: 4),
+      "interpolation", grid: try! ImageGrid(walks, columns: 10, scale: projectorScale(walks)),
       rowLabels: (1...4).flatMap { ["walk \($0) in Z", "walk \($0) in W"] },
       caption: "Four walks between the same two latents: in Z (rows 1, 3, 5, 7) and in W (rows 2, 4, 6, 8).")
     figure(

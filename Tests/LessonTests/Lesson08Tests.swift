@@ -28,7 +28,7 @@ final class Lesson08Tests: XCTestCase {
     XCTAssertEqual(coarse.count, 3)
     XCTAssertEqual(fine.count, 3)
     XCTAssertGreaterThan(coarse[0], fine[0] + 0.3)
-    try checkSamplesFile(run.folder.appendingPathComponent("samples.safetensors"), channels: 3)
+    try checkSamplesFile(run.folder.appendingPathComponent("samples.safetensors"), channels: 3, size: 64)
   }
 
   func testQuickRunOnDigits() throws {
@@ -48,21 +48,21 @@ final class Lesson08Tests: XCTestCase {
     let pplZ = try XCTUnwrap(run.value("perceptual path length in Z (ε = 0.001)"))
     let pplW = try XCTUnwrap(run.value("perceptual path length in W (ε = 0.001)"))
     XCTAssertLessThan(pplW, pplZ)
-    try checkSamplesFile(run.folder.appendingPathComponent("samples.safetensors"), channels: 1)
+    try checkSamplesFile(run.folder.appendingPathComponent("samples.safetensors"), channels: 1, size: 32)
   }
 
-  /// samples.safetensors: F32 `images` [1000, channels, 32, 32] in [-1, 1], and the mixing grids' source indices.
-  func checkSamplesFile(_ url: URL, channels: Int) throws {
+  /// samples.safetensors: F32 `images` [1000, channels, size, size] in [-1, 1], and the mixing grids' source indices.
+  func checkSamplesFile(_ url: URL, channels: Int, size: Int) throws {
     let data = try Data(contentsOf: url)
     let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
     let header = try XCTUnwrap(JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
     let images = try XCTUnwrap(header["images"] as? [String: Any])
     XCTAssertEqual(images["dtype"] as? String, "F32")
-    XCTAssertEqual(images["shape"] as? [Int], [1000, channels, 32, 32])
+    XCTAssertEqual(images["shape"] as? [Int], [1000, channels, size, size])
     let offsets = try XCTUnwrap(images["data_offsets"] as? [Int])
     let body = data.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
     let values = body.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    XCTAssertEqual(values.count, 1000 * channels * 32 * 32)
+    XCTAssertEqual(values.count, 1000 * channels * size * size)
     XCTAssertTrue(values.allSatisfy { $0 >= -1 && $0 <= 1 }, "values outside [-1, 1]")
     for name in ["mixing_sources_a", "mixing_sources_b"] {
       // Up to six sources with distinct predicted classes (fewer when the generator draws fewer classes).

@@ -16,7 +16,7 @@ public final class FactorRegressor: Module, Layer {
 
   /// The length of the penultimate feature vector.
   public static let featureSize = 128
-  /// The input shape of one image.
+  /// The input shape of one image; larger images of 32·2ᵏ pixels are averaged down to it first.
   public static let imageShape = [3, 32, 32]
 
   /// The number of factors read out.
@@ -32,12 +32,15 @@ public final class FactorRegressor: Module, Layer {
     super.init()
   }
 
-  /// Faces [N, 3, 32, 32] in [−1, 1] -> features [N, 128].
+  /// Faces [N, 3, S, S] in [−1, 1], S = 32, 64, 128, … -> features [N, 128]. A face larger than 32×32 is averaged
+  /// down 2×2 at a time: the factors are all visible at 32×32, and one judge then serves every image size.
   public func features(_ images: Tensor) -> Tensor {
+    var x = images
+    while x.rank == 4 && x.shape[2] > 32 && x.shape[2] % 2 == 0 && x.shape[2] == x.shape[3] { x = x.avgPooled2D(2) }
     precondition(
-      images.rank == 4 && Array(images.shape.dropFirst()) == Self.imageShape,
-      "FactorRegressor: expected images [N, 3, 32, 32], got shape \(images.shape)")
-    var x = maxPooled2x2(relu(conv1(images)))
+      x.rank == 4 && Array(x.shape.dropFirst()) == Self.imageShape,
+      "FactorRegressor: expected images [N, 3, S, S] with S = 32·2ᵏ, got shape \(images.shape)")
+    x = maxPooled2x2(relu(conv1(x)))
     x = maxPooled2x2(relu(conv2(x)))
     x = maxPooled2x2(relu(conv3(x))).flattened()
     return relu(hidden(x))
