@@ -77,7 +77,9 @@ if faces {
   lesson.check(
     "the judge reads every factor back with R² ≥ 0.9 (fresh faces)", measured: data.explainedVariance.min()!,
     .atLeast(0.9))
-  lesson.image("faces", images: heldOut.sliced(axis: 0, 0..<32), columns: 8, caption: "32 rendered faces.")
+  lesson.image(
+    "faces", images: heldOut.sliced(axis: 0, 0..<32), columns: 8, scale: projectorScale(heldOut),
+    caption: "32 rendered faces.")
 }
 let realFeatureDiversity = meanPairwiseDistance(judge.reading(heldOut).features)
 lesson.show("real images: mean pairwise feature distance (1000 images)", realFeatureDiversity)

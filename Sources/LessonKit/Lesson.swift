@@ -422,14 +422,15 @@ public final class Lesson: @unchecked Sendable {
     return url
   }
 
-  /// A batch of images as a grid (`NAME.png`): `images` is an NCHW tensor with 1 or 3 channels.
+  /// A batch of images as a grid (`NAME.png`): `images` is an NCHW tensor with 1 or 3 channels; `scale` as in
+  /// `ImageGrid` (by default the smallest that makes the grid at least 512 pixels wide).
   @discardableResult
   public func image(
     _ name: String, images: Tensor, range: ImageGrid.ValueRange = .minusOneToOne, columns: Int? = nil,
-    caption: String? = nil
+    scale: Int? = nil, caption: String? = nil
   ) -> URL? {
     do {
-      return image(name, grid: try ImageGrid(images, range: range, columns: columns), caption: caption)
+      return image(name, grid: try ImageGrid(images, range: range, columns: columns, scale: scale), caption: caption)
     } catch {
       beginCell()
       reportError("image '\(name)': \(error)")

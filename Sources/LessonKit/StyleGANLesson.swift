@@ -7,7 +7,7 @@ import Plotting
 
 /// The magnification that draws images of this size 128 pixels wide (4× for 32×32, 2× for 64×64): big enough to
 /// project, small enough that a 7-wide grid fits a screen.
-func projectorScale(_ images: Tensor) -> Int { Swift.max(1, 128 / images.shape[images.rank - 1]) }
+public func projectorScale(_ images: Tensor) -> Int { Swift.max(1, 128 / images.shape[images.rank - 1]) }
 
 extension Lesson {
   /// Trains `trainer` for `steps` on batches from `nextBatch`, with the smoothed losses as progress and, at 8 points,
@@ -31,7 +31,8 @@ extension Lesson {
     } frame: { _ in
       let generator = trainer.averagedGenerator
       let images = generator.images(ofStyles: generator.fixedStyles(fixedZ))
-      return StyleGANSnapshot(try! ImageGrid(images, columns: 8), meanPairwiseDistance(judge.reading(images).features))
+      let grid = try! ImageGrid(images, columns: 8, scale: projectorScale(images))
+      return StyleGANSnapshot(grid, meanPairwiseDistance(judge.reading(images).features))
     }
     figure(.styleGANLosses(history))
     let latents = fixedZ.shape[0]
@@ -77,7 +78,9 @@ extension Lesson {
   ) -> (images: Tensor, classes: [Int], frechet: Double, frechetFloor: Double, untrainedFrechet: Double) {
     let samples = generator.images(ofStyles: generator.fixedStyles(z))
     let features = data.judge.reading(samples).features
-    image("samples", images: samples.sliced(axis: 0, 0..<64), columns: 8, caption: "64 samples, ψ = 1.")
+    image(
+      "samples", images: samples.sliced(axis: 0, 0..<64), columns: 8, scale: projectorScale(samples),
+      caption: "64 samples, ψ = 1.")
     let real = FeatureStatistics(features: data.judge.reading(data.heldOut).features)
     let floor = frechetDistance(real, FeatureStatistics(features: data.judge.reading(data.floorImages).features))
     let frechet = frechetDistance(real, FeatureStatistics(features: features))

@@ -130,6 +130,17 @@ final class BadDataTests: XCTestCase {
     }
   }
 
+  /// Lesson 08's judge flags: a judge is saved only when one is trained, and only faces have one.
+  func testStyleGANJudgeFlagsAreCheckedBeforeAnyWork() throws {
+    let target = folder.appendingPathComponent("judge.safetensors").path
+    try expectFailure("lesson-08-stylegan-mixing", ["--save-judge", target], naming: ["--save-judge needs --train-judge"])
+    try expectFailure(
+      "lesson-08-stylegan-mixing", ["--dataset", "mnist", "--train-judge", "10"], naming: ["--train-judge is for --dataset faces"])
+    try expectFailure("lesson-08-stylegan-mixing", ["--train-judge", "0"], naming: ["--train-judge"])
+    try expectFailure("lesson-08-stylegan-mixing", ["--dataset", "cats"], naming: ["--dataset", "faces", "mnist"])
+    XCTAssertFalse(FileManager.default.fileExists(atPath: target))
+  }
+
   func testUnreadableMNISTInThePlaygroundIsAnError() throws {
     let broken = try smallMNIST(train: 600, test: 600)
     try Data([0, 0, 8, 3, 0]).write(to: URL(fileURLWithPath: broken + "/train-images-idx3-ubyte"))

@@ -7,7 +7,9 @@ import XCTest
 /// `--help`), so an option added later is walked too, and one without a stated range fails here.
 final class FlagValidationTests: XCTestCase {
   /// Options whose value is a path, a list or a word rather than a number (they are checked where they are used).
-  static let textOptions: Set<String> = ["out", "data", "data-folder", "save-generator", "only", "generator-optimizer"]
+  static let textOptions: Set<String> = [
+    "out", "data", "data-folder", "save-generator", "save-judge", "only", "generator-optimizer",
+  ]
 
   /// The executables a user can run: every lesson, and the course's tools.
   static var executables: [String] {
@@ -67,7 +69,7 @@ final class FlagValidationTests: XCTestCase {
         } else if name == "seed" {
           probes += ["-1", "nan", "18446744073709551616"].map { (executable, name, $0) }
         } else if argument["allValues"] != nil || Self.textOptions.contains(name) {
-          if name != "out" && name != "save-generator" && name != "data" && name != "data-folder" {
+          if !["out", "save-generator", "save-judge", "data", "data-folder"].contains(name) {
             probes.append((executable, name, "nan"))  // a word that is no choice
           }
         } else {
