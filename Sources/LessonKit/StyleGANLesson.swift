@@ -75,7 +75,7 @@ extension Lesson {
   /// diversity relative to the real images', the classes (digits), and how much diversity random noise adds.
   public func measureSamples(
     _ generator: StyleGANGenerator, z: Tensor, data: StyleGANLessonData, realFeatureDiversity: Double
-  ) -> (images: Tensor, classes: [Int], frechet: Double, frechetFloor: Double, untrainedFrechet: Double) {
+  ) -> (images: Tensor, classes: [Int], frechet: Double, frechetFloor: Double, diversity: Double) {
     let samples = generator.images(ofStyles: generator.fixedStyles(z))
     let features = data.judge.reading(samples).features
     image(
@@ -85,7 +85,8 @@ extension Lesson {
     let floor = frechetDistance(real, FeatureStatistics(features: data.judge.reading(data.floorImages).features))
     let frechet = frechetDistance(real, FeatureStatistics(features: features))
     show("Fréchet distance, samples vs real (floor: two real sets, \(String(format: "%.2f", floor)))", frechet)
-    // The same measure on an untrained generator of the same shape: what training has to bring down.
+    // The same measure on an untrained generator of the same shape, for scale (it varies several-fold with the
+    // initialization, so no claim rests on it).
     var initial = SeededGenerator(seed: seed &+ 29)
     let untrained = StyleGANGenerator(configuration: generator.configuration, using: &initial)
     let untrainedImages = untrained.images(ofStyles: untrained.fixedStyles(z))
@@ -119,7 +120,7 @@ extension Lesson {
     show(
       "200 of them with random noise instead: mean pairwise feature distance",
       meanPairwiseDistance(data.judge.reading(noisy).features))
-    return (samples, classes, frechet, floor, untrainedFrechet)
+    return (samples, classes, frechet, floor, diversityRatio)
   }
 
   /// Writes `samples.safetensors`: tensor `images` (ψ = 1, constant noise, in [−1, 1]) and the mixing grids' source
