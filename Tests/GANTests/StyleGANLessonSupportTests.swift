@@ -100,7 +100,7 @@ final class StyleGANLessonSupportTests: XCTestCase {
     XCTAssertEqual(firstOfDistinctClasses(classes, count: 10, excluding: [0, 2]), [1, 4, 5, 6])
   }
 
-  /// A mixing grid is a blank corner and the A row, then per B its own image and one mix per A; replacing no style
+  /// A mixing grid is a blank mid-gray corner (0, the grid's margin color) and the A row, then per B its own image and one mix per A; replacing no style
   /// input gives B itself in every cell of its row.
   func testMixingGridLayout() {
     var rng = SeededGenerator(seed: 7)
@@ -110,7 +110,7 @@ final class StyleGANLessonSupportTests: XCTestCase {
     let images = g.images(ofStyles: g.fixedStyles(z))
     let grid = g.mixingGrid(z: z, images: images, sourcesA: [0, 1], sourcesB: [2, 3, 4], replacing: 0..<0)
     XCTAssertEqual(grid.shape, [12, 1, 8, 8])
-    XCTAssertTrue(grid.sliced(axis: 0, 0..<1).scalars.allSatisfy { $0 == -1 })
+    XCTAssertTrue(grid.sliced(axis: 0, 0..<1).scalars.allSatisfy { $0 == 0 })
     XCTAssertEqual(grid.sliced(axis: 0, 1..<2).scalars, images.sliced(axis: 0, 0..<1).scalars)
     let b = images.sliced(axis: 0, 2..<3).scalars
     for cell in 3..<6 {
