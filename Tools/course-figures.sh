@@ -12,10 +12,18 @@ cd "$(dirname "$0")/.."
 
 # lesson folder | arguments | figures to keep
 specs=(
+  "01-autodiff||critic.png critic-loss.png"
+  "02-toy-gan||final-density.png w1.png two-modes-mapping.png"
+  "03-mode-collapse||modes-over-time.png final-samples.png grid-final-samples.png"
+  "04-vanishing-gradients||discriminator.png gradient-norms.png final-samples.png"
+  "05-wgan||critics.png distance.png w1-estimate.png"
   "06-dcgan-mnist|--pretrained|samples-final.png neighbors.png"
   "06-dcgan-mnist||metrics.png samples-midway.png"
   "07-cyclegan||translations-a-to-b.png points-mapping.png"
   "08-stylegan-mixing|--pretrained|samples.png mixing-coarse.png mixing-measured.png"
+  "09-non-convergence||dirac-field.png dirac-distance.png ring-stability.png"
+  "10-super-resolution||comparison.png training.png scores.png"
+  "11-data-augmentation||cgan-samples.png accuracy-per-seed.png conditional-confusion.png"
 )
 
 wanted=("$@")
