@@ -35,7 +35,7 @@ func lessonTarget(_ folder: String) -> Target {
       .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ],
     path: "Lessons/\(folder)",
-    exclude: ["README.md", "pretrained"].filter { exists("Lessons/\(folder)/\($0)") },
+    exclude: ["README.md", "pretrained", "figures"].filter { exists("Lessons/\(folder)/\($0)") },
     swiftSettings: optimized)
 }
 

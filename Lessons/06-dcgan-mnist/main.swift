@@ -16,8 +16,10 @@ struct Flags: ParsableArguments {
   @OptionGroup var mnist: MNISTFlags
   @Flag(help: "Start from the generator shipped in Lessons/06-dcgan-mnist/pretrained (no training unless --steps).")
   var pretrained = false
-  @Option(allowed: .count(1...256), help: "Base width w of the networks (channels 2w at 7x7, w at 14x14).")
-  var width: Int = 32
+  @Option(
+    allowed: .count(1...256),
+    help: "Base width w of the networks (channels 2w at 7x7, w at 14x14; default 32, with --pretrained the shipped one's).")
+  var width: Int?
   @Option(allowed: .count(2...1024), help: "Images per batch (batch norm needs at least 2).") var batch: Int = 64
   @Flag(inversion: .prefixedNo, help: "Give G a 3x3 convolution at 7x7 and at 14x14 besides the upsampling ones.")
   var refined = true
@@ -73,16 +75,19 @@ lesson.image("real-digits", images: train.images.sliced(axis: 0, 0..<64).detache
 // MARK: - 2. The networks and the recipe
 
 lesson.section("2. DCGAN, sized for MNIST, and what makes its digits clean")
-let w = flags.width
+// With --pretrained the networks take the shipped generator's width and layers, which its metadata records.
+let shippedShape = flags.pretrained ? lesson.pretrainedMetadata() : [:]
+let w = flags.width ?? shippedShape["width"].flatMap { Int($0) } ?? 32
+let refined = shippedShape["refined"].map { $0 == "true" } ?? flags.refined
 lesson.narrate("""
   Radford et al. (2016) made GANs work on images with a few rules: strided (transposed) convolutions instead of
   pooling, batch normalization in both networks (not on D's input), ReLU in G and leaky ReLU (0.2) in D, tanh on
   G's output, Adam with β₁ = 0.5. For 28×28 digits (w = \(w)):
 
   - G: z ∈ ℝ¹⁰⁰ → Linear → 2w×7×7, batch norm, ReLU → \
-  \(flags.refined ? "Conv 3×3 → 2w×7×7, BN, ReLU → " : "")\
+  \(refined ? "Conv 3×3 → 2w×7×7, BN, ReLU → " : "")\
   ConvTranspose 4×4 stride 2 → w×14×14, BN, ReLU → \
-  \(flags.refined ? "Conv 3×3 → w×14×14, BN, ReLU → " : "")\
+  \(refined ? "Conv 3×3 → w×14×14, BN, ReLU → " : "")\
   ConvTranspose 4×4 stride 2 → 1×28×28, tanh.
   - D: Conv 4×4 stride 2 → w×14×14, leaky ReLU → Conv 4×4 stride 2 → 2w×7×7, \
   \(["batch": "batch norm, ", "spectral": "(spectral norm), ", "none": ""][flags.discriminatorNorm.rawValue]!)\
@@ -98,7 +103,7 @@ lesson.narrate("""
   2,765,568), checked against the PyTorch reference in the tests.
   """)
 var rng = lesson.makeGenerator()
-let g = MNISTGenerator(noiseSize: 100, width: w, refined: flags.refined, using: &rng)
+let g = MNISTGenerator(noiseSize: 100, width: w, refined: refined, using: &rng)
 let d = ConvolutionalDiscriminator(
   width: w, batchNorm: flags.discriminatorNorm == .batch, spectralNorm: flags.discriminatorNorm == .spectral,
   using: &rng)
@@ -107,10 +112,10 @@ lesson.show("discriminator parameters", d.parameterCount)
 let optG = Adam(for: g, learningRate: Float(flags.learningRateG), beta1: 0.5, beta2: 0.999)
 let optD = Adam(for: d, learningRate: Float(flags.learningRateD), beta1: 0.5, beta2: 0.999)
 var shipped: [String: String]? = nil
-if flags.pretrained { shipped = lesson.loadPretrained(g, hint: "it needs the default --width 32 and --refined") }
+if flags.pretrained { shipped = lesson.loadPretrained(g, hint: "--width \(w) does not match it") }
 // The average starts at G's weights (the shipped ones with --pretrained); `sampler` is what every picture shows.
 var initRNG = SeededGenerator(seed: lesson.seed &+ 1)
-let sampler = flags.ema > 0 ? MNISTGenerator(noiseSize: 100, width: w, refined: flags.refined, using: &initRNG) : g
+let sampler = flags.ema > 0 ? MNISTGenerator(noiseSize: 100, width: w, refined: refined, using: &initRNG) : g
 let average = ExponentialMovingAverage(of: g, decay: Float(flags.ema))
 
 /// Generates `count` images in batches (batch statistics in G's batch norms, as during training).
@@ -240,7 +245,7 @@ lesson.narrate("""
 lesson.writeTensors(
   "samples.safetensors", ["images": generate(1000, using: &rng)],
   metadata: [
-    "generator": "MNISTGenerator w=\(w)\(flags.refined ? " refined" : "")", "steps": String(steps),
+    "generator": "MNISTGenerator w=\(w)\(refined ? " refined" : "")", "steps": String(steps),
     "seed": String(lesson.seed), "range": "[-1, 1]",
   ])
 lesson.narrate("Wrote `samples.safetensors`: tensor `images`, shape [1000, 1, 28, 28], values in [−1, 1].")
@@ -251,7 +256,7 @@ lesson.saveCheckpoint(
   metadata: [
     "command": "swift run lesson-06-dcgan-mnist \(lesson.commandLine(dropping: ["--out"]))",
     "seed": String(lesson.seed), "steps": String(steps), "wall_time": String(format: "%.0f s", trainingSeconds),
-    "machine": machineDescription(), "width": String(w), "refined": String(flags.refined),
+    "machine": machineDescription(), "width": String(w), "refined": String(refined),
     "frechet": String(final.frechetDistance ?? .nan), "frechet_floor": String(reference.floor),
   ])
 

@@ -18,18 +18,20 @@ struct Flags: ParsableArguments {
   var generatorWidth: Int = 8
   @Option(allowed: .count(0...32), help: "Residual blocks in each generator.") var blocks: Int = 1
   @Option(allowed: .count(1...128), help: "Channels of the PatchGAN discriminators' first layer.")
-  var discriminatorWidth: Int = 8
-  @Option(allowed: .count(1...3), help: "Stride-2 layers of the PatchGAN discriminators (the 32×32 images allow 3).")
+  var discriminatorWidth: Int = 16
+  @Option(allowed: .count(1...2), help: "Stride-2 layers of the PatchGAN discriminators (16×16 images allow 2).")
   var discriminatorLayers: Int = 2
+  @Option(help: "Directions the stripes of domain B run in: vertical only, also horizontal, also the diagonals.")
+  var stripeDirections: ToyStripeDirections = .one
   @Option(allowed: .count(1...256), help: "Images of each domain per batch.") var batch: Int = 8
   @Option(allowed: .rate, help: "Adam's learning rate (both networks, both parts of the lesson), before the decay.")
   var learningRate: Float = 5e-4
   @Option(allowed: .weight, help: "λ, the weight of each direction's L1 cycle error in the image models.")
-  var cycleWeight: Float = 2
+  var cycleWeight: Float = 10
   @Option(
     allowed: .weight,
-    help: "The weight of the identity loss |G(b) − b| + |F(a) − a| in the image models (0.5 λ in the paper).")
-  var identityWeight: Float = 0
+    help: "The weight of the identity loss |G(b) − b| + |F(a) − a| in the image models (0.5 λ, as in the paper).")
+  var identityWeight: Float = 5
   @Option(allowed: .count(1...1024), help: "Units in each hidden layer of the point generators and discriminators.")
   var hidden: Int = 64
   @Option(allowed: .count(2...8192), help: "Points of each domain per batch.") var pointBatch: Int = 128
@@ -39,7 +41,7 @@ struct Flags: ParsableArguments {
 let (lesson, flags) = Lesson.start(
   number: 7, slug: "cyclegan", title: "Unpaired translation with CycleGAN",
   flags: Flags.self)
-let imageSteps = lesson.steps(default: 1200, quick: 250)
+let imageSteps = lesson.steps(default: 3000, quick: 250)
 let pointSteps = imageSteps * flags.pointStepsPerImageStep
 
 // MARK: - 1. The idea
@@ -54,14 +56,14 @@ lesson.narrate("""
 
   L_cyc = λ (E_a |F(G(a)) − a|₁ + E_b |G(F(b)) − b|₁):
 
-  a translation must keep enough of its input to be translated back. The paper uses λ = 10; for the points we keep
-  it, for our tiny image networks we use λ = \(flags.cycleWeight) (see section 3 for why). Both games use the \
+  a translation must keep enough of its input to be translated back. The paper uses λ = 10, and so do the points;
+  the images use λ = \(flags.cycleWeight) (`--cycle-weight`). Both games use the \
   least-squares loss (LSGAN):
   D minimizes ½[(D(real) − 1)² + D(fake)²], G minimizes ½(D(G(a)) − 1)². The discriminators train on an image
   pool of 50 past translations; the learning rate stays at its base value for half the steps and then falls linearly
-  to zero. The paper also adds an identity loss (G(b) ≈ b, F(a) ≈ a), which we switch off here
-  (`--identity-weight` turns it on), so that the only thing that ties an output to its input is the cycle loss,
-  and switching that off shows what it does.
+  to zero. The images also use the paper's identity loss λ_idt (|G(b) − b|₁ + |F(a) − a|₁), λ_idt = \
+  \(flags.identityWeight) (the paper's 0.5 λ): G must leave a striped b as it is, which shows it what stripes look
+  like up close. It also keeps G near the identity map, so the run without the cycle loss drops it too.
   """)
 
 // MARK: - 2. Points
@@ -130,10 +132,10 @@ lesson.check(
 // MARK: - 3. Images
 
 lesson.section("3. Plain shapes and striped shapes")
-let shapes = ToyShapeImages(imageSize: 16, channels: 1, stripePeriod: 4)
+let shapes = ToyShapeImages(imageSize: 16, channels: 1, stripePeriod: 4, stripeAngles: flags.stripeDirections.angles)
 lesson.narrate("""
   Now the "horse to zebra" analog, at 16×16 pixels: domain A has one plain white shape per image (square, disc or
-  triangle, anywhere, of any size), domain B has striped shapes (stripes at 0°, 45°, 90° or 135°). A good G adds
+  triangle, anywhere, of any size), domain B has striped shapes (\(flags.stripeDirections.words)). A good G adds
   stripes and leaves the shape where it was; a good F fills the stripes in. The generators are the paper's ResNet
   generator at width \(flags.generatorWidth) with \(flags.blocks) residual block(s) (c7s1-w, two stride-2 convolutions,
   the blocks, two transposed convolutions, c7s1-1, instance norm, reflection padding, tanh); the discriminators are
@@ -141,10 +143,10 @@ lesson.narrate("""
   overlapping patches rather than the whole image. Batches of \(flags.batch) images of each domain, drawn fresh
   every step and unpaired, \(imageSteps) steps.
 
-  Why λ = \(flags.cycleWeight) rather than the paper's 10: with λ = 10 these small generators found it cheaper to
-  satisfy the cycle loss than to fool the discriminators. G turned each shape into a blotchy code that F could
-  decode well but that kept little of the shape (a shape IoU of 0.34 at the default seed, against 0.79
-  with λ = 2). Try `--cycle-weight 10`.
+  One choice differs from the paper's horses and zebras, and the course notes measure why: one stripe direction,
+  not four. With four, these networks paint blotches with the stripes' contrast and the discriminators let them
+  pass (try `--stripe-directions four`); vertical stripes are a pattern that transposed convolutions can lay over
+  a flat shape and a PatchGAN can check.
 
   Two independent judges, neither of which is trained with the GAN:
   - **Content:** the shape an image shows is its foreground (pixels brighter than −0.6, halfway from the
@@ -171,7 +173,8 @@ for usesCycleLoss in [true, false] {
     channels: 1, generatorWidth: flags.generatorWidth, blocks: flags.blocks,
     discriminatorWidth: flags.discriminatorWidth, discriminatorLayers: flags.discriminatorLayers,
     configuration: CycleGAN.Configuration(
-      cycleWeight: flags.cycleWeight, identityWeight: flags.identityWeight, usesCycleLoss: usesCycleLoss,
+      cycleWeight: flags.cycleWeight, identityWeight: usesCycleLoss ? flags.identityWeight : 0,
+      usesCycleLoss: usesCycleLoss,
       learningRate: flags.learningRate),
     using: &rng)
   var data = lesson.makeGenerator(offset: 6)  // the same batches for both runs
@@ -203,10 +206,10 @@ roundTrips(
     + "black (0) to white (≥ 1).", name: "translations-a-to-b")
 roundTrips(
   0, testB.images, aToB: false, rows: ["input b (striped)", "F(b)", "G(F(b))", "|G(F(b)) − b|"],
-  caption: "With the cycle loss, B → A → B. F throws the stripes' direction and phase away, so G(F(b)) has to "
+  caption: "With the cycle loss, B → A → B. F throws the stripes' phase (and direction) away, so G(F(b)) has to "
     + "invent new ones: the error map shows stripes.", name: "translations-b-to-a")
 roundTrips(
-  1, testA.images, aToB: true, rows: rowsAToB, caption: "Without the cycle loss, same seed, same inputs.",
+  1, testA.images, aToB: true, rows: rowsAToB, caption: "Without the cycle and identity losses, same seed and inputs.",
   name: "translations-without-cycle")
 
 // Training curves: the round-trip error of both runs, and the IoU of G's translations of a fixed probe batch.
@@ -242,24 +245,22 @@ lesson.show("without the cycle loss: G(a) called striped", withoutCycle.stripedA
 lesson.show("without the cycle loss: IoU of G(a) with the shape of a", withoutCycle.iouAToB)
 lesson.show("without the cycle loss: IoU of F(b) with the shape of b", withoutCycle.iouBToA)
 
-// The quick budget (250 steps) is a smoke run: its bars only say that training heads the right way, and the
-// images' cheating is checked in the default budget only (after 250 steps the two runs are not yet clearly apart;
-// the points' cheating above is checked in both).
-let bars =
-  lesson.quick
-  ? (cycle: 0.35, striped: 0.3, plain: 0.0, iou: 0.45)
-  : (cycle: 0.15, striped: 0.7, plain: 0.7, iou: 0.65)
+// The quick budget (250 steps) is a smoke run: its bars only say that training heads the right way (G keeps near
+// its input at first, so texture, stripes and the images' cheating are checked in the default budget only; the
+// points' cheating above is checked in both).
+let bars = lesson.quick ? (cycle: 0.25, iou: 0.6) : (cycle: 0.1, iou: 0.8)
 lesson.check(
   "the round trip A → B → A comes back: mean |F(G(a)) − a| below \(bars.cycle) (pixels in [−1, 1])",
   measured: withCycle.cycleA, .below(bars.cycle))
-lesson.check(
-  "G adds texture: at least \(Int(bars.striped * 100))% of G(a) have contrast inside the shape",
-  measured: withCycle.texturedAToB,
-  .atLeast(bars.striped))
 if !lesson.quick {
   lesson.check(
-    "the judge calls at least \(Int(bars.plain * 100))% of F(b) plain", measured: withCycle.plainBToA,
-    .atLeast(bars.plain))
+    "G adds texture: at least 70% of G(a) have contrast inside the shape", measured: withCycle.texturedAToB,
+    .atLeast(0.7))
+  lesson.check(
+    "G paints stripes: the judge calls at least 90% of G(a) striped", measured: withCycle.stripedAToB,
+    .atLeast(0.9))
+  lesson.check(
+    "the judge calls at least 70% of F(b) plain", measured: withCycle.plainBToA, .atLeast(0.7))
 }
 lesson.check(
   "G keeps the shape: mean IoU of G(a) with a's shape at least \(bars.iou)", measured: withCycle.iouAToB,
@@ -274,24 +275,20 @@ if !lesson.quick {
 }
 
 let quickRemark =
-  lesson.quick
-  ? " With only \(imageSteps) steps the two image runs are still close together; the default budget separates them."
-  : ""
+  lesson.quick ? " After only \(imageSteps) steps G has barely begun to paint, and the two image runs are close." : ""
 lesson.narrate("""
   **What to take away.** The adversarial losses say only *which domain* an output should belong to; the cycle loss
-  says *which sample*. With it, G adds texture inside the very shape it was given and F removes it, and the round
-  trip A → B → A lands close to where it started (the bottom row of the first grid is dark except along the
-  shapes' edges). Look closely at G(a), though: the texture is not yet clean stripes. Only \
-  \(Int((withCycle.stripedAToB * 100).rounded()))% of G(a) fit a stripe wave of the right period as well as real
-  striped images do (\(Int((shapes.shareStriped(testB.images) * 100).rounded()))% of those): these small networks,
-  in this budget, learn "something with contrast inside the shape" before they learn "stripes", and the
-  discriminators let it pass. Without the cycle loss the same networks, from the same seed and on the same batches,
-  still learn to put texture in shapes, but nothing ties G(a) to a: on the points F(G(a)) lands across the ring,
-  and on the images G's shapes drift away from the
-  input's (compare the IoU above and the second training curve).\(quickRemark) The round trip B → A → B is the
-  interesting one: F has to remove information (the stripes' direction and phase) that G needs to rebuild b. A
-  plain image cannot carry it, so after the default budget that round trip stays about twice as far off as
-  A → B → A. A CycleGAN that drives it down anyway does so by hiding the stripes in faint pixel values of F(b)
-  (Chu et al. 2017, "CycleGAN, a master of steganography").
+  says *which sample*. With it, G paints stripes inside the very shape it was given and F fills them in, and the
+  round trip A → B → A lands close to where it started (the bottom row of the first grid is dark except along the
+  shapes' edges). The judge calls \(Int((withCycle.stripedAToB * 100).rounded()))% of G(a) striped (real striped
+  images: \(Int((shapes.shareStriped(testB.images) * 100).rounded()))%). Look closely, though: G's dark stripes are
+  darker than the real ones, and small shapes carry only a stripe or two. Without the cycle and identity losses the
+  same networks, from the same seed and on the same batches, still learn to draw striped shapes, but nothing ties
+  G(a) to a: on the points F(G(a)) lands across the ring, and on the images G's shapes drift away from the input's
+  (compare the IoU above and the second training curve).\(quickRemark) The round trip B → A → B is the interesting
+  one: F has to remove what G needs to rebuild b (where the stripes lie). A plain image cannot carry it, so that
+  round trip stays farther off than A → B → A (here \(String(format: "%.3f", withCycle.cycleB)) against \
+  \(String(format: "%.3f", withCycle.cycleA))). A CycleGAN that drives it down anyway does so by hiding the stripes in
+  faint pixel values of F(b) (Chu et al. 2017, "CycleGAN, a master of steganography").
   """)
 lesson.finish()

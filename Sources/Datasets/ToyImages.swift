@@ -25,6 +25,23 @@ public enum ToyShapeKind: String, Sendable, CaseIterable {
   case triangle
 }
 
+/// The directions the stripes of domain B may run in.
+public enum ToyStripeDirections: String, CaseIterable, Sendable {
+  /// Vertical stripes only; also horizontal ones; also both diagonals.
+  case one, two, four
+
+  /// The stripes' normals, in degrees.
+  public var angles: [Float] { ["one": [0], "two": [0, 90], "four": [0, 45, 90, 135]][rawValue]! }
+
+  /// The stripes in words, for narration.
+  public var words: String {
+    [
+      "one": "vertical stripes", "two": "vertical or horizontal stripes",
+      "four": "stripes at 0°, 45°, 90° or 135°",
+    ][rawValue]!
+  }
+}
+
 /// One shape: its kind, position and size in pixels, and how its stripes run when it is drawn striped.
 public struct ToyShape: Sendable, Equatable {
   public var kind: ToyShapeKind
@@ -93,6 +110,8 @@ public struct ToyShapeImages: Sendable {
   public let stripePeriod: Float
   /// Shape sizes, as fractions of the image size.
   public let sizeRange: ClosedRange<Float>
+  /// The directions stripes may run in, in degrees (each shape draws one).
+  public let stripeAngles: [Float]
 
   /// The background value.
   public static let background: Float = -1
@@ -104,7 +123,11 @@ public struct ToyShapeImages: Sendable {
   /// to the dark stripes.
   public static let foregroundThreshold: Float = (background + dark) / 2
 
-  public init(imageSize: Int = 32, channels: Int = 1, stripePeriod: Float = 4, sizeRange: ClosedRange<Float> = 0.35...0.7) {
+  public init(
+    imageSize: Int = 32, channels: Int = 1, stripePeriod: Float = 4, sizeRange: ClosedRange<Float> = 0.35...0.7,
+    stripeAngles: [Float] = [0, 45, 90, 135]
+  ) {
+    precondition(!stripeAngles.isEmpty, "ToyShapeImages: stripeAngles must name at least one direction")
     precondition(imageSize >= 8, "ToyShapeImages: imageSize \(imageSize) is too small (at least 8)")
     precondition(channels == 1 || channels == 3, "ToyShapeImages: channels must be 1 or 3, got \(channels)")
     precondition(stripePeriod >= 2, "ToyShapeImages: stripePeriod must be at least 2 pixels, got \(stripePeriod)")
@@ -115,6 +138,7 @@ public struct ToyShapeImages: Sendable {
     self.channels = channels
     self.stripePeriod = stripePeriod
     self.sizeRange = sizeRange
+    self.stripeAngles = stripeAngles
   }
 
   /// `count` random shapes (kind, size, position, stripe direction and phase).
@@ -128,7 +152,7 @@ public struct ToyShapeImages: Sendable {
       let half = size / 2
       let centerX = half + (side - size) * generator.nextUniform()
       let centerY = half + (side - size) * generator.nextUniform()
-      let angle = Float(generator.nextInt(below: 4)) * 45
+      let angle = stripeAngles[generator.nextInt(below: stripeAngles.count)]
       let phase = stripePeriod * generator.nextUniform()
       return ToyShape(kind: kind, centerX: centerX, centerY: centerY, size: size, stripeAngle: angle, stripePhase: phase)
     }

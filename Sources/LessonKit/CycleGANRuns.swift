@@ -1,7 +1,11 @@
+import ArgumentParser
 import Autograd
 import Datasets
 import GAN
 import Plotting
+
+/// `--stripe-directions one|two|four` in lesson 07.
+extension ToyStripeDirections: ExpressibleByArgument {}
 
 extension Lesson {
   /// Trains `model` for `steps` steps on fresh unpaired batches (`batches(step)` returns one of each domain) with

@@ -22,13 +22,31 @@ extension Lesson {
     addFiles([url])
   }
 
+  /// `Lessons/NN-slug/pretrained/FILE`, beside the lesson's source.
+  static func pretrainedURL(_ file: String, lessonSource: String) -> URL {
+    URL(fileURLWithPath: lessonSource).deletingLastPathComponent().appendingPathComponent("pretrained/\(file)")
+  }
+
+  /// The metadata of a checkpoint shipped in the lesson's `pretrained` folder (its command, seed, and the network
+  /// sizes it was trained at), read before the networks are built so that they can take the shipped sizes.
+  public func pretrainedMetadata(file: String = "generator.safetensors", lessonSource: String = #filePath)
+    -> [String: String]
+  {
+    let url = Self.pretrainedURL(file, lessonSource: lessonSource)
+    do {
+      return try SafeTensors.readWithMetadata(from: url).metadata
+    } catch {
+      fail("the shipped checkpoint could not be read: \(error)")
+    }
+  }
+
   /// Loads a checkpoint shipped beside the lesson's source (`Lessons/NN-slug/pretrained/FILE`) into `module` and
   /// returns its metadata. A file that is missing, damaged or made for another architecture ends the run with the
   /// reason (which names the file and the tensor): a demo must not run on weights that did not load.
   public func loadPretrained(
     _ module: Module, file: String = "generator.safetensors", lessonSource: String = #filePath, hint: String = ""
   ) -> [String: String] {
-    let url = URL(fileURLWithPath: lessonSource).deletingLastPathComponent().appendingPathComponent("pretrained/\(file)")
+    let url = Self.pretrainedURL(file, lessonSource: lessonSource)
     do {
       return try Checkpoint.load(into: module, from: url)
     } catch {

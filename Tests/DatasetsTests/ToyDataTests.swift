@@ -206,6 +206,17 @@ final class ToyImageTests: XCTestCase {
     for y in 0..<16 { XCTAssertEqual(Set(rows[(y * 16)..<(y * 16 + 16)]).count, 1, "row \(y)") }
   }
 
+  func testStripeDirectionsLimitTheAngles() {
+    var generator = SeededGenerator(seed: 3)
+    for (directions, expected) in [(ToyStripeDirections.one, [0]), (.two, [0, 90]), (.four, [0, 45, 90, 135])] {
+      let domains = ToyShapeImages(imageSize: 16, stripeAngles: directions.angles)
+      let angles = Set(domains.randomShapes(count: 200, using: &generator).map(\.stripeAngle))
+      XCTAssertEqual(angles, Set(expected.map(Float.init)), "\(directions)")
+    }
+    // The default keeps the four directions.
+    XCTAssertEqual(ToyShapeImages(imageSize: 16).stripeAngles, [0, 45, 90, 135])
+  }
+
   func testThreeChannelsAndReproducibility() {
     var a = SeededGenerator(seed: 7), b = SeededGenerator(seed: 7)
     let domains = ToyShapeImages(imageSize: 16, channels: 3)
