@@ -17,8 +17,7 @@ struct Flags: ParsableArguments {
   @Flag(help: "Start from the generator shipped in Lessons/06-dcgan-mnist/pretrained (no training unless --steps).")
   var pretrained = false
   @Option(
-    allowed: .count(1...256),
-    help: "Base width w of the networks (channels 2w at 7x7, w at 14x14; default 32, with --pretrained the shipped one's).")
+    allowed: .count(1...256), help: "Base width w (2w channels at 7x7); default 32, with --pretrained the shipped.")
   var width: Int?
   @Option(allowed: .count(2...1024), help: "Images per batch (batch norm needs at least 2).") var batch: Int = 64
   @Flag(inversion: .prefixedNo, help: "Give G a 3x3 convolution at 7x7 and at 14x14 besides the upsampling ones.")
