@@ -132,7 +132,7 @@ lesson.check(
 // MARK: - 3. Images
 
 lesson.section("3. Plain shapes and striped shapes")
-let shapes = ToyShapeImages(imageSize: 16, channels: 1, stripePeriod: 4, stripeAngles: flags.stripeDirections.angles)
+let shapes = ToyShapeImages(imageSize: 16, channels: 1, stripePeriod: 4, stripeDirections: flags.stripeDirections)
 lesson.narrate("""
   Now the "horse to zebra" analog, at 16×16 pixels: domain A has one plain white shape per image (square, disc or
   triangle, anywhere, of any size), domain B has striped shapes (\(flags.stripeDirections.words)). A good G adds

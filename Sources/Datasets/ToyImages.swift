@@ -31,14 +31,21 @@ public enum ToyStripeDirections: String, CaseIterable, Sendable {
   case one, two, four
 
   /// The stripes' normals, in degrees.
-  public var angles: [Float] { ["one": [0], "two": [0, 90], "four": [0, 45, 90, 135]][rawValue]! }
+  public var angles: [Float] {
+    switch self {
+    case .one: [0]
+    case .two: [0, 90]
+    case .four: [0, 45, 90, 135]
+    }
+  }
 
   /// The stripes in words, for narration.
   public var words: String {
-    [
-      "one": "vertical stripes", "two": "vertical or horizontal stripes",
-      "four": "stripes at 0°, 45°, 90° or 135°",
-    ][rawValue]!
+    switch self {
+    case .one: "vertical stripes"
+    case .two: "vertical or horizontal stripes"
+    case .four: "stripes at 0°, 45°, 90° or 135°"
+    }
   }
 }
 
@@ -110,8 +117,8 @@ public struct ToyShapeImages: Sendable {
   public let stripePeriod: Float
   /// Shape sizes, as fractions of the image size.
   public let sizeRange: ClosedRange<Float>
-  /// The directions stripes may run in, in degrees (each shape draws one).
-  public let stripeAngles: [Float]
+  /// The directions stripes may run in (each shape draws one of them).
+  public let stripeDirections: ToyStripeDirections
 
   /// The background value.
   public static let background: Float = -1
@@ -125,9 +132,8 @@ public struct ToyShapeImages: Sendable {
 
   public init(
     imageSize: Int = 32, channels: Int = 1, stripePeriod: Float = 4, sizeRange: ClosedRange<Float> = 0.35...0.7,
-    stripeAngles: [Float] = [0, 45, 90, 135]
+    stripeDirections: ToyStripeDirections = .four
   ) {
-    precondition(!stripeAngles.isEmpty, "ToyShapeImages: stripeAngles must name at least one direction")
     precondition(imageSize >= 8, "ToyShapeImages: imageSize \(imageSize) is too small (at least 8)")
     precondition(channels == 1 || channels == 3, "ToyShapeImages: channels must be 1 or 3, got \(channels)")
     precondition(stripePeriod >= 2, "ToyShapeImages: stripePeriod must be at least 2 pixels, got \(stripePeriod)")
@@ -138,7 +144,7 @@ public struct ToyShapeImages: Sendable {
     self.channels = channels
     self.stripePeriod = stripePeriod
     self.sizeRange = sizeRange
-    self.stripeAngles = stripeAngles
+    self.stripeDirections = stripeDirections
   }
 
   /// `count` random shapes (kind, size, position, stripe direction and phase).
@@ -152,7 +158,8 @@ public struct ToyShapeImages: Sendable {
       let half = size / 2
       let centerX = half + (side - size) * generator.nextUniform()
       let centerY = half + (side - size) * generator.nextUniform()
-      let angle = stripeAngles[generator.nextInt(below: stripeAngles.count)]
+      let angles = stripeDirections.angles
+      let angle = angles[generator.nextInt(below: angles.count)]
       let phase = stripePeriod * generator.nextUniform()
       return ToyShape(kind: kind, centerX: centerX, centerY: centerY, size: size, stripeAngle: angle, stripePhase: phase)
     }

@@ -209,12 +209,12 @@ final class ToyImageTests: XCTestCase {
   func testStripeDirectionsLimitTheAngles() {
     var generator = SeededGenerator(seed: 3)
     for (directions, expected) in [(ToyStripeDirections.one, [0]), (.two, [0, 90]), (.four, [0, 45, 90, 135])] {
-      let domains = ToyShapeImages(imageSize: 16, stripeAngles: directions.angles)
+      let domains = ToyShapeImages(imageSize: 16, stripeDirections: directions)
       let angles = Set(domains.randomShapes(count: 200, using: &generator).map(\.stripeAngle))
       XCTAssertEqual(angles, Set(expected.map(Float.init)), "\(directions)")
     }
     // The default keeps the four directions.
-    XCTAssertEqual(ToyShapeImages(imageSize: 16).stripeAngles, [0, 45, 90, 135])
+    XCTAssertEqual(ToyShapeImages(imageSize: 16).stripeDirections, .four)
   }
 
   func testThreeChannelsAndReproducibility() {
