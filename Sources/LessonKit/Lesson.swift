@@ -86,6 +86,7 @@ public final class Lesson: @unchecked Sendable {
     var activeProgress: Progress?
     var finished = false
     var swapped = false
+    var claimSubject: String?
   }
 
   /// One entry of the notebook, in the order the lesson produced it.
@@ -321,7 +322,15 @@ public final class Lesson: @unchecked Sendable {
       Claim(name: name, passed: threshold.holds(for: value), detail: detail, measured: value, threshold: threshold))
   }
 
-  private func addClaim(_ claim: Claim) -> Bool {
+  /// Labels every claim checked from now on with `subject` ("shipped checkpoint: ..."), in the terminal, the notes
+  /// and the claims table, so that a claim about something this run did not train says so; nil stops labelling.
+  public func labelClaims(_ subject: String?) {
+    withState { $0.claimSubject = subject }
+  }
+
+  private func addClaim(_ unlabelled: Claim) -> Bool {
+    var claim = unlabelled
+    if let subject = withState({ $0.claimSubject }) { claim.name = subject + ": " + claim.name }
     beginCell()
     let mark = claim.passed ? console.green("PASS") : console.red("FAIL")
     var line = "  [\(mark)] \(claim.name)"

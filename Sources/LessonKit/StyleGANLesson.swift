@@ -70,6 +70,36 @@ extension Lesson {
         sweep.featureDiversity[0] / realFeatureDiversity, realFeatureDiversity))
   }
 
+  /// The Fréchet distance, in the judge's features, between `generator`'s images for latents `z` (constant noise)
+  /// and the held-out real images.
+  public func judgeFrechet(_ generator: StyleGANGenerator, z: Tensor, data: StyleGANLessonData) -> Double {
+    let images = generator.images(ofStyles: generator.fixedStyles(z))
+    return frechetDistance(
+      FeatureStatistics(features: data.judge.reading(data.heldOut).features),
+      FeatureStatistics(features: data.judge.reading(images).features))
+  }
+
+  /// The claims of a `--quick` run about its own few steps: D learns to tell (its loss falls from near 2 ln 2) and,
+  /// when `judgedByFrechet`, the samples move towards the real ones in the judge's features (`frechet`: on the same
+  /// latents before and after training). On digits they do not yet at this budget: blobs of ink move the
+  /// classifier's features further from the digits' before strokes bring them closer.
+  public func checkQuickTraining(
+    steps: Int, history: TrainingLog<StyleGANSnapshot>, frechet: (start: Double, end: Double), judgedByFrechet: Bool
+  ) {
+    let dLoss = history["D loss"]
+    check(
+      "this run's \(steps) steps: D's loss (moving average) falls by at least 0.2",
+      measured: (dLoss.first ?? .nan) - (dLoss.last ?? .nan), .atLeast(0.2))
+    show(
+      "this run: Fréchet distance on 300 latents, untrained / trained",
+      String(format: "%.2f / %.2f", frechet.start, frechet.end))
+    if judgedByFrechet {
+      check(
+        "this run's \(steps) steps: the Fréchet distance falls to at most half its untrained value",
+        measured: frechet.end / frechet.start, .atMost(0.5))
+    }
+  }
+
   /// 1000 samples of `generator` for latents `z` (constant noise), measured against the real images: the grid of the
   /// first 64 (`samples.png`), the Fréchet distance in the judge's features and its real-vs-real floor, the feature
   /// diversity relative to the real images', the classes (digits), and how much diversity random noise adds.

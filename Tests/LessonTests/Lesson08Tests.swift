@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// Lesson 08 trains a small StyleGAN2 on cartoon faces (the default) or on MNIST. The quick run trains a few steps
-/// from scratch (the training path) and measures its claims on the shipped generator. The digits are
+/// from scratch, checks claims about what those steps did, and studies the shipped generator, whose claims say so.
+/// The digits are
 /// ../shared/data/mnist (or $GAN_DATA_DIR/mnist); the test never downloads.
 final class Lesson08Tests: XCTestCase {
   static var mnistFolder: String {
@@ -19,6 +20,7 @@ final class Lesson08Tests: XCTestCase {
       XCTAssertTrue(run.files.contains(file), "missing \(file)")
     }
     XCTAssertTrue(run.output.contains("measured on the SHIPPED generator"), "the quick run must say what it evaluates")
+    checkClaimSubjects(run, ownClaims: 2)
     // The coarse styles carry the pose far more than the fine ones do.
     let shares = { (level: String) throws -> [Double] in
       let text = try XCTUnwrap(run.text("\(level) styles from A: pose & shape / hair & features / colors & light moved to A's"))
@@ -40,6 +42,7 @@ final class Lesson08Tests: XCTestCase {
       XCTAssertTrue(run.files.contains(file), "missing \(file)")
     }
     XCTAssertTrue(run.output.contains("measured on the SHIPPED generator"), "the quick run must say what it evaluates")
+    checkClaimSubjects(run, ownClaims: 1)
     // The mixing levels order as the notes say: coarse styles carry A's class far more often than fine ones.
     let coarseA = try XCTUnwrap(run.value("coarse styles from A: class = A's class (pairs of different classes)"))
     let fineA = try XCTUnwrap(run.value("fine styles from A: class = A's class (pairs of different classes)"))
@@ -49,6 +52,16 @@ final class Lesson08Tests: XCTestCase {
     let pplW = try XCTUnwrap(run.value("perceptual path length in W (ε = 0.001)"))
     XCTAssertLessThan(pplW, pplZ)
     try checkSamplesFile(run.folder.appendingPathComponent("samples.safetensors"), channels: 1, size: 32)
+  }
+
+  /// The quick run's claims about its own training (a broken training step fails them) come first; every claim
+  /// about the generator it studies afterwards is labelled as the shipped checkpoint's, in the claims table.
+  func checkClaimSubjects(_ run: LessonHarness.Run, ownClaims: Int) {
+    let names = ((run.metrics["claims"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+    XCTAssertEqual(names.filter { $0.hasPrefix("this run's 60 steps:") }.count, ownClaims, "\(names)")
+    let generatorClaims = names.filter { !$0.hasPrefix("this run's") && !$0.hasPrefix("the judge") }
+    XCTAssertFalse(generatorClaims.isEmpty)
+    XCTAssertTrue(generatorClaims.allSatisfy { $0.hasPrefix("shipped checkpoint: ") }, "\(generatorClaims)")
   }
 
   /// samples.safetensors: F32 `images` [1000, channels, size, size] in [-1, 1], and the mixing grids' source indices.
