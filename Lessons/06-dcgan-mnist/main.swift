@@ -3,8 +3,7 @@
 // classifier of our own (a Fréchet distance, a classifier score, the class histogram), walk through latent space,
 // and check whether the generator is memorizing its training set.
 // Run: swift run lesson-06-dcgan-mnist [--pretrained] [--data DIR]
-//      Emits: output/lesson-06-dcgan-mnist/{samples-*.png, samples.gif, metrics.png, interpolation.png, neighbors.png,
-// samples.safetensors, ...}
+// Emits: output/lesson-06-dcgan-mnist/{samples-*.png, samples.gif, metrics.png, interpolation.png, ...}
 import ArgumentParser
 import Datasets
 import Foundation
@@ -22,6 +21,8 @@ struct Flags: ParsableArguments {
   @Option(allowed: .count(2...1024), help: "Images per batch (batch norm needs at least 2).") var batch: Int = 64
   @Flag(inversion: .prefixedNo, help: "Give G a 3x3 convolution at 7x7 and at 14x14 besides the upsampling ones.")
   var refined = true
+  @Flag(inversion: .prefixedNo, help: "Give D a 3x3 convolution at 14x14 and at 7x7 besides the strided ones.")
+  var refinedD = true
   enum Normalization: String, ExpressibleByArgument, CaseIterable { case batch, spectral, none }
   @Option(help: "D's normalization after its second convolution.") var discriminatorNorm: Normalization = .batch
   @Option(allowed: .coefficient, help: "Decay of the moving average of G's weights that samples come from (0: off).")
@@ -63,8 +64,7 @@ let mnist = lesson.loadMNIST(
   minimumTrain: max(flags.batch, evaluationCount), minimumTest: evaluationCount)
 let (train, test, classifier) = (mnist.train, mnist.test, mnist.classifier)
 let reference = FrechetReference(
-  classifier: classifier, referenceImages: test.images, trainImages: train.images,
-  sampleCount: evaluationCount)
+  classifier: classifier, referenceImages: test.images, trainImages: train.images, sampleCount: evaluationCount)
 lesson.show("training images", train.count)
 lesson.show(
   "Fréchet distance, \(evaluationCount) real training images vs \(test.count) test images (the floor)",
@@ -78,6 +78,7 @@ lesson.section("2. DCGAN, sized for MNIST, and what makes its digits clean")
 let shippedShape = flags.pretrained ? lesson.pretrainedMetadata() : [:]
 let w = flags.width ?? shippedShape["width"].flatMap { Int($0) } ?? 32
 let refined = shippedShape["refined"].map { $0 == "true" } ?? flags.refined
+let norm = ["batch": "batch norm, ", "spectral": "(spectral norm), ", "none": ""][flags.discriminatorNorm.rawValue]!
 lesson.narrate("""
   Radford et al. (2016) made GANs work on images with a few rules: strided (transposed) convolutions instead of
   pooling, batch normalization in both networks (not on D's input), ReLU in G and leaky ReLU (0.2) in D, tanh on
@@ -88,13 +89,14 @@ lesson.narrate("""
   ConvTranspose 4×4 stride 2 → w×14×14, BN, ReLU → \
   \(refined ? "Conv 3×3 → w×14×14, BN, ReLU → " : "")\
   ConvTranspose 4×4 stride 2 → 1×28×28, tanh.
-  - D: Conv 4×4 stride 2 → w×14×14, leaky ReLU → Conv 4×4 stride 2 → 2w×7×7, \
-  \(["batch": "batch norm, ", "spectral": "(spectral norm), ", "none": ""][flags.discriminatorNorm.rawValue]!)\
-  leaky ReLU → Linear → logit.
+  - D: Conv 4×4 stride 2 → w×14×14, leaky ReLU → \(flags.refinedD ? "Conv 3×3, leaky ReLU → " : "")\
+  Conv 4×4 stride 2 → 2w×7×7, \(norm)leaky ReLU → \(flags.refinedD ? "Conv 3×3, \(norm)leaky ReLU → " : "")\
+  Linear → logit.
 
-  Three changes to the paper's recipe make the difference between half-formed strokes and clean digits here (the
+  Four changes to the paper's recipe make the difference between half-formed strokes and clean digits here (the
   course notes measure each one): a 3×3 convolution at 7×7 and at 14×14 in G (`--no-refined` leaves them out), so
-  that each resolution has a layer that shapes strokes without also doubling the size; learning rates of
+  that each resolution has a layer that shapes strokes without also doubling the size; the same in D
+  (`--no-refined-d`), so that D can judge strokes as finely as G draws them; learning rates of
   \(flags.learningRateG) for G and \(flags.learningRateD) for D instead of 2·10⁻⁴; and samples drawn from an
   exponential moving average of G's weights (decay \(flags.ema); `--ema 0` samples G itself). G's weights keep
   circling where the game would settle; their average sits nearer to it than any single step.
@@ -105,7 +107,7 @@ var rng = lesson.makeGenerator()
 let g = MNISTGenerator(noiseSize: 100, width: w, refined: refined, using: &rng)
 let d = ConvolutionalDiscriminator(
   width: w, batchNorm: flags.discriminatorNorm == .batch, spectralNorm: flags.discriminatorNorm == .spectral,
-  using: &rng)
+  refined: flags.refinedD, using: &rng)
 lesson.show("generator parameters", g.parameterCount)
 lesson.show("discriminator parameters", d.parameterCount)
 let optG = Adam(for: g, learningRate: Float(flags.learningRateG), beta1: 0.5, beta2: 0.999)
@@ -156,8 +158,7 @@ if steps > 0 {
   var batches = InfiniteBatchSampler(train, batchSize: flags.batch, seed: lesson.seed)
   let schedule = LinearDecaySchedule(constantEpochs: steps / 2, decayEpochs: steps - steps / 2)
   let log = lesson.train(
-    steps: steps, label: "training DCGAN", measureEvery: .evenly(lesson.quick ? 4 : 10),
-    framesEvery: .evenly(8)
+    steps: steps, label: "training DCGAN", measureEvery: .evenly(lesson.quick ? 4 : 10), framesEvery: .evenly(8)
   ) { step in
     if flags.linearDecay {
       optD.learningRate = schedule.learningRate(base: Float(flags.learningRateD), epoch: step - 1)
@@ -227,8 +228,7 @@ lesson.image(
 
 // Memorization: the nearest training images (pixel distance) of 8 samples, and of 8 test digits for comparison.
 let queries = finalImages.sliced(axis: 0, 0..<8).detached()
-let copies = MemorizationCheck(
-  samples: queries, test: test.images.sliced(axis: 0, 0..<8).detached(), train: train.images)
+let copies = MemorizationCheck(samples: queries, test: test.images.sliced(axis: 0, 0..<8), train: train.images)
 lesson.image(
   "neighbors", grid: try! ImageGrid(copies.gridImages(samples: queries, train: train.images), columns: 4),
   rowLabels: [], columnLabels: ["generated", "nearest", "2nd", "3rd"],
@@ -255,7 +255,7 @@ lesson.saveCheckpoint(
   metadata: [
     "command": "swift run lesson-06-dcgan-mnist \(lesson.commandLine(dropping: ["--out"]))",
     "seed": String(lesson.seed), "steps": String(steps), "wall_time": String(format: "%.0f s", trainingSeconds),
-    "machine": machineDescription(), "width": String(w), "refined": String(refined),
+    "machine": machineDescription(), "width": String(w), "refined": String(refined), "refined_d": "\(flags.refinedD)",
     "frechet": String(final.frechetDistance ?? .nan), "frechet_floor": String(reference.floor),
   ])
 
@@ -291,10 +291,10 @@ if shipped != nil && steps == 0 {
     "training works: the share of confidently classified samples rises to at least 0.2",
     measured: final.confidentShare, .atLeast(0.2))
 } else {
-  lesson.check("the Fréchet distance is at most 8× the real-vs-real floor", measured: floors, .atMost(8))
+  lesson.check("the Fréchet distance is at most 6× the real-vs-real floor", measured: floors, .atMost(6))
   lesson.check(
     "the class histogram is near uniform (KL below 0.1 nats)", measured: final.classKLToUniform, .below(0.1))
   lesson.check(
-    "at least 50% of the samples are classified with confidence > 0.9", measured: final.confidentShare, .atLeast(0.5))
+    "at least 60% of the samples are classified with confidence > 0.9", measured: final.confidentShare, .atLeast(0.6))
 }
 lesson.finish()

@@ -41,6 +41,26 @@ final class ArchitectureTests: XCTestCase {
     XCTAssertEqual(d(x).shape, [4, 1])
   }
 
+  /// Lesson 06's networks at w = 32 with their 3×3 layers (G at 7×7 and 14×14 after each upsampling, D at 14×14 and
+  /// 7×7 after each strided convolution): 402,753 and 82,945 parameters, and the shapes between them.
+  func testRefinedMNISTNetworksCounts() {
+    var rng = SeededGenerator(seed: 5)
+    let w = 32
+    let g = MNISTGenerator(noiseSize: 100, width: w, refined: true, using: &rng)
+    let d = ConvolutionalDiscriminator(width: w, refined: true, using: &rng)
+    let gCount = (100 * 2 * w * 49 + 2 * w * 49) + 2 * (2 * w * 49) + (2 * w * 2 * w * 9 + 2 * w) + 2 * (2 * w)
+      + (2 * w * w * 16 + w) + 2 * w + (w * w * 9 + w) + 2 * w + (w * 16 + 1)
+    let dCount = (w * 16 + w) + (w * w * 9 + w) + (w * 2 * w * 16 + 2 * w) + 2 * (2 * w)
+      + (2 * w * 2 * w * 9 + 2 * w) + 2 * (2 * w) + (2 * w * 49 + 1)
+    XCTAssertEqual(g.parameterCount, gCount)
+    XCTAssertEqual(g.parameterCount, 402_753)
+    XCTAssertEqual(d.parameterCount, dCount)
+    XCTAssertEqual(d.parameterCount, 82_945)
+    let x = g(Tensor.randomNormal([4, 100], using: &rng))
+    XCTAssertEqual(x.shape, [4, 1, 28, 28])
+    XCTAssertEqual(d(x).shape, [4, 1])
+  }
+
   func testToyNetworks() {
     var rng = SeededGenerator(seed: 4)
     let g = multilayerPerceptron(sizes: [8, 64, 64, 1], using: &rng)

@@ -133,7 +133,7 @@ public final class ConvolutionalDiscriminator: Module, Layer {
 
   public init(
     width: Int = 64, batchNorm: Bool = true, spectralNorm: Bool = false, batchFeature: BatchFeature = .none,
-    channels: Int = 1, using generator: inout SeededGenerator
+    channels: Int = 1, refined: Bool = false, using generator: inout SeededGenerator
   ) {
     precondition(width >= 1, "ConvolutionalDiscriminator: width must be at least 1, got \(width)")
     self.width = width
@@ -142,11 +142,26 @@ public final class ConvolutionalDiscriminator: Module, Layer {
       maybeSpectralNorm(Conv2D(inputChannels: channels, outputChannels: width, kernelSize: 4, stride: 2, padding: 1,
                                using: &generator), spectralNorm, using: &generator),
       LeakyReLU(slope: 0.2),
-      maybeSpectralNorm(Conv2D(inputChannels: width, outputChannels: 2 * width, kernelSize: 4, stride: 2, padding: 1,
-                               using: &generator), spectralNorm, using: &generator),
     ]
+    if refined {
+      layers += [
+        maybeSpectralNorm(Conv2D(inputChannels: width, outputChannels: width, kernelSize: 3, stride: 1, padding: 1,
+                                 using: &generator), spectralNorm, using: &generator),
+        LeakyReLU(slope: 0.2),
+      ]
+    }
+    layers.append(
+      maybeSpectralNorm(Conv2D(inputChannels: width, outputChannels: 2 * width, kernelSize: 4, stride: 2, padding: 1,
+                               using: &generator), spectralNorm, using: &generator))
     if batchNorm { layers.append(BatchNorm(featureCount: 2 * width)) }
     layers.append(LeakyReLU(slope: 0.2))
+    if refined {
+      layers.append(
+        maybeSpectralNorm(Conv2D(inputChannels: 2 * width, outputChannels: 2 * width, kernelSize: 3, stride: 1,
+                                 padding: 1, using: &generator), spectralNorm, using: &generator))
+      if batchNorm { layers.append(BatchNorm(featureCount: 2 * width)) }
+      layers.append(LeakyReLU(slope: 0.2))
+    }
     main = Sequential(layers)
     let features = 2 * width * 49
     (minibatch, head) = batchFeatureHead(features: features, batchFeature, initialScale: 0.02,
