@@ -214,8 +214,15 @@ let frames = zip(saturating.log.frameValues, nonSaturating.log.frameValues).map 
 lesson.animation(
   Animation(name: "games", frames: frames, delay: 0.25, width: 1280, height: 640),
   caption: "Left: the saturating loss; right: the non-saturating loss. Same start, same data.")
+// The summary figure widens its axes to show every final sample (the animation's frames share ±2.6).
+let finals = [saturating.g, nonSaturating.g].map { g in withoutGradients { g(fixedNoise) } }
+let finalExtent = max(2.6, 1.05 * Double(finals.flatMap { $0.scalars.map(abs) }.max()!))
 lesson.figure(
-  frames.last!.renamed("final-samples", width: 1600),
+  Figure(
+    name: "final-samples", width: 1600, columns: 2,
+    panels: zip(["saturating", "non-saturating"], finals).map { title, samples in
+      .toySamples(title: "\(title), step \(gameSteps)", data: dataPreview, samples: samples, extent: finalExtent)
+    }),
   caption: "After training: the saturating run's samples have not left the center.")
 
 var trainingPlot = Figure(

@@ -74,8 +74,8 @@ extension Figure {
         title: title, xLabel: "upscaler", yLabel: unit, names: names, values: scores.map(value), colors: colors,
         format: format, range: range, reference: real.map { ($0, "real digits") })
     }
-    let psnrs = scores.map(\.psnr)
-    let psnrRange = ((psnrs.min() ?? 0) - 2).rounded(.down)...((psnrs.max() ?? 0) + 1.5).rounded(.up)
+    // Bars start at 0 dB: a cut axis would make 14 dB against 19 dB look like a fivefold difference.
+    let psnrRange = 0...((scores.map(\.psnr).max() ?? 0) * 1.15).rounded(.up)
     let gradientRange = 0...Swift.max(real.gradient, scores.map(\.gradient).max() ?? 0) * 1.2
     let spectralRange = 0...Swift.max(real.highFrequency, scores.map(\.highFrequency).max() ?? 0) * 1.2
     return Figure(
