@@ -73,10 +73,14 @@ let package = Package(
       cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])],
       linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+    // Image files for user data: Debian's libpng and libjpeg-turbo (decoders maintained by their projects; the
+    // course writes none of its own).
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
     .target(name: "Autograd", dependencies: ["CKernels"], exclude: ["RULES.md"], swiftSettings: optimized),
     .target(name: "NN", dependencies: ["Autograd"], swiftSettings: optimized),
     .target(name: "GAN", dependencies: ["Autograd", "NN"], resources: [.copy("Resources")], swiftSettings: optimized),
-    .target(name: "Datasets", dependencies: ["Autograd", "CZlib"], swiftSettings: optimized),
+    .target(name: "Datasets", dependencies: ["Autograd", "CZlib", "CPNG", "CTurboJPEG"], swiftSettings: optimized),
     .target(name: "Plotting", dependencies: ["CZlib"], swiftSettings: optimized),
     .target(
       name: "LessonKit",

@@ -35,6 +35,12 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
   case tooFewExamples(file: String, count: Int, needed: Int, who: String)
   /// A dataset name that is not known (from `--dataset`).
   case unknownDataset(name: String, known: [String])
+  /// A file in an image folder that is not a PNG or JPEG the decoders can read (their message is included).
+  case undecodableImage(file: String, reason: String)
+  /// An image whose shorter side is below the size the model needs (upscaling would invent detail).
+  case imageTooSmall(file: String, width: Int, height: Int, needed: Int)
+  /// An image folder with no PNG or JPEG files in it.
+  case noImages(folder: String, ignored: Int)
 
   public var description: String {
     switch self {
@@ -75,6 +81,14 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
       return "\(file): holds \(count) examples, but \(who) needs at least \(needed)"
     case .unknownDataset(let name, let known):
       return "unknown dataset '\(name)' (known: \(known.joined(separator: ", ")))"
+    case .undecodableImage(let file, let reason):
+      return "\(file): not a readable image: \(reason)"
+    case .imageTooSmall(let file, let width, let height, let needed):
+      return "\(file): \(width)x\(height) pixels, smaller than the \(needed)x\(needed) the model needs (its shorter"
+        + " side must be at least \(needed); images are centre-cropped and scaled down, never up)"
+    case .noImages(let folder, let ignored):
+      return "\(folder): no PNG or JPEG files (.png, .jpg, .jpeg)"
+        + (ignored > 0 ? "; \(ignored) other file\(ignored == 1 ? "" : "s") ignored" : "")
     }
   }
 
