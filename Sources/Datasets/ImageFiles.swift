@@ -67,22 +67,25 @@ public enum ImageFile {
   }
 
   private static func decodePNG(_ data: Data, channels: Int, file: String) throws -> DecodedImage {
-    var png = png_image()
-    png.version = UInt32(PNG_IMAGE_VERSION)
-    let started = data.withUnsafeBytes { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }
-    guard started != 0 else { throw DatasetError.undecodableImage(file: file, reason: message(of: png)) }
-    png.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
-    let (width, height) = (Int(png.width), Int(png.height))
-    var pixels = [UInt8](repeating: 0, count: width * height * channels)
-    // Transparent pixels are composed over black (a nil background); the images are opaque in practice.
-    let finished = data.withUnsafeBytes { _ in
-      pixels.withUnsafeMutableBytes { png_image_finish_read(&png, nil, $0.baseAddress, 0, nil) }
+    // libpng keeps a pointer to the encoded bytes from begin_read to finish_read: both run inside one closure,
+    // where that pointer is valid.
+    try data.withUnsafeBytes { encoded in
+      var png = png_image()
+      png.version = UInt32(PNG_IMAGE_VERSION)
+      guard png_image_begin_read_from_memory(&png, encoded.baseAddress, encoded.count) != 0 else {
+        throw DatasetError.undecodableImage(file: file, reason: message(of: png))
+      }
+      png.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
+      let (width, height) = (Int(png.width), Int(png.height))
+      var pixels = [UInt8](repeating: 0, count: width * height * channels)
+      // Transparent pixels are composed over black (a nil background).
+      let finished = pixels.withUnsafeMutableBytes { png_image_finish_read(&png, nil, $0.baseAddress, 0, nil) }
+      guard finished != 0 else {
+        png_image_free(&png)
+        throw DatasetError.undecodableImage(file: file, reason: message(of: png))
+      }
+      return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
     }
-    guard finished != 0 else {
-      png_image_free(&png)
-      throw DatasetError.undecodableImage(file: file, reason: message(of: png))
-    }
-    return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
   }
 
   private static func message(of png: png_image) -> String {
