@@ -58,6 +58,9 @@ let package = Package(
     .executable(name: "gan-bench", targets: ["gan-bench"]),
     .executable(name: "train-classifier", targets: ["train-classifier"]),
     .executable(name: "gan-playground", targets: ["gan-playground"]),
+    .executable(name: "gan-train", targets: ["gan-train"]),
+    .executable(name: "gan-sample", targets: ["gan-sample"]),
+    .executable(name: "gan-translate", targets: ["gan-translate"]),
   ] + lessons.map { .executable(name: "lesson-\($0)", targets: ["lesson-\($0)"]) },
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -89,6 +92,10 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: optimized),
+    // Training the full-scale models on a user's image folders, with checkpoints that resume bit for bit.
+    .target(
+      name: "GANTools", dependencies: ["Autograd", "NN", "GAN", "Datasets", "Plotting", "LessonKit"],
+      swiftSettings: optimized),
 
     // MARK: Executables
     .executableTarget(
@@ -106,6 +113,14 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Playground", exclude: ["README.md"], swiftSettings: optimized),
+  ] + ["gan-train": "GanTrain", "gan-sample": "GanSample", "gan-translate": "GanTranslate"].sorted(by: <).map {
+    .executableTarget(
+      name: $0.key,
+      dependencies: [
+        "GANTools", "Datasets", "LessonKit", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Sources/\($0.value)", swiftSettings: optimized)
+  } + [
 
     // MARK: Tests
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimized),
@@ -114,7 +129,8 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: optimized),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting"], swiftSettings: optimized),
     .testTarget(name: "LessonKitTests", dependencies: ["LessonKit"], swiftSettings: optimized),
-    .testTarget(name: "LessonTests", dependencies: [], swiftSettings: optimized),
+    .testTarget(name: "GANToolsTests", dependencies: ["GANTools", "Datasets", "NN"], swiftSettings: optimized),
+    .testTarget(name: "LessonTests", dependencies: ["Datasets"], swiftSettings: optimized),
   ] + lessons.map(lessonTarget),
   swiftLanguageModes: [.v6]
 )

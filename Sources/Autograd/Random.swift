@@ -21,6 +21,28 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     s3 = splitMix()
   }
 
+  /// Everything that decides the numbers still to come: the four xoshiro words and the Box-Muller value kept for
+  /// the next `nextNormal()`. A training run saves it in its checkpoint so that a resumed run draws exactly the
+  /// numbers the uninterrupted run would have drawn.
+  public struct State: Sendable, Equatable, Codable {
+    public var words: [UInt64]
+    public var spareNormal: Float?
+    public init(words: [UInt64], spareNormal: Float?) {
+      self.words = words
+      self.spareNormal = spareNormal
+    }
+  }
+
+  /// The generator's state (see `State`); `init(state:)` continues from it.
+  public var state: State { State(words: [s0, s1, s2, s3], spareNormal: spareNormal) }
+
+  /// A generator that continues from a saved `state` (exactly 4 words).
+  public init(state: State) {
+    precondition(state.words.count == 4, "SeededGenerator(state:): expected 4 words, got \(state.words.count)")
+    (s0, s1, s2, s3) = (state.words[0], state.words[1], state.words[2], state.words[3])
+    spareNormal = state.spareNormal
+  }
+
   public mutating func next() -> UInt64 {
     let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
     let t = s1 << 17

@@ -145,6 +145,36 @@ public struct InfiniteBatchSampler: Sendable {
     self.init(examples: data.images, labels: data.labels, batchSize: batchSize, seed: seed)
   }
 
+  /// Where the sampler is in its walk (the shuffling generator, the current epoch's order and position), so that a
+  /// resumed training run draws the batches the uninterrupted run would have drawn.
+  public struct State: Sendable, Equatable, Codable {
+    public var generator: SeededGenerator.State
+    public var order: [Int]
+    public var position: Int
+    public var epochsStarted: Int
+  }
+
+  public var state: State {
+    State(generator: generator.state, order: order, position: position, epochsStarted: epochsStarted)
+  }
+
+  /// Continues from a saved `state`. Throws `DatasetError.invalidState` when the state does not fit this data
+  /// (another folder, or a changed one).
+  public mutating func restore(_ state: State, source: String) throws {
+    let count = examples.shape[0]
+    guard state.order.isEmpty || (state.order.count == count && Set(state.order) == Set(0..<count)),
+          state.position >= 0, state.position <= state.order.count, state.epochsStarted >= 0,
+          state.generator.words.count == 4
+    else {
+      throw DatasetError.invalidState(
+        file: source, reason: "the batch order saved there is for \(state.order.count) examples; the data has \(count)")
+    }
+    generator = SeededGenerator(state: state.generator)
+    order = state.order
+    position = state.position
+    epochsStarted = state.epochsStarted
+  }
+
   /// The next batch of `batchSize` distinct examples.
   public mutating func next() -> Batch {
     if order.count - position < batchSize {

@@ -41,6 +41,8 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
   case imageTooSmall(file: String, width: Int, height: Int, needed: Int)
   /// An image folder with no PNG or JPEG files in it.
   case noImages(folder: String, ignored: Int)
+  /// A saved sampler position (in a training checkpoint) that does not fit the data it is restored onto.
+  case invalidState(file: String, reason: String)
 
   public var description: String {
     switch self {
@@ -56,6 +58,8 @@ public enum DatasetError: Error, CustomStringConvertible, LocalizedError, Equata
       return "\(file): holds more data than the \(expectedBytes) bytes its header announces; the file is damaged"
     case .badHeader(let file, let reason):
       return "\(file): unexpected IDX header: \(reason)"
+    case .invalidState(let file, let reason):
+      return "\(file): does not fit the data: \(reason) (was the image folder changed since the checkpoint?)"
     case .countMismatch(let imageFile, let imageCount, let labelFile, let labelCount):
       return "\(imageFile) holds \(imageCount) images but \(labelFile) holds \(labelCount) labels;"
         + " the two files must come from the same split"

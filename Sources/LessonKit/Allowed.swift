@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Datasets
 
 /// The values a numeric flag accepts: an interval, stated in the flag's help and checked in `validate()` before any
 /// work starts, so a bad value is a one-line error naming the flag instead of a trap deep inside a layer.
@@ -193,3 +194,6 @@ extension Option {
     }
   }
 }
+
+/// `--bad-files fail|skip` for the tools that read image folders.
+extension ImageFolder.BadFiles: ExpressibleByArgument {}

@@ -159,9 +159,9 @@ enum TextLayout {
 
 // MARK: - Numbers
 
-enum NumberFormat {
+public enum NumberFormat {
   /// A number for people: 4 significant digits, plain notation between 0.001 and 999999, scientific outside.
-  static func format(_ value: Double) -> String {
+  public static func format(_ value: Double) -> String {
     guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "inf" : "-inf") }
     if value == 0 { return "0" }
     if value == value.rounded(), abs(value) < 1e6 { return String(Int(value)) }
@@ -179,10 +179,23 @@ enum NumberFormat {
   }
 
   /// Seconds as "0.42 s", "12.3 s", "4 min 05 s".
-  static func duration(_ seconds: Double) -> String {
+  public static func duration(_ seconds: Double) -> String {
     if seconds < 10 { return String(format: "%.2f s", seconds) }
     if seconds < 120 { return String(format: "%.1f s", seconds) }
     let whole = Int(seconds.rounded())
     return String(format: "%d min %02d s", whole / 60, whole % 60)
+  }
+
+  /// A count with thousands separated by commas: 3,576,704.
+  public static func integer(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var groups: [Substring] = []
+    var end = digits.endIndex
+    while end > digits.startIndex {
+      let start = digits.index(end, offsetBy: -3, limitedBy: digits.startIndex) ?? digits.startIndex
+      groups.insert(digits[start..<end], at: 0)
+      end = start
+    }
+    return (value < 0 ? "-" : "") + groups.joined(separator: ",")
   }
 }

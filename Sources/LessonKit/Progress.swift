@@ -18,16 +18,27 @@ public final class Progress: @unchecked Sendable {
   private let console: Console
   private let start = Date()
   private let lock = NSLock()
+  private let first: Int
   private var lastStep = 0
   private var lastValues: [(String, Double)] = []
   private var lastDraw = Date.distantPast
   private var printedTenths = 0
   private var finished = false
 
-  init(total: Int, label: String, console: Console) {
+  /// A progress report on standard output outside a lesson (the command-line tools).
+  /// `first` is the step the work starts from (a resumed run), so the time left is estimated from this
+  /// process's steps only.
+  public convenience init(total: Int, label: String, startingAt first: Int = 0) {
+    self.init(total: total, label: label, console: .standardOutput, first: first)
+  }
+
+  init(total: Int, label: String, console: Console, first: Int = 0) {
     self.total = max(total, 1)
     self.label = label
     self.console = console
+    self.first = min(max(first, 0), self.total)
+    lastStep = self.first
+    printedTenths = self.first * 10 / self.total
   }
 
   /// Reports that `step` of `total` steps are done (count from 1; the last call is `update(total)`), with the
@@ -42,7 +53,7 @@ public final class Progress: @unchecked Sendable {
   }
 
   /// Reports progress with values in the order given (for LessonKit's own loops).
-  func update(_ step: Int, orderedValues: [(String, Double)]) {
+  public func update(_ step: Int, orderedValues: [(String, Double)]) {
     record(step, values: orderedValues)
   }
 
@@ -102,13 +113,20 @@ public final class Progress: @unchecked Sendable {
     lastValues.map { "\($0.0) \(NumberFormat.format($0.1))" }.joined(separator: "  ")
   }
 
+  /// `, ~4.6 s left`, from this process's pace (empty before its first step).
+  private var timeLeft: String {
+    guard lastStep > first, lastStep < total else { return "" }
+    let remaining = elapsed / Double(lastStep - first) * Double(total - lastStep)
+    return ", ~" + NumberFormat.duration(remaining) + " left"
+  }
+
   private var percent: Int { lastStep * 100 / total }
 
   /// `  training  40%  400/1000  D loss 0.693  G loss 0.71  (3.10 s)`
   func plainLine() -> String {
     var line = "  \(label)  \(percent)%  \(lastStep)/\(total)"
     if !lastValues.isEmpty { line += "  " + valuesText }
-    line += "  (\(NumberFormat.duration(elapsed))\(finished && lastStep >= total ? ", done" : ""))"
+    line += "  (\(NumberFormat.duration(elapsed))\(finished && lastStep >= total ? ", done" : timeLeft))"
     return line
   }
 
@@ -120,9 +138,8 @@ public final class Progress: @unchecked Sendable {
     var line = "  \(label) [\(bar)] \(String(format: "%3d", percent))%  \(lastStep)/\(total)"
     if !lastValues.isEmpty { line += "  " + valuesText }
     line += "  " + NumberFormat.duration(elapsed)
-    if lastStep > 0, lastStep < total {
-      let remaining = elapsed / Double(lastStep) * Double(total - lastStep)
-      line += ", ~" + NumberFormat.duration(remaining) + " left"
+    if lastStep > first, lastStep < total {
+      line += timeLeft
     }
     return line.count > console.width - 1 ? String(line.prefix(console.width - 1)) : line
   }

@@ -8,14 +8,24 @@ import XCTest
 final class FlagValidationTests: XCTestCase {
   /// Options whose value is a path, a list or a word rather than a number (they are checked where they are used).
   static let textOptions: Set<String> = [
-    "out", "data", "data-folder", "save-generator", "save-judge", "only", "generator-optimizer",
+    "out", "data", "data-folder", "save-generator", "save-judge", "only", "generator-optimizer", "images", "a", "b",
+  ]
+
+  /// The tools for a user's own images, as `executable subcommand`, with the arguments they require (pointing
+  /// nowhere: a bad value must be refused before they are looked at).
+  static let imageTools: [String: [String]] = [
+    "gan-train dcgan": ["--images", "/nonexistent-images"],
+    "gan-train cyclegan": ["--a", "/nonexistent-a", "--b", "/nonexistent-b"],
+    "gan-train stylegan": ["--images", "/nonexistent-images"],
+    "gan-sample": ["/nonexistent/generator.safetensors"],
+    "gan-translate": ["/nonexistent/generator.safetensors", "--images", "/nonexistent-images"],
   ]
 
   /// The executables a user can run: every lesson, and the course's tools.
   static var executables: [String] {
     let built = (try? FileManager.default.contentsOfDirectory(atPath: LessonHarness.productsFolder.path)) ?? []
     let lessons = built.filter { $0.hasPrefix("lesson-") && !$0.contains(".") }.sorted()
-    return lessons + ["gan-playground", "train-classifier", "gan-bench"]
+    return lessons + ["gan-playground", "train-classifier", "gan-bench"] + imageTools.keys.sorted()
   }
 
   struct Interval {
@@ -50,11 +60,12 @@ final class FlagValidationTests: XCTestCase {
 
   func testEveryNumericOptionRefusesValuesOutsideItsStatedRange() throws {
     let executables = Self.executables
-    XCTAssertGreaterThanOrEqual(executables.count, 14, "expected 11 lessons and 3 tools, found \(executables)")
+    XCTAssertGreaterThanOrEqual(executables.count, 19, "expected 11 lessons and 8 tools, found \(executables)")
     var probes: [(executable: String, option: String, value: String)] = []
     for executable in executables {
-      let binary = LessonHarness.productsFolder.appendingPathComponent(executable)
-      let (status, output) = try LessonHarness.execute(binary, ["--experimental-dump-help"], in: nil)
+      let words = executable.split(separator: " ").map(String.init)
+      let binary = LessonHarness.productsFolder.appendingPathComponent(words[0])
+      let (status, output) = try LessonHarness.execute(binary, Array(words.dropFirst()) + ["--experimental-dump-help"], in: nil)
       XCTAssertEqual(status, 0, "\(executable) --experimental-dump-help")
       let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
       let command = try XCTUnwrap(json["command"] as? [String: Any])
@@ -86,10 +97,13 @@ final class FlagValidationTests: XCTestCase {
     let allProbes = probes
     DispatchQueue.concurrentPerform(iterations: allProbes.count) { index in
       let probe = allProbes[index]
-      let binary = LessonHarness.productsFolder.appendingPathComponent(probe.executable)
-      var arguments = ["--\(probe.option)=\(probe.value)"]
+      let words = probe.executable.split(separator: " ").map(String.init)
+      let binary = LessonHarness.productsFolder.appendingPathComponent(words[0])
+      var arguments = Array(words.dropFirst()) + ["--\(probe.option)=\(probe.value)"]
       // Should a value slip through, the run stays small and writes only into the scratch folder.
-      if probe.executable != "train-classifier" && probe.executable != "gan-bench" {
+      if let required = Self.imageTools[probe.executable] {
+        arguments += required + ["--out", scratch.appendingPathComponent("\(index)").path]
+      } else if probe.executable != "train-classifier" && probe.executable != "gan-bench" {
         arguments += ["--quick", "--no-render", "--out", scratch.appendingPathComponent("\(index)").path]
       }
       let result = Self.run(binary, arguments, timeout: 30)

@@ -29,6 +29,43 @@ public struct ImagePool: Sendable {
     generator = SeededGenerator(seed: seed)
   }
 
+  /// The pool's choices still to come and what it holds, for a training checkpoint: a resumed run mixes in the
+  /// images the uninterrupted run would have.
+  public struct State: Sendable, Equatable, Codable {
+    public var generator: SeededGenerator.State
+    public var sampleShape: [Int]?
+    public var count: Int
+  }
+
+  /// The pool's state; its images are `storedImages` (saved beside it as a tensor).
+  public var state: State { State(generator: generator.state, sampleShape: sampleShape, count: images.count) }
+
+  /// The stored images as one tensor [count, sample shape...], or nil while the pool is empty.
+  public var storedImages: Tensor? {
+    guard let sampleShape, !images.isEmpty else { return nil }
+    return Tensor(shape: [images.count] + sampleShape, scalars: images.flatMap { $0 })
+  }
+
+  /// Continues from a saved state and its images. Returns a description of what does not fit, or nil when restored.
+  public mutating func restore(_ state: State, images stored: Tensor?) -> String? {
+    let size = state.sampleShape?.reduce(1, *) ?? 0
+    guard state.count <= capacity, state.generator.words.count == 4 else {
+      return "the pool holds \(state.count) images, more than its capacity \(capacity)"
+    }
+    if state.count > 0 {
+      guard let stored, let shape = state.sampleShape, stored.shape == [state.count] + shape else {
+        return "the pool's images do not match its recorded count \(state.count) and shape \(state.sampleShape ?? [])"
+      }
+      let scalars = stored.scalars
+      images = (0..<state.count).map { Array(scalars[($0 * size)..<(($0 + 1) * size)]) }
+    } else {
+      images = []
+    }
+    sampleShape = state.sampleShape
+    generator = SeededGenerator(state: state.generator)
+    return nil
+  }
+
   /// Whether the pool holds `capacity` images (from then on it mixes old images in).
   public var isFull: Bool { images.count >= capacity }
 

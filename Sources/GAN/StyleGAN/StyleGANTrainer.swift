@@ -112,6 +112,17 @@ public final class StyleGANTrainer {
                                   epsilon: options.epsilon)
   }
 
+  /// Continues a saved run: the step and image counts, the random stream, and the moving average taken from
+  /// `averagedGenerator` (whose weights the caller has loaded from the checkpoint; the average and that
+  /// generator are equal after every step, so the one restores the other).
+  public func resume(iteration: Int, imagesSeen: Int, randomness: SeededGenerator) {
+    precondition(iteration >= 0 && imagesSeen >= 0, "StyleGANTrainer.resume: negative counts")
+    self.iteration = iteration
+    self.imagesSeen = imagesSeen
+    self.randomness = randomness
+    average.load(from: averagedGenerator)
+  }
+
   /// Whether the step with this iteration number applies R1.
   public func regularizes(atIteration iteration: Int) -> Bool {
     options.r1Interval > 0 && options.r1Gamma != 0 && iteration % options.r1Interval == 0

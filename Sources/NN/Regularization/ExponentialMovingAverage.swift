@@ -42,6 +42,14 @@ public final class ExponentialMovingAverage: Module {
     }
   }
 
+  /// Sets the average to `model`'s current weights and buffers (to continue a run from a checkpoint of the
+  /// averaged network).
+  public func load(from model: Module) {
+    for (path, tensor) in model.stateTensors() {
+      shadow(path, shape: tensor.shape).scalars = tensor.scalars
+    }
+  }
+
   private func shadow(_ path: String, shape: [Int]) -> Tensor {
     guard let shadow = shadows[path] else {
       preconditionFailure("ExponentialMovingAverage: the model has '\(path)', which the average was not made with")
