@@ -129,7 +129,9 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: optimized),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting"], swiftSettings: optimized),
     .testTarget(name: "LessonKitTests", dependencies: ["LessonKit"], swiftSettings: optimized),
-    .testTarget(name: "GANToolsTests", dependencies: ["GANTools", "Datasets", "NN"], swiftSettings: optimized),
+    .testTarget(
+      name: "GANToolsTests", dependencies: ["GANTools", "Datasets", "NN", "GAN"], exclude: ["PyTorch"],
+      swiftSettings: optimized),
     .testTarget(name: "LessonTests", dependencies: ["Datasets"], swiftSettings: optimized),
   ] + lessons.map(lessonTarget),
   swiftLanguageModes: [.v6]

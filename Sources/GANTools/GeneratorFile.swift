@@ -17,6 +17,8 @@ public struct GeneratorFile {
   public let latentSize: Int
   /// CycleGAN: G (A -> B) and F (B -> A).
   public let translators: CycleGANGenerators?
+  /// CycleGAN: the directions the file holds weights for (`a-to-b`, `b-to-a`).
+  public private(set) var directions = ["a-to-b", "b-to-a"]
 
   /// Reads the file (a run folder is read as its `generator.safetensors`).
   public init(path: String) throws {
@@ -26,7 +28,19 @@ public struct GeneratorFile {
       url = url.appendingPathComponent("generator.safetensors")
     }
     let contents = try SafeTensors.readWithMetadata(from: url)
-    let metadata = contents.metadata
+    var (tensors, metadata) = (contents.tensors, contents.metadata)
+    // A reference implementation's state_dict saved as safetensors: its names translated, its architecture read off
+    // its shapes (metadata the file carries wins).
+    if let kind = ReferenceNames.kind(of: tensors.keys) {
+      guard kind != .patchGAN else {
+        throw TrainingError.badCheckpoint(file: url.path, reason: "is a PatchGAN discriminator, not a generator")
+      }
+      tensors = ReferenceNames.ours(tensors) ?? [:]
+      if kind == .cycleGANGenerator {
+        tensors = Dictionary(uniqueKeysWithValues: tensors.map { ("aToB." + $0.key, $0.value) })
+      }
+      metadata = Self.architecture(of: tensors, kind: kind).merging(metadata) { $1 }
+    }
     func field(_ name: String) throws -> Int {
       guard let text = metadata[name], let value = Int(text), value > 0 else {
         throw TrainingError.badCheckpoint(
@@ -82,10 +96,36 @@ public struct GeneratorFile {
       let g = ResnetGenerator(inputChannels: c, outputChannels: c, width: width, blocks: blocks, using: &scratch)
       let f = ResnetGenerator(inputChannels: c, outputChannels: c, width: width, blocks: blocks, using: &scratch)
       let pair = CycleGANGenerators(aToB: g, bToA: f)
-      (sampler, translators, module) = (nil, pair, pair)
+      // A converted reference generator may hold one direction only (a published model such as horse2zebra's).
+      if tensors.keys.contains(where: { $0.hasPrefix("bToA.") }) {
+        (sampler, translators, module) = (nil, pair, pair)
+      } else {
+        directions = ["a-to-b"]
+        tensors = Dictionary(uniqueKeysWithValues: tensors.map { (String($0.key.dropFirst("aToB.".count)), $0.value) })
+        (sampler, translators, module) = (nil, pair, g)
+      }
     }
-    try module.loadState(contents.tensors, source: url.path)
+    try module.loadState(tensors, source: url.path)
     module.eval()
+  }
+
+  /// The metadata gan-train would have written, read off a reference generator's shapes (in our names).
+  static func architecture(of tensors: [String: Tensor], kind: ReferenceNames.Kind) -> [String: String] {
+    switch kind {
+    case .dcgan:
+      let convolutions = tensors.filter { $0.key.hasSuffix(".weight") && $0.value.rank == 4 }
+        .sorted { Int($0.key.split(separator: ".")[2]) ?? 0 < Int($1.key.split(separator: ".")[2]) ?? 0 }
+      guard let first = convolutions.first?.value, let last = convolutions.last?.value else { return [:] }
+      return ["family": "dcgan", "resolution": "\(4 << (convolutions.count - 1))", "channels": "\(last.shape[1])",
+              "noise_size": "\(first.shape[0])", "width": "\(last.shape[0])"]
+    case .cycleGANGenerator:
+      guard let input = tensors["aToB.inputConv.weight"] else { return [:] }
+      let blocks = Set(tensors.keys.filter { $0.hasPrefix("aToB.blocks.") }.map { $0.split(separator: ".")[2] }).count
+      return ["family": "cyclegan", "resolution": "256", "channels": "\(input.shape[1])",
+              "width": "\(input.shape[0])", "blocks": "\(blocks)"]
+    case .patchGAN:
+      return [:]
+    }
   }
 
   /// `count` samples [count, channels, resolution, resolution] in [-1, 1] from noise drawn with `seed`;

@@ -21,10 +21,14 @@ struct GANTranslate: ParsableCommand {
   @Option(help: ArgumentHelp("The folder to write the translations into (same names, .png).", valueName: "dir"))
   var out: String
   @Option(help: "Which generator: G (a-to-b) or F (b-to-a).") var direction: Direction = .aToB
+  @Option(allowed: .count(8...4096), help: "The side images are cropped and scaled to, a multiple of 4 (default: the "
+            + "checkpoint's size; the ResNet generator itself takes any).")
+  var size: Int?
   @Option(help: "Unreadable image files: stop (fail) or leave them out and list them (skip).")
   var badFiles: ImageFolder.BadFiles = .fail
 
   func validate() throws {
+    if let size, size % 4 != 0 { throw ValidationError("--size \(size): must be a multiple of 4") }
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder), isFolder.boolValue else {
       throw ValidationError("--images \(images): no such folder; give a folder of PNG or JPEG images")
@@ -45,7 +49,12 @@ struct GANTranslate: ParsableCommand {
       throw TrainingError.badFlag(
         flag: checkpoint, reason: "is a \(generator.family.rawValue) generator: it samples; use gan-sample")
     }
-    let data = try ImageFolder(folder: images, size: generator.resolution, channels: generator.channels,
+    guard generator.directions.contains(direction.rawValue) else {
+      throw TrainingError.badFlag(
+        flag: "--direction", reason: "\(direction.rawValue): \(checkpoint) holds only \(generator.directions.joined(separator: ", "))")
+    }
+    let side = size ?? generator.resolution
+    let data = try ImageFolder(folder: images, size: side, channels: generator.channels,
                                badFiles: badFiles)
     for (file, reason) in data.skipped { print("  skipped \(file): \(reason)") }
     let folder = try createOutputFolder(out)
@@ -57,8 +66,8 @@ struct GANTranslate: ParsableCommand {
       try writePNG(translated, index: 0, to: folder.appendingPathComponent(name))
     }
     let seconds = Date().timeIntervalSince(started)
-    print("gan-translate: \(data.files.count) images (\(direction.rawValue)), \(generator.resolution)x"
-            + "\(generator.resolution), \(NumberFormat.duration(seconds / Double(data.files.count))) per image -> \(out)")
+    print("gan-translate: \(data.files.count) images (\(direction.rawValue)), \(side)x\(side), "
+            + "\(NumberFormat.duration(seconds / Double(data.files.count))) per image -> \(out)")
   }
 }
 

@@ -41,7 +41,7 @@ public struct CheckpointError: Error, Equatable, CustomStringConvertible, Locali
     case .io(let message): return "\(subject): \(message)"
     case .truncated(let detail): return "\(subject): the file is truncated (\(detail))"
     case .malformedHeader(let detail): return "\(subject): malformed safetensors header (\(detail))"
-    case .wrongDType(let dtype): return "\(subject): dtype \(dtype) is not supported (only F32 can be loaded)"
+    case .wrongDType(let dtype): return "\(subject): dtype \(dtype) is not supported (only F32, and I64 read as floats, can be loaded)"
     case .missingTensor: return "\(subject): missing from the file (the model has it)"
     case .unexpectedTensor: return "\(subject): in the file but not in the model"
     case .shapeMismatch(let expected, let found):

@@ -87,7 +87,8 @@ public enum SafeTensors {
 
   /// Parses and checks a whole file's bytes, rejecting what Python's safetensors rejects (and duplicate keys, which it
   /// resolves silently): the header must be UTF-8 JSON of at most `maximumHeaderLength` bytes; every tensor must be
-  /// F32 with a shape whose element and byte counts fit in an Int; sorted by offset, the tensors' byte ranges must
+  /// F32 (or I64, read as floats: PyTorch's batch-norm `num_batches_tracked` counters are I64, so a PyTorch state_dict
+  /// saved as safetensors loads) with a shape whose element and byte counts fit in an Int; sorted by offset, the tensors' byte ranges must
   /// tile the data section exactly, from byte 0 to its end, without overlaps or gaps. Like Python, no alignment of a
   /// range's start is required (values are copied out, never read in place). Values may be NaN or infinite: a file
   /// may hold them; loading into a model rejects them. `source` names the file in errors.
@@ -140,7 +141,7 @@ public enum SafeTensors {
     }
 
     let dataCount = bytes.count - dataStart
-    var ranges: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+    var ranges: [(name: String, shape: [Int], begin: Int, end: Int, integer: Bool)] = []
     for (name, value) in header where name != "__metadata__" {
       guard case .object(let fields) = value else { throw fail(name, .malformedHeader("entry is not an object")) }
       if let field = firstDuplicate(fields.map(\.key)) {
@@ -148,7 +149,8 @@ public enum SafeTensors {
       }
       let entry = Dictionary(fields, uniquingKeysWith: { first, _ in first })
       guard case .string(let dtype)? = entry["dtype"] else { throw fail(name, .malformedHeader("no dtype string")) }
-      guard dtype == "F32" else { throw fail(name, .wrongDType(dtype)) }
+      guard dtype == "F32" || dtype == "I64" else { throw fail(name, .wrongDType(dtype)) }
+      let elementSize = dtype == "I64" ? 8 : 4
       guard case .array(let dimensions)? = entry["shape"], let shape = integers(dimensions) else {
         throw fail(name, .malformedHeader(
           "shape must be an array of non-negative integers, found \(entry["shape"]?.summary ?? "none")"))
@@ -168,15 +170,15 @@ public enum SafeTensors {
         }
         count = product
       }
-      let (byteCount, overflow) = count.multipliedReportingOverflow(by: 4)
+      let (byteCount, overflow) = count.multipliedReportingOverflow(by: elementSize)
       guard !overflow else {
-        throw fail(name, .malformedHeader("shape \(shape) in F32 needs more bytes than an Int can count"))
+        throw fail(name, .malformedHeader("shape \(shape) in \(dtype) needs more bytes than an Int can count"))
       }
       guard offsets[1] - offsets[0] == byteCount else {
         throw fail(name, .malformedHeader(
-          "data_offsets \(offsets) span \(offsets[1] - offsets[0]) bytes, but shape \(shape) in F32 needs \(byteCount)"))
+          "data_offsets \(offsets) span \(offsets[1] - offsets[0]) bytes, but shape \(shape) in \(dtype) needs \(byteCount)"))
       }
-      ranges.append((name, shape, offsets[0], offsets[1]))
+      ranges.append((name, shape, offsets[0], offsets[1], dtype == "I64"))
     }
 
     // Python's rule: in order of their offsets, each range begins where the previous one ends, the first at 0.
@@ -200,6 +202,15 @@ public enum SafeTensors {
 
     var tensors: [String: Tensor] = [:]
     for range in ranges {
+      if range.integer {
+        let values = (0..<((range.end - range.begin) / 8)).map { index in
+          var word: UInt64 = 0
+          for byte in 0..<8 { word |= UInt64(bytes[dataStart + range.begin + 8 * index + byte]) << (8 * UInt64(byte)) }
+          return Float(Int64(bitPattern: word))
+        }
+        tensors[range.name] = Tensor(shape: range.shape, scalars: values)
+        continue
+      }
       let values = readLittleEndian(bytes, from: dataStart + range.begin, count: (range.end - range.begin) / 4)
       tensors[range.name] = Tensor(shape: range.shape, scalars: values)
     }
