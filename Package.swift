@@ -61,9 +61,11 @@ let package = Package(
     .executable(name: "gan-train", targets: ["gan-train"]),
     .executable(name: "gan-sample", targets: ["gan-sample"]),
     .executable(name: "gan-translate", targets: ["gan-translate"]),
+    .executable(name: "course-book", targets: ["course-book"]),
   ] + lessons.map { .executable(name: "lesson-\($0)", targets: ["lesson-\($0)"]) },
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
   ],
   targets: [
     // MARK: Libraries
@@ -121,6 +123,14 @@ let package = Package(
       ],
       path: "Sources/\($0.value)", swiftSettings: optimized)
   } + [
+    // The course book: the course notes beside each lesson's newest run, as a static site (Markdown by Ink).
+    .executableTarget(
+      name: "course-book",
+      dependencies: [
+        "LessonKit", .product(name: "Ink", package: "Ink"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Sources/CourseBook", swiftSettings: optimized),
 
     // MARK: Tests
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: optimized),
