@@ -66,6 +66,9 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
   ],
   targets: [
     // MARK: Libraries
@@ -92,6 +95,9 @@ let package = Package(
       dependencies: [
         "Autograd", "NN", "GAN", "Datasets", "Plotting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Ink", package: "Ink"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: optimized),
     // Training the full-scale models on a user's image folders, with checkpoints that resume bit for bit.

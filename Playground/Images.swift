@@ -119,6 +119,7 @@ func runImageExperiment(lesson: Lesson, flags: PlaygroundFlags, dataset: Dataset
   var history: [(step: Int, metrics: ClassifierMetrics)] = []
   if let untrained = judge(using: &rng) { history.append((0, untrained)) }
   var lossHistory = LossHistory(totalSteps: steps)
+  offerViewerControls(lesson, trainer)
   let progress = lesson.progress(total: steps, label: "training")
   for step in 1...steps {
     let result = trainer.step(using: &rng)

@@ -96,3 +96,26 @@ func describeExperiment(lesson: Lesson, flags: PlaygroundFlags, arguments: [Stri
 
 /// Whether every number is finite.
 func allFinite(_ values: [Float]) -> Bool { values.allSatisfy(\.isFinite) }
+
+/// Under `--serve`, the page lets the viewer change G's and D's learning rates and the loss while it trains, as GAN
+/// Lab does in its browser; each change takes effect at the next step and is logged in the notes with that step.
+func offerViewerControls(_ lesson: Lesson, _ trainer: GANTrainer) {
+  let rate: @Sendable (String) -> String? = { text in
+    guard let value = Double(text), Allowed.rate.contains(value) else { return "allowed: \(Allowed.rate)" }
+    return nil
+  }
+  lesson.addControl("learning-rate-g", .init(label: "G's learning rate",
+                                             current: "\(trainer.generatorOptimizer.learningRate)", check: rate)) {
+    trainer.generatorOptimizer.learningRate = Float($0) ?? trainer.generatorOptimizer.learningRate
+  }
+  lesson.addControl("learning-rate-d", .init(label: "D's learning rate",
+                                             current: "\(trainer.criticOptimizer.learningRate)", check: rate)) {
+    trainer.criticOptimizer.learningRate = Float($0) ?? trainer.criticOptimizer.learningRate
+  }
+  let losses = AdversarialLoss.allCases.map(\.rawValue)
+  lesson.addControl("loss", .init(label: "loss", choices: losses, current: trainer.loss.rawValue) { value in
+    losses.contains(value) ? nil : "allowed: \(losses.joined(separator: ", "))"
+  }) { value in
+    if let loss = AdversarialLoss(rawValue: value) { trainer.loss = loss }
+  }
+}

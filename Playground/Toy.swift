@@ -110,6 +110,7 @@ func runToyExperiment(lesson: Lesson, flags: PlaygroundFlags) {
   var evaluations = [evaluate(step: 0, using: &evalRNG).0]
   var snapshots: [(step: Int, samples: Tensor)] = []
   var lossHistory = LossHistory(totalSteps: steps)
+  offerViewerControls(lesson, trainer)
   let progress = lesson.progress(total: steps, label: "training")
   for step in 1...steps {
     let result = trainer.step(using: &rng)

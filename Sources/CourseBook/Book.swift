@@ -1,5 +1,6 @@
 import Foundation
 import Ink
+import LessonKit
 
 /// What went wrong building the book; each names the folder or file.
 struct BookError: Error, CustomStringConvertible {
@@ -175,7 +176,7 @@ struct Book {
       }
     }
     // The notes, with each figure they name taken from the run when it made one (else the course's own copy).
-    var html = MarkdownParser().html(from: lesson.notes)
+    var html = MarkdownParser().html(from: MarkdownText.escapingFormulas(lesson.notes))
     var shown = Set<String>()
     for match in html.matches(of: /<img src="figures\/([^"]+)"/).reversed() {
       let name = String(match.1)

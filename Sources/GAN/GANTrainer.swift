@@ -42,7 +42,8 @@ public final class GANTrainer {
   public let critic: any Layer
   public let generatorOptimizer: any Optimizer
   public let criticOptimizer: any Optimizer
-  public let loss: AdversarialLoss
+  /// The adversarial loss (a `var`: the playground's viewer may switch it while training under `--serve`).
+  public var loss: AdversarialLoss
   /// Weight clipping or the WGAN-GP gradient penalty (or neither).
   public let constraint: CriticConstraint
   /// γ of the R1 penalty on real data (Mescheder et al. 2018), or nil for none.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Autograd
 import Foundation
+import Ink
 import Plotting
 
 /// The notebook runner: a lesson's `main.swift` creates one `Lesson`, then narrates, computes, shows values,
@@ -49,7 +50,7 @@ public final class Lesson: @unchecked Sendable {
   /// Whether figures are rendered with gnuplot (not `--no-render`, and gnuplot is installed).
   public var rendersFigures: Bool { !options.noRender && gnuplot != nil }
   /// `--live`: figures are also streamed to an interactive window (when one can be opened).
-  public var isLive: Bool { options.live }
+  public var isLive: Bool { options.live || options.servePort != nil }
 
   /// `lesson-05-wgan` (or `gan-playground` for number 0).
   public var executableName: String { Self.executableName(number: number, slug: slug) }
@@ -175,7 +176,54 @@ public final class Lesson: @unchecked Sendable {
     self.seed = options.seed ?? seed ?? UInt64(number)
     self.run = run
     self.gnuplot = gnuplot
+    server = options.servePort.map { port in
+      LessonServer(port: port) { [run] in
+        FileManager.default.fileExists(atPath: run.staging.path) ? run.staging : run.destination
+      }
+    }
     printHeader()
+    if let server {
+      do {
+        try server.start(title: Self.heading(number: number, title: title))
+        console.write("  serving at \(server.url) (only this machine can open it)\n")
+      } catch {
+        Console.writeError("\(error)\n")
+        Foundation.exit(1)
+      }
+    }
+  }
+
+  /// `--serve`: the page the lesson is shown on while it runs (nil without the flag).
+  let server: LessonServer?
+  /// The viewer's settings (`addControl`), applied on the training thread at the next step.
+  private var controlHandlers: [String: (String) -> Void] = [:]
+  private var liveVersion = 0
+  private var lastLive = Date.distantPast
+
+  /// Under `--serve`, lets the viewer change a setting while the lesson trains (the playground's learning rates and
+  /// loss). `apply` runs on the training thread between two steps; each change is logged in the notes with its step.
+  public func addControl(_ name: String, _ control: LessonServer.Control, apply: @escaping (String) -> Void) {
+    guard let server else { return }
+    withState { _ in controlHandlers[name] = apply }
+    server.addControl(name, control)
+  }
+
+  /// Sends a cell to the `--serve` page.
+  private func publish(_ cell: Cell) {
+    guard let server else { return }
+    var payload: [String: Any]
+    switch cell {
+    case .section(let title): payload = ["kind": "section", "text": title]
+    case .narrative(let text): payload = ["kind": "narrative", "html": MarkdownParser().html(from: MarkdownText.escapingFormulas(text))]
+    case .value(let value): payload = ["kind": "value", "text": "\(value.label): \(value.display)"]
+    case .claim(let claim):
+      payload = ["kind": "claim", "text": claim.name, "passed": claim.passed, "detail": claim.detail ?? ""]
+    case .figure(_, let title, let caption, let image, _, _):
+      guard let image else { return }
+      payload = ["kind": "image", "file": image, "text": caption ?? title]
+    case .image(let file, let caption): payload = ["kind": "image", "file": file, "text": caption ?? ""]
+    }
+    server.publish("cell", payload)
   }
 
   /// `--out`, or `output/<executable name>`.
@@ -270,6 +318,7 @@ public final class Lesson: @unchecked Sendable {
     let rule = String(repeating: "-", count: max(4, min(console.textWidth, 72) - title.count - 4))
     console.write("\n" + console.bold("-- \(title) \(rule)") + "\n")
     withState { $0.cells.append(.section(title)) }
+    publish(.section(title))
   }
 
   /// Narrative text (Markdown), wrapped to the terminal width. Source line breaks inside a paragraph are
@@ -279,6 +328,7 @@ public final class Lesson: @unchecked Sendable {
     let lines = TextLayout.wrapMarkdown(markdown, width: console.textWidth).map(console.styleInline)
     console.write("\n" + lines.joined(separator: "\n") + "\n")
     withState { $0.cells.append(.narrative(markdown)) }
+    publish(.narrative(markdown))
   }
 
   /// Shows a labeled number, aligned with the other values (4 significant digits; integers exactly).
@@ -302,6 +352,7 @@ public final class Lesson: @unchecked Sendable {
       $0.values.append(value)
       $0.cells.append(.value(value))
     }
+    publish(.value(value))
   }
 
   /// Checks a claim about this run. `detail` should say what was measured against what.
@@ -340,6 +391,7 @@ public final class Lesson: @unchecked Sendable {
       $0.claims.append(claim)
       $0.cells.append(.claim(claim))
     }
+    publish(.claim(claim))
     return claim.passed
   }
 
@@ -364,12 +416,11 @@ public final class Lesson: @unchecked Sendable {
     console.write(
       spacing() + "  figure  \(rendered ? files.image.lastPathComponent : "(not rendered)")  "
         + console.dim("\(files.script.lastPathComponent) + \(files.data.lastPathComponent)") + "\n")
-    withState {
-      $0.cells.append(
-        .figure(
-          name: figure.name, title: title, caption: caption, image: rendered ? files.image.lastPathComponent : nil,
-          script: files.script.lastPathComponent, data: files.data.lastPathComponent))
-    }
+    let cell = Cell.figure(
+      name: figure.name, title: title, caption: caption, image: rendered ? files.image.lastPathComponent : nil,
+      script: files.script.lastPathComponent, data: files.data.lastPathComponent)
+    withState { $0.cells.append(cell) }
+    publish(cell)
     return rendered ? files.image : nil
   }
 
@@ -389,13 +440,12 @@ public final class Lesson: @unchecked Sendable {
     console.write(
       "  animation  \(rendered ? files.image.lastPathComponent : "(not rendered)")  "
         + console.dim("\(animation.frames.count) frames; \(files.script.lastPathComponent)") + "\n")
-    withState {
-      $0.cells.append(
-        .figure(
-          name: animation.name, title: caption ?? animation.name, caption: caption,
-          image: rendered ? files.image.lastPathComponent : nil, script: files.script.lastPathComponent,
-          data: files.data.lastPathComponent))
-    }
+    let cell = Cell.figure(
+      name: animation.name, title: caption ?? animation.name, caption: caption,
+      image: rendered ? files.image.lastPathComponent : nil, script: files.script.lastPathComponent,
+      data: files.data.lastPathComponent)
+    withState { $0.cells.append(cell) }
+    publish(cell)
     return rendered ? files.image : nil
   }
 
@@ -428,6 +478,7 @@ public final class Lesson: @unchecked Sendable {
     let size = (try? PNG.header(of: png)).map { "\($0.width)x\($0.height)" } ?? ""
     console.write(spacing() + "  image  \(fileName)  " + console.dim(size) + "\n")
     withState { $0.cells.append(.image(file: fileName, caption: caption)) }
+    publish(.image(file: fileName, caption: caption))
     return url
   }
 
@@ -465,12 +516,14 @@ public final class Lesson: @unchecked Sendable {
     addFiles([url])
     console.write("  animation  \(fileName)  " + console.dim("\(frames.count) frames") + "\n")
     withState { $0.cells.append(.image(file: fileName, caption: caption)) }
+    publish(.image(file: fileName, caption: caption))
     return url
   }
 
   /// Under `--live`, redraws the live gnuplot window with `figure` (nothing is written to disk). The first call
   /// opens the window; without a display it says once why not and the lesson continues headless.
   public func live(_ figure: Figure) {
+    serveLive(figure)
     guard options.live else { return }
     let window: LiveWindow? = withState { state in
       if let window = state.liveWindow { return window }
@@ -492,12 +545,36 @@ public final class Lesson: @unchecked Sendable {
     }
   }
 
+  /// Under `--serve`, draws the live figure as a PNG for the page (at most once a second: gnuplot takes a moment).
+  private func serveLive(_ figure: Figure) {
+    guard let server, let gnuplot, Date().timeIntervalSince(lastLive) >= 1 else { return }
+    lastLive = Date()
+    liveVersion += 1
+    do {
+      let files = try figure.renamed("live").write(to: server.liveFolder)
+      try gnuplot.render(files)
+      server.publish("live", ["file": files.image.lastPathComponent, "version": liveVersion,
+                              "title": figure.title ?? figure.name])
+    } catch {
+      reportError("live figure '\(figure.name)' for --serve: \(error)")
+    }
+  }
+
   /// A progress report for a loop of `total` steps (a bar on a terminal, plain lines every 10% otherwise).
   public func progress(total: Int, label: String) -> Progress {
     beginCell()
     let blank = spacing()
     if !blank.isEmpty { console.write(blank) }
     let progress = Progress(total: total, label: label, console: console)
+    if let server {
+      progress.gate = { [weak self] step, total, label, values in
+        for (name, value) in server.gate(step: step, total: total, label: label, values: values) {
+          guard let self, let apply = self.withState({ _ in self.controlHandlers[name] }) else { continue }
+          apply(value)
+          self.narrate("*At step \(step) the viewer set \(name) to \(value).*")
+        }
+      }
+    }
     withState { $0.activeProgress = progress }
     return progress
   }
@@ -556,6 +633,15 @@ public final class Lesson: @unchecked Sendable {
     }
     let final = withState { $0 }
     printSummary(final, wallTime: wallTime)
+    if let server {
+      server.publish("finished", ["claims": final.claims.count])
+      if options.serveKeep {
+        console.write("  still serving at \(server.url) (--serve-keep); Ctrl-C to stop.\n")
+        fflush(nil)
+        while true { sleep(3600) }
+      }
+      server.closeStreams()
+    }
 
     let failed = final.claims.filter { !$0.passed }.count
     let status: Int32 = !final.errors.isEmpty || (options.strict && failed > 0) ? 1 : 0

@@ -34,6 +34,17 @@ public struct CommonOptions: ParsableArguments, Sendable {
   @Flag(help: "Exit with status 1 when a claim fails.")
   public var strict = false
 
+  @Option(
+    name: .customLong("serve"), allowed: .count(1...65535),
+    help: "Serve the lesson as a page at http://127.0.0.1:PORT/ while it runs (--serve alone: port 8000).")
+  public var servePort: Int?
+
+  @Flag(help: "With --serve: keep serving after the lesson ends, until Ctrl-C.")
+  public var serveKeep = false
+
+  /// The port `--serve` alone stands for.
+  public static let defaultServePort = 8000
+
   /// Ten million steps is days of training for the smallest lesson; beyond it a count is a typo.
   static let stepsAllowed = Allowed.count(1...10_000_000)
 
@@ -41,6 +52,10 @@ public struct CommonOptions: ParsableArguments, Sendable {
 
   public func validate() throws {
     try Self.stepsAllowed.check(steps, "--steps")
+    if serveKeep && servePort == nil { throw ValidationError("--serve-keep needs --serve [PORT]") }
+    if let servePort {
+      do { try LessonServer.checkAvailable(servePort) } catch { throw ValidationError("\(error)") }
+    }
     if let outputFolder, outputFolder.trimmingCharacters(in: .whitespaces).isEmpty {
       throw ValidationError("--out needs a folder name, got an empty string")
     }
@@ -102,6 +117,13 @@ struct LessonCommand<Extra: ParsableArguments>: ParsableCommand {
   static func parseLesson(_ arguments: [String], identity: LessonIdentity) throws -> (CommonOptions, Extra) {
     try LessonIdentity.$current.withValue(identity) {
       do {
+        // `--serve [PORT]`: a bare --serve means the default port.
+        var arguments = arguments
+        for index in arguments.indices where arguments[index] == "--serve" {
+          if index + 1 == arguments.count || Int(arguments[index + 1]) == nil {
+            arguments[index] = "--serve=\(CommonOptions.defaultServePort)"
+          }
+        }
         let parsed = try Self.parse(arguments)
         return (parsed.common, parsed.extra)
       } catch let error as LessonSetupError {

@@ -72,7 +72,21 @@ public final class Progress: @unchecked Sendable {
     return lastValues
   }
 
+  /// Called after every update, outside the lock, on the caller's thread: `--serve` reports progress there and
+  /// holds the training loop while the viewer has paused it.
+  var gate: ((_ step: Int, _ total: Int, _ label: String, _ values: [(String, Double)]) -> Void)?
+
   private func record(_ step: Int, values: [(String, Double)]) {
+    recordLocked(step, values: values)
+    if let gate {
+      lock.lock()
+      let (current, latest) = (lastStep, lastValues)
+      lock.unlock()
+      gate(current, total, label, latest)
+    }
+  }
+
+  private func recordLocked(_ step: Int, values: [(String, Double)]) {
     lock.lock()
     defer { lock.unlock() }
     guard !finished else { return }

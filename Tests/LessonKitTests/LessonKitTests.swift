@@ -578,3 +578,13 @@ final class LessonKitTests: XCTestCase {
     XCTAssertTrue(output.contains("valid"), output, file: file, line: line)
   }
 }
+
+/// Plain-text formulas survive Markdown rendering: their `_` and `*` are escaped, code and emphasis are not.
+final class MarkdownTextTests: XCTestCase {
+  func testFormulasAreEscapedAndCodeAndEmphasisKept() {
+    let text = "D* = p_data / (p_data + p_G), a * b, **bold**, *emphasis*, `p_data*` and E_x[f]\n```\nx_1 * y\n```"
+    XCTAssertEqual(
+      MarkdownText.escapingFormulas(text),
+      "D\\* = p\\_data / (p\\_data + p\\_G), a \\* b, **bold**, *emphasis*, `p_data*` and E\\_x[f]\n```\nx_1 * y\n```")
+  }
+}
