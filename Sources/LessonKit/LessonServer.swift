@@ -23,8 +23,9 @@ public final class LessonServer: @unchecked Sendable {
   private var paused = false
   private var stepsToRun = 0
   private var lastStatus = Date.distantPast
-  /// The latest progress event, sent first to a page that opens late.
+  /// The latest progress event and live figure, sent first to a page that opens late.
   private var latestStatus: String?
+  private var latestLive: String?
   private var pendingChanges: [(name: String, value: String)] = []
   private var controls: [String: Control] = [:]
   private var task: Task<Void, Never>?
@@ -158,7 +159,11 @@ public final class LessonServer: @unchecked Sendable {
           let json = String(data: data, encoding: .utf8) else { return }
     let event = "event: \(name)\ndata: \(json)\n\n"
     condition.lock()
-    if name == "status" { latestStatus = event } else if name != "live" { history.append(event) }
+    switch name {
+    case "status": latestStatus = event
+    case "live": latestLive = event
+    default: history.append(event)
+    }
     let targets = Array(subscribers.values)
     condition.unlock()
     for target in targets { target.yield(event) }
@@ -168,7 +173,7 @@ public final class LessonServer: @unchecked Sendable {
     let (stream, continuation) = AsyncStream<String>.makeStream()
     let id = UUID()
     condition.lock()
-    if let latestStatus { continuation.yield(latestStatus) }
+    for latest in [latestStatus, latestLive].compactMap({ $0 }) { continuation.yield(latest) }
     for event in history { continuation.yield(event) }
     subscribers[id] = continuation
     condition.unlock()

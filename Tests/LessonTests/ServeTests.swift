@@ -141,6 +141,11 @@ final class ServeTests: XCTestCase {
       reply = (try? curl(["-X", "POST", "http://127.0.0.1:\(port)/control/pause"], seconds: 1)) ?? ""
       if !reply.hasPrefix("paused") { Thread.sleep(forTimeInterval: 0.1) }
     }
+    // The controls exist once the playground has built its trainer (the pause holds it at its first step).
+    var offered = ""
+    for _ in 0..<60 where !offered.contains("\"name\":\"loss\"") {
+      offered = (try? curl(["http://127.0.0.1:\(port)/events"], seconds: 1)) ?? ""
+    }
     let set = "http://127.0.0.1:\(port)/control/set"
     XCTAssertEqual(try curl(["-X", "POST", set + "?name=learning-rate-g&value=0.002"], seconds: 2),
                    "learning-rate-g = 0.002 from the next step\n")
