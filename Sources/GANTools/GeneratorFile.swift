@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import GAN
 import NN
+import Plotting
 
 /// A generator rebuilt from `generator.safetensors` alone: its metadata names the family and the architecture
 /// (written by `gan-train`), so `gan-sample` and `gan-translate` need no other file.
@@ -154,13 +155,10 @@ public func writePNG(_ images: Tensor, index: Int, to url: URL) throws {
     }
   }
   let data = ImageFile.encodePNG(DecodedImage(width: width, height: height, channels: channels, pixels: pixels))
-  let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
-  guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
-    throw TrainingError.badFlag(flag: "--out", reason: "cannot write \(temporary.path)")
-  }
-  if rename(temporary.path, url.path) != 0 {
-    try? FileManager.default.removeItem(at: temporary)
-    throw TrainingError.badFlag(flag: "--out", reason: "cannot write \(url.path)")
+  do {
+    try AtomicFile.write(data, to: url)
+  } catch {
+    throw TrainingError.badFlag(flag: "--out", reason: "cannot write \(url.path): \(error)")
   }
 }
 
