@@ -251,7 +251,7 @@ final class StyleGANRun: FamilyRun {
     let c = settings.styleGANConfiguration
     return ["family": "stylegan", "resolution": "\(c.resolution)", "channels": "\(c.channels)",
             "z_dim": "\(c.zDim)", "w_dim": "\(c.wDim)", "mapping_layers": "\(c.mappingLayers)",
-            "channel_base": "\(c.channelBase)", "channel_max": "\(c.channelMax)"]
+            "channel_base": "\(c.channelBase)", "channel_max": "\(c.channelMax)", "resampling": c.resampling.rawValue]
   }
 }
 

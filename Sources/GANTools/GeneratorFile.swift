@@ -33,8 +33,9 @@ public struct GeneratorFile {
     // A reference implementation's state_dict saved as safetensors: its names translated, its architecture read off
     // its shapes (metadata the file carries wins).
     if let kind = ReferenceNames.kind(of: tensors.keys) {
-      guard kind != .patchGAN else {
-        throw TrainingError.badCheckpoint(file: url.path, reason: "is a PatchGAN discriminator, not a generator")
+      guard kind != .patchGAN, kind != .styleGANDiscriminator else {
+        throw TrainingError.badCheckpoint(
+          file: url.path, reason: "is a \(kind == .patchGAN ? "PatchGAN" : "StyleGAN2") discriminator, not a generator")
       }
       tensors = ReferenceNames.ours(tensors) ?? [:]
       if kind == .cycleGANGenerator {
@@ -80,11 +81,25 @@ public struct GeneratorFile {
           file: url.path, reason: "resolution \(resolution) must be a power of two up to 1024 and at most channel_base")
       }
       latentSize = try field("z_dim")
+      // gan-train's files from before the reference resampling was its default say nothing: they are simplified.
+      guard let resampling = StyleGANResampling(rawValue: metadata["resampling"] ?? "simplified") else {
+        throw TrainingError.badCheckpoint(
+          file: url.path, reason: "metadata field \"resampling\" is \"\(metadata["resampling"]!)\"; allowed: "
+            + StyleGANResampling.allCases.map(\.rawValue).joined(separator: ", "))
+      }
+      var clamp: Float? = nil
+      if let text = metadata["conv_clamp"], text != "none" {
+        guard let value = Float(text), value > 0, value.isFinite else {
+          throw TrainingError.badCheckpoint(
+            file: url.path, reason: "metadata field \"conv_clamp\" is \"\(text)\"; allowed: none or a positive number")
+        }
+        clamp = value
+      }
       let g = StyleGANGenerator(
         configuration: StyleGANConfiguration(
           resolution: resolution, channels: channels, zDim: latentSize, wDim: try field("w_dim"),
           mappingLayers: try field("mapping_layers"), channelBase: try field("channel_base"),
-          channelMax: try field("channel_max")),
+          channelMax: try field("channel_max"), resampling: resampling, convClamp: clamp),
         using: &scratch)
       (sampler, translators, module) = (g, nil, g)
     case .cyclegan:
@@ -124,7 +139,23 @@ public struct GeneratorFile {
       let blocks = Set(tensors.keys.filter { $0.hasPrefix("aToB.blocks.") }.map { $0.split(separator: ".")[2] }).count
       return ["family": "cyclegan", "resolution": "256", "channels": "\(input.shape[1])",
               "width": "\(input.shape[0])", "blocks": "\(blocks)"]
-    case .patchGAN:
+    case .styleGANGenerator:
+      // Widths are min(channel_base / r, channel_max): the widest (4x4) is channel_max; the first resolution below
+      // it fixes channel_base (any base reproducing every width is the same network).
+      let mapping = tensors.filter { $0.key.hasPrefix("mappingNetwork.layers.") && $0.key.hasSuffix(".weight") }
+      let blocks = tensors.keys.filter { $0.hasPrefix("synthesisNetwork.blocks.") && $0.hasSuffix(".toRGB.weight") }
+      guard let first = tensors["mappingNetwork.layers.0.weight"], !blocks.isEmpty,
+            let rgb = tensors["synthesisNetwork.blocks.0.toRGB.weight"] else { return [:] }
+      let resolution = 4 << (blocks.count - 1)
+      let widths = (0..<blocks.count).map { tensors["synthesisNetwork.blocks.\($0).toRGB.weight"]?.shape[1] ?? 0 }
+      let widest = widths.max() ?? 0
+      let base = zip(widths, (0..<blocks.count).map { 4 << $0 }).first { $0.0 < widest }.map { $0.0 * $0.1 }
+        ?? widest * resolution
+      return ["family": "stylegan", "resolution": "\(resolution)", "channels": "\(rgb.shape[0])",
+              "z_dim": "\(first.shape[1])", "w_dim": "\(first.shape[0])", "mapping_layers": "\(mapping.count)",
+              "channel_base": "\(base)", "channel_max": "\(widest)", "resampling": "reference",
+              "conv_clamp": "256"]
+    case .patchGAN, .styleGANDiscriminator:
       return [:]
     }
   }

@@ -258,11 +258,9 @@ public final class TrainingSession {
   private func checkpoint(step: Int, seconds: Double) throws {
     let stamp = ["step": "\(step)"]
     for (file, module) in run.modules {
-      var metadata = stamp
-      if file == "generator.safetensors" {
-        metadata.merge(run.generatorMetadata) { $1 }
-        metadata["command"] = options.command
-      }
+      // Every network's file names the run's architecture (the converter to PyTorch reads StyleGAN's resampling).
+      var metadata = stamp.merging(run.generatorMetadata) { $1 }
+      if file == "generator.safetensors" { metadata["command"] = options.command }
       try Checkpoint.save(module, to: options.out.appendingPathComponent(file), metadata: metadata)
     }
     for (file, optimizer) in run.optimizers {

@@ -42,11 +42,15 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   public var channelMax: Int
   /// Whether unreadable image files stop the run (`fail`) or are listed and left out (`skip`).
   public var badFiles: String
+  /// StyleGAN's resampling (`StyleGANResampling`); nil in run states written before it was a setting, whose
+  /// networks used `simplified`.
+  public var resampling: String?
 
   public init(
     family: ModelFamily, images: String, imagesB: String? = nil, size: Int, channels: Int = 3, batch: Int,
     seed: UInt64 = 1, learningRate: Double, width: Int = 64, latentSize: Int = 100, blocks: Int = 9,
-    mappingLayers: Int = 8, channelBase: Int = 16384, channelMax: Int = 512, badFiles: ImageFolder.BadFiles = .fail
+    mappingLayers: Int = 8, channelBase: Int = 16384, channelMax: Int = 512, badFiles: ImageFolder.BadFiles = .fail,
+    resampling: StyleGANResampling = .reference
   ) {
     self.family = family
     self.images = images
@@ -63,6 +67,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     self.channelBase = channelBase
     self.channelMax = channelMax
     self.badFiles = badFiles.rawValue
+    self.resampling = family == .stylegan ? resampling.rawValue : nil
   }
 
   /// The first setting in which `self` and `other` differ, as (field, self's value, other's value).
@@ -76,6 +81,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
       ("blocks", "\(blocks)", "\(other.blocks)"), ("mappingLayers", "\(mappingLayers)", "\(other.mappingLayers)"),
       ("channelBase", "\(channelBase)", "\(other.channelBase)"),
       ("channelMax", "\(channelMax)", "\(other.channelMax)"), ("badFiles", badFiles, other.badFiles),
+      ("resampling", resampling ?? "simplified", other.resampling ?? "simplified"),
     ]
     return fields.first { $0.1 != $0.2 }.map { (field: $0.0, mine: $0.1, theirs: $0.2) }
   }
@@ -83,7 +89,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   /// The StyleGAN configuration these settings describe.
   public var styleGANConfiguration: StyleGANConfiguration {
     StyleGANConfiguration(resolution: size, channels: channels, zDim: latentSize, wDim: latentSize,
-                          mappingLayers: mappingLayers, channelBase: channelBase, channelMax: channelMax)
+                          mappingLayers: mappingLayers, channelBase: channelBase, channelMax: channelMax,
+                          resampling: StyleGANResampling(rawValue: resampling ?? "") ?? .simplified)
   }
 }
 

@@ -8,6 +8,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import GAN
 import GANTools
 import LessonKit
 
@@ -135,6 +136,8 @@ struct StyleGANCommand: ParsableCommand {
   @Option(allowed: .count(8...65536), help: "Channels at resolution r are channel-base / r (paper256: 16384).")
   var channelBase: Int = 16384
   @Option(allowed: .count(1...1024), help: "The most channels of any layer (the paper: 512).") var channelMax: Int = 512
+  @Option(help: "Resampling: the reference's filtered (exchangeable with PyTorch) or the lessons' simpler one.")
+  var resampling: StyleGANResampling = .reference
 
   func validate() throws {
     guard isPowerOfTwo(size) else { throw ValidationError("--size \(size): must be a power of two from 8 to 1024") }
@@ -151,9 +154,11 @@ struct StyleGANCommand: ParsableCommand {
     try train(TrainingSettings(
       family: .stylegan, images: images, size: size, channels: common.channels, batch: batch, seed: common.seed,
       learningRate: learningRate, latentSize: latentSize, mappingLayers: mappingLayers, channelBase: channelBase,
-      channelMax: channelMax, badFiles: common.badFiles), common)
+      channelMax: channelMax, badFiles: common.badFiles, resampling: resampling), common)
   }
 }
+
+extension StyleGANResampling: ExpressibleByArgument {}
 
 struct GANTrain: ParsableCommand {
   static let configuration = CommandConfiguration(

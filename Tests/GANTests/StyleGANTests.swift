@@ -75,6 +75,45 @@ final class StyleGANTests: XCTestCase {
     XCTAssertEqual(d.parameterCount, 288_929)
   }
 
+  /// The reference's resampling has no parameters of its own: the same counts and shapes, another function.
+  func testReferenceResamplingKeepsTheCountsAndShapes() {
+    var configuration = Self.small
+    configuration.resampling = .reference
+    var rng = SeededGenerator(seed: 1)
+    let g = StyleGANGenerator(configuration: configuration, using: &rng)
+    let d = StyleGANDiscriminator(configuration: configuration, using: &rng)
+    XCTAssertEqual([g.parameterCount, d.parameterCount], [271_851, 288_929])
+    let (simpleG, simpleD) = makeSmall()
+    XCTAssertEqual(Set(g.stateTensors().keys), Set(simpleG.stateTensors().keys))
+    XCTAssertEqual(Set(d.stateTensors().keys), Set(simpleD.stateTensors().keys))
+    try! simpleG.loadState(g.stateTensors())
+    try! simpleD.loadState(d.stateTensors())
+    let z = Tensor.randomNormal([4, 64], using: &rng)
+    let (image, simpleImage) = withoutGradients {
+      (g(z, psi: 1, noise: .constant), simpleG(z, psi: 1, noise: .constant))
+    }
+    XCTAssertEqual(image.shape, [4, 1, 32, 32])
+    XCTAssertGreaterThan(maxDifference(image.scalars, simpleImage.scalars), 0.01)
+    let (logits, simpleLogits) = withoutGradients { (d(image), simpleD(image)) }
+    XCTAssertEqual(logits.shape, [4, 1])
+    XCTAssertGreaterThan(maxDifference(logits.scalars, simpleLogits.scalars), 1e-4)
+  }
+
+  /// conv_clamp limits every modulated convolution's activated output (and toRGB's) to ±limit.
+  func testConvClampLimitsTheLayers() {
+    var rng = SeededGenerator(seed: 2)
+    let layer = SynthesisLayer(inputChannels: 4, outputChannels: 6, wDim: 8, resolution: 8, upsamples: true,
+                               resampling: .reference, convClamp: 0.1, using: &rng)
+    let toRGB = ToRGBLayer(inputChannels: 6, imageChannels: 3, wDim: 8, convClamp: 0.05, using: &rng)
+    let w = Tensor.randomNormal([2, 8], using: &rng)
+    let h = withoutGradients { layer(Tensor.randomNormal([2, 4, 4, 4], std: 3, using: &rng), w: w, noise: .none,
+                                     form: .groupedConvolution, using: &rng) }
+    XCTAssertEqual(h.shape, [2, 6, 8, 8])
+    XCTAssertEqual(h.scalars.map(Swift.abs).max() ?? 0, 0.1, accuracy: 1e-6)  // some values reach the limit
+    let rgb = withoutGradients { toRGB(h * 100, w: w, form: .groupedConvolution) }
+    XCTAssertEqual(rgb.scalars.map(Swift.abs).max() ?? 0, 0.05, accuracy: 1e-6)
+  }
+
   /// The full-scale configuration: stylegan2-ada-pytorch `--cfg=paper256` (256x256x3, z = w = 512, 8 mapping layers,
   /// fmaps 0.5 -> channel_base 16384, channel_max 512; widths 512 at 4..32, then 256, 128, 64 at 64, 128, 256).
   /// Counted from training/networks.py layer by layer (FullyConnectedLayer o·i + o; SynthesisLayer 512·i + i +
@@ -151,10 +190,13 @@ final class StyleGANTests: XCTestCase {
     let x = Tensor.randomNormal([3, 4, 6, 6], using: &rng)
     let weight = Tensor.randomNormal([5, 4, 3, 3], using: &rng, requiresGrad: true)
     let styles = Tensor.randomNormal([3, 4], mean: 1, std: 0.5, using: &rng, requiresGrad: true)
-    for demodulate in [true, false] {
-      let a = modulatedConv2d(x, weight: weight, styles: styles, demodulate: demodulate, padding: 1, form: .scaledActivations)
-      let b = modulatedConv2d(x, weight: weight, styles: styles, demodulate: demodulate, padding: 1, form: .groupedConvolution)
-      XCTAssertEqual(a.shape, [3, 5, 6, 6])
+    // With `upsampling`, the reference's upsampling convolution (transposed, stride 2, then the [1, 3, 3, 1] filter).
+    for (demodulate, upsampling) in [(true, false), (false, false), (true, true)] {
+      let a = modulatedConv2d(x, weight: weight, styles: styles, demodulate: demodulate, padding: 1,
+                              upsampling: upsampling, form: .scaledActivations)
+      let b = modulatedConv2d(x, weight: weight, styles: styles, demodulate: demodulate, padding: 1,
+                              upsampling: upsampling, form: .groupedConvolution)
+      XCTAssertEqual(a.shape, upsampling ? [3, 5, 12, 12] : [3, 5, 6, 6])
       assertClose(a.scalars, b.scalars, tolerance: 1e-4)
       let probe = Tensor.randomNormal(a.shape, using: &rng)
       let ga = gradients(of: (a * probe).sum(), wrt: [weight, styles])
@@ -325,9 +367,17 @@ final class StyleGANTests: XCTestCase {
   /// finite differences of the penalty. The output layer's weight enters R1 quadratically, so the difference is exact
   /// for any step; inside the network R1 is only piecewise smooth (∇ₓD jumps where a leaky-ReLU input changes sign,
   /// and a step of 1e-3 already crosses such kinks here), so those weights take a step of 1e-4.
+  /// Both resamplings (the reference's filters are convolutions too).
   func testR1PenaltyIsDifferentiableInTheWeights() {
+    for resampling in StyleGANResampling.allCases {
+      checkR1Gradients(StyleGANConfiguration(resolution: 8, channels: 1, channelBase: 64, channelMax: 16,
+                                             resampling: resampling))
+    }
+  }
+
+  func checkR1Gradients(_ configuration: StyleGANConfiguration) {
     var rng = SeededGenerator(seed: 15)
-    let d = StyleGANDiscriminator(resolution: 8, channels: 1, channelBase: 64, channelMax: 16, using: &rng)
+    let d = StyleGANDiscriminator(configuration: configuration, using: &rng)
     let real = Tensor.randomNormal([4, 1, 8, 8], using: &rng)
     let cases: [(String, Tensor, Float, Double)] = [
       ("epilogue.out.weight", d.epilogue.out.weight, 1e-2, 1e-3),
@@ -348,8 +398,9 @@ final class StyleGANTests: XCTestCase {
         return Double(r1Penalty(critic: { d($0) }, real: real, gamma: 10).scalar)
       }
       let numeric = (penaltyAt(h) - penaltyAt(-h)) / Double(2 * h)
-      XCTAssertGreaterThan(Swift.abs(numeric), 1e-3, name)
-      XCTAssertEqual(projected, numeric, accuracy: tolerance * Swift.abs(numeric), name)
+      XCTAssertGreaterThan(Swift.abs(numeric), 1e-3, "\(name), \(configuration.resampling)")
+      XCTAssertEqual(
+        projected, numeric, accuracy: tolerance * Swift.abs(numeric), "\(name), \(configuration.resampling)")
     }
   }
 

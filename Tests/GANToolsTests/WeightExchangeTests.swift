@@ -7,18 +7,24 @@ import XCTest
 @testable import GANTools
 
 /// Weights both ways with the reference PyTorch implementations (torch 2.13.0+cpu, as the README's set-up installs):
-/// a randomly initialised reference network, saved as `.pth` and converted by `Tools/convert_weights.py`, or saved as
-/// safetensors under its own names, gives our network's outputs on the same input; and ours, converted back, loads
+/// a randomly initialised reference network, saved as `.pth` and converted by `Tools/convert_checkpoint.py`, or saved
+/// as safetensors under its own names, gives our network's outputs on the same input; and ours, converted back, loads
 /// into the reference class (strictly) with the same outputs. DCGAN's generator and discriminator
-/// (pytorch/examples) and CycleGAN's ResnetGenerator and NLayerDiscriminator (junyanz); the PyTorch definitions are
-/// in `PyTorch/exchange.py`.
+/// (pytorch/examples), CycleGAN's ResnetGenerator and NLayerDiscriminator (junyanz) and StyleGAN2's Generator and
+/// Discriminator (stylegan2-ada-pytorch, with `StyleGANResampling.reference` and conv_clamp 256 here); the PyTorch
+/// definitions are in `PyTorch/exchange.py`.
 final class WeightExchangeTests: XCTestCase {
-  static let kinds = ["dcgan-generator", "dcgan-discriminator", "cyclegan-generator", "cyclegan-discriminator"]
+  static let kinds = ["dcgan-generator", "dcgan-discriminator", "cyclegan-generator", "cyclegan-discriminator",
+                      "stylegan-generator", "stylegan-discriminator"]
+  /// exchange.py's StyleGAN2 sizes.
+  static let styleGAN = StyleGANConfiguration(
+    resolution: 16, channels: 3, zDim: 16, wDim: 16, mappingLayers: 2, channelBase: 256, channelMax: 16,
+    resampling: .reference, convClamp: 256)
   static let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
   static let exchange = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("PyTorch/exchange.py").path
-  static let converter = package.appendingPathComponent("Tools/convert_weights.py").path
+  static let converter = package.appendingPathComponent("Tools/convert_checkpoint.py").path
 
   var folder = URL(fileURLWithPath: "/")
 
@@ -65,6 +71,8 @@ final class WeightExchangeTests: XCTestCase {
     case "dcgan-discriminator": return DCGANDiscriminator(resolution: 64, width: 4, channels: 3, using: &random)
     case "cyclegan-generator":
       return ResnetGenerator(inputChannels: 3, outputChannels: 3, width: 4, blocks: 2, using: &random)
+    case "stylegan-generator": return StyleGANGenerator(configuration: Self.styleGAN, using: &random)
+    case "stylegan-discriminator": return StyleGANDiscriminator(configuration: Self.styleGAN, using: &random)
     default: return PatchGANDiscriminator(inputChannels: 3, width: 4, layers: 3, using: &random)
     }
   }
@@ -74,10 +82,13 @@ final class WeightExchangeTests: XCTestCase {
     ["cyclegan-generator": "aToB.", "cyclegan-discriminator": "domainB."][kind] ?? ""
   }
 
-  /// What the reference returns: the DCGAN discriminator's sigmoid (ours leaves it to the loss), flattened.
+  /// What the reference returns: the DCGAN discriminator's sigmoid (ours leaves it to the loss), flattened; StyleGAN's
+  /// generator truncated with ψ = 0.7 (so w_avg counts) and its fixed noise images.
   func outputs(_ network: any Layer, _ kind: String, _ x: Tensor) -> [Float] {
     network.eval()
-    let y = withoutGradients { network(x) }
+    let y = withoutGradients {
+      (network as? StyleGANGenerator).map { $0(x, psi: 0.7, noise: .constant) } ?? network(x)
+    }
     return kind == "dcgan-discriminator" ? y.scalars.map { 1 / (1 + Foundation.exp(-$0)) } : y.scalars
   }
 
@@ -104,7 +115,7 @@ final class WeightExchangeTests: XCTestCase {
       let (x, y) = (try XCTUnwrap(io["x"]), try XCTUnwrap(io["y"]).scalars)
 
       // PyTorch -> ours, through the converter.
-      try python([Self.converter, "to-ours", kind, path("\(kind).pth"), path("\(kind)-ours.safetensors")])
+      try python([Self.converter, path("\(kind).pth"), path("\(kind)-ours.safetensors")])
       let converted = try SafeTensors.read(from: URL(fileURLWithPath: path("\(kind)-ours.safetensors")))
       let mine = Dictionary(uniqueKeysWithValues: converted.map { (String($0.key.dropFirst(prefix(kind).count)), $0.value) })
       let fromConverter = network(kind, seed: 1)
@@ -121,8 +132,10 @@ final class WeightExchangeTests: XCTestCase {
       let fresh = network(kind, seed: 3)
       exported[kind] = outputs(fresh, kind, x)
       let state = Dictionary(uniqueKeysWithValues: fresh.stateTensors().map { (prefix(kind) + $0.key, $0.value) })
-      try SafeTensors.write(state, to: URL(fileURLWithPath: path("\(kind)-swift.safetensors")))
-      try python([Self.converter, "to-pytorch", kind, path("\(kind)-swift.safetensors"), path("\(kind)-exported.pth")])
+      // What gan-train writes beside a StyleGAN network, which the converter checks.
+      let metadata = kind.hasPrefix("stylegan") ? ["family": "stylegan", "resampling": "reference"] : [:]
+      try SafeTensors.write(state, metadata: metadata, to: URL(fileURLWithPath: path("\(kind)-swift.safetensors")))
+      try python([Self.converter, path("\(kind)-swift.safetensors"), path("\(kind)-exported.pth")])
     }
     try python([Self.exchange, "outputs", folder.path])
     for kind in Self.kinds {
@@ -135,6 +148,15 @@ final class WeightExchangeTests: XCTestCase {
       let generator = try GeneratorFile(path: path(file))
       XCTAssertEqual([generator.resolution, generator.channels, generator.latentSize], [64, 3, 8], file)
       XCTAssertEqual(generator.samples(count: 2, seed: 1).shape, [2, 3, 64, 64], file)
+    }
+    for file in ["stylegan-generator-ours.safetensors", "stylegan-generator-names.safetensors"] {
+      let generator = try GeneratorFile(path: path(file))
+      let style = try XCTUnwrap(generator.sampler as? StyleGANGenerator, file)
+      XCTAssertEqual(style.configuration, Self.styleGAN, file)
+      let io = try SafeTensors.read(from: URL(fileURLWithPath: path("stylegan-generator-io.safetensors")))
+      assertClose(
+        outputs(style, "stylegan-generator", try XCTUnwrap(io["x"])), try XCTUnwrap(io["y"]).scalars,
+        "\(file) through GeneratorFile")
     }
     for file in ["cyclegan-generator-ours.safetensors", "cyclegan-generator-names.safetensors"] {
       let generator = try GeneratorFile(path: path(file))
@@ -152,17 +174,37 @@ final class WeightExchangeTests: XCTestCase {
       return
     }
     try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: path("bad.pth")))
+    try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: path("bad.safetensors")))
+    // A StyleGAN generator of the lessons' simplified resampling, one with a tensor too many, and a DCGAN generator.
+    var random = SeededGenerator(seed: 4)
+    var simplified = Self.styleGAN
+    simplified.resampling = .simplified
+    let lesson = StyleGANGenerator(configuration: simplified, using: &random).stateTensors()
+    try SafeTensors.write(
+      lesson, metadata: ["resampling": "simplified"], to: URL(fileURLWithPath: path("simple.safetensors")))
+    try python(["-c", """
+      import torch, sys; sys.path.insert(0, '\(URL(fileURLWithPath: Self.exchange).deletingLastPathComponent().path)')
+      import exchange
+      state = exchange.StyleGANGenerator().state_dict(); state['synthesis.b8.extra'] = torch.zeros(2)
+      torch.save(state, '\(path("extra.pth"))'); torch.save(exchange.DCGANGenerator().state_dict(), '\(path("g.pth"))')
+      """])
     for (arguments, expected) in [
-      (["to-ours", "dcgan-generator", path("bad.pth"), path("o.safetensors")], "bad.pth: not a PyTorch checkpoint"),
-      (["to-ours", "dcgan-generator", path("missing.pth"), path("o.safetensors")], "missing.pth"),
-      (["to-pytorch", "dcgan-generator", path("bad.pth"), path("o.pth")], "bad.pth: not a safetensors file"),
-      (["to-ours", "cyclegan-generator", path("bad.pth"), path("o.safetensors"), "--size", "30"], "--size 30"),
+      ([path("bad.pth"), path("o.safetensors")], "bad.pth: not a PyTorch checkpoint"),
+      ([path("missing.pth"), path("o.safetensors")], "missing.pth"),
+      ([path("bad.safetensors"), path("o.pth")], "bad.safetensors: not a safetensors file"),
+      ([path("g.pth"), path("o.safetensors"), "--size", "30"], "--size 30"),
+      ([path("g.pth"), path("o.txt")], "allowed: IN.pth (or .pt) OUT.safetensors, or IN.safetensors OUT.pth"),
+      ([path("g.pth"), path("o.safetensors"), "--family", "stylegan"], "holds a dcgan network, not --family stylegan"),
+      ([path("g.pth"), path("o.safetensors"), "--conv-clamp", "-1"], "--conv-clamp -1: allowed: none or a positive"),
+      ([path("extra.pth"), path("o.safetensors")], "tensor synthesis.b8.extra is not a stylegan2-ada-pytorch Generator"),
+      ([path("simple.safetensors"), path("o.pth")], "metadata resampling is simplified"),
     ] {
       let (status, output) = try runPython([Self.converter] + arguments)
       XCTAssertNotEqual(status, 0, "\(arguments)")
       XCTAssertTrue(output.contains(expected), "no '\(expected)' in: \(output)")
       XCTAssertFalse(output.contains("Traceback"), "a traceback instead of a message: \(output)")
       XCTAssertFalse(FileManager.default.fileExists(atPath: path("o.safetensors")))
+      XCTAssertFalse(FileManager.default.fileExists(atPath: path("o.pth")))
     }
   }
 }

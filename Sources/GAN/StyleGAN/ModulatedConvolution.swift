@@ -25,8 +25,11 @@ public enum ModulationForm: String, Sendable, CaseIterable {
 ///   - weight: [O, I, k, k].
 ///   - styles: [N, I].
 ///   - padding: zero padding (k / 2 keeps the size).
+///   - upsampling: double the size as the reference's upsampling layer does: the modulated weight as a stride-2
+///     transposed convolution ([N, O, 2H + 1, 2W + 1] for a 3x3 kernel), then the [1, 3, 3, 1] low-pass filter with
+///     padding 1 and gain 4 ([N, O, 2H, 2W]). Needs a 3x3 kernel and padding 1, the only ones the reference uses.
 public func modulatedConv2d(
-  _ x: Tensor, weight: Tensor, styles: Tensor, demodulate: Bool = true, padding: Int = 0,
+  _ x: Tensor, weight: Tensor, styles: Tensor, demodulate: Bool = true, padding: Int = 0, upsampling: Bool = false,
   form: ModulationForm = .groupedConvolution, epsilon: Float = 1e-8
 ) -> Tensor {
   let n = x.shape[0]
@@ -34,9 +37,18 @@ public func modulatedConv2d(
   precondition(x.rank == 4 && x.shape[1] == inputs && weight.rank == 4,
                "modulatedConv2d: input \(x.shape) does not fit weight \(weight.shape)")
   precondition(styles.shape == [n, inputs], "modulatedConv2d: styles must be [\(n), \(inputs)], got \(styles.shape)")
+  precondition(!upsampling || (kernelH == 3 && kernelW == 3 && padding == 1),
+               "modulatedConv2d: upsampling needs a 3x3 kernel and padding 1, got \(weight.shape) and \(padding)")
+  // The transposed convolution reads the weight as [inputs, outputs, k, k] (the reference's w.transpose(0, 1),
+  // not flipped), and the filter then smooths the zeros the stride left between the samples.
+  func upsampled(_ x: Tensor, _ w: Tensor, groups: Int) -> Tensor {
+    lowPassFiltered(convTranspose2d(x, w, stride: 2, groups: groups), padding: 1, gain: 4)
+  }
   switch form {
   case .scaledActivations:
-    var y = conv2d(x * styles.reshaped(to: [n, inputs, 1, 1]), weight, padding: padding)
+    let scaled = x * styles.reshaped(to: [n, inputs, 1, 1])
+    var y = upsampling
+      ? upsampled(scaled, weight.permuted(1, 0, 2, 3), groups: 1) : conv2d(scaled, weight, padding: padding)
     if demodulate {
       // Σ_{i,k} (W[o,i,k] s[n,i])² = Σ_i s[n,i]² Σ_k W[o,i,k]²: one small product [N, I] x [I, O].
       let weightEnergy = pow(weight, 2).sum(alongAxes: [2, 3]).reshaped(to: [outputs, inputs])
@@ -49,9 +61,10 @@ public func modulatedConv2d(
     if demodulate {
       w = w * pow(pow(w, 2).sum(alongAxes: [2, 3, 4]) + epsilon, -0.5)
     }
-    let y = conv2d(
-      x.reshaped(to: [1, n * inputs, x.shape[2], x.shape[3]]), w.reshaped(to: [n * outputs, inputs, kernelH, kernelW]),
-      padding: padding, groups: n)
+    let folded = x.reshaped(to: [1, n * inputs, x.shape[2], x.shape[3]])
+    let y = upsampling
+      ? upsampled(folded, w.permuted(0, 2, 1, 3, 4).reshaped(to: [n * inputs, outputs, kernelH, kernelW]), groups: n)
+      : conv2d(folded, w.reshaped(to: [n * outputs, inputs, kernelH, kernelW]), padding: padding, groups: n)
     return y.reshaped(to: [n, outputs, y.shape[2], y.shape[3]])
   }
 }

@@ -1,9 +1,11 @@
 // StyleGAN2 (Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN"), written for this engine.
 // The structure follows the official code (NVlabs/stylegan2-ada-pytorch, training/networks.py): the same layers,
-// widths and parameter counts. Two deliberate simplifications, both parameter-free:
+// widths and parameter counts. `StyleGANResampling.reference` computes exactly what the reference computes (so its
+// weights move both ways, Tools/convert_checkpoint.py); the lessons use `.simplified`, two parameter-free changes
+// that are easier to read and cheaper on a CPU:
 // - the features are upsampled by nearest neighbor before a 3x3 convolution and downsampled by 2x2 average
 //   pooling, where the reference uses the [1, 3, 3, 1] low-pass filter (upfirdn2d) inside transposed and strided
-//   convolutions (the generator's skip images do use that filter, `upsampledFiltered`);
+//   convolutions (the generator's skip images use that filter either way, `upsampledFiltered`);
 // - the discriminator's downsampling convolution pools first and then runs a 3x3 convolution at the lower resolution.
 
 /// The sizes of a StyleGAN2 generator and discriminator.
@@ -23,9 +25,15 @@ public struct StyleGANConfiguration: Sendable, Equatable, CustomStringConvertibl
   public var mappingLayers: Int
   public var channelBase: Int
   public var channelMax: Int
+  /// How features change resolution inside the networks.
+  public var resampling: StyleGANResampling
+  /// The reference's `conv_clamp`: every convolution's activated output is limited to ±convClamp (times the layer's
+  /// gain), which its train.py sets to 256 for float16 training; nil (the networks' own default) clamps nothing.
+  public var convClamp: Float?
 
   public init(resolution: Int, channels: Int = 3, zDim: Int = 512, wDim: Int = 512, mappingLayers: Int = 8,
-              channelBase: Int = 32768, channelMax: Int = 512) {
+              channelBase: Int = 32768, channelMax: Int = 512, resampling: StyleGANResampling = .simplified,
+              convClamp: Float? = nil) {
     precondition(resolution >= 4 && resolution & (resolution - 1) == 0,
                  "StyleGAN: resolution must be a power of two, at least 4, got \(resolution)")
     precondition(channels >= 1 && zDim >= 1 && wDim >= 1 && mappingLayers >= 1,
@@ -39,6 +47,8 @@ public struct StyleGANConfiguration: Sendable, Equatable, CustomStringConvertibl
     self.mappingLayers = mappingLayers
     self.channelBase = channelBase
     self.channelMax = channelMax
+    self.resampling = resampling
+    self.convClamp = convClamp
   }
 
   /// The official StyleGAN2 config F at 1024x1024 (FFHQ): z = w = 512, 8 mapping layers, channel_base 32768
@@ -82,6 +92,7 @@ public struct StyleGANConfiguration: Sendable, Equatable, CustomStringConvertibl
   public var description: String {
     "StyleGAN2 \(resolution)x\(resolution)x\(channels), z \(zDim), w \(wDim), \(mappingLayers) mapping layers, "
       + "channel base \(channelBase), max \(channelMax)"
+      + (resampling == .reference ? ", the reference's resampling" : "") + (convClamp.map { ", clamp \($0)" } ?? "")
   }
 }
 
@@ -90,4 +101,10 @@ public struct StyleGANConfiguration: Sendable, Equatable, CustomStringConvertibl
 func styleGANActivation(_ x: Tensor, gain: Float = Float(2).squareRoot()) -> Tensor {
   let y = leakyReLU(x, slope: 0.2)
   return gain == 1 ? y : y * gain
+}
+
+/// x limited to ±limit, the reference's conv_clamp (nil: x as it is).
+func clampedActivation(_ x: Tensor, _ limit: Float?) -> Tensor {
+  guard let limit else { return x }
+  return clamp(x, min: -limit, max: limit)
 }

@@ -4,17 +4,25 @@ import NN
 ///   main:  conv0 3x3 (tmp -> tmp), leaky ReLU·√2; 2x2 average pool; conv1 3x3 (tmp -> out), leaky ReLU·√2·√½
 ///   skip:  2x2 average pool; 1x1 (tmp -> out, no bias), scaled by √½
 /// and the output is their sum (the √½ factors keep the sum's variance that of one branch). The first block also
-/// has fromRGB, a 1x1 convolution from the image channels with leaky ReLU·√2.
+/// has fromRGB, a 1x1 convolution from the image channels with leaky ReLU·√2. With `.reference` resampling the
+/// pooling is the reference's: conv1 low-pass filters (padding 2) and convolves with stride 2, and the skip
+/// low-pass filters with stride 2 (padding 1) before its 1x1 convolution.
 public final class StyleGANDiscriminatorBlock: Module {
   public var fromRGB: EqualizedConv2D?
   public var conv0: EqualizedConv2D
   public var conv1: EqualizedConv2D
   public var skip: EqualizedConv2D
   public let resolution: Int
+  public let resampling: StyleGANResampling
+  public let convClamp: Float?
 
   public init(imageChannels: Int?, temporaryChannels: Int, outputChannels: Int, resolution: Int,
+              resampling: StyleGANResampling = .simplified, convClamp: Float? = nil,
               using generator: inout SeededGenerator) {
     self.resolution = resolution
+    self.resampling = resampling
+    self.convClamp = convClamp
+    let strided = resampling == .reference
     if let imageChannels {
       fromRGB = EqualizedConv2D(inputChannels: imageChannels, outputChannels: temporaryChannels, kernelSize: 1,
                                 using: &generator)
@@ -22,7 +30,7 @@ public final class StyleGANDiscriminatorBlock: Module {
     conv0 = EqualizedConv2D(inputChannels: temporaryChannels, outputChannels: temporaryChannels, kernelSize: 3,
                             padding: 1, using: &generator)
     conv1 = EqualizedConv2D(inputChannels: temporaryChannels, outputChannels: outputChannels, kernelSize: 3,
-                            padding: 1, using: &generator)
+                            stride: strided ? 2 : 1, padding: strided ? 0 : 1, using: &generator)
     skip = EqualizedConv2D(inputChannels: temporaryChannels, outputChannels: outputChannels, kernelSize: 1,
                            bias: false, using: &generator)
     super.init()
@@ -30,10 +38,15 @@ public final class StyleGANDiscriminatorBlock: Module {
 
   /// Features [N, tmp, r, r] (or, for the first block, images [N, C, r, r]) -> [N, out, r/2, r/2].
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    let x = fromRGB.map { styleGANActivation($0(input)) } ?? input
+    let x = fromRGB.map { clampedActivation(styleGANActivation($0(input)), convClamp) } ?? input
     let half = Float(0.5).squareRoot()
-    let shortcut = skip(x.avgPooled2D(2)) * half
-    let main = styleGANActivation(conv1(styleGANActivation(conv0(x)).avgPooled2D(2)), gain: 1)
+    let h = clampedActivation(styleGANActivation(conv0(x)), convClamp)
+    let (pooled, filtered) = resampling == .reference
+      ? (lowPassFiltered(x, padding: 1, stride: 2), lowPassFiltered(h, padding: 2))
+      : (x.avgPooled2D(2), h.avgPooled2D(2))
+    let limit = convClamp.map { $0 * half }
+    let shortcut = clampedActivation(skip(pooled) * half, limit)
+    let main = clampedActivation(styleGANActivation(conv1(filtered), gain: 1), limit)
     return shortcut + main
   }
 }
@@ -45,9 +58,11 @@ public final class StyleGANDiscriminatorEpilogue: Module {
   public var fc: EqualizedLinear
   public var out: EqualizedLinear
   public let minibatchGroupSize: Int
+  public let convClamp: Float?
 
-  public init(channels: Int, minibatchGroupSize: Int, using generator: inout SeededGenerator) {
+  public init(channels: Int, minibatchGroupSize: Int, convClamp: Float? = nil, using generator: inout SeededGenerator) {
     self.minibatchGroupSize = minibatchGroupSize
+    self.convClamp = convClamp
     conv = EqualizedConv2D(inputChannels: channels + 1, outputChannels: channels, kernelSize: 3, padding: 1,
                            using: &generator)
     fc = EqualizedLinear(inputSize: channels * 16, outputSize: channels, using: &generator)
@@ -58,7 +73,7 @@ public final class StyleGANDiscriminatorEpilogue: Module {
   /// [N, channels, 4, 4] -> logits [N, 1].
   public func callAsFunction(_ x: Tensor) -> Tensor {
     let withStatistics = minibatchStandardDeviation(x, groupSize: minibatchGroupSize)
-    let h = styleGANActivation(conv(withStatistics)).flattened()
+    let h = clampedActivation(styleGANActivation(conv(withStatistics)), convClamp).flattened()
     return out(styleGANActivation(fc(h)))
   }
 }
@@ -91,10 +106,10 @@ public final class StyleGANDiscriminator: Module, Layer {
       StyleGANDiscriminatorBlock(
         imageChannels: r == configuration.resolution ? configuration.channels : nil,
         temporaryChannels: configuration.width(at: r), outputChannels: configuration.width(at: r / 2), resolution: r,
-        using: &generator)
+        resampling: configuration.resampling, convClamp: configuration.convClamp, using: &generator)
     }
     epilogue = StyleGANDiscriminatorEpilogue(channels: configuration.width(at: 4), minibatchGroupSize: minibatchGroupSize,
-                                             using: &generator)
+                                             convClamp: configuration.convClamp, using: &generator)
     super.init()
   }
 

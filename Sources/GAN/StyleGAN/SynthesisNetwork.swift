@@ -13,8 +13,9 @@ public enum NoiseMode: String, Sendable, CaseIterable {
 
 /// One modulated 3x3 convolution of the synthesis network: style = affine(w) (one scale per input channel, the
 /// affine's bias starting at 1), modulated and demodulated convolution, per-pixel noise times a learned strength
-/// (starting at 0), bias, leaky ReLU with gain √2. With `upsamples`, the input is first doubled in size by
-/// nearest-neighbor upsampling (the reference uses a transposed convolution with a [1, 3, 3, 1] filter).
+/// (starting at 0), bias, leaky ReLU with gain √2. With `upsamples`, the output has twice the input's size: by
+/// nearest-neighbor upsampling before the convolution (`.simplified`), or by the reference's transposed convolution
+/// and [1, 3, 3, 1] filter (`.reference`).
 public final class SynthesisLayer: Module {
   public var affine: EqualizedLinear
   /// [outputChannels, inputChannels, 3, 3], N(0, 1): demodulation makes any fixed scale irrelevant.
@@ -26,11 +27,16 @@ public final class SynthesisLayer: Module {
   public let noiseConstant: Buffer
   public let resolution: Int
   public let upsamples: Bool
+  public let resampling: StyleGANResampling
+  public let convClamp: Float?
 
   public init(inputChannels: Int, outputChannels: Int, wDim: Int, resolution: Int, upsamples: Bool,
+              resampling: StyleGANResampling = .simplified, convClamp: Float? = nil,
               using generator: inout SeededGenerator) {
     self.resolution = resolution
     self.upsamples = upsamples
+    self.resampling = resampling
+    self.convClamp = convClamp
     affine = EqualizedLinear(inputSize: wDim, outputSize: inputChannels, biasInitial: 1, using: &generator)
     weight = Tensor.randomNormal([outputChannels, inputChannels, 3, 3], using: &generator, requiresGrad: true)
     bias = Tensor.zeros([outputChannels], requiresGrad: true)
@@ -41,10 +47,12 @@ public final class SynthesisLayer: Module {
 
   public func callAsFunction(_ x: Tensor, w: Tensor, noise: NoiseMode, form: ModulationForm,
                              using generator: inout SeededGenerator) -> Tensor {
-    let input = upsamples ? x.upsampledNearest(2) : x
-    precondition(input.shape[2] == resolution && input.shape[3] == resolution,
+    precondition(x.shape[2] * (upsamples ? 2 : 1) == resolution && x.shape[3] * (upsamples ? 2 : 1) == resolution,
                  "SynthesisLayer(\(resolution)x\(resolution)): input \(x.shape) has the wrong size")
-    var y = modulatedConv2d(input, weight: weight, styles: affine(w), demodulate: true, padding: 1, form: form)
+    let transposed = upsamples && resampling == .reference
+    let input = upsamples && !transposed ? x.upsampledNearest(2) : x
+    var y = modulatedConv2d(
+      input, weight: weight, styles: affine(w), demodulate: true, padding: 1, upsampling: transposed, form: form)
     switch noise {
     case .random:
       y = y + Tensor.randomNormal([x.shape[0], 1, resolution, resolution], using: &generator) * noiseStrength
@@ -53,7 +61,7 @@ public final class SynthesisLayer: Module {
     case .none:
       break
     }
-    return styleGANActivation(y + bias.reshaped(to: [1, bias.count, 1, 1]))
+    return clampedActivation(styleGANActivation(y + bias.reshaped(to: [1, bias.count, 1, 1])), convClamp)
   }
 }
 
@@ -66,8 +74,11 @@ public final class ToRGBLayer: Module {
   public var weight: Tensor
   public var bias: Tensor
   let styleGain: Float
+  public let convClamp: Float?
 
-  public init(inputChannels: Int, imageChannels: Int, wDim: Int, using generator: inout SeededGenerator) {
+  public init(inputChannels: Int, imageChannels: Int, wDim: Int, convClamp: Float? = nil,
+              using generator: inout SeededGenerator) {
+    self.convClamp = convClamp
     affine = EqualizedLinear(inputSize: wDim, outputSize: inputChannels, biasInitial: 1, using: &generator)
     weight = Tensor.randomNormal([imageChannels, inputChannels, 1, 1], using: &generator, requiresGrad: true)
     bias = Tensor.zeros([imageChannels], requiresGrad: true)
@@ -77,7 +88,7 @@ public final class ToRGBLayer: Module {
 
   public func callAsFunction(_ x: Tensor, w: Tensor, form: ModulationForm) -> Tensor {
     let y = modulatedConv2d(x, weight: weight, styles: affine(w) * styleGain, demodulate: false, form: form)
-    return y + bias.reshaped(to: [1, bias.count, 1, 1])
+    return clampedActivation(y + bias.reshaped(to: [1, bias.count, 1, 1]), convClamp)
   }
 }
 
@@ -93,17 +104,20 @@ public final class SynthesisBlock: Module {
   public let resolution: Int
 
   public init(inputChannels: Int, outputChannels: Int, wDim: Int, resolution: Int, imageChannels: Int,
+              resampling: StyleGANResampling = .simplified, convClamp: Float? = nil,
               using generator: inout SeededGenerator) {
     self.resolution = resolution
     if resolution == 4 {
       const = Tensor.randomNormal([outputChannels, 4, 4], using: &generator, requiresGrad: true)
     } else {
       conv0 = SynthesisLayer(inputChannels: inputChannels, outputChannels: outputChannels, wDim: wDim,
-                             resolution: resolution, upsamples: true, using: &generator)
+                             resolution: resolution, upsamples: true, resampling: resampling, convClamp: convClamp,
+                             using: &generator)
     }
     conv1 = SynthesisLayer(inputChannels: outputChannels, outputChannels: outputChannels, wDim: wDim,
-                           resolution: resolution, upsamples: false, using: &generator)
-    toRGB = ToRGBLayer(inputChannels: outputChannels, imageChannels: imageChannels, wDim: wDim, using: &generator)
+                           resolution: resolution, upsamples: false, convClamp: convClamp, using: &generator)
+    toRGB = ToRGBLayer(inputChannels: outputChannels, imageChannels: imageChannels, wDim: wDim, convClamp: convClamp,
+                       using: &generator)
     super.init()
   }
 }
@@ -130,7 +144,8 @@ public final class SynthesisNetwork: Module {
     self.configuration = configuration
     blocks = configuration.blockResolutions.map { r in
       SynthesisBlock(inputChannels: r == 4 ? 0 : configuration.width(at: r / 2), outputChannels: configuration.width(at: r),
-                     wDim: configuration.wDim, resolution: r, imageChannels: configuration.channels, using: &generator)
+                     wDim: configuration.wDim, resolution: r, imageChannels: configuration.channels,
+                     resampling: configuration.resampling, convClamp: configuration.convClamp, using: &generator)
     }
     super.init()
   }
