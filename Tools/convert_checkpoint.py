@@ -201,6 +201,8 @@ def stylegan_to_ours(state, path, generator):
         elif not generator and (m := re.fullmatch(r"b(\d+)\.(fromrgb|conv0|conv1|skip|conv|fc|out)\.(weight|bias)", name)):
             r = int(m.group(1))
             parts = ["epilogue" if r == 4 else f"blocks.{log2(top) - log2(r)}"] + parts[1:]
+        elif ".embed." in name or name.startswith("mapping.embed"):
+            fail(f"{path}: tensor {name}: a conditional StyleGAN2 (c_dim > 0) has no counterpart in this library")
         else:
             fail(f"{path}: tensor {name} is not a stylegan2-ada-pytorch {'Generator' if generator else 'Discriminator'} "
                  f"name")
@@ -329,8 +331,8 @@ def main():
                 metadata = dcgan_metadata(state, args.input)
         elif family == "stylegan":
             tensors = stylegan_to_ours(state, args.input, generator)
-            if generator:
-                metadata = stylegan_metadata(tensors, args.conv_clamp)
+            metadata = stylegan_metadata(tensors, args.conv_clamp) if generator else \
+                {"family": "stylegan", "resampling": "reference", "conv_clamp": args.conv_clamp}
         elif generator:
             tensors, blocks = resnet_to_ours(state, args.input, "aToB.")
             directions = "a-to-b"

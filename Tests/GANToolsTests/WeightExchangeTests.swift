@@ -116,6 +116,8 @@ final class WeightExchangeTests: XCTestCase {
 
       // PyTorch -> ours, through the converter.
       try python([Self.converter, path("\(kind).pth"), path("\(kind)-ours.safetensors")])
+      // and back again: what the converter wrote is what it reads.
+      try python([Self.converter, path("\(kind)-ours.safetensors"), path("\(kind)-back.pth")])
       let converted = try SafeTensors.read(from: URL(fileURLWithPath: path("\(kind)-ours.safetensors")))
       let mine = Dictionary(uniqueKeysWithValues: converted.map { (String($0.key.dropFirst(prefix(kind).count)), $0.value) })
       let fromConverter = network(kind, seed: 1)
