@@ -74,7 +74,7 @@ lesson.narrate("""
   little noise). G and F are MLPs 2 → \(flags.hidden) → \(flags.hidden) → 2, the discriminators
   2 → \(flags.hidden) → \(flags.hidden) → 1, with leaky ReLU. We train twice from the same seed: once with the
   cycle loss, once without. Each arrow in the figure goes from a point a to G(a); the second panel goes on from G(a)
-  to F(G(a)), which should land back at a.
+  to F(G(a)), which should land back at a (every other point there, so that the heads stay apart).
   """)
 
 let ring = CircleCurve(radius: 1, noise: 0.02)
