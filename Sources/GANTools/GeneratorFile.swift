@@ -141,7 +141,8 @@ public struct GeneratorFile {
               "width": "\(input.shape[0])", "blocks": "\(blocks)"]
     case .styleGANGenerator:
       // Widths are min(channel_base / r, channel_max): the widest (4x4) is channel_max; the first resolution below
-      // it fixes channel_base (any base reproducing every width is the same network).
+      // it fixes channel_base (any base reproducing every width is the same network). A state_dict does not say
+      // whether its network clamped: 256 is what the reference's train.py sets, as Tools/convert_checkpoint.py assumes.
       let mapping = tensors.filter { $0.key.hasPrefix("mappingNetwork.layers.") && $0.key.hasSuffix(".weight") }
       let blocks = tensors.keys.filter { $0.hasPrefix("synthesisNetwork.blocks.") && $0.hasSuffix(".toRGB.weight") }
       guard let first = tensors["mappingNetwork.layers.0.weight"], !blocks.isEmpty,
