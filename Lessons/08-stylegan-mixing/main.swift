@@ -31,6 +31,7 @@ struct Flags: ParsableArguments {
     try checkWritableFile(saveJudge, "--save-judge")
     if saveJudge != nil && trainJudge == nil { throw ValidationError("--save-judge needs --train-judge STEPS") }
     if trainJudge != nil && dataset != .faces { throw ValidationError("--train-judge is for --dataset faces") }
+    try network.checkShippedNetwork(pretrained: pretrained)
   }
 }
 let (lesson, flags) = Lesson.start(
@@ -83,14 +84,14 @@ if faces {
 }
 let realFeatureDiversity = meanPairwiseDistance(judge.reading(heldOut).features)
 lesson.show("real images: mean pairwise feature distance (1000 images)", realFeatureDiversity)
-
 // MARK: - 2. The networks
 
 lesson.section("2. A small StyleGAN2")
 let configuration = StyleGANConfiguration(
   resolution: resolution, channels: faces ? 3 : 1, zDim: flags.network.wDim, wDim: flags.network.wDim, mappingLayers: 4,
   channelBase: flags.network.channelBase ?? (faces ? 512 : 256),
-  channelMax: flags.network.channelMax ?? (faces ? 64 : 32))
+  channelMax: flags.network.channelMax ?? (faces ? 64 : 32), output: flags.network.output,
+  adaptiveNormResolutions: flags.network.adaptiveNorm.resolutions(upTo: resolution))
 let widths = configuration.blockResolutions.map { "\(configuration.width(at: $0))@\($0)×\($0)" }
 let levels: [(name: String, indices: Range<Int>, resolutions: String)] = [
   ("coarse", configuration.styleIndices(forResolutions: 4...8), "4×4–8×8"),
@@ -104,7 +105,7 @@ lesson.narrate("""
   convolutions per resolution (one at 4×4); channels \(widths.joined(separator: ", ")). Each convolution and the
   last toRGB take their own copy of w — \(configuration.styleCount) style inputs in all: indices \
   \(ranges.joined(separator: ", ")). The discriminator is StyleGAN2's residual network with minibatch standard
-  deviation.
+  deviation.\(flags.network.variantSentence)
   """)
 var rng = lesson.makeGenerator()
 let g = StyleGANGenerator(configuration: configuration, using: &rng)
@@ -117,7 +118,7 @@ lesson.show("discriminator parameters", d.parameterCount)
 
 lesson.section("3. Training")
 let shippedFile = "generator-\(flags.dataset.rawValue).safetensors"
-let shippedHint = "the shipped \(flags.dataset.rawValue) generator needs the default widths and --w-dim 64"
+let shippedHint = "the shipped generator needs the default widths, --w-dim, --output and --adaptive-norm"
 let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default: faces ? 1000 : 1800, quick: 60)
 if flags.pretrained {
   let metadata = lesson.loadPretrained(g, file: shippedFile, hint: shippedHint)
@@ -171,7 +172,7 @@ if evaluatesShipped {
     "samples-quick-trained", images: model.images(ofStyles: model.fixedStyles(fixedZ)), columns: 8,
     caption: "After the quick run's \(steps) training steps: far from \(faces ? "faces" : "digits").")
   var scratch = SeededGenerator(seed: 0)
-  model = StyleGANGenerator(configuration: configuration, using: &scratch)
+  model = StyleGANGenerator(configuration: configuration.styleGAN2Network, using: &scratch)
   let metadata = lesson.loadPretrained(model, file: shippedFile, hint: shippedHint)
   lesson.narrate("""
     **This is a `--quick` run.** It trained \(steps) steps from scratch (`samples-quick-trained.png`); the claims

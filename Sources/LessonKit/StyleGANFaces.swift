@@ -7,6 +7,35 @@ import NN
 import Plotting
 
 /// The two image domains of the StyleGAN lesson.
+extension SynthesisOutput: ExpressibleByArgument {}
+
+extension StyleGANConfiguration {
+  /// The same sizes with StyleGAN2's own synthesis network (every block's toRGB summed, no AdaIN): what lesson 08's
+  /// shipped generators are.
+  public var styleGAN2Network: StyleGANConfiguration {
+    var plain = self
+    plain.output = .skip
+    plain.adaptiveNormResolutions = nil
+    return plain
+  }
+}
+
+/// Where lesson 08's generator uses StyleGAN1's AdaIN (`StyleGANConfiguration.adaptiveNormResolutions`).
+public enum AdaptiveNormPlacement: String, CaseIterable, Sendable, ExpressibleByArgument {
+  case none
+  case lastBlock = "last-block"
+  case everyBlock = "every-block"
+
+  /// The resolutions it names in a generator of `resolution`.
+  public func resolutions(upTo resolution: Int) -> ClosedRange<Int>? {
+    switch self {
+    case .none: nil
+    case .lastBlock: resolution...resolution
+    case .everyBlock: 4...resolution
+    }
+  }
+}
+
 public enum StyleGANDataset: String, CaseIterable, Sendable, ExpressibleByArgument {
   /// Cartoon faces rendered from known factors (pose, hair, features, colors, light): the paper's faces story,
   /// measurable because every factor is known.
@@ -35,8 +64,36 @@ public struct StyleGANFlags: ParsableArguments, Sendable {
   public var mixingProbability: Float = 0.9
   @Option(allowed: .count(1...512), help: "Group size of D's minibatch standard deviation (must divide --batch).")
   public var minibatchGroup: Int = 4
+  @Option(help: "Where the image comes from: every block's toRGB summed (StyleGAN2's skip), or the last block's alone.")
+  public var output: SynthesisOutput = .skip
+  @Option(help: "Which blocks' layers end in StyleGAN1's adaptive instance normalization (AdaIN).")
+  public var adaptiveNorm: AdaptiveNormPlacement = .none
 
   public init() {}
+
+  /// What `--output` and `--adaptive-norm` change in the synthesis network, as a sentence for the narration (empty
+  /// for StyleGAN2's own network).
+  public var variantSentence: String {
+    var parts: [String] = []
+    if output == .lastBlock { parts.append("only the last block has a toRGB: the image is its output alone") }
+    switch adaptiveNorm {
+    case .none: break
+    case .lastBlock: parts.append("the last block's layers end in StyleGAN1's AdaIN")
+    case .everyBlock: parts.append("every layer ends in StyleGAN1's AdaIN")
+    }
+    guard !parts.isEmpty else { return "" }
+    let adaIN = "AdaIN standardizes each image's each channel, then scales and shifts it by two more affine maps of w"
+    return " Changed by the flags: " + parts.joined(separator: "; ")
+      + (adaptiveNorm == .none ? "." : ". " + adaIN + ".")
+  }
+
+  /// Refuses `--output` and `--adaptive-norm` with `--pretrained`: the shipped generators are StyleGAN2's own network.
+  public func checkShippedNetwork(pretrained: Bool) throws {
+    guard pretrained, output != .skip || adaptiveNorm != .none else { return }
+    throw ValidationError(
+      "--output \(output.rawValue) --adaptive-norm \(adaptiveNorm.rawValue): the shipped generator is StyleGAN2's own "
+        + "network (allowed with --pretrained: --output skip --adaptive-norm none); train one without --pretrained")
+  }
 
   public func validate() throws {
     guard batch % minibatchGroup == 0 else {

@@ -124,9 +124,20 @@ final class StyleGANLessonSupportTests: XCTestCase {
 /// Float64 arithmetic on the Float32 forward pass, a few coordinates per tensor).
 final class StyleGANGradientCheckTests: XCTestCase {
   func testGeneratorGradientsMatchFiniteDifferences() {
+    checkGradients(StyleGANConfiguration(
+      resolution: 8, channels: 1, zDim: 4, wDim: 4, mappingLayers: 2, channelBase: 32, channelMax: 4))
+  }
+
+  /// The same with the image from the last block alone and AdaIN in it (lesson 08's faces generator).
+  func testLastBlockAdaptiveNormGradientsMatchFiniteDifferences() {
+    checkGradients(StyleGANConfiguration(
+      resolution: 8, channels: 1, zDim: 4, wDim: 4, mappingLayers: 2, channelBase: 32, channelMax: 4,
+      output: .lastBlock, adaptiveNormResolutions: 8...8))
+  }
+
+  func checkGradients(_ configuration: StyleGANConfiguration, file: StaticString = #filePath, line: UInt = #line) {
     var rng = SeededGenerator(seed: 11)
-    let g = StyleGANGenerator(configuration: StyleGANConfiguration(
-      resolution: 8, channels: 1, zDim: 4, wDim: 4, mappingLayers: 2, channelBase: 32, channelMax: 4), using: &rng)
+    let g = StyleGANGenerator(configuration: configuration, using: &rng)
     let z = Tensor.randomNormal([3, 4], using: &rng)
     let probe = Tensor.randomNormal([3, 1, 8, 8], using: &rng)
     func loss() -> Tensor { (g.synthesize(ws: g.styles(z), noise: .none) * probe).sum() }
@@ -144,7 +155,8 @@ final class StyleGANGradientCheckTests: XCTestCase {
         tensor.scalars[index] = original
         let numeric = (up - down) / (2 * Double(h))
         let analytic = Double(grad.scalars[index])
-        XCTAssertEqual(analytic, numeric, accuracy: 0.05 * max(1, abs(numeric)), "\(path)[\(index)]")
+        XCTAssertEqual(analytic, numeric, accuracy: 0.05 * max(1, abs(numeric)), "\(path)[\(index)]",
+                       file: file, line: line)
         checked += 1
       }
     }

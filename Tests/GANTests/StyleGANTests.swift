@@ -99,6 +99,53 @@ final class StyleGANTests: XCTestCase {
     XCTAssertGreaterThan(maxDifference(logits.scalars, simpleLogits.scalars), 1e-4)
   }
 
+  /// The last-block output drops every toRGB but the last (3 x 4,225 fewer parameters at the small configuration);
+  /// AdaIN at 32x32 adds a scale and a shift affine (64 -> 32: 2,080 each) to both layers there (8,320 more).
+  func testLastBlockOutputAndAdaptiveNormCounts() {
+    var configuration = Self.small
+    configuration.output = .lastBlock
+    var rng = SeededGenerator(seed: 1)
+    let lastBlock = StyleGANGenerator(configuration: configuration, using: &rng)
+    XCTAssertEqual(lastBlock.synthesisNetwork.parameterCount, 255_211 - 3 * 4_225)
+    let paths = Set(lastBlock.namedParameters().map(\.path))
+    XCTAssertTrue(paths.contains("synthesisNetwork.blocks.3.toRGB.weight"))
+    XCTAssertFalse(paths.contains("synthesisNetwork.blocks.2.toRGB.weight"))
+    configuration.adaptiveNormResolutions = 32...32
+    let both = StyleGANGenerator(configuration: configuration, using: &rng)
+    XCTAssertEqual(both.synthesisNetwork.parameterCount, 255_211 - 3 * 4_225 + 8_320)
+    XCTAssertTrue(Set(both.namedParameters().map(\.path)).isSuperset(of: [
+      "synthesisNetwork.blocks.3.conv0.adaptiveScale.weight", "synthesisNetwork.blocks.3.conv1.adaptiveShift.bias"]))
+    XCTAssertFalse(
+      Set(both.namedParameters().map(\.path)).contains("synthesisNetwork.blocks.2.conv1.adaptiveScale.bias"))
+    let z = Tensor.randomNormal([4, 64], using: &rng)
+    for g in [lastBlock, both] {
+      let images = withoutGradients { g(z, psi: 1, mixing: true, noise: .random, using: &rng) }
+      XCTAssertEqual(images.shape, [4, 1, 32, 32])
+      XCTAssertTrue(images.scalars.allSatisfy(\.isFinite))
+    }
+  }
+
+  /// AdaIN: whatever the input's level and spread, each image's each output channel has the mean shift(w) and the
+  /// standard deviation |scale(w)|.
+  func testAdaptiveNormSetsEachChannelsMeanAndSpreadFromTheStyle() {
+    var rng = SeededGenerator(seed: 3)
+    let layer = SynthesisLayer(inputChannels: 4, outputChannels: 5, wDim: 8, resolution: 8, upsamples: false,
+                               adaptiveNorm: true, using: &rng)
+    let w = Tensor.randomNormal([2, 8], using: &rng)
+    let x = Tensor.randomNormal([2, 4, 8, 8], mean: 3, std: 5, using: &rng)
+    let y = withoutGradients { layer(x, w: w, noise: .none, form: .groupedConvolution, using: &rng) }
+    let (scale, shift) = withoutGradients { (layer.adaptiveScale!(w), layer.adaptiveShift!(w)) }
+    for n in 0..<2 {
+      for c in 0..<5 {
+        let values = (0..<64).map { Double(y.scalars[(n * 5 + c) * 64 + $0]) }
+        let mean = values.reduce(0, +) / 64
+        let spread = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 64).squareRoot()
+        XCTAssertEqual(mean, Double(shift.scalars[n * 5 + c]), accuracy: 1e-4)
+        XCTAssertEqual(spread, Double(abs(scale.scalars[n * 5 + c])), accuracy: 1e-3)
+      }
+    }
+  }
+
   /// conv_clamp limits every modulated convolution's activated output (and toRGB's) to ±limit.
   func testConvClampLimitsTheLayers() {
     var rng = SeededGenerator(seed: 2)

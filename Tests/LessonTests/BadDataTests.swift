@@ -141,6 +141,10 @@ final class BadDataTests: XCTestCase {
       "lesson-08-stylegan-mixing", ["--dataset", "mnist", "--train-judge", "10"], naming: ["--train-judge is for --dataset faces"])
     try expectFailure("lesson-08-stylegan-mixing", ["--train-judge", "0"], naming: ["--train-judge"])
     try expectFailure("lesson-08-stylegan-mixing", ["--dataset", "cats"], naming: ["--dataset", "faces", "mnist"])
+    try expectFailure("lesson-08-stylegan-mixing", ["--output", "every"], naming: ["--output", "skip", "last-block"])
+    try expectFailure(
+      "lesson-08-stylegan-mixing", ["--pretrained", "--adaptive-norm", "every-block"],
+      naming: ["--adaptive-norm every-block", "allowed with --pretrained"])
     XCTAssertFalse(FileManager.default.fileExists(atPath: target))
   }
 

@@ -11,6 +11,16 @@ public enum StyleGANResampling: String, Sendable, CaseIterable {
   case reference
 }
 
+/// Where the synthesis network's image comes from.
+public enum SynthesisOutput: String, Sendable, CaseIterable {
+  /// Every block has a toRGB; their images are upsampled and summed (StyleGAN2's default, the reference's
+  /// `architecture='skip'`).
+  case skip
+  /// Only the last block has a toRGB (the reference's `architecture='orig'`, StyleGAN1's output after its
+  /// progressive growing): every color the image shows passes through the last block's layers and styles.
+  case lastBlock = "last-block"
+}
+
 /// How the synthesis network's skip path enlarges the summed image between resolutions.
 public enum ImageUpsampling: String, Sendable, CaseIterable {
   /// Each pixel repeated into a 2x2 block: the coarse toRGB outputs then show as blocks in the final image.

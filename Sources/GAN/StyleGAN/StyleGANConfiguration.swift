@@ -30,10 +30,16 @@ public struct StyleGANConfiguration: Sendable, Equatable, CustomStringConvertibl
   /// The reference's `conv_clamp`: every convolution's activated output is limited to ±convClamp (times the layer's
   /// gain), which its train.py sets to 256 for float16 training; nil (the networks' own default) clamps nothing.
   public var convClamp: Float?
+  /// Which blocks draw the image: all of them, summed (StyleGAN2's skip generator), or the last one alone.
+  public var output: SynthesisOutput
+  /// The resolutions whose synthesis layers end in StyleGAN1's adaptive instance normalization (see
+  /// `SynthesisLayer.adaptiveNorm`); nil (StyleGAN2) for none. Adds parameters: the reference has no such layers.
+  public var adaptiveNormResolutions: ClosedRange<Int>?
 
   public init(resolution: Int, channels: Int = 3, zDim: Int = 512, wDim: Int = 512, mappingLayers: Int = 8,
               channelBase: Int = 32768, channelMax: Int = 512, resampling: StyleGANResampling = .simplified,
-              convClamp: Float? = nil) {
+              convClamp: Float? = nil, output: SynthesisOutput = .skip,
+              adaptiveNormResolutions: ClosedRange<Int>? = nil) {
     precondition(resolution >= 4 && resolution & (resolution - 1) == 0,
                  "StyleGAN: resolution must be a power of two, at least 4, got \(resolution)")
     precondition(channels >= 1 && zDim >= 1 && wDim >= 1 && mappingLayers >= 1,
@@ -49,6 +55,8 @@ public struct StyleGANConfiguration: Sendable, Equatable, CustomStringConvertibl
     self.channelMax = channelMax
     self.resampling = resampling
     self.convClamp = convClamp
+    self.output = output
+    self.adaptiveNormResolutions = adaptiveNormResolutions
   }
 
   /// The official StyleGAN2 config F at 1024x1024 (FFHQ): z = w = 512, 8 mapping layers, channel_base 32768
@@ -93,6 +101,8 @@ public struct StyleGANConfiguration: Sendable, Equatable, CustomStringConvertibl
     "StyleGAN2 \(resolution)x\(resolution)x\(channels), z \(zDim), w \(wDim), \(mappingLayers) mapping layers, "
       + "channel base \(channelBase), max \(channelMax)"
       + (resampling == .reference ? ", the reference's resampling" : "") + (convClamp.map { ", clamp \($0)" } ?? "")
+      + (output == .lastBlock ? ", image from the last block only" : "")
+      + (adaptiveNormResolutions.map { ", AdaIN at \($0.lowerBound)-\($0.upperBound)" } ?? "")
   }
 }
 

@@ -29,9 +29,17 @@ public final class SynthesisLayer: Module {
   public let upsamples: Bool
   public let resampling: StyleGANResampling
   public let convClamp: Float?
+  /// StyleGAN1's adaptive instance normalization after the activation, when present: each image's each channel is
+  /// standardized over its pixels, then scaled by `adaptiveScale(w)` (starting at 1) and shifted by
+  /// `adaptiveShift(w)` (starting at 0). The standardization wipes out the per-channel level and spread the earlier
+  /// layers set, and the style sets them anew, so a layer's style can recolor a whole region; StyleGAN2's modulation
+  /// only rescales the layer's input channels and leaves those statistics to the layers before. Lesson 08 measures
+  /// what that does to the levels' roles.
+  public var adaptiveScale: EqualizedLinear?
+  public var adaptiveShift: EqualizedLinear?
 
   public init(inputChannels: Int, outputChannels: Int, wDim: Int, resolution: Int, upsamples: Bool,
-              resampling: StyleGANResampling = .simplified, convClamp: Float? = nil,
+              resampling: StyleGANResampling = .simplified, convClamp: Float? = nil, adaptiveNorm: Bool = false,
               using generator: inout SeededGenerator) {
     self.resolution = resolution
     self.upsamples = upsamples
@@ -42,6 +50,10 @@ public final class SynthesisLayer: Module {
     bias = Tensor.zeros([outputChannels], requiresGrad: true)
     noiseStrength = Tensor.zeros([], requiresGrad: true)
     noiseConstant = Buffer(Tensor.randomNormal([1, 1, resolution, resolution], using: &generator))
+    if adaptiveNorm {
+      adaptiveScale = EqualizedLinear(inputSize: wDim, outputSize: outputChannels, biasInitial: 1, using: &generator)
+      adaptiveShift = EqualizedLinear(inputSize: wDim, outputSize: outputChannels, using: &generator)
+    }
     super.init()
   }
 
@@ -61,8 +73,18 @@ public final class SynthesisLayer: Module {
     case .none:
       break
     }
-    return clampedActivation(styleGANActivation(y + bias.reshaped(to: [1, bias.count, 1, 1])), convClamp)
+    y = clampedActivation(styleGANActivation(y + bias.reshaped(to: [1, bias.count, 1, 1])), convClamp)
+    guard let scale = adaptiveScale, let shift = adaptiveShift else { return y }
+    let perChannel = [x.shape[0], bias.count, 1, 1]
+    return standardizedChannels(y) * scale(w).reshaped(to: perChannel) + shift(w).reshaped(to: perChannel)
   }
+}
+
+/// x [N, C, H, W] with each image's each channel standardized over its H x W pixels (instance normalization
+/// without parameters, epsilon 1e-8 as StyleGAN1's).
+func standardizedChannels(_ x: Tensor) -> Tensor {
+  let centered = x - x.mean(alongAxes: [2, 3])
+  return centered / sqrt((centered * centered).mean(alongAxes: [2, 3]) + 1e-8)
 }
 
 /// The toRGB layer: a modulated 1x1 convolution without demodulation, from features to image channels, plus a
@@ -93,31 +115,35 @@ public final class ToRGBLayer: Module {
 }
 
 /// One resolution of the synthesis network. The first block (4x4) starts from a learned constant and has one
-/// convolution; every later block upsamples and has two. Every block has a toRGB whose image is added to the
-/// upsampled image of the blocks before it (the "skip" generator of StyleGAN2).
+/// convolution; every later block upsamples and has two. With `SynthesisOutput.skip` every block has a toRGB whose
+/// image is added to the upsampled image of the blocks before it (the "skip" generator of StyleGAN2); with
+/// `.lastBlock` only the last block has one.
 public final class SynthesisBlock: Module {
   /// The learned 4x4 input [channels, 4, 4] of the first block, N(0, 1).
   public var const: Tensor?
   public var conv0: SynthesisLayer?
   public var conv1: SynthesisLayer
-  public var toRGB: ToRGBLayer
+  public var toRGB: ToRGBLayer?
   public let resolution: Int
 
   public init(inputChannels: Int, outputChannels: Int, wDim: Int, resolution: Int, imageChannels: Int,
-              resampling: StyleGANResampling = .simplified, convClamp: Float? = nil,
-              using generator: inout SeededGenerator) {
+              resampling: StyleGANResampling = .simplified, convClamp: Float? = nil, drawsImage: Bool = true,
+              adaptiveNorm: Bool = false, using generator: inout SeededGenerator) {
     self.resolution = resolution
     if resolution == 4 {
       const = Tensor.randomNormal([outputChannels, 4, 4], using: &generator, requiresGrad: true)
     } else {
       conv0 = SynthesisLayer(inputChannels: inputChannels, outputChannels: outputChannels, wDim: wDim,
                              resolution: resolution, upsamples: true, resampling: resampling, convClamp: convClamp,
-                             using: &generator)
+                             adaptiveNorm: adaptiveNorm, using: &generator)
     }
     conv1 = SynthesisLayer(inputChannels: outputChannels, outputChannels: outputChannels, wDim: wDim,
-                           resolution: resolution, upsamples: false, convClamp: convClamp, using: &generator)
-    toRGB = ToRGBLayer(inputChannels: outputChannels, imageChannels: imageChannels, wDim: wDim, convClamp: convClamp,
-                       using: &generator)
+                           resolution: resolution, upsamples: false, convClamp: convClamp, adaptiveNorm: adaptiveNorm,
+                           using: &generator)
+    if drawsImage {
+      toRGB = ToRGBLayer(inputChannels: outputChannels, imageChannels: imageChannels, wDim: wDim,
+                         convClamp: convClamp, using: &generator)
+    }
     super.init()
   }
 }
@@ -145,7 +171,9 @@ public final class SynthesisNetwork: Module {
     blocks = configuration.blockResolutions.map { r in
       SynthesisBlock(inputChannels: r == 4 ? 0 : configuration.width(at: r / 2), outputChannels: configuration.width(at: r),
                      wDim: configuration.wDim, resolution: r, imageChannels: configuration.channels,
-                     resampling: configuration.resampling, convClamp: configuration.convClamp, using: &generator)
+                     resampling: configuration.resampling, convClamp: configuration.convClamp,
+                     drawsImage: configuration.output == .skip || r == configuration.resolution,
+                     adaptiveNorm: configuration.adaptiveNormResolutions?.contains(r) ?? false, using: &generator)
     }
     super.init()
   }
@@ -190,13 +218,14 @@ public final class SynthesisNetwork: Module {
         h = block.conv1(h, w: style(2 * k), noise: noise, form: modulationForm, using: &generator)
         if recordingLayers { layers.append(h) }
       }
-      let rgb = block.toRGB(h, w: style(k == 0 ? 1 : 2 * k + 1), form: modulationForm)
+      x = h
+      guard let toRGB = block.toRGB else { continue }
+      let rgb = toRGB(h, w: style(k == 0 ? 1 : 2 * k + 1), form: modulationForm)
       if let previous = image {
         image = (imageUpsampling == .filtered ? upsampledFiltered(previous) : previous.upsampledNearest(2)) + rgb
       } else {
         image = rgb
       }
-      x = h
     }
     return (image!, layers)
   }
