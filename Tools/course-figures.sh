@@ -20,7 +20,7 @@ specs=(
   "06-dcgan-mnist|--pretrained|samples-final.png neighbors.png"
   "06-dcgan-mnist||metrics.png samples-midway.png"
   "07-cyclegan||translations-a-to-b.png points-mapping.png"
-  "08-stylegan-mixing|--pretrained|samples.png mixing-coarse.png mixing-measured.png"
+  "08-stylegan-mixing|--pretrained|samples.png mixing-coarse.png mixing-fine.png mixing-measured.png"
   "09-non-convergence||dirac-field.png dirac-distance.png ring-stability.png"
   "10-super-resolution||comparison.png training.png scores.png"
   "11-data-augmentation||cgan-samples.png accuracy-per-seed.png conditional-confusion.png"

@@ -1,5 +1,5 @@
 // Lesson 08: StyleGAN: style mixing, truncation, and a smoother latent space
-// You will: train a small StyleGAN2 on cartoon faces drawn from known factors (or on MNIST digits), cross two faces'
+// You will: train a small StyleGAN on cartoon faces drawn from known factors (or on MNIST digits), cross two faces'
 // styles at the coarse, middle and fine layers and MEASURE what each level controls, sweep the truncation ψ, and
 // compare walks in z and in w by their perceptual path length.
 // Run: swift run lesson-08-stylegan-mixing [--pretrained] [--dataset faces|mnist] [--data DIR]
@@ -31,7 +31,7 @@ struct Flags: ParsableArguments {
     try checkWritableFile(saveJudge, "--save-judge")
     if saveJudge != nil && trainJudge == nil { throw ValidationError("--save-judge needs --train-judge STEPS") }
     if trainJudge != nil && dataset != .faces { throw ValidationError("--train-judge is for --dataset faces") }
-    try network.checkShippedNetwork(pretrained: pretrained)
+    try network.checkShippedNetwork(pretrained: pretrained, dataset: dataset)
   }
 }
 let (lesson, flags) = Lesson.start(
@@ -86,12 +86,12 @@ let realFeatureDiversity = meanPairwiseDistance(judge.reading(heldOut).features)
 lesson.show("real images: mean pairwise feature distance (1000 images)", realFeatureDiversity)
 // MARK: - 2. The networks
 
-lesson.section("2. A small StyleGAN2")
+lesson.section("2. A small StyleGAN")
 let configuration = StyleGANConfiguration(
   resolution: resolution, channels: faces ? 3 : 1, zDim: flags.network.wDim, wDim: flags.network.wDim, mappingLayers: 4,
   channelBase: flags.network.channelBase ?? (faces ? 512 : 256),
-  channelMax: flags.network.channelMax ?? (faces ? 64 : 32), output: flags.network.output,
-  adaptiveNormResolutions: flags.network.adaptiveNorm.resolutions(upTo: resolution))
+  channelMax: flags.network.channelMax ?? (faces ? 64 : 32)
+).with(flags.network.network(for: flags.dataset))
 let widths = configuration.blockResolutions.map { "\(configuration.width(at: $0))@\($0)×\($0)" }
 let levels: [(name: String, indices: Range<Int>, resolutions: String)] = [
   ("coarse", configuration.styleIndices(forResolutions: 4...8), "4×4–8×8"),
@@ -105,7 +105,7 @@ lesson.narrate("""
   convolutions per resolution (one at 4×4); channels \(widths.joined(separator: ", ")). Each convolution and the
   last toRGB take their own copy of w — \(configuration.styleCount) style inputs in all: indices \
   \(ranges.joined(separator: ", ")). The discriminator is StyleGAN2's residual network with minibatch standard
-  deviation.\(flags.network.variantSentence)
+  deviation.\(flags.network.networkSentence(for: flags.dataset))
   """)
 var rng = lesson.makeGenerator()
 let g = StyleGANGenerator(configuration: configuration, using: &rng)
@@ -119,7 +119,7 @@ lesson.show("discriminator parameters", d.parameterCount)
 lesson.section("3. Training")
 let shippedFile = "generator-\(flags.dataset.rawValue).safetensors"
 let shippedHint = "the shipped generator needs the default widths, --w-dim, --output and --adaptive-norm"
-let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default: faces ? 1000 : 1800, quick: 60)
+let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default: faces ? 2000 : 1800, quick: 60)
 if flags.pretrained {
   let metadata = lesson.loadPretrained(g, file: shippedFile, hint: shippedHint)
   lesson.narrate("""
@@ -145,7 +145,7 @@ let fixedZ = Tensor.randomNormal([32, configuration.zDim], using: &rng)
 let evaluatesShipped = lesson.quick && !flags.pretrained
 var probeSource = SeededGenerator(seed: lesson.seed &+ 31)
 let probeZ = Tensor.randomNormal([300, configuration.zDim], using: &probeSource)
-let startFrechet = evaluatesShipped ? lesson.judgeFrechet(g, z: probeZ, data: data) : 0
+let untrainedProbe = evaluatesShipped ? lesson.quickProbe(g, z: probeZ, data: data) : nil
 var history = TrainingLog<StyleGANSnapshot>()
 if steps > 0, let train = data.train {
   var sampler = InfiniteBatchSampler(examples: train, batchSize: flags.network.batch, seed: lesson.seed)
@@ -166,13 +166,12 @@ if steps > 0, let train = data.train {
 var model = steps > 0 ? trainer.averagedGenerator : g
 if evaluatesShipped {
   lesson.checkQuickTraining(
-    steps: steps, history: history, frechet: (startFrechet, lesson.judgeFrechet(model, z: probeZ, data: data)),
-    judgedByFrechet: faces)
+    steps: steps, history: history, before: untrainedProbe!, after: lesson.quickProbe(model, z: probeZ, data: data))
   lesson.image(
     "samples-quick-trained", images: model.images(ofStyles: model.fixedStyles(fixedZ)), columns: 8,
     caption: "After the quick run's \(steps) training steps: far from \(faces ? "faces" : "digits").")
   var scratch = SeededGenerator(seed: 0)
-  model = StyleGANGenerator(configuration: configuration.styleGAN2Network, using: &scratch)
+  model = StyleGANGenerator(configuration: configuration.with(flags.dataset.defaultNetwork), using: &scratch)
   let metadata = lesson.loadPretrained(model, file: shippedFile, hint: shippedHint)
   lesson.narrate("""
     **This is a `--quick` run.** It trained \(steps) steps from scratch (`samples-quick-trained.png`); the claims

@@ -10,14 +10,32 @@ import Plotting
 extension SynthesisOutput: ExpressibleByArgument {}
 
 extension StyleGANConfiguration {
-  /// The same sizes with StyleGAN2's own synthesis network (every block's toRGB summed, no AdaIN): what lesson 08's
-  /// shipped generators are.
-  public var styleGAN2Network: StyleGANConfiguration {
-    var plain = self
-    plain.output = .skip
-    plain.adaptiveNormResolutions = nil
-    return plain
+  /// The same sizes with the synthesis network `network` names (its image output and where AdaIN sits).
+  public func with(_ network: SynthesisNetworkChoice) -> StyleGANConfiguration {
+    var changed = self
+    changed.output = network.output
+    changed.adaptiveNormResolutions = network.adaptiveNorm.resolutions(upTo: resolution)
+    return changed
   }
+}
+
+/// Lesson 08's choice of synthesis network: where the image comes from and which layers end in AdaIN.
+public struct SynthesisNetworkChoice: Equatable, Sendable {
+  public var output: SynthesisOutput
+  public var adaptiveNorm: AdaptiveNormPlacement
+
+  public init(output: SynthesisOutput, adaptiveNorm: AdaptiveNormPlacement) {
+    self.output = output
+    self.adaptiveNorm = adaptiveNorm
+  }
+
+  /// StyleGAN2's own: every block's toRGB summed, no AdaIN.
+  public static let styleGAN2 = SynthesisNetworkChoice(output: .skip, adaptiveNorm: .none)
+  /// StyleGAN1's synthesis inside StyleGAN2's recipe: the image from the last block alone, every layer ending in AdaIN.
+  public static let adaptiveNormEverywhere = SynthesisNetworkChoice(output: .lastBlock, adaptiveNorm: .everyBlock)
+
+  /// As the lesson's flags spell it.
+  public var flags: String { "--output \(output.rawValue) --adaptive-norm \(adaptiveNorm.rawValue)" }
 }
 
 /// Where lesson 08's generator uses StyleGAN1's AdaIN (`StyleGANConfiguration.adaptiveNormResolutions`).
@@ -42,6 +60,16 @@ public enum StyleGANDataset: String, CaseIterable, Sendable, ExpressibleByArgume
   case faces
   /// MNIST digits padded to 32×32.
   case mnist
+
+  /// The synthesis network of the shipped generator and of the default run. On faces, StyleGAN2's own network let
+  /// the coarse styles decide the colors with the pose; AdaIN in every layer (StyleGAN1's synthesis) moved the colors
+  /// to the fine styles (the lesson's notes measure both).
+  public var defaultNetwork: SynthesisNetworkChoice {
+    switch self {
+    case .faces: .adaptiveNormEverywhere
+    case .mnist: .styleGAN2
+    }
+  }
 }
 
 /// The StyleGAN lesson's network and training options (the faces' and the digits' defaults differ where nil).
@@ -64,35 +92,50 @@ public struct StyleGANFlags: ParsableArguments, Sendable {
   public var mixingProbability: Float = 0.9
   @Option(allowed: .count(1...512), help: "Group size of D's minibatch standard deviation (must divide --batch).")
   public var minibatchGroup: Int = 4
-  @Option(help: "Where the image comes from: every block's toRGB summed (StyleGAN2's skip), or the last block's alone.")
-  public var output: SynthesisOutput = .skip
-  @Option(help: "Which blocks' layers end in StyleGAN1's adaptive instance normalization (AdaIN).")
-  public var adaptiveNorm: AdaptiveNormPlacement = .none
+  @Option(help: ArgumentHelp(
+    "Where the image comes from: every block's toRGB summed (StyleGAN2's skip), or the last block's alone (default "
+      + "last-block for faces, skip for digits)."))
+  public var output: SynthesisOutput?
+  @Option(help: ArgumentHelp(
+    "Which blocks' layers end in StyleGAN1's adaptive instance normalization, AdaIN (default every-block for faces, "
+      + "none for digits)."))
+  public var adaptiveNorm: AdaptiveNormPlacement?
 
   public init() {}
 
-  /// What `--output` and `--adaptive-norm` change in the synthesis network, as a sentence for the narration (empty
-  /// for StyleGAN2's own network).
-  public var variantSentence: String {
+  /// The synthesis network the flags ask for on `dataset` (the dataset's default where a flag is not given).
+  public func network(for dataset: StyleGANDataset) -> SynthesisNetworkChoice {
+    let standard = dataset.defaultNetwork
+    return SynthesisNetworkChoice(
+      output: output ?? standard.output, adaptiveNorm: adaptiveNorm ?? standard.adaptiveNorm)
+  }
+
+  /// How the synthesis network on `dataset` differs from StyleGAN2's own, as a sentence for the narration (empty for
+  /// StyleGAN2's own network).
+  public func networkSentence(for dataset: StyleGANDataset) -> String {
+    let network = network(for: dataset)
     var parts: [String] = []
-    if output == .lastBlock { parts.append("only the last block has a toRGB: the image is its output alone") }
-    switch adaptiveNorm {
+    if network.output == .lastBlock { parts.append("only the last block has a toRGB: the image is its output alone") }
+    switch network.adaptiveNorm {
     case .none: break
     case .lastBlock: parts.append("the last block's layers end in StyleGAN1's AdaIN")
     case .everyBlock: parts.append("every layer ends in StyleGAN1's AdaIN")
     }
     guard !parts.isEmpty else { return "" }
-    let adaIN = "AdaIN standardizes each image's each channel, then scales and shifts it by two more affine maps of w"
-    return " Changed by the flags: " + parts.joined(separator: "; ")
-      + (adaptiveNorm == .none ? "." : ". " + adaIN + ".")
+    let adaIN = "AdaIN standardizes each image's each channel over its pixels, then scales and shifts it by two more "
+      + "affine maps of the layer's w, so the style sets each channel's level and spread"
+    let source = network == dataset.defaultNetwork ? "On \(dataset.rawValue), unlike StyleGAN2" : "Changed by the flags"
+    return " \(source): " + parts.joined(separator: "; ") + (network.adaptiveNorm == .none ? "." : ". " + adaIN + ".")
   }
 
-  /// Refuses `--output` and `--adaptive-norm` with `--pretrained`: the shipped generators are StyleGAN2's own network.
-  public func checkShippedNetwork(pretrained: Bool) throws {
-    guard pretrained, output != .skip || adaptiveNorm != .none else { return }
+  /// Refuses `--output` and `--adaptive-norm` with `--pretrained` where they name another network than the shipped
+  /// generator's.
+  public func checkShippedNetwork(pretrained: Bool, dataset: StyleGANDataset) throws {
+    let (asked, shipped) = (network(for: dataset), dataset.defaultNetwork)
+    guard pretrained, asked != shipped else { return }
     throw ValidationError(
-      "--output \(output.rawValue) --adaptive-norm \(adaptiveNorm.rawValue): the shipped generator is StyleGAN2's own "
-        + "network (allowed with --pretrained: --output skip --adaptive-norm none); train one without --pretrained")
+      "\(asked.flags): the shipped \(dataset.rawValue) generator has another synthesis network (allowed with "
+        + "--pretrained: \(shipped.flags)); train one without --pretrained")
   }
 
   public func validate() throws {
@@ -224,8 +267,10 @@ extension Lesson {
   public func checkFaceMixing(_ shares: FaceMixingShares) {
     let share = shares.share
     narrate("""
-      Unlike the paper's faces, here the coarse styles carry the colors and light along with the pose (measured
-      above); the fine styles change little. The claims are what the method showed on every generator we measured.
+      The claims are what the faces' default network (AdaIN in every layer) showed at every seed we measured: the
+      colors leave the coarse styles and go to the middle and fine ones (how they split between those two varies
+      from seed to seed). With StyleGAN2's own network (`--output skip --adaptive-norm none`) the coarse styles
+      carried the colors along with the pose, and the claims on colors fail: try it.
       """)
     check(
       "coarse styles from A move pose & shape to A's (share ≥ 0.5)", measured: share(.coarse, .coarse), .atLeast(0.5))
@@ -238,6 +283,12 @@ extension Lesson {
       "middle styles from A move hair & features more than fine styles do",
       measured: share(.middle, .middle) - share(.fine, .middle), .above(0))
     check("fine styles from A leave pose & shape at B's (share ≤ 0.2)", measured: share(.fine, .coarse), .atMost(0.2))
+    check(
+      "coarse styles from A leave colors & light near B's (share ≤ 0.3)", measured: share(.coarse, .fine),
+      .atMost(0.3))
+    check(
+      "fine styles from A move colors & light more than pose & shape (by ≥ 0.1)",
+      measured: share(.fine, .fine) - share(.fine, .coarse), .atLeast(0.1))
   }
 
   /// Faces: for each level mixed from A into B over the random pairs (zA, zB), how far each group of factors moved

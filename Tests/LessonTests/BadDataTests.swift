@@ -142,9 +142,13 @@ final class BadDataTests: XCTestCase {
     try expectFailure("lesson-08-stylegan-mixing", ["--train-judge", "0"], naming: ["--train-judge"])
     try expectFailure("lesson-08-stylegan-mixing", ["--dataset", "cats"], naming: ["--dataset", "faces", "mnist"])
     try expectFailure("lesson-08-stylegan-mixing", ["--output", "every"], naming: ["--output", "skip", "last-block"])
+    // The shipped generators' networks: faces with AdaIN in every layer and the last block's image, digits StyleGAN2's.
     try expectFailure(
-      "lesson-08-stylegan-mixing", ["--pretrained", "--adaptive-norm", "every-block"],
-      naming: ["--adaptive-norm every-block", "allowed with --pretrained"])
+      "lesson-08-stylegan-mixing", ["--pretrained", "--adaptive-norm", "none"],
+      naming: ["--adaptive-norm none", "allowed with --pretrained: --output last-block --adaptive-norm every-block"])
+    try expectFailure(
+      "lesson-08-stylegan-mixing", ["--dataset", "mnist", "--pretrained", "--adaptive-norm", "every-block"],
+      naming: ["--adaptive-norm every-block", "allowed with --pretrained: --output skip --adaptive-norm none"])
     XCTAssertFalse(FileManager.default.fileExists(atPath: target))
   }
 
