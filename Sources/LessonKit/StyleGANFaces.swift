@@ -249,18 +249,21 @@ extension Lesson {
   }
 
   /// MNIST padded to 32×32: the training split (at most 4000 images in `--quick`; none unless `needsTrain`), the
-  /// first 1000 test digits, 1000 training digits for the floor, and lesson 06's classifier as the judge.
+  /// first 1000 test digits, the next 1000 for the floor (held-out digits both: the classifier was trained on the
+  /// training digits and its features set those apart, a floor of 60 against the test digits' 12), and lesson 06's
+  /// classifier as the judge.
   public func paddedDigitData(_ flags: MNISTFlags, batch: Int, needsTrain: Bool) -> StyleGANLessonData {
     let mnist = loadMNIST(
-      flags, trainLimit: quick ? 4000 : nil, testLimit: 1000, minimumTrain: batch, minimumTest: 1000,
+      flags, trainLimit: quick ? 4000 : nil, testLimit: 2000, minimumTrain: batch, minimumTest: 2000,
       needsTrain: needsTrain)
     let train = needsTrain ? PaddedDigitJudge.padded(mnist.train.images) : nil
-    let heldOut = PaddedDigitJudge.padded(mnist.test.images)
+    let test = PaddedDigitJudge.padded(mnist.test.images)
+    let heldOut = test.sliced(axis: 0, 0..<1000)
     let judge = PaddedDigitJudge(classifier: mnist.classifier)
     return StyleGANLessonData(
       train: train, heldOut: heldOut,
-      floorImages: train?.sliced(axis: 0, 0..<Swift.min(1000, train!.shape[0])) ?? heldOut, judge: judge,
-      regressor: nil, explainedVariance: [], digitJudge: judge)
+      floorImages: test.sliced(axis: 0, 1000..<2000),
+      judge: judge, regressor: nil, explainedVariance: [], digitJudge: judge)
   }
 
   /// The faces' style-mixing claims: what each level moves, by factor group.
