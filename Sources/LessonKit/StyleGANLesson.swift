@@ -83,14 +83,8 @@ extension Lesson {
     let frechet = frechetDistance(
       FeatureStatistics(features: data.judge.reading(data.heldOut).features),
       FeatureStatistics(features: data.judge.reading(images).features))
-    let average = { (images: Tensor) in
-      let pixels = images.shape.dropFirst().reduce(1, *)
-      var sums = [Double](repeating: 0, count: pixels)
-      for (index, value) in images.scalars.enumerated() { sums[index % pixels] += Double(value) }
-      return sums.map { $0 / Double(images.shape[0]) }
-    }
-    let gap = zip(average(images), average(data.heldOut)).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
-    return QuickProbe(frechet: frechet, averageImageGap: gap / Double(images.shape.dropFirst().reduce(1, *)))
+    let gap = meanSquaredError(images.mean(alongAxes: 0), data.heldOut.mean(alongAxes: 0))
+    return QuickProbe(frechet: frechet, averageImageGap: Double(gap.scalars[0]))
   }
 
   /// The claims of a `--quick` run about its own few steps (`before` and `after` them, on the same latents): D
