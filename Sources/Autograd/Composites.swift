@@ -9,7 +9,16 @@ public func relu(_ x: Tensor) -> Tensor { leakyReLU(x, slope: 0) }
 /// (1 where x > 0, else slope), in one pass. Its rule multiplies by the same mask, so it closes under differentiation.
 public func leakyReLU(_ x: Tensor, slope: Float = 0.2) -> Tensor {
   Tensor.record("leakyReLU", [x], shape: x.shape, scalars: Kernels.leakyReLU(x.scalars, slope: slope)) { g, _, x in
-    [g * Tensor(shape: x[0].shape, scalars: Kernels.leakyMask(x[0].scalars, slope: slope))]
+    [leakyMaskProduct(g, at: x[0], slope: slope)]
+  }
+}
+
+/// g times leaky ReLU's derivative at x (1 where x > 0, else slope): leaky ReLU's rule, in one pass rather than a mask
+/// and a product (the same values). The mask is a constant of x, so this op is linear in g and its rule is itself.
+func leakyMaskProduct(_ g: Tensor, at x: Tensor, slope: Float) -> Tensor {
+  let product = Kernels.binary(g, x, .leakyMaskProduct(slope), op: "leakyReLU's rule")
+  return Tensor.record("leakyMaskProduct", [g], shape: product.shape, scalars: product.values) { gg, _, _ in
+    [leakyMaskProduct(gg, at: x, slope: slope)]
   }
 }
 

@@ -398,6 +398,9 @@ final class KernelTests: XCTestCase {
       // Wide images (≥ 256 output pixels) go through the products one image at a time, with the weight gradient
       // accumulated: in one chunk, in two chunks (≥ 4 MFLOP), and with groups.
       (4, 3, 5, 20, 3, 1, 1, 1), (6, 8, 16, 24, 3, 1, 1, 1), (4, 4, 4, 17, 3, 1, 1, 2),
+      // Stride 1 with at most 4 outputs and ≥ 256 output pixels: the direct kernels (no columns), with rows of one,
+      // two and three vectors, padding wider than the kernel's reach and a 7 x 7 kernel.
+      (4, 16, 3, 22, 7, 1, 0, 1), (3, 5, 1, 20, 3, 1, 1, 1), (2, 3, 4, 33, 5, 1, 2, 1), (2, 2, 2, 18, 4, 1, 3, 1),
     ]
     for (b, ci, co, size, k, s, p, g) in configs {
       let x = Tensor.randomNormal([b, ci, size, size], using: &rng)
@@ -434,6 +437,52 @@ final class KernelTests: XCTestCase {
                            wrt: [source, transposedWeights])
       XCTAssertEqual(both[0].scalars, Kernels.conv2d(upstream.scalars, w.scalars, geometry))
       XCTAssertEqual(both[1].scalars, Kernels.conv2dWeightGrad(upstream.scalars, u.scalars, geometry))
+    }
+  }
+
+  /// Convolutions with at most 4 outputs run directly (Sources/CKernels/thin_conv.c): the same values as through
+  /// columns and products within rounding, and the same bits however the work is split across the cores.
+  func testThinConvolutionsAgreeWithColumnsAndAnySplit() throws {
+    try XCTSkipUnless(Kernels.usesThinPath(ConvGeometry(
+      batch: 1, inChannels: 1, height: 16, width: 16, outChannels: 1, kernelH: 1, kernelW: 1, stride: 1, padding: 0,
+      groups: 1)), "no AVX-512 on this CPU: convolutions always use columns")
+    var rng = SeededGenerator(seed: 41)
+    // W6's last layer (reflection-padded 38 x 38, 7 x 7, 16 -> 3), a padded one with a partial vector, one output.
+    let geometries = [
+      ConvGeometry(batch: 4, inChannels: 16, height: 38, width: 38, outChannels: 3, kernelH: 7, kernelW: 7, stride: 1,
+                   padding: 0, groups: 1),
+      ConvGeometry(batch: 3, inChannels: 5, height: 21, width: 19, outChannels: 4, kernelH: 3, kernelW: 3, stride: 1,
+                   padding: 1, groups: 1),
+      ConvGeometry(batch: 2, inChannels: 7, height: 17, width: 40, outChannels: 1, kernelH: 4, kernelW: 2, stride: 1,
+                   padding: 2, groups: 1),
+    ]
+    var columns = KernelThresholds()
+    columns.thinConvMinPixels = Int.max
+    var serial = KernelThresholds()
+    serial.parallelFlops = Int.max
+    for g in geometries {
+      XCTAssertTrue(Kernels.usesThinPath(g), "\(g)")
+      let x = Tensor.randomNormal(g.inputShape, using: &rng).scalars
+      let w = Tensor.randomNormal(g.weightShape, using: &rng).scalars
+      let gy = Tensor.randomNormal(g.outputShape, using: &rng).scalars
+      let direct = (Kernels.conv2d(x, w, g), Kernels.conv2dInputGrad(gy, w, g), Kernels.conv2dWeightGrad(x, gy, g))
+      let viaColumns = Kernels.withThresholds(columns) {
+        (Kernels.conv2d(x, w, g), Kernels.conv2dInputGrad(gy, w, g), Kernels.conv2dWeightGrad(x, gy, g))
+      }
+      let oneCore = Kernels.withThresholds(serial) {
+        (Kernels.conv2d(x, w, g), Kernels.conv2dInputGrad(gy, w, g), Kernels.conv2dWeightGrad(x, gy, g))
+      }
+      XCTAssertTrue(direct.0 == oneCore.0 && direct.1 == oneCore.1 && direct.2 == oneCore.2, "split, \(g)")
+      // Each output sums in * kh * kw products (a weight gradient: batch * pixels) of N(0, 1) values.
+      let taps = Float(g.inChannels * g.kernelH * g.kernelW), pixels = Float(g.batch * g.outHeight * g.outWidth)
+      for (name, a, b, terms) in [("forward", direct.0, viaColumns.0, taps),
+                                  ("input gradient", direct.1, viaColumns.1, Float(g.outChannels * g.kernelH * g.kernelW)),
+                                  ("weight gradient", direct.2, viaColumns.2, pixels)] {
+        XCTAssertEqual(a.count, b.count, "\(name), \(g)")
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, 1.2e-7 * terms * 6 * terms.squareRoot(), "\(name), \(g)")
+        XCTAssertGreaterThan(a.map(abs).max() ?? 0, 1, "\(name) is not all zeros, \(g)")
+      }
     }
   }
 

@@ -116,6 +116,10 @@ final class PrimitiveGradientTests: XCTestCase {
     GradientCase(name: "leakyReLU of a product", inputs: [d(2, 3, apart: true), d(2, 3, seed: 2, apart: true)]) {
       leakyReLU($0[0] * $0[1], slope: 0.1)
     },
+    // Leaky ReLU's rule as an op of its own (the mask's point held constant, on both sides of 0).
+    GradientCase(name: "leakyReLU's rule", inputs: [d(2, 3, apart: true)]) {
+      leakyMaskProduct($0[0] * $0[0], at: Tensor(shape: [2, 3], scalars: [-1.5, 0.5, -0.1, 2, 0.3, -0.7]), slope: 0.2)
+    },
     GradientCase(name: "standardize, batch-norm axes", inputs: [d(3, 2, 2, 2)]) {
       standardize($0[0], axes: [0, 2, 3], epsilon: 1e-5).normalized * Tensor(shape: [3, 2, 2, 2], scalars: (0..<24).map { Float($0 % 5) - 2 })
     },
@@ -151,7 +155,7 @@ final class PrimitiveGradientTests: XCTestCase {
     "add", "sub", "mul", "div", "neg", "exp", "log", "expm1", "log1p", "pow", "sqrt", "abs", "maximum", "minimum", "where", "clamp",
     "sum", "max", "reshaped", "permuted", "broadcasted", "concatenate", "sliced", "padded", "reflectionPadded2D",
     "reflectionPadAdjoint", "matmul", "conv2d", "conv2dInputGrad", "conv2dWeightGrad", "avgPooled2D", "upsampledNearest",
-    "leakyReLU", "standardize",
+    "leakyReLU", "leakyMaskProduct", "standardize",
   ]
 
   /// The fused kernels against the same function from element-wise ops: forward values, and the plain backward pass

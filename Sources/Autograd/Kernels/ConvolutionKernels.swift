@@ -109,6 +109,7 @@ extension Kernels {
 
   /// y = conv(x, w); `keep` receives the column matrices when given.
   static func conv2d(_ x: [Float], _ w: [Float], _ g: ConvGeometry, keep: SavedColumns? = nil) -> [Float] {
+    if usesThinPath(g) { return thinConv2d(x, w, g) }
     let pixels = g.outHeight * g.outWidth
     var y = uninitialized(g.batch * g.outChannels * pixels)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
@@ -151,6 +152,7 @@ extension Kernels {
   static func conv2dInputGrad(_ gy: [Float], _ w: [Float], _ g: ConvGeometry, blockFloats: Int = Kernels.thresholds.foldingBlockFloats)
     -> [Float]
   {
+    if usesThinPath(g) { return thinConv2dInputGrad(gy, w, g) }
     let pixels = g.outHeight * g.outWidth
     var x = [Float](repeating: 0, count: g.batch * g.inChannels * g.height * g.width)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
@@ -191,6 +193,7 @@ extension Kernels {
   /// The gradient with respect to w of <gy, conv(x, w)>, summed over the batch. `saved`: the forward pass's column
   /// matrices of this x, if it kept them (the same values im2col would make again).
   static func conv2dWeightGrad(_ x: [Float], _ gy: [Float], _ g: ConvGeometry, saved: SavedColumns? = nil) -> [Float] {
+    if usesThinPath(g) { return thinConv2dWeightGrad(x, gy, g) }
     let pixels = g.outHeight * g.outWidth
     let chunks = chunkCount(cost: g.flops, items: g.batch)
     let gi = g.inChannels / g.groups * g.kernelH * g.kernelW, go = g.outChannels / g.groups
@@ -219,6 +222,89 @@ extension Kernels {
       for i in 0..<size { out[i] += partial[c * size + i] }
     }
     return out
+  }
+}
+
+/// Stride-1 convolutions with few output channels (CycleGAN's last layer), computed directly
+/// (Sources/CKernels/thin_conv.c): their column matrix would be kh·kw times the input for a product of 1 to 4 rows.
+/// Images (forward, input gradient) or input channels (weight gradient) are split across the cores, each part
+/// computed whole by one core, so the result does not depend on the number of cores.
+extension Kernels {
+  static func usesThinPath(_ g: ConvGeometry) -> Bool {
+    g.stride == 1 && g.groups == 1 && g.outChannels <= 4 && g.kernelW <= 16
+      && g.outHeight * g.outWidth >= thresholds.thinConvMinPixels && gc_thin_conv_available() != 0
+  }
+
+  /// The C geometry, in memory of its own that every core reads (deallocated by the caller).
+  private static func thinGeometryPointer(_ g: ConvGeometry) -> UnsafeMutablePointer<gc_thin_geometry> {
+    let pointer = UnsafeMutablePointer<gc_thin_geometry>.allocate(capacity: 1)
+    pointer.initialize(
+      to: gc_thin_geometry(
+        in_channels: Int32(g.inChannels), out_channels: Int32(g.outChannels), h: Int32(g.height), w: Int32(g.width),
+        kh: Int32(g.kernelH), kw: Int32(g.kernelW), pad: Int32(g.padding)))
+    return pointer
+  }
+
+  /// Runs `body` over the batch's images, one range per core when the work is large enough.
+  private static func forEachImageRange(_ g: ConvGeometry, _ body: (Range<Int>) -> Void) {
+    let chunks = chunkCount(cost: g.flops, items: g.batch)
+    parallelFor(chunks) { chunk in body(chunkRange(chunk, of: chunks, total: g.batch)) }
+  }
+
+  static func thinConv2d(_ x: [Float], _ w: [Float], _ g: ConvGeometry) -> [Float] {
+    thinPass(x, w, g, outputCount: g.batch * g.outChannels * g.outHeight * g.outWidth, gc_thin_conv_forward)
+  }
+
+  static func thinConv2dInputGrad(_ gy: [Float], _ w: [Float], _ g: ConvGeometry) -> [Float] {
+    thinPass(gy, w, g, outputCount: g.batch * g.inChannels * g.height * g.width, gc_thin_conv_input_grad)
+  }
+
+  /// Runs a per-image direct kernel (the forward pass or the input gradient) over the batch.
+  private static func thinPass(
+    _ input: [Float], _ w: [Float], _ g: ConvGeometry, outputCount: Int,
+    _ kernel: @convention(c) (
+      UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<gc_thin_geometry>?, Int32, Int32,
+      UnsafeMutablePointer<Float>?
+    ) -> Int32
+  ) -> [Float] {
+    var output = uninitialized(outputCount)
+    let geometry = UncheckedBox(thinGeometryPointer(g))
+    defer { geometry.value.deallocate() }
+    input.withUnsafeBufferPointer { pi in
+      w.withUnsafeBufferPointer { pw in
+        output.withUnsafeMutableBufferPointer { po in
+          let I = UncheckedBox(pi.baseAddress!), W = UncheckedBox(pw.baseAddress!), O = SharedPointer(base: po.baseAddress!)
+          forEachImageRange(g) { images in
+            // 1 only for a geometry usesThinPath refuses, or when the scratch copy cannot be allocated.
+            let status = kernel(I.value, W.value, geometry.value, Int32(images.lowerBound), Int32(images.count), O.base)
+            precondition(status == 0, "direct convolution kernel failed on \(g)")
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  static func thinConv2dWeightGrad(_ x: [Float], _ gy: [Float], _ g: ConvGeometry) -> [Float] {
+    var gw = uninitialized(g.outChannels * g.inChannels * g.kernelH * g.kernelW)
+    let geometry = UncheckedBox(thinGeometryPointer(g))
+    defer { geometry.value.deallocate() }
+    let chunks = chunkCount(cost: g.flops, items: g.inChannels)
+    x.withUnsafeBufferPointer { px in
+      gy.withUnsafeBufferPointer { pg in
+        gw.withUnsafeMutableBufferPointer { pw in
+          let X = UncheckedBox(px.baseAddress!), GY = UncheckedBox(pg.baseAddress!), GW = SharedPointer(base: pw.baseAddress!)
+          parallelFor(chunks) { chunk in
+            let channels = chunkRange(chunk, of: chunks, total: g.inChannels)
+            let status = gc_thin_conv_weight_grad(
+              X.value, GY.value, geometry.value, Int32(g.batch), Int32(channels.lowerBound), Int32(channels.upperBound),
+              GW.base)
+            precondition(status == 0, "thinConv2dWeightGrad: geometry \(g) does not fit the direct kernel")
+          }
+        }
+      }
+    }
+    return gw
   }
 }
 

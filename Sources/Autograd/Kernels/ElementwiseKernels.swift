@@ -13,6 +13,9 @@ enum BinaryKernel {
   case add, subtract, multiply, divide, maximum, minimum
   /// The right operand, broadcast (a copy: `broadcast(_:from:to:)`).
   case second
+  /// The left operand times leaky ReLU's derivative at the right one (1 where it is > 0, else the slope): leaky
+  /// ReLU's rule in one pass, the same values as multiplying by the mask.
+  case leakyMaskProduct(Float)
 }
 
 extension Kernels {
@@ -195,6 +198,7 @@ extension Kernels {
     case .maximum: loop(n, x, sx, y, sy, o) { $0 >= $1 ? $0 : $1 }
     case .minimum: loop(n, x, sx, y, sy, o) { $0 <= $1 ? $0 : $1 }
     case .second: loop(n, x, sx, y, sy, o) { $1 }
+    case .leakyMaskProduct(let slope): loop(n, x, sx, y, sy, o) { $0 * ($1 > 0 ? 1 : slope) }
     }
   }
 

@@ -18,6 +18,9 @@ public struct KernelThresholds: Sendable {
   /// The column block, in floats, that a convolution's input gradient multiplies and folds back at a time: 2 MB,
   /// small enough that col2im reads it from cache right after its product.
   public var foldingBlockFloats = 1 << 19
+  /// Stride-1 convolutions with at most 4 output channels take the direct kernels (no im2col) from this many output
+  /// pixels per image: below it the column matrix is small and the product fast.
+  public var thinConvMinPixels = 256
 
   public init() {}
 
@@ -29,6 +32,7 @@ public struct KernelThresholds: Sendable {
     thresholds.smallSplitFlops = 1
     thresholds.parallelElements = 2
     thresholds.foldingBlockFloats = 16
+    thresholds.thinConvMinPixels = 1
     return thresholds
   }
 }

@@ -52,6 +52,23 @@ void gc_col2im(const float *col, int channels, int h, int w, int kh, int kw, int
 /// 1 when im2col/col2im with this stride take the AVX-512 path on this CPU.
 int gc_im2col_vectorized(int stride);
 
+/// A stride-1 convolution from x [batch, in_channels, h, w] to y [batch, out_channels, ho, wo] with weight
+/// [out_channels, in_channels, kh, kw] (ho = h + 2 pad - kh + 1, wo likewise): the direct kernels of thin_conv.c.
+typedef struct {
+  int in_channels, out_channels, h, w, kh, kw, pad;
+} gc_thin_geometry;
+/// 1 when this CPU runs the direct kernels (AVX-512); they take 1 to 4 output channels and kernels up to 16 wide.
+int gc_thin_conv_available(void);
+/// y for images [first, first + count) (overwritten). Returns 1, touching nothing, when the geometry does not fit.
+int gc_thin_conv_forward(const float *x, const float *w, const gc_thin_geometry *g, int first, int count, float *y);
+/// The gradient with respect to x for images [first, first + count) (overwritten), from gy [batch, out, ho, wo];
+/// also returns 1 when its zero-padded copy of an image's gy cannot be allocated.
+int gc_thin_conv_input_grad(const float *gy, const float *w, const gc_thin_geometry *g, int first, int count,
+                            float *gx);
+/// The gradient with respect to w, summed over all `batch` images, for input channels [c0, c1) (overwritten).
+int gc_thin_conv_weight_grad(const float *x, const float *gy, const gc_thin_geometry *g, int batch, int c0, int c1,
+                             float *gw);
+
 /// One Adam update without weight decay (NN.Adam's arithmetic, vectorized; see optim.c).
 void gc_adam_update(float *theta, const float *g, float *m, float *v, long n, float beta2, float oneMinusBeta1,
                     float oneMinusBeta2, float stepSize, float biasCorrection2Root, float epsilon);
