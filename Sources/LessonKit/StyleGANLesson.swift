@@ -141,6 +141,13 @@ extension Lesson {
       show("classes among 1000 samples (0…9)", histogram.map(String.init).joined(separator: " "))
       show("class entropy of the samples (ln 10 = 2.303 is uniform)", classEntropy(classes))
     }
+    if let digits = data.digitJudge {
+      // Lesson 06's own quality numbers, so the two lessons' generators compare on the same judge.
+      let judged = ClassifierMetrics(
+        images: PaddedDigitJudge.cropped(samples), classifier: digits.classifier, reference: nil)
+      show("classifier score of the samples (lesson 06's bar for its shipped generator: 9)", judged.classifierScore)
+      show("share classified with confidence > 0.9 (lesson 06's bar: 0.9)", judged.confidentShare)
+    }
     if diversityRatio < 0.3 {
       narrate("""
         **This generator has collapsed** (measured just above): its samples' feature diversity is \
