@@ -21,6 +21,7 @@ specs=(
   "06-dcgan-mnist||metrics.png samples-midway.png"
   "07-cyclegan||translations-a-to-b.png points-mapping.png"
   "08-stylegan-mixing|--pretrained|samples.png mixing-coarse.png mixing-fine.png mixing-measured.png"
+  "08-stylegan-mixing|--pretrained --dataset mnist|samples.png mixing-coarse.png"
   "09-non-convergence||dirac-field.png dirac-distance.png ring-stability.png"
   "10-super-resolution||comparison.png training.png scores.png"
   "11-data-augmentation||cgan-samples.png accuracy-per-seed.png conditional-confusion.png"
@@ -42,8 +43,9 @@ for spec in "${specs[@]}"; do
     exit 1
   }
   mkdir -p "Lessons/$folder/figures"
+  # The arguments name the copies: "--pretrained --dataset mnist" gives samples-pretrained-dataset-mnist.png.
   suffix=""
-  [ -n "$arguments" ] && suffix="-${arguments#--}"
+  for argument in $arguments; do suffix="$suffix-${argument#--}"; done
   for figure in $figures; do
     cp "$run/$figure" "Lessons/$folder/figures/${figure%.png}$suffix.png"
   done

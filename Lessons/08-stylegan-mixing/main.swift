@@ -87,11 +87,17 @@ lesson.show("real images: mean pairwise feature distance (1000 images)", realFea
 // MARK: - 2. The networks
 
 lesson.section("2. A small StyleGAN")
-let configuration = StyleGANConfiguration(
-  resolution: resolution, channels: faces ? 3 : 1, zDim: flags.network.wDim, wDim: flags.network.wDim, mappingLayers: 4,
-  channelBase: flags.network.channelBase ?? (faces ? 512 : 256),
-  channelMax: flags.network.channelMax ?? (faces ? 64 : 32)
-).with(flags.network.network(for: flags.dataset))
+let shippedFile = "generator-\(flags.dataset.rawValue).safetensors"
+// Runs that study the shipped generator build it at the widths its metadata records.
+let shipped = flags.pretrained || lesson.quick ? lesson.pretrainedMetadata(file: shippedFile) : [:]
+func network(shipped: [String: String]) -> StyleGANConfiguration {
+  let widths = flags.network.widths(for: flags.dataset, shipped: shipped)
+  return StyleGANConfiguration(
+    resolution: resolution, channels: faces ? 3 : 1, zDim: flags.network.wDim, wDim: flags.network.wDim,
+    mappingLayers: 4, channelBase: widths.base, channelMax: widths.max
+  ).with(flags.network.network(for: flags.dataset))
+}
+let configuration = network(shipped: flags.pretrained ? shipped : [:])
 let widths = configuration.blockResolutions.map { "\(configuration.width(at: $0))@\($0)×\($0)" }
 let levels: [(name: String, indices: Range<Int>, resolutions: String)] = [
   ("coarse", configuration.styleIndices(forResolutions: 4...8), "4×4–8×8"),
@@ -111,21 +117,17 @@ var rng = lesson.makeGenerator()
 let g = StyleGANGenerator(configuration: configuration, using: &rng)
 let d = StyleGANDiscriminator(
   configuration: configuration, minibatchGroupSize: flags.network.minibatchGroup, using: &rng)
-lesson.show("generator parameters", g.parameterCount)
-lesson.show("discriminator parameters", d.parameterCount)
+lesson.show("parameters: generator, discriminator", "\(g.parameterCount), \(d.parameterCount)")
 
 // MARK: - 3. Training
 
 lesson.section("3. Training")
-let shippedFile = "generator-\(flags.dataset.rawValue).safetensors"
-let shippedHint = "the shipped generator needs the default widths, --w-dim, --output and --adaptive-norm"
+let shippedHint = "the shipped generator needs its own widths, the default --w-dim, --output and --adaptive-norm"
 let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default: faces ? 2000 : 1800, quick: 60)
 if flags.pretrained {
   let metadata = lesson.loadPretrained(g, file: shippedFile, hint: shippedHint)
-  lesson.narrate("""
-    Loaded the shipped generator (`pretrained/\(shippedFile)`, the weight average of a run of \
-    `\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps).
-    """)
+  lesson.narrate("Loaded the shipped generator (`pretrained/\(shippedFile)`, the weight average of a run of "
+    + "`\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps).")
 }
 let r1Gamma = flags.network.r1Gamma ?? (faces ? 1 : 10)
 let trainer = StyleGANTrainer(
@@ -157,7 +159,8 @@ if steps > 0, let train = data.train {
     metadata: [
       "command": "swift run lesson-08-stylegan-mixing " + lesson.commandLine(dropping: ["--out"]),
       "steps": String(steps), "seed": String(lesson.seed), "batch": String(flags.network.batch),
-      "configuration": configuration.description,
+      "configuration": configuration.description, "channel_base": String(configuration.channelBase),
+      "channel_max": String(configuration.channelMax),
       "wall_time_seconds": String(format: "%.0f", history.seconds), "machine": machineDescription(),
     ])
 }
@@ -171,7 +174,8 @@ if evaluatesShipped {
     "samples-quick-trained", images: model.images(ofStyles: model.fixedStyles(fixedZ)), columns: 8,
     caption: "After the quick run's \(steps) training steps: far from \(faces ? "faces" : "digits").")
   var scratch = SeededGenerator(seed: 0)
-  model = StyleGANGenerator(configuration: configuration.with(flags.dataset.defaultNetwork), using: &scratch)
+  model = StyleGANGenerator(
+    configuration: network(shipped: shipped).with(flags.dataset.defaultNetwork), using: &scratch)
   let metadata = lesson.loadPretrained(model, file: shippedFile, hint: shippedHint)
   lesson.narrate("""
     **This is a `--quick` run.** It trained \(steps) steps from scratch (`samples-quick-trained.png`); the claims

@@ -77,9 +77,10 @@ public struct StyleGANFlags: ParsableArguments, Sendable {
   @Option(allowed: .count(4...512), help: "Images per batch (a multiple of --minibatch-group).")
   public var batch: Int = 32
   @Option(allowed: .count(32...8192), help: "Channels at resolution r: min(channel-base / r, channel-max) (default "
-    + "512 for faces, 256 for digits).")
+    + "512 for faces, 256 for digits; with --pretrained, the shipped generator's).")
   public var channelBase: Int?
-  @Option(allowed: .count(1...512), help: "The widest feature map (default 64 for faces, 32 for digits).")
+  @Option(allowed: .count(1...512), help: "The widest feature map (default 64 for faces, 32 for digits; with "
+    + "--pretrained, the shipped generator's).")
   public var channelMax: Int?
   @Option(allowed: .count(1...1024), help: "Length of z and of w.")
   public var wDim: Int = 64
@@ -102,6 +103,15 @@ public struct StyleGANFlags: ParsableArguments, Sendable {
   public var adaptiveNorm: AdaptiveNormPlacement?
 
   public init() {}
+
+  /// The widths (channel base, channel max): the flags', else those in `shipped` (a shipped generator's metadata,
+  /// for a run that studies that generator: it may be wider than the default run's network, which must train in
+  /// class time), else the dataset's defaults.
+  public func widths(for dataset: StyleGANDataset, shipped: [String: String] = [:]) -> (base: Int, max: Int) {
+    let faces = dataset == .faces
+    return (channelBase ?? shipped["channel_base"].flatMap { Int($0) } ?? (faces ? 512 : 256),
+            channelMax ?? shipped["channel_max"].flatMap { Int($0) } ?? (faces ? 64 : 32))
+  }
 
   /// The synthesis network the flags ask for on `dataset` (the dataset's default where a flag is not given).
   public func network(for dataset: StyleGANDataset) -> SynthesisNetworkChoice {

@@ -152,6 +152,13 @@ final class BadDataTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: target))
   }
 
+  /// With --pretrained lesson 08 builds the network at the shipped generator's widths (its metadata records them);
+  /// widths that are not the shipped ones are refused with the reason, not loaded into the wrong network.
+  func testStyleGANPretrainedRefusesOtherWidths() throws {
+    try expectFailure("lesson-08-stylegan-mixing", ["--pretrained", "--channel-max", "32"],
+                      naming: ["the shipped checkpoint could not be loaded", "needs its own widths"])
+  }
+
   func testUnreadableMNISTInThePlaygroundIsAnError() throws {
     let broken = try smallMNIST(train: 600, test: 600)
     try Data([0, 0, 8, 3, 0]).write(to: URL(fileURLWithPath: broken + "/train-images-idx3-ubyte"))
