@@ -25,10 +25,14 @@ struct Flags: ParsableArguments {
     "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.",
     valueName: "file"))
   var saveGenerator: String?
+  @Option(help: ArgumentHelp("Keep the whole training state in this file (saved at every tenth of the steps): a run "
+    + "saved there continues from its step up to --steps, with the flags it started with.", valueName: "file"))
+  var state: String?
 
   func validate() throws {
     try checkWritableFile(saveGenerator, "--save-generator")
     try checkWritableFile(saveJudge, "--save-judge")
+    try checkWritableFile(state, "--state")
     if saveJudge != nil && trainJudge == nil { throw ValidationError("--save-judge needs --train-judge STEPS") }
     if trainJudge != nil && dataset != .faces { throw ValidationError("--train-judge is for --dataset faces") }
     try network.checkShippedNetwork(pretrained: pretrained, dataset: dataset)
@@ -124,6 +128,7 @@ lesson.show("parameters: generator, discriminator", "\(g.parameterCount), \(d.pa
 lesson.section("3. Training")
 let shippedHint = "the shipped generator needs its own widths, the default --w-dim, --output and --adaptive-norm"
 let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default: faces ? 2000 : 1800, quick: 60)
+if flags.state != nil && steps == 0 { lesson.fail("--state keeps a training's state: with --pretrained, add --steps") }
 if flags.pretrained {
   let metadata = lesson.loadPretrained(g, file: shippedFile, hint: shippedHint)
   lesson.narrate("Loaded the shipped generator (`pretrained/\(shippedFile)`, the weight average of a run of "
@@ -151,18 +156,14 @@ let untrainedProbe = evaluatesShipped ? lesson.quickProbe(g, z: probeZ, data: da
 var history = TrainingLog<StyleGANSnapshot>()
 if steps > 0, let train = data.train {
   var sampler = InfiniteBatchSampler(examples: train, batchSize: flags.network.batch, seed: lesson.seed)
+  let state = flags.network.stateFile(
+    flags.state, configuration, dataset: flags.dataset, r1Gamma: r1Gamma, seed: lesson.seed,
+    fromShipped: flags.pretrained)
   history = lesson.trainStyleGAN(
-    trainer, steps: steps, fixedZ: fixedZ, judge: judge, real: heldOut.sliced(axis: 0, 0..<32)
-  ) { sampler.next().examples }
-  lesson.saveCheckpoint(
-    trainer.averagedGenerator, to: flags.saveGenerator, what: "the averaged generator",
-    metadata: [
-      "command": "swift run lesson-08-stylegan-mixing " + lesson.commandLine(dropping: ["--out"]),
-      "steps": String(steps), "seed": String(lesson.seed), "batch": String(flags.network.batch),
-      "configuration": configuration.description, "channel_base": String(configuration.channelBase),
-      "channel_max": String(configuration.channelMax),
-      "wall_time_seconds": String(format: "%.0f", history.seconds), "machine": machineDescription(),
-    ])
+    trainer, steps: steps, sampler: &sampler, state: state, fixedZ: fixedZ, judge: judge,
+    real: heldOut.sliced(axis: 0, 0..<32))
+  lesson.saveStyleGANGenerator(
+    trainer.averagedGenerator, to: flags.saveGenerator, steps: steps, batch: flags.network.batch, log: history)
 }
 
 // The generator the rest of the lesson studies: a `--quick` run's is the shipped one.

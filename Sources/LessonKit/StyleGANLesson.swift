@@ -1,4 +1,5 @@
 import Autograd
+import Datasets
 import Foundation
 import GAN
 import Plotting
@@ -10,20 +11,41 @@ import Plotting
 public func projectorScale(_ images: Tensor) -> Int { Swift.max(1, 128 / images.shape[images.rank - 1]) }
 
 extension Lesson {
-  /// Trains `trainer` for `steps` on batches from `nextBatch`, with the smoothed losses as progress and, at 8 points,
+  /// Trains `trainer` up to `steps` on batches from `sampler`, with the smoothed losses as progress and, at 8 points,
   /// the fixed latents' images (averaged generator) and how diverse the judge finds them; then shows the losses,
   /// that diversity against the diversity of `real` (as many real images as latents), the frames as
-  /// `training.gif`, and the wall time.
+  /// `training.gif`, and the wall time. With `state`, a run saved there continues from its step, and the state is
+  /// saved at every tenth of the steps and at the end, so a training longer than one sitting can go on bit for bit;
+  /// the log then covers this sitting and its `seconds` every sitting.
   public func trainStyleGAN(
-    _ trainer: StyleGANTrainer, steps: Int, fixedZ: Tensor, judge: some StyleGANJudge, real: Tensor,
-    nextBatch: () -> Tensor
+    _ trainer: StyleGANTrainer, steps: Int, sampler: inout InfiniteBatchSampler, state: StyleGANStateFile? = nil,
+    fixedZ: Tensor, judge: some StyleGANJudge, real: Tensor
   ) -> TrainingLog<StyleGANSnapshot> {
     let realDiversity = meanPairwiseDistance(judge.reading(real).features)
+    var saved = StyleGANTrainingState.Position(step: 0, seconds: 0)
+    if let state, FileManager.default.fileExists(atPath: state.url.path) {
+      do {
+        saved = try StyleGANTrainingState.load(
+          into: trainer, sampler: &sampler, recipe: state.recipe, steps: steps, from: state.url, flag: "--state")
+      } catch { fail("\(error)") }
+      narrate("Continuing the run saved in `\(state.url.path)` from its step \(saved.step) "
+        + "(\(Int(saved.seconds)) s of training so far) up to step \(steps).")
+    }
+    let (first, started) = (saved.step, Date())
+    let saveEvery = Swift.max(1, (steps - first) / 10)
     var smoothed = (d: 0.0, g: 0.0)
-    let history = train(
-      steps: steps, label: "training StyleGAN", measureEvery: .every(10), framesEvery: .evenly(8, start: true)
+    var history = train(
+      steps: steps - first, label: "training StyleGAN", measureEvery: .every(10), framesEvery: .evenly(8, start: true)
     ) { n in
-      let result = trainer.step(real: nextBatch())
+      let result = trainer.step(real: sampler.next().examples)
+      if let state, n % saveEvery == 0 || n == steps - first {
+        let position = StyleGANTrainingState.Position(
+          step: first + n, seconds: saved.seconds + Date().timeIntervalSince(started))
+        do {
+          try StyleGANTrainingState.save(trainer, sampler: sampler, recipe: state.recipe, position: position,
+                                         to: state.url)
+        } catch { fail("--state \(state.url.path): the training state could not be written: \(error)") }
+      }
       let rate = n == 1 ? 1 : 0.05  // moving averages of the noisy per-batch losses
       smoothed.d += rate * (Double(result.discriminatorLoss) - smoothed.d)
       smoothed.g += rate * (Double(result.generatorLoss) - smoothed.g)
@@ -34,6 +56,7 @@ extension Lesson {
       let grid = try! ImageGrid(images, columns: 8, scale: projectorScale(images))
       return StyleGANSnapshot(grid, meanPairwiseDistance(judge.reading(images).features))
     }
+    history.seconds += saved.seconds
     figure(.styleGANLosses(history))
     let latents = fixedZ.shape[0]
     figure(
@@ -44,7 +67,7 @@ extension Lesson {
     animation(
       "training", frames: grids + [grids.last!, grids.last!], delay: 0.5,
       caption: "The same \(latents) latents (averaged generator, ψ = 1) before training and at 8 points of it.")
-    show("wall time of training (s)", history.seconds)
+    show("wall time of training (s)" + (first > 0 ? ", every sitting" : ""), history.seconds)
     return history
   }
 

@@ -159,6 +159,21 @@ final class BadDataTests: XCTestCase {
                       naming: ["the shipped checkpoint could not be loaded", "needs its own widths"])
   }
 
+  /// `--state` refuses what it cannot continue: a run that trains nothing, and a file that is not a training state
+  /// (the field it lacks named); nothing is trained or written before the refusal.
+  func testStyleGANStateThatCannotBeContinued() throws {
+    let state = folder.appendingPathComponent("state.safetensors").path
+    try expectFailure("lesson-08-stylegan-mixing", ["--pretrained", "--state", state],
+                      naming: ["--state keeps a training's state", "add --steps"])
+    try expectFailure("lesson-08-stylegan-mixing", ["--pretrained", "--state", folder.path],
+                      naming: ["--state \(folder.path): is a folder"])
+    let shipped = CourseBookTests.package.appendingPathComponent(
+      "Lessons/08-stylegan-mixing/pretrained/generator-faces.safetensors")
+    try FileManager.default.copyItem(atPath: shipped.path, toPath: state)
+    try expectFailure("lesson-08-stylegan-mixing", ["--state", state],
+                      naming: ["--state \(state): not a lesson 08 training state", "'format'"])
+  }
+
   func testUnreadableMNISTInThePlaygroundIsAnError() throws {
     let broken = try smallMNIST(train: 600, test: 600)
     try Data([0, 0, 8, 3, 0]).write(to: URL(fileURLWithPath: broken + "/train-images-idx3-ubyte"))
