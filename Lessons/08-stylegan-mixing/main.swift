@@ -25,8 +25,8 @@ struct Flags: ParsableArguments {
     "Write the trained (averaged) generator here (safetensors), e.g. to refresh the shipped checkpoint.",
     valueName: "file"))
   var saveGenerator: String?
-  @Option(help: ArgumentHelp("Keep the whole training state in this file (saved at every tenth of the steps): a run "
-    + "saved there continues from its step up to --steps, with the flags it started with.", valueName: "file"))
+  @Option(help: ArgumentHelp("Keep the training state here (saved every tenth of the steps); a run saved there goes "
+    + "on to --steps with the flags it began with (--learning-rate may change).", valueName: "file"))
   var state: String?
 
   func validate() throws {
@@ -163,7 +163,8 @@ if steps > 0, let train = data.train {
     trainer, steps: steps, sampler: &sampler, state: state, fixedZ: fixedZ, judge: judge,
     real: heldOut.sliced(axis: 0, 0..<32))
   lesson.saveStyleGANGenerator(
-    trainer.averagedGenerator, to: flags.saveGenerator, steps: steps, batch: flags.network.batch, log: history)
+    trainer.averagedGenerator, to: flags.saveGenerator, steps: steps, batch: flags.network.batch, log: history,
+    state: state)
 }
 
 // The generator the rest of the lesson studies: a `--quick` run's is the shipped one.

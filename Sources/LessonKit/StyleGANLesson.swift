@@ -29,7 +29,8 @@ extension Lesson {
           into: trainer, sampler: &sampler, recipe: state.recipe, steps: steps, from: state.url, flag: "--state")
       } catch { fail("\(error)") }
       narrate("Continuing the run saved in `\(state.url.path)` from its step \(saved.step) "
-        + "(\(Int(saved.seconds)) s of training so far) up to step \(steps).")
+        + "(\(Int(saved.seconds)) s of training so far) up to step \(steps), at learning rate "
+        + "\(trainer.options.learningRate).")
     }
     let (first, started) = (saved.step, Date())
     let saveEvery = Swift.max(1, (steps - first) / 10)
@@ -39,8 +40,12 @@ extension Lesson {
     ) { n in
       let result = trainer.step(real: sampler.next().examples)
       if let state, n % saveEvery == 0 || n == steps - first {
+        let sitting = StyleGANTrainingState.Sitting(
+          from: first, to: first + n, command: "swift run \(executableName) " + commandLine(dropping: ["--out"]),
+          learningRate: trainer.options.learningRate)
         let position = StyleGANTrainingState.Position(
-          step: first + n, seconds: saved.seconds + Date().timeIntervalSince(started))
+          step: first + n, seconds: saved.seconds + Date().timeIntervalSince(started),
+          sittings: saved.sittings + [sitting])
         do {
           try StyleGANTrainingState.save(trainer, sampler: sampler, recipe: state.recipe, position: position,
                                          to: state.url)

@@ -11,11 +11,32 @@ import NN
 public enum StyleGANTrainingState {
   static let format = "1"
 
+  /// One process's part of a run: its steps and the command that ran them.
+  public struct Sitting: Codable, Sendable, Equatable {
+    public var from: Int
+    public var to: Int
+    public var command: String
+    /// nil for a sitting saved before sittings were recorded.
+    public var learningRate: Float?
+
+    public init(from: Int, to: Int, command: String, learningRate: Float?) {
+      (self.from, self.to, self.command, self.learningRate) = (from, to, command, learningRate)
+    }
+  }
+
   /// Where a saved run stands.
   public struct Position: Sendable {
     public var step: Int
     /// Seconds of training over every sitting so far.
     public var seconds: Double
+    /// The sittings so far, oldest first (the last one ends at `step`).
+    public var sittings: [Sitting] = []
+  }
+
+  /// The sittings recorded in a state file's metadata (empty when there are none).
+  static func sittings(in metadata: [String: String]) -> [Sitting]? {
+    guard let text = metadata["sittings"] else { return [] }
+    return try? JSONDecoder().decode([Sitting].self, from: Data(text.utf8))
   }
 
   /// The file's complaint, naming the flag, the file and what is wrong.
@@ -36,6 +57,7 @@ public enum StyleGANTrainingState {
     encoder.outputFormatting = .sortedKeys
     metadata["randomness"] = String(decoding: try encoder.encode(trainer.randomness.state), as: UTF8.self)
     metadata["sampler"] = String(decoding: try encoder.encode(sampler.state), as: UTF8.self)
+    metadata["sittings"] = String(decoding: try encoder.encode(position.sittings), as: UTF8.self)
     for (key, value) in recipe { metadata["recipe." + key] = value }
     let modules: [(String, Module)] = [
       ("generator", trainer.generator), ("averaged", trainer.averagedGenerator),
@@ -83,6 +105,9 @@ public enum StyleGANTrainingState {
       throw Problem(description: "--steps \(steps): the run in \(url.path) is already at step \(step); give more "
         + "steps to continue it")
     }
+    guard let sittings = sittings(in: metadata) else {
+      throw Problem(description: "\(name): the field 'sittings' must be the saved run's list of sittings (JSON)")
+    }
     let decoder = JSONDecoder()
     let randomness: SeededGenerator.State
     let samplerState: InfiniteBatchSampler.State
@@ -117,7 +142,11 @@ public enum StyleGANTrainingState {
       throw Problem(description: "\(flag): \(error)")
     }
     trainer.resume(iteration: step, imagesSeen: imagesSeen, randomness: SeededGenerator(state: randomness))
-    return Position(step: step, seconds: seconds)
+    // A state saved before sittings were recorded still says that its steps had a command of their own.
+    let earlier = sittings.isEmpty && step > 0
+      ? [Sitting(from: 0, to: step, command: "a run whose command this state does not record", learningRate: nil)]
+      : sittings
+    return Position(step: step, seconds: seconds, sittings: earlier)
   }
 }
 
@@ -150,8 +179,8 @@ extension StyleGANFlags {
     fromShipped: Bool
   ) -> [String: String] {
     ["dataset": dataset.rawValue, "network": configuration.description, "batch": String(batch),
-     "seed": String(seed), "r1_gamma": String(r1Gamma), "learning_rate": String(learningRate),
-     "mixing_probability": String(mixingProbability), "minibatch_group": String(minibatchGroup),
+     "seed": String(seed), "r1_gamma": String(r1Gamma), "mixing_probability": String(mixingProbability),
+     "minibatch_group": String(minibatchGroup),
      "start": fromShipped ? "the shipped generator" : "random weights"]
   }
 }
@@ -161,13 +190,23 @@ extension Lesson {
   /// seed, steps, batch, network, widths (which `--pretrained` builds the network at) and the wall time of every
   /// sitting of its training.
   public func saveStyleGANGenerator(
-    _ generator: StyleGANGenerator, to path: String?, steps: Int, batch: Int, log: TrainingLog<StyleGANSnapshot>
+    _ generator: StyleGANGenerator, to path: String?, steps: Int, batch: Int, log: TrainingLog<StyleGANSnapshot>,
+    state: StyleGANStateFile?
   ) {
     let configuration = generator.configuration
+    // A run of several sittings names every command, in order (its state file records them).
+    let sittings = state.flatMap { try? SafeTensors.readWithMetadata(from: $0.url).metadata }
+      .flatMap { StyleGANTrainingState.sittings(in: $0) } ?? []
+    let command = sittings.count > 1
+      ? sittings.map { sitting in
+        "\(sitting.command) (steps \(sitting.from)–\(sitting.to)"
+          + (sitting.learningRate.map { ", learning rate \($0)" } ?? "") + ")"
+      }.joined(separator: ", then ")
+      : "swift run \(executableName) " + commandLine(dropping: ["--out"])
     saveCheckpoint(
       generator, to: path, what: "the averaged generator",
       metadata: [
-        "command": "swift run \(executableName) " + commandLine(dropping: ["--out"]),
+        "command": command,
         "steps": String(steps), "seed": String(seed), "batch": String(batch),
         "configuration": configuration.description, "channel_base": String(configuration.channelBase),
         "channel_max": String(configuration.channelMax),

@@ -55,12 +55,13 @@ final class StyleGANTrainingStateTests: XCTestCase {
     for _ in 0..<5 { straight.step(real: straightSampler.next().examples) }
 
     let url = file()
-    let (first, firstData) = makeRun()
+    let (run, firstData) = makeRun()
     var firstSampler = firstData
-    for _ in 0..<2 { first.step(real: firstSampler.next().examples) }
+    for _ in 0..<2 { run.step(real: firstSampler.next().examples) }
+    let first = StyleGANTrainingState.Sitting(from: 0, to: 2, command: "swift run lesson --steps 2", learningRate: 0.002)
     try StyleGANTrainingState.save(
-      first, sampler: firstSampler, recipe: recipe,
-      position: StyleGANTrainingState.Position(step: 2, seconds: 1.5), to: url)
+      run, sampler: firstSampler, recipe: recipe,
+      position: StyleGANTrainingState.Position(step: 2, seconds: 1.5, sittings: [first]), to: url)
 
     let (second, secondData) = makeRun()
     var secondSampler = secondData
@@ -68,6 +69,7 @@ final class StyleGANTrainingStateTests: XCTestCase {
       into: second, sampler: &secondSampler, recipe: recipe, steps: 5, from: url, flag: "--state")
     XCTAssertEqual(position.step, 2)
     XCTAssertEqual(position.seconds, 1.5)
+    XCTAssertEqual(position.sittings, [first])
     XCTAssertEqual(second.iteration, 2)
     XCTAssertEqual(second.imagesSeen, 16)
     for _ in 0..<3 { second.step(real: secondSampler.next().examples) }
@@ -100,6 +102,11 @@ final class StyleGANTrainingStateTests: XCTestCase {
                     && otherSeed.contains("'4'"), otherSeed)
     let done = refusal(recipe: recipe, steps: 4, from: url)
     XCTAssertTrue(done.contains("--steps 4") && done.contains("already at step 4"), done)
+    // Saved without sittings: the steps are still said to have had a command of their own.
+    let unrecorded = try StyleGANTrainingState.load(
+      into: trainer, sampler: &sampler, recipe: recipe, steps: 10, from: url, flag: "--state")
+    XCTAssertEqual(unrecorded.sittings.map(\.to), [4])
+    XCTAssertTrue(unrecorded.sittings[0].command.contains("does not record"))
 
     let checkpoint = file()
     try Checkpoint.save(trainer.generator, to: checkpoint, metadata: ["steps": "100"])
