@@ -265,7 +265,7 @@ lesson.narrate("""
   `interpolation.png`: each pair of rows walks between the same two latents in Z (upper) and in W (lower).
   """)
 let paths = LatentPaths(
-  generator: model, count: lesson.budget(500, quick: 200), using: &rng, fractionSeed: lesson.seed &+ 17)
+  generator: model, count: 500, using: &rng, fractionSeed: lesson.seed &+ 17)
 let (pplZ, pplW) = lesson.measurePathLengths(paths, generator: model, judge: judge, epsilon: epsilon)
 
 // MARK: - 8. Files
