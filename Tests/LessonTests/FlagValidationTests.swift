@@ -8,7 +8,8 @@ import XCTest
 final class FlagValidationTests: XCTestCase {
   /// Options whose value is a path, a list or a word rather than a number (they are checked where they are used).
   static let textOptions: Set<String> = [
-    "out", "data", "data-folder", "save-generator", "save-judge", "only", "generator-optimizer", "images", "a", "b",
+    "out", "data", "data-folder", "save-generator", "save-judge", "state", "only", "generator-optimizer", "images", "a",
+    "b",
   ]
 
   /// The tools for a user's own images, as `executable subcommand`, with the arguments they require (pointing
@@ -80,7 +81,8 @@ final class FlagValidationTests: XCTestCase {
         } else if name == "seed" {
           probes += ["-1", "nan", "18446744073709551616"].map { (executable, name, $0) }
         } else if argument["allValues"] != nil || Self.textOptions.contains(name) {
-          if !["out", "save-generator", "save-judge", "data", "data-folder"].contains(name) {
+          // File names: any word is one (their bad values are tested in BadDataTests).
+          if !["out", "save-generator", "save-judge", "state", "data", "data-folder"].contains(name) {
             probes.append((executable, name, "nan"))  // a word that is no choice
           }
         } else {
