@@ -43,6 +43,7 @@ extension Figure {
   }
 
   /// Whose class and whose ink the mixed digit has, for each level whose styles come from A (the rest from B).
+  /// The y range leaves room above 1 for the legend, which otherwise hid the top of the coarse level's bar.
   public static func styleMixingMeasured(levels: [String], measures: [StyleMixingMeasure]) -> Figure {
     let from = "the level whose styles come from A"
     return Figure(
@@ -51,11 +52,11 @@ extension Figure {
         .pairedBars(
           title: "Whose class is the mixed digit?", xLabel: from, yLabel: "share of pairs", groups: levels,
           first: ("A's class", measures.map(\.agreesWithA), .vermillion),
-          second: ("B's class", measures.map(\.agreesWithB), .blue), range: 0...1.15),
+          second: ("B's class", measures.map(\.agreesWithB), .blue), range: 0...1.4),
         .pairedBars(
           title: "Whose ink does it follow?", xLabel: from, yLabel: "correlation of ink", groups: levels,
           first: ("with A's ink", measures.map(\.inkCorrelationA), .vermillion),
-          second: ("with B's ink", measures.map(\.inkCorrelationB), .blue), range: 0...1.15),
+          second: ("with B's ink", measures.map(\.inkCorrelationB), .blue), range: 0...1.4),
       ])
   }
 
