@@ -131,8 +131,13 @@ let steps = flags.pretrained ? lesson.options.steps ?? 0 : lesson.steps(default:
 if flags.state != nil && steps == 0 { lesson.fail("--state keeps a training's state: with --pretrained, add --steps") }
 if flags.pretrained {
   let metadata = lesson.loadPretrained(g, file: shippedFile, hint: shippedHint)
+  let sittings = StyleGANTrainingState.sittings(in: metadata) ?? []
   lesson.narrate("Loaded the shipped generator (`pretrained/\(shippedFile)`, the weight average of a run of "
-    + "`\(metadata["command"] ?? "?")`, \(metadata["steps"] ?? "?") steps).")
+    + (sittings.count > 1 ? "\(sittings.count) sittings, " : "`\(metadata["command"] ?? "?")`, ")
+    + "\(metadata["steps"] ?? "?") steps).")
+  for sitting in sittings where sittings.count > 1 {
+    lesson.show("steps \(sitting.from)–\(sitting.to)", sitting.command)
+  }
 }
 let r1Gamma = flags.network.r1Gamma ?? (faces ? 1 : 10)
 let trainer = StyleGANTrainer(

@@ -33,8 +33,9 @@ public enum StyleGANTrainingState {
     public var sittings: [Sitting] = []
   }
 
-  /// The sittings recorded in a state file's metadata (empty when there are none).
-  static func sittings(in metadata: [String: String]) -> [Sitting]? {
+  /// The sittings recorded in a state file's or a generator's metadata (empty when there are none; nil when the
+  /// field does not parse).
+  public static func sittings(in metadata: [String: String]) -> [Sitting]? {
     guard let text = metadata["sittings"] else { return [] }
     return try? JSONDecoder().decode([Sitting].self, from: Data(text.utf8))
   }
@@ -203,14 +204,17 @@ extension Lesson {
           + (sitting.learningRate.map { ", learning rate \($0)" } ?? "") + ")"
       }.joined(separator: ", then ")
       : "swift run \(executableName) " + commandLine(dropping: ["--out"])
-    saveCheckpoint(
-      generator, to: path, what: "the averaged generator",
-      metadata: [
-        "command": command,
-        "steps": String(steps), "seed": String(seed), "batch": String(batch),
-        "configuration": configuration.description, "channel_base": String(configuration.channelBase),
-        "channel_max": String(configuration.channelMax),
-        "wall_time_seconds": String(format: "%.0f", log.seconds), "machine": machineDescription(),
-      ])
+    var metadata = [
+      "command": command,
+      "steps": String(steps), "seed": String(seed), "batch": String(batch),
+      "configuration": configuration.description, "channel_base": String(configuration.channelBase),
+      "channel_max": String(configuration.channelMax),
+      "wall_time_seconds": String(format: "%.0f", log.seconds), "machine": machineDescription(),
+    ]
+    // The sittings once more, as data, so `--pretrained` can say one per line.
+    if sittings.count > 1, let data = try? JSONEncoder().encode(sittings) {
+      metadata["sittings"] = String(decoding: data, as: UTF8.self)
+    }
+    saveCheckpoint(generator, to: path, what: "the averaged generator", metadata: metadata)
   }
 }

@@ -83,6 +83,34 @@ final class StyleGANTrainingStateTests: XCTestCase {
     XCTAssertEqual(straightSampler.state, secondSampler.state)
   }
 
+  func testAGeneratorTrainedInSeveralSittingsNamesEach() throws {
+    let (run, sampler) = makeRun()
+    let url = file()
+    let sittings = [
+      StyleGANTrainingState.Sitting(from: 0, to: 2, command: "swift run lesson --steps 2", learningRate: 0.002),
+      StyleGANTrainingState.Sitting(
+        from: 2, to: 4, command: "swift run lesson --steps 4 --learning-rate 0.0005", learningRate: 0.0005),
+    ]
+    try StyleGANTrainingState.save(
+      run, sampler: sampler, recipe: recipe,
+      position: StyleGANTrainingState.Position(step: 4, seconds: 3, sittings: sittings), to: url)
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sittings-\(UUID().uuidString)")
+    addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+    let lesson = try Lesson(
+      number: 8, slug: "sittings", title: "Sittings", arguments: ["--out", folder.path, "--no-render"],
+      console: makeConsole(OutputBuffer()))
+    let generator = file()
+    lesson.saveStyleGANGenerator(
+      run.averagedGenerator, to: generator.path, steps: 4, batch: 8, log: TrainingLog(),
+      state: StyleGANStateFile(path: url.path, recipe: recipe))
+    let metadata = try SafeTensors.readWithMetadata(from: generator).metadata
+    XCTAssertEqual(StyleGANTrainingState.sittings(in: metadata), sittings)
+    XCTAssertEqual(
+      metadata["command"],
+      "swift run lesson --steps 2 (steps 0–2, learning rate 0.002), then "
+        + "swift run lesson --steps 4 --learning-rate 0.0005 (steps 2–4, learning rate 0.0005)")
+  }
+
   func testFilesThatAreNotThisRunsStateAreRefused() throws {
     let (trainer, data) = makeRun()
     var sampler = data
