@@ -158,8 +158,6 @@ struct StyleGANCommand: ParsableCommand {
   }
 }
 
-extension StyleGANResampling: ExpressibleByArgument {}
-
 struct GANTrain: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gan-train",

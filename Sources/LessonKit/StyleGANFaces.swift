@@ -8,6 +8,7 @@ import Plotting
 
 /// The two image domains of the StyleGAN lesson.
 extension SynthesisOutput: ExpressibleByArgument {}
+extension StyleGANResampling: ExpressibleByArgument {}
 
 extension StyleGANConfiguration {
   /// The same sizes with the synthesis network `network` names (its image output and where AdaIN sits).
@@ -15,18 +16,24 @@ extension StyleGANConfiguration {
     var changed = self
     changed.output = network.output
     changed.adaptiveNormResolutions = network.adaptiveNorm.resolutions(upTo: resolution)
+    changed.resampling = network.resampling
     return changed
   }
 }
 
-/// Lesson 08's choice of synthesis network: where the image comes from and which layers end in AdaIN.
+/// Lesson 08's choice of synthesis network: where the image comes from, which layers end in AdaIN, and how both
+/// networks change resolution.
 public struct SynthesisNetworkChoice: Equatable, Sendable {
   public var output: SynthesisOutput
   public var adaptiveNorm: AdaptiveNormPlacement
+  public var resampling: StyleGANResampling
 
-  public init(output: SynthesisOutput, adaptiveNorm: AdaptiveNormPlacement) {
+  public init(
+    output: SynthesisOutput, adaptiveNorm: AdaptiveNormPlacement, resampling: StyleGANResampling = .simplified
+  ) {
     self.output = output
     self.adaptiveNorm = adaptiveNorm
+    self.resampling = resampling
   }
 
   /// StyleGAN2's own: every block's toRGB summed, no AdaIN.
@@ -35,7 +42,9 @@ public struct SynthesisNetworkChoice: Equatable, Sendable {
   public static let adaptiveNormEverywhere = SynthesisNetworkChoice(output: .lastBlock, adaptiveNorm: .everyBlock)
 
   /// As the lesson's flags spell it.
-  public var flags: String { "--output \(output.rawValue) --adaptive-norm \(adaptiveNorm.rawValue)" }
+  public var flags: String {
+    "--output \(output.rawValue) --adaptive-norm \(adaptiveNorm.rawValue) --resampling \(resampling.rawValue)"
+  }
 }
 
 /// Where lesson 08's generator uses StyleGAN1's AdaIN (`StyleGANConfiguration.adaptiveNormResolutions`).
@@ -101,6 +110,10 @@ public struct StyleGANFlags: ParsableArguments, Sendable {
     "Which blocks' layers end in StyleGAN1's adaptive instance normalization, AdaIN (default every-block for faces, "
       + "none for digits)."))
   public var adaptiveNorm: AdaptiveNormPlacement?
+  @Option(help: ArgumentHelp(
+    "How both networks change resolution: nearest-neighbor upsampling and average pooling (simplified), or the "
+      + "StyleGAN2 reference's [1, 3, 3, 1] low-pass filter inside strided convolutions (default simplified)."))
+  public var resampling: StyleGANResampling?
 
   public init() {}
 
@@ -117,7 +130,8 @@ public struct StyleGANFlags: ParsableArguments, Sendable {
   public func network(for dataset: StyleGANDataset) -> SynthesisNetworkChoice {
     let standard = dataset.defaultNetwork
     return SynthesisNetworkChoice(
-      output: output ?? standard.output, adaptiveNorm: adaptiveNorm ?? standard.adaptiveNorm)
+      output: output ?? standard.output, adaptiveNorm: adaptiveNorm ?? standard.adaptiveNorm,
+      resampling: resampling ?? standard.resampling)
   }
 
   /// How the synthesis network on `dataset` differs from StyleGAN2's own, as a sentence for the narration (empty for
@@ -130,6 +144,11 @@ public struct StyleGANFlags: ParsableArguments, Sendable {
     case .none: break
     case .lastBlock: parts.append("the last block's layers end in StyleGAN1's AdaIN")
     case .everyBlock: parts.append("every layer ends in StyleGAN1's AdaIN")
+    }
+    if network.resampling == .reference {
+      parts.append("both networks resample as the reference does, through the [1, 3, 3, 1] low-pass filter (a "
+        + "stride-2 transposed convolution then the filter to upsample, the filter then a stride-2 convolution to "
+        + "downsample) instead of nearest neighbor and average pooling")
     }
     guard !parts.isEmpty else { return "" }
     let adaIN = "AdaIN standardizes each image's each channel over its pixels, then scales and shifts it by two more "

@@ -149,6 +149,10 @@ final class BadDataTests: XCTestCase {
     try expectFailure(
       "lesson-08-stylegan-mixing", ["--dataset", "mnist", "--pretrained", "--adaptive-norm", "every-block"],
       naming: ["--adaptive-norm every-block", "allowed with --pretrained: --output skip --adaptive-norm none"])
+    try expectFailure(
+      "lesson-08-stylegan-mixing", ["--pretrained", "--resampling", "reference"],
+      naming: ["--resampling reference", "allowed with --pretrained:", "--resampling simplified"])
+    try expectFailure("lesson-08-stylegan-mixing", ["--resampling", "bilinear"], naming: ["--resampling", "reference"])
     XCTAssertFalse(FileManager.default.fileExists(atPath: target))
   }
 
