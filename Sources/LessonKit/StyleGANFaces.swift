@@ -242,7 +242,7 @@ extension Figure {
           series: groups.indices.map { g in
             (groups[g].factors, measured.shares.map { $0[g] }, colors[g])
           },
-          range: -0.1...1.2)
+          range: -0.1...1.5)
       ])
   }
 }
