@@ -26,7 +26,7 @@ struct Flags: ParsableArguments {
     valueName: "file"))
   var saveGenerator: String?
   @Option(help: ArgumentHelp("Keep the training state here (saved every tenth of the steps); a run saved there goes "
-    + "on to --steps with the flags it began with (--learning-rate may change).", valueName: "file"))
+    + "on to --steps with the flags it began with (--learning-rate and --r1-gamma may change).", valueName: "file"))
   var state: String?
 
   func validate() throws {
@@ -162,7 +162,7 @@ var history = TrainingLog<StyleGANSnapshot>()
 if steps > 0, let train = data.train {
   var sampler = InfiniteBatchSampler(examples: train, batchSize: flags.network.batch, seed: lesson.seed)
   let state = flags.network.stateFile(
-    flags.state, configuration, dataset: flags.dataset, r1Gamma: r1Gamma, seed: lesson.seed,
+    flags.state, configuration, dataset: flags.dataset, seed: lesson.seed,
     fromShipped: flags.pretrained)
   history = lesson.trainStyleGAN(
     trainer, steps: steps, sampler: &sampler, state: state, fixedZ: fixedZ, judge: judge,

@@ -30,7 +30,7 @@ extension Lesson {
       } catch { fail("\(error)") }
       narrate("Continuing the run saved in `\(state.url.path)` from its step \(saved.step) "
         + "(\(Int(saved.seconds)) s of training so far) up to step \(steps), at learning rate "
-        + "\(trainer.options.learningRate).")
+        + "\(trainer.options.learningRate) and R1 γ \(trainer.options.r1Gamma).")
     }
     let (first, started) = (saved.step, Date())
     let saveEvery = Swift.max(1, (steps - first) / 10)
@@ -42,7 +42,7 @@ extension Lesson {
       if let state, n % saveEvery == 0 || n == steps - first {
         let sitting = StyleGANTrainingState.Sitting(
           from: first, to: first + n, command: "swift run \(executableName) " + commandLine(dropping: ["--out"]),
-          learningRate: trainer.options.learningRate)
+          learningRate: trainer.options.learningRate, r1Gamma: trainer.options.r1Gamma)
         let position = StyleGANTrainingState.Position(
           step: first + n, seconds: saved.seconds + Date().timeIntervalSince(started),
           sittings: saved.sittings + [sitting])

@@ -11,16 +11,25 @@ import NN
 public enum StyleGANTrainingState {
   static let format = "1"
 
-  /// One process's part of a run: its steps and the command that ran them.
+  /// One process's part of a run: its steps, the command that ran them, and the two settings that may change from
+  /// one sitting to the next (a lower learning rate, or a weaker R1 penalty once the early collapse is behind).
   public struct Sitting: Codable, Sendable, Equatable {
     public var from: Int
     public var to: Int
     public var command: String
     /// nil for a sitting saved before sittings were recorded.
     public var learningRate: Float?
+    /// nil for a sitting saved before γ could change between sittings (its γ is the state's `recipe.r1_gamma`).
+    public var r1Gamma: Float?
 
-    public init(from: Int, to: Int, command: String, learningRate: Float?) {
-      (self.from, self.to, self.command, self.learningRate) = (from, to, command, learningRate)
+    public init(from: Int, to: Int, command: String, learningRate: Float?, r1Gamma: Float? = nil) {
+      (self.from, self.to, self.command, self.learningRate, self.r1Gamma) = (from, to, command, learningRate, r1Gamma)
+    }
+
+    /// "steps 0–2, learning rate 0.002, R1 γ 10.0": what a generator's metadata says of this sitting.
+    public var summary: String {
+      "steps \(from)–\(to)" + (learningRate.map { ", learning rate \($0)" } ?? "")
+        + (r1Gamma.map { ", R1 γ \($0)" } ?? "")
     }
   }
 
@@ -106,8 +115,12 @@ public enum StyleGANTrainingState {
       throw Problem(description: "--steps \(steps): the run in \(url.path) is already at step \(step); give more "
         + "steps to continue it")
     }
-    guard let sittings = sittings(in: metadata) else {
+    guard var sittings = sittings(in: metadata) else {
       throw Problem(description: "\(name): the field 'sittings' must be the saved run's list of sittings (JSON)")
+    }
+    // States written while γ was part of the recipe keep it there: their sittings all ran at that γ.
+    if let gamma = metadata["recipe.r1_gamma"].flatMap(Float.init) {
+      for i in sittings.indices where sittings[i].r1Gamma == nil { sittings[i].r1Gamma = gamma }
     }
     let decoder = JSONDecoder()
     let randomness: SeededGenerator.State
@@ -164,23 +177,22 @@ public struct StyleGANStateFile: Sendable {
 
 extension StyleGANFlags {
   /// The `--state` file at `path` (nil: none), with what a saved run and the run continuing it must agree on: the
-  /// network, the data, the seed and every training hyperparameter (`r1Gamma` as resolved for the dataset), and
-  /// whether it started from the shipped generator.
+  /// network, the data, the seed, the batch and the mixing, and whether it started from the shipped generator. The
+  /// learning rate and R1's γ may change between sittings; each sitting records its own.
   public func stateFile(
-    _ path: String?, _ configuration: StyleGANConfiguration, dataset: StyleGANDataset, r1Gamma: Float, seed: UInt64,
+    _ path: String?, _ configuration: StyleGANConfiguration, dataset: StyleGANDataset, seed: UInt64,
     fromShipped: Bool
   ) -> StyleGANStateFile? {
     guard let path else { return nil }
     return StyleGANStateFile(path: path, recipe: recipe(
-      configuration, dataset: dataset, r1Gamma: r1Gamma, seed: seed, fromShipped: fromShipped))
+      configuration, dataset: dataset, seed: seed, fromShipped: fromShipped))
   }
 
   func recipe(
-    _ configuration: StyleGANConfiguration, dataset: StyleGANDataset, r1Gamma: Float, seed: UInt64,
-    fromShipped: Bool
+    _ configuration: StyleGANConfiguration, dataset: StyleGANDataset, seed: UInt64, fromShipped: Bool
   ) -> [String: String] {
     ["dataset": dataset.rawValue, "network": configuration.description, "batch": String(batch),
-     "seed": String(seed), "r1_gamma": String(r1Gamma), "mixing_probability": String(mixingProbability),
+     "seed": String(seed), "mixing_probability": String(mixingProbability),
      "minibatch_group": String(minibatchGroup),
      "start": fromShipped ? "the shipped generator" : "random weights"]
   }
@@ -199,10 +211,7 @@ extension Lesson {
     let sittings = state.flatMap { try? SafeTensors.readWithMetadata(from: $0.url).metadata }
       .flatMap { StyleGANTrainingState.sittings(in: $0) } ?? []
     let command = sittings.count > 1
-      ? sittings.map { sitting in
-        "\(sitting.command) (steps \(sitting.from)–\(sitting.to)"
-          + (sitting.learningRate.map { ", learning rate \($0)" } ?? "") + ")"
-      }.joined(separator: ", then ")
+      ? sittings.map { "\($0.command) (\($0.summary))" }.joined(separator: ", then ")
       : "swift run \(executableName) " + commandLine(dropping: ["--out"])
     var metadata = [
       "command": command,

@@ -89,7 +89,8 @@ final class StyleGANTrainingStateTests: XCTestCase {
     let sittings = [
       StyleGANTrainingState.Sitting(from: 0, to: 2, command: "swift run lesson --steps 2", learningRate: 0.002),
       StyleGANTrainingState.Sitting(
-        from: 2, to: 4, command: "swift run lesson --steps 4 --learning-rate 0.0005", learningRate: 0.0005),
+        from: 2, to: 4, command: "swift run lesson --steps 4 --learning-rate 0.0005 --r1-gamma 1",
+        learningRate: 0.0005, r1Gamma: 1),
     ]
     try StyleGANTrainingState.save(
       run, sampler: sampler, recipe: recipe,
@@ -108,7 +109,25 @@ final class StyleGANTrainingStateTests: XCTestCase {
     XCTAssertEqual(
       metadata["command"],
       "swift run lesson --steps 2 (steps 0–2, learning rate 0.002), then "
-        + "swift run lesson --steps 4 --learning-rate 0.0005 (steps 2–4, learning rate 0.0005)")
+        + "swift run lesson --steps 4 --learning-rate 0.0005 --r1-gamma 1 "
+        + "(steps 2–4, learning rate 0.0005, R1 γ 1.0)")
+  }
+
+  /// γ left the recipe so that a long run can weaken R1 once its early collapse is behind it. A state written while
+  /// γ was part of the recipe still continues, and its sittings are said to have run at the γ it recorded.
+  func testAStateWithGammaInItsRecipeContinuesAndNamesThatGamma() throws {
+    let (run, data) = makeRun()
+    var sampler = data
+    let url = file()
+    let old = StyleGANTrainingState.Sitting(from: 0, to: 2, command: "swift run lesson --steps 2", learningRate: 0.002)
+    XCTAssertNil(old.r1Gamma)
+    try StyleGANTrainingState.save(
+      run, sampler: sampler, recipe: recipe.merging(["r1_gamma": "10.0"]) { $1 },
+      position: StyleGANTrainingState.Position(step: 2, seconds: 1, sittings: [old]), to: url)
+    let position = try StyleGANTrainingState.load(
+      into: run, sampler: &sampler, recipe: recipe, steps: 4, from: url, flag: "--state")
+    XCTAssertEqual(position.sittings.map(\.r1Gamma), [10])
+    XCTAssertEqual(position.sittings[0].summary, "steps 0–2, learning rate 0.002, R1 γ 10.0")
   }
 
   func testFilesThatAreNotThisRunsStateAreRefused() throws {
