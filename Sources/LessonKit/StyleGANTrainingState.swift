@@ -119,9 +119,8 @@ public enum StyleGANTrainingState {
       throw Problem(description: "\(name): the field 'sittings' must be the saved run's list of sittings (JSON)")
     }
     // States written while γ was part of the recipe keep it there: their sittings all ran at that γ.
-    if let gamma = metadata["recipe.r1_gamma"].flatMap(Float.init) {
-      for i in sittings.indices where sittings[i].r1Gamma == nil { sittings[i].r1Gamma = gamma }
-    }
+    let recordedGamma = metadata["recipe.r1_gamma"].flatMap(Float.init)
+    for i in sittings.indices where sittings[i].r1Gamma == nil { sittings[i].r1Gamma = recordedGamma }
     let decoder = JSONDecoder()
     let randomness: SeededGenerator.State
     let samplerState: InfiniteBatchSampler.State
@@ -158,7 +157,8 @@ public enum StyleGANTrainingState {
     trainer.resume(iteration: step, imagesSeen: imagesSeen, randomness: SeededGenerator(state: randomness))
     // A state saved before sittings were recorded still says that its steps had a command of their own.
     let earlier = sittings.isEmpty && step > 0
-      ? [Sitting(from: 0, to: step, command: "a run whose command this state does not record", learningRate: nil)]
+      ? [Sitting(from: 0, to: step, command: "a run whose command this state does not record", learningRate: nil,
+                 r1Gamma: recordedGamma)]
       : sittings
     return Position(step: step, seconds: seconds, sittings: earlier)
   }

@@ -128,6 +128,15 @@ final class StyleGANTrainingStateTests: XCTestCase {
       into: run, sampler: &sampler, recipe: recipe, steps: 4, from: url, flag: "--state")
     XCTAssertEqual(position.sittings.map(\.r1Gamma), [10])
     XCTAssertEqual(position.sittings[0].summary, "steps 0–2, learning rate 0.002, R1 γ 10.0")
+
+    // Older still: no sittings at all. The one the steps are said to have had ran at the recorded γ too.
+    let older = file()
+    try StyleGANTrainingState.save(
+      run, sampler: sampler, recipe: recipe.merging(["r1_gamma": "10.0"]) { $1 },
+      position: StyleGANTrainingState.Position(step: 2, seconds: 1), to: older)
+    let unrecorded = try StyleGANTrainingState.load(
+      into: run, sampler: &sampler, recipe: recipe, steps: 4, from: older, flag: "--state")
+    XCTAssertEqual(unrecorded.sittings.map(\.r1Gamma), [10])
   }
 
   func testFilesThatAreNotThisRunsStateAreRefused() throws {
